@@ -1,0 +1,7 @@
+"""``python -m sim``: the same as the ``intersim`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

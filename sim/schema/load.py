@@ -1,0 +1,183 @@
+"""Read and validate a scenario file: YAML -> plain data -> typed :class:`Scenario`.
+
+Every problem of a file is reported at once with its file, line, column and field path:
+first the shape and values (pydantic), then, if those are sound, the cross-references.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from pathlib import Path
+from typing import Any, Union
+
+from pydantic import BaseModel, ValidationError
+
+from ..errors import Problem, ScenarioError
+from .references import check_references
+from .scenario import Scenario
+from .yamlio import Located, read_yaml
+
+__all__ = ["load_scenario", "scenario_from_data"]
+
+PathKey = tuple[str | int, ...]
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, validate and return the scenario in ``path``; raise ScenarioError otherwise."""
+    return scenario_from_data(read_yaml(path))
+
+
+def scenario_from_data(located: Located) -> Scenario:
+    """Validate data read by :func:`read_yaml` (or built in code, with empty positions)."""
+    try:
+        scenario = Scenario.model_validate(located.data)
+    except ValidationError as exc:
+        raise ScenarioError(_problems(located, exc)) from None
+    found = check_references(scenario)
+    if found:
+        raise ScenarioError([_at(located, path, msg) for path, msg in found])
+    return scenario
+
+
+def _at(located: Located, path: PathKey, message: str, *, key: bool = False) -> Problem:
+    pos = located.position(path, key=key)
+    line, col = pos if pos else (None, None)
+    return Problem(located.file, line, col, ".".join(str(p) for p in path), message)
+
+
+def _data_path(data: Any, loc: tuple[str | int, ...]) -> tuple[PathKey, list[str | int]]:
+    """Split a pydantic location into the path that exists in the data and the union tags."""
+    path: list[str | int] = []
+    tags: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+            path.append(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+            path.append(part)
+        else:
+            tags.append(part)
+    return tuple(path), tags
+
+
+def _model_at(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
+    """The model class that the mapping at ``loc`` is validated against."""
+    current: Any = Scenario
+    for part in loc:
+        current = _step(current, part)
+        if current is None:
+            return None
+    return _as_model(current, None)
+
+
+def _as_model(tp: Any, tag: str | int | None) -> type[BaseModel] | None:
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return tp
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _as_model(typing.get_args(tp)[0], tag)
+    if origin in (Union, types.UnionType):
+        models = [m for a in typing.get_args(tp) if (m := _as_model(a, tag)) is not None]
+        for m in models:
+            field = m.model_fields.get("dist")
+            if tag is None or (field is not None and tag in typing.get_args(field.annotation)):
+                return m
+        return models[0] if len(models) == 1 else None
+    return None
+
+
+def _step(tp: Any, part: str | int) -> Any:
+    model = _as_model(tp, part)
+    if model is not None and isinstance(part, str):
+        if part in model.model_fields:
+            return model.model_fields[part].annotation
+        if "dist" in model.model_fields:  # a discriminated-union tag: stay on the model
+            return model
+        return None
+    inner = tp
+    while typing.get_origin(inner) is typing.Annotated:
+        inner = typing.get_args(inner)[0]
+    if typing.get_origin(inner) in (Union, types.UnionType):
+        for arg in typing.get_args(inner):
+            nxt = _step(arg, part)
+            if nxt is not None:
+                return nxt
+        return None
+    origin = typing.get_origin(inner)
+    if origin is dict:
+        return typing.get_args(inner)[1]
+    if origin in (list, tuple):
+        return typing.get_args(inner)[0]
+    return None
+
+
+def _unknown_key(located: Located, loc: tuple[str | int, ...], path: PathKey) -> Problem:
+    key = str(loc[-1])
+    model = _model_at(loc[:-1])
+    path = path if path and path[-1] == loc[-1] else (*path, key)
+    allowed = sorted(model.model_fields) if model else []
+    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    listing = f" (allowed: {', '.join(allowed)})" if allowed else ""
+    return _at(located, path, f"unknown key '{key}'{hint}{listing}", key=True)
+
+
+def _message(err: dict[str, Any]) -> str:
+    msg = str(err["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        msg = msg.removeprefix(prefix)
+    msg = msg[:1].lower() + msg[1:]
+    if err["type"] not in ("missing", "value_error") and not isinstance(err.get("input"), dict | list):
+        shown = repr(err.get("input"))
+        msg += f" (got {shown[:60]})"
+    return msg
+
+
+def _bad_tag(err: dict[str, Any]) -> str:
+    tag = str(err.get("ctx", {}).get("tag", ""))
+    allowed = [t.strip(" '") for t in str(err.get("ctx", {}).get("expected_tags", "")).split(",")]
+    close = difflib.get_close_matches(tag, allowed, n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return f"unknown distribution '{tag}'{hint} (allowed: {', '.join(allowed)})"
+
+
+def _problems(located: Located, exc: ValidationError) -> list[Problem]:
+    by_path: dict[PathKey, list[str]] = {}
+    from_union: set[PathKey] = set()
+    problems: list[Problem] = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        path, tags = _data_path(located.data, loc)
+        if err["type"] == "extra_forbidden":
+            problems.append(_unknown_key(located, loc, path))
+            continue
+        if err["type"] == "missing":
+            field = str(loc[-1])
+            target = (*path, field)
+            by_path.setdefault(target, []).append(f"missing required key '{field}'")
+            continue
+        if err["type"] == "union_tag_invalid":
+            by_path.setdefault((*path, "dist"), []).append(_bad_tag(err))
+            continue
+        if err["type"] == "union_tag_not_found":
+            by_path.setdefault(path, []).append(
+                "a distribution needs 'dist' (fixed, exponential, lognormal, gamma, normal, "
+                "uniform, triangular or empirical), or a plain number of minutes"
+            )
+            continue
+        if tags:
+            from_union.add(path)
+        by_path.setdefault(path, []).append(_message(err))
+    for shallow in from_union:  # a union branch that failed at the top hides a deeper reason
+        if any(p[: len(shallow)] == shallow and p != shallow for p in by_path):
+            by_path.pop(shallow, None)
+    for path, messages in by_path.items():
+        unique = list(dict.fromkeys(messages))
+        text = unique[0] if len(unique) == 1 else "expected one of: " + "; or ".join(unique)
+        problems.append(_at(located, path, text))
+    problems.sort(key=lambda p: (p.line or 0, p.column or 0))
+    return problems

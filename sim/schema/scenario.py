@@ -1,0 +1,384 @@
+"""The scenario format: typed, documented pydantic models.
+
+A scenario describes a region (communities, stations, facilities, travel), its services and
+units, the incidents that demand them, the run settings and the pooling options to compare.
+Field descriptions here are the reference documentation: ``intersim schema`` exports them and
+the README's format reference is generated from them.
+
+Only the shape and the values of single fields are checked here; references between parts
+(unknown community, dangling station, ...) are checked by :mod:`sim.schema.references`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .distributions import Distribution
+from .durations import Duration, PositiveDuration
+
+__all__ = [
+    "Burst",
+    "Community",
+    "Dispatch",
+    "Duty",
+    "Facility",
+    "IncidentType",
+    "Location",
+    "Option",
+    "Profile",
+    "RunSettings",
+    "Scenario",
+    "Service",
+    "Station",
+    "Surge",
+    "Target",
+    "TargetOverride",
+    "Transport",
+    "Travel",
+    "TravelNoise",
+    "UnitChange",
+    "UnitGroup",
+    "UnitMove",
+    "ZONES",
+]
+
+Id = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=64)]
+Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Zone = Literal["urban", "suburban", "rural", "remote"]
+ZONES: tuple[str, ...] = ("urban", "suburban", "rural", "remote")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Policy = Literal["separate", "mutual_aid", "pooled"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Location(_Model):
+    """A position: planar ``x``/``y`` in km, or ``lat``/``lon`` in degrees."""
+
+    x: float | None = Field(None, description="East coordinate, km", allow_inf_nan=False)
+    y: float | None = Field(None, description="North coordinate, km", allow_inf_nan=False)
+    lat: float | None = Field(None, ge=-90, le=90, description="Latitude, degrees")
+    lon: float | None = Field(None, ge=-180, le=180, description="Longitude, degrees")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Self:
+        planar = (self.x is not None, self.y is not None)
+        geo = (self.lat is not None, self.lon is not None)
+        if planar == (True, True) and geo == (False, False):
+            return self
+        if geo == (True, True) and planar == (False, False):
+            return self
+        raise ValueError("give either x and y (km) or lat and lon (degrees)")
+
+
+class Community(_Model):
+    """A municipality that demands services and may own units."""
+
+    name: str | None = Field(None, description="Display name; defaults to the id")
+    population: int = Field(gt=0, description="Residents")
+    location: Location | None = Field(None, description="Centre of the community")
+    area_km2: PosFloat | None = Field(None, description="Area, km² (used for travel inside)")
+    zone: Zone = Field("suburban", description="urban, suburban, rural or remote")
+
+
+class Station(_Model):
+    """A base for units. Every community has a default station with the community's id."""
+
+    name: str | None = None
+    community: Id | None = Field(
+        None, description="Community the station lies in and, by default, belongs to"
+    )
+    location: Location | None = Field(
+        None, description="Own position; without it the station is at its community's centre"
+    )
+
+    @model_validator(mode="after")
+    def _placed(self) -> Self:
+        if self.community is None and self.location is None:
+            raise ValueError("a station needs a community, a location, or both")
+        return self
+
+
+class Facility(_Model):
+    """A destination for transports, such as a hospital."""
+
+    name: str | None = None
+    kind: str = Field("hospital", description="Free text, e.g. hospital, depot, shelter")
+    community: Id | None = None
+    location: Location | None = None
+
+    @model_validator(mode="after")
+    def _placed(self) -> Self:
+        if self.community is None and self.location is None:
+            raise ValueError("a facility needs a community, a location, or both")
+        return self
+
+
+class TravelNoise(_Model):
+    """Random variation of each trip: a lognormal factor with median 1."""
+
+    log_sd: NonNegFloat = Field(description="Log-scale standard deviation of the factor")
+
+
+class Travel(_Model):
+    """Emergency travel times in minutes between places (communities, stations, facilities).
+
+    Give a ``matrix`` (from -> to -> minutes; only one direction of each pair is needed, the
+    other is mirrored; the diagonal is the mean travel inside a community), or a ``speed_kmh``
+    to derive missing pairs from locations, or both (the matrix wins).
+    """
+
+    matrix: dict[Id, dict[Id, NonNegFloat]] = Field(default_factory=dict)
+    speed_kmh: PosFloat | None = Field(None, description="Average emergency speed for derived trips")
+    detour_factor: Annotated[float, Field(ge=1, le=3)] = Field(
+        1.3, description="Road distance / straight-line distance for derived trips"
+    )
+    inside: dict[Id, NonNegFloat] = Field(
+        default_factory=dict, description="Mean travel inside a community, minutes"
+    )
+    noise: TravelNoise | None = Field(None, description="Random factor on every trip")
+    hour_factors: list[PosFloat] | None = Field(
+        None, description="24 multipliers of travel time by hour of day (e.g. 1.2 at night)"
+    )
+
+
+class Duty(_Model):
+    """When units are on duty. Hours are [start, end) in 0-24; end < start wraps midnight."""
+
+    hours: tuple[Annotated[float, Field(ge=0, le=24)], Annotated[float, Field(ge=0, le=24)]] = (
+        0,
+        24,
+    )
+    days: list[Weekday] = Field(
+        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+        min_length=1,
+        description="Days the shift starts on",
+    )
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Self:
+        if self.hours[0] == self.hours[1] and self.hours != (0, 24):
+            raise ValueError("a shift needs start and end hours that differ")
+        return self
+
+
+class UnitGroup(_Model):
+    """``count`` identical units of a service at a station."""
+
+    station: Id
+    count: int = Field(1, ge=0, le=10_000)
+    owner: Id | None = Field(None, description="Owning community; default: the station's")
+    duty: Duty | None = Field(None, description="Duty schedule; default: always on duty")
+    cost_per_hour: NonNegFloat | None = Field(
+        None, description="Cost per on-duty unit-hour; default: the service's"
+    )
+
+
+class Service(_Model):
+    """A service (ambulance, fire, police, public works, ...) and its units."""
+
+    name: str | None = None
+    cost_per_unit_hour: NonNegFloat = Field(0, description="Cost of one on-duty unit-hour")
+    units: list[UnitGroup] = Field(default_factory=list)
+    profile: Id | None = Field(None, description="Default demand profile of its incident types")
+
+
+class Transport(_Model):
+    """Transport of the first unit to a facility after the scene."""
+
+    probability: Probability
+    facility: Id
+    handover: Distribution = Field(0, description="Time at the facility, minutes")
+
+
+class TargetOverride(_Model):
+    minutes: PositiveDuration | None = None
+    share: Annotated[float, Field(gt=0, le=1)] | None = None
+
+
+class Target(_Model):
+    """A response standard: ``share`` of incidents reached within ``minutes`` of the call."""
+
+    minutes: PositiveDuration
+    share: Annotated[float, Field(gt=0, le=1)] = Field(
+        description="Share that must meet it, e.g. 0.9"
+    )
+    by_zone: dict[Zone, TargetOverride] = Field(default_factory=dict)
+    by_community: dict[Id, TargetOverride] = Field(default_factory=dict)
+
+
+RateValue = NonNegFloat | dict[Id, NonNegFloat]
+
+
+class IncidentType(_Model):
+    """A kind of incident or service request, with its demand and its durations."""
+
+    service: Id
+    priority: int = Field(1, ge=1, le=9, description="1 is the most urgent")
+    rate_per_1000: RateValue | None = Field(
+        None, description="Incidents per 1,000 residents per year; one number or per community"
+    )
+    rate_per_year: RateValue | None = Field(
+        None, description="Incidents per year; one number (each community) or per community"
+    )
+    share: Probability = Field(1.0, description="Multiplier of the rate, e.g. a priority mix")
+    units_needed: int = Field(1, ge=1, le=50)
+    call_handling: Distribution = Field(0, description="Call answer and processing, minutes")
+    turnout: Distribution = Field(0, description="From dispatch to wheels rolling, minutes")
+    on_scene: Distribution = Field(description="Time at the scene (or service time), minutes")
+    transport: Transport | None = None
+    target: Target | None = None
+    profile: Id | None = Field(None, description="Demand profile; default: the service's")
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> Self:
+        if (self.rate_per_1000 is None) == (self.rate_per_year is None):
+            raise ValueError("give exactly one of rate_per_1000 and rate_per_year")
+        return self
+
+
+class Profile(_Model):
+    """Relative demand by hour of day and day of week (scaled to mean 1 when used)."""
+
+    hour_of_day: list[NonNegFloat] = Field(
+        default_factory=lambda: [1.0] * 24, min_length=24, max_length=24
+    )
+    day_of_week: list[NonNegFloat] = Field(
+        default_factory=lambda: [1.0] * 7,
+        min_length=7,
+        max_length=7,
+        description="Monday first",
+    )
+
+    @model_validator(mode="after")
+    def _some_demand(self) -> Self:
+        if sum(self.hour_of_day) <= 0 or sum(self.day_of_week) <= 0:
+            raise ValueError("a profile must not be all zeros")
+        return self
+
+
+class Surge(_Model):
+    """A temporary multiplier of demand (storm, heat wave)."""
+
+    name: str
+    start: Duration
+    duration: PositiveDuration
+    multiplier: Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)]
+    communities: list[Id] | None = Field(None, description="Default: all")
+    services: list[Id] | None = Field(None, description="Default: all")
+    types: list[Id] | None = Field(None, description="Default: all of the services")
+
+
+class Burst(_Model):
+    """A mass-casualty incident: ``count`` incidents of one type at one place and time."""
+
+    name: str
+    time: Duration
+    community: Id
+    type: Id
+    count: int = Field(ge=1, le=100_000)
+    spread: Duration = Field(0, description="Calls arrive uniformly over this many minutes")
+
+
+class RunSettings(_Model):
+    horizon: PositiveDuration = Field(description="Simulated time, e.g. '365 d'")
+    warmup: Duration = Field(0, description="Discarded from statistics")
+    replications: int = Field(10, ge=1, le=100_000)
+    seed: int = Field(12345, ge=0)
+
+    @model_validator(mode="after")
+    def _warmup_inside(self) -> Self:
+        if self.warmup >= self.horizon:
+            raise ValueError("warmup must be shorter than horizon")
+        if self.horizon > 50 * 525_600:
+            raise ValueError("horizon beyond 50 years")
+        return self
+
+
+class Dispatch(_Model):
+    """How calls of one service are matched to units."""
+
+    policy: Policy = Field(
+        "separate",
+        description="separate: own units only; mutual_aid: own first, then partners; "
+        "pooled: closest unit of any community",
+    )
+    partners: dict[Id, list[Id]] | None = Field(
+        None, description="mutual_aid: community -> communities it may borrow from; default all"
+    )
+    max_travel: PositiveDuration | None = Field(
+        None, description="mutual_aid: longest expected trip of a lent unit, minutes"
+    )
+    reserve: int = Field(0, ge=0, description="mutual_aid: free units a lender always keeps")
+    request_delay: Duration = Field(0, description="mutual_aid: delay before a lent unit leaves")
+    queue_rule: Literal["oldest", "nearest"] = Field(
+        "oldest", description="Which waiting call (of the highest priority) a freed unit takes"
+    )
+    from_road: bool = Field(
+        True, description="A returning unit may be dispatched from the road (else at station)"
+    )
+
+
+class UnitMove(_Model):
+    service: Id
+    from_station: Id
+    to_station: Id
+    count: int = Field(1, ge=1)
+
+
+class UnitChange(_Model):
+    """Add units (a unit group) or remove ``count`` units of a service at a station."""
+
+    service: Id
+    station: Id
+    count: int = Field(1, ge=1)
+    owner: Id | None = None
+    duty: Duty | None = None
+    cost_per_hour: NonNegFloat | None = None
+
+
+class Option(_Model):
+    """A pooling option: a patch over the base scenario."""
+
+    description: str = ""
+    dispatch: dict[Id, Dispatch] = Field(
+        default_factory=dict, description="Per service (or 'all'): the dispatch rule"
+    )
+    add_units: list[UnitChange] = Field(default_factory=list)
+    remove_units: list[UnitChange] = Field(default_factory=list)
+    move_units: list[UnitMove] = Field(default_factory=list)
+
+
+class Scenario(_Model):
+    """A whole scenario file."""
+
+    name: str
+    description: str = ""
+    communities: dict[Id, Community] = Field(min_length=1)
+    stations: dict[Id, Station] = Field(default_factory=dict)
+    facilities: dict[Id, Facility] = Field(default_factory=dict)
+    travel: Travel
+    services: dict[Id, Service] = Field(min_length=1)
+    incident_types: dict[Id, IncidentType] = Field(min_length=1)
+    profiles: dict[Id, Profile] = Field(default_factory=dict)
+    surges: list[Surge] = Field(default_factory=list)
+    bursts: list[Burst] = Field(default_factory=list)
+    run: RunSettings
+    dispatch: dict[Id, Dispatch] = Field(
+        default_factory=dict, description="Base dispatch rule per service (or 'all')"
+    )
+    options: dict[Id, Option] = Field(
+        default_factory=lambda: {"base": Option(description="The scenario as written")},
+        min_length=1,
+    )
+    baseline: Id | None = Field(None, description="Option compared against; default: the first")
+
+    @property
+    def baseline_option(self) -> str:
+        return self.baseline or next(iter(self.options))

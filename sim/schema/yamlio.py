@@ -1,0 +1,135 @@
+"""Safe YAML reading that remembers where every value was written.
+
+PyYAML's safe loader silently keeps the last of two equal keys and expands aliases without
+limit; this reader rejects duplicate keys, bounds the expansion of aliases, the file size and
+the nesting depth, and returns, beside the plain data, the line and column of every value and
+key so that later errors can point into the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import Problem, ScenarioError
+
+__all__ = ["MAX_BYTES", "MAX_NODES", "Located", "read_yaml"]
+
+MAX_BYTES = 8 * 1024 * 1024
+MAX_NODES = 200_000
+MAX_DEPTH = 64
+
+PathKey = tuple[str | int, ...]
+
+
+@dataclass
+class Located:
+    """Plain data read from a file, with the position of every value and key."""
+
+    file: str
+    data: Any
+    values: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+
+    def position(self, path: PathKey, *, key: bool = False) -> tuple[int, int] | None:
+        """Line and column (1-based) of the value at ``path``, or of its nearest parent."""
+        table = self.keys if key and path in self.keys else self.values
+        while path not in table and path:
+            path = path[:-1]
+            table = self.values
+        return table.get(path)
+
+
+class _Builder:
+    def __init__(self, file: str, loader: yaml.SafeLoader) -> None:
+        self.located = Located(file, None)
+        self.loader = loader
+        self.nodes = 0
+
+    def fail(self, node: yaml.Node, message: str) -> ScenarioError:
+        mark = node.start_mark
+        return ScenarioError([Problem(self.located.file, mark.line + 1, mark.column + 1, "", message)])
+
+    def build(self, node: yaml.Node, path: PathKey) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise self.fail(node, f"too many values (over {MAX_NODES:,}); aliases expanding?")
+        if len(path) > MAX_DEPTH:
+            raise self.fail(node, f"nested deeper than {MAX_DEPTH} levels")
+        self.located.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        return self.loader.construct_object(node, deep=True)
+
+    def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[str, Any]:
+        self.loader.flatten_mapping(node)
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise self.fail(key_node, "a key must be a plain name, not a list or mapping")
+            key = self.loader.construct_object(key_node)
+            key = str(key) if not isinstance(key, str) else key
+            if key in out:
+                first = self.located.keys[(*path, key)]
+                raise self.fail(key_node, f"duplicate key '{key}' (first at line {first[0]})")
+            self.located.keys[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            out[key] = self.build(value_node, (*path, key))
+        return out
+
+
+def _decode(raw: bytes, file: str) -> str:
+    if b"\x00" in raw:
+        raise ScenarioError([Problem(file, None, None, "", "binary file, not YAML text")])
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ScenarioError(
+            [Problem(file, line, None, "", f"not UTF-8 text (byte 0x{raw[exc.start]:02x})")]
+        ) from None
+
+
+def read_yaml(path: str | Path) -> Located:
+    """Read a YAML file into plain data with positions; raise ScenarioError on any problem."""
+    file = str(path)
+    p = Path(path)
+    if p.is_dir():
+        raise ScenarioError([Problem(file, None, None, "", "is a directory, not a scenario file")])
+    try:
+        with p.open("rb") as fh:
+            raw = fh.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise ScenarioError([Problem(file, None, None, "", "no such file")]) from None
+    except OSError as exc:
+        raise ScenarioError([Problem(file, None, None, "", f"cannot read: {exc.strerror}")]) from None
+    if len(raw) > MAX_BYTES:
+        raise ScenarioError(
+            [Problem(file, None, None, "", f"larger than {MAX_BYTES // 2**20} MiB; not a scenario")]
+        )
+    text = _decode(raw, file)
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            raise ScenarioError([Problem(file, 1, 1, "", "empty file: expected a scenario mapping")])
+        builder = _Builder(file, loader)
+        builder.located.data = builder.build(root, ())
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        what = " ".join(x for x in (exc.context, exc.problem) if x)
+        raise ScenarioError([Problem(file, line, col, "", f"YAML syntax: {what}")]) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError([Problem(file, None, None, "", f"YAML: {exc}")]) from None
+    except RecursionError:
+        raise ScenarioError([Problem(file, None, None, "", "nested too deeply")]) from None
+    finally:
+        loader.dispose()
+    if not isinstance(builder.located.data, dict):
+        raise ScenarioError([Problem(file, 1, 1, "", "expected a mapping of keys at the top level")])
+    return builder.located
