@@ -19,7 +19,7 @@ from .references import check_references
 from .scenario import Scenario
 from .yamlio import Located, read_yaml
 
-__all__ = ["load_scenario", "scenario_from_data"]
+__all__ = ["load_scenario", "scenario_from_data", "scenario_from_dict"]
 
 PathKey = tuple[str | int, ...]
 
@@ -27,6 +27,11 @@ PathKey = tuple[str | int, ...]
 def load_scenario(path: str | Path) -> Scenario:
     """Read, validate and return the scenario in ``path``; raise ScenarioError otherwise."""
     return scenario_from_data(read_yaml(path))
+
+
+def scenario_from_dict(data: dict[str, Any], name: str = "<scenario>") -> Scenario:
+    """Validate a scenario given as plain Python data (errors carry no line numbers)."""
+    return scenario_from_data(Located(name, data))
 
 
 def scenario_from_data(located: Located) -> Scenario:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from .options import option_problems
 from .scenario import Dispatch, Location, Option, Scenario, UnitChange, UnitGroup
 
 __all__ = ["check_references", "place_locations"]
@@ -203,4 +204,7 @@ def check_references(s: Scenario) -> list[tuple[Path, str]]:
         found.extend(_check_option(name, opt, s))
     if s.baseline is not None and s.baseline not in s.options:
         found.append((("baseline",), _unknown("option", s.baseline, s.options)))
+    if not found:  # patches can only be applied once every name they use is known
+        for name in s.options:
+            found.extend(option_problems(s, name))
     return found

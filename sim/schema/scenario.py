@@ -194,7 +194,7 @@ class Transport(_Model):
 
     probability: Probability
     facility: Id
-    handover: Distribution = Field(0, description="Time at the facility, minutes")
+    handover: Distribution = Field(0, validate_default=True, description="Time at the facility, minutes")
 
 
 class TargetOverride(_Model):
@@ -229,8 +229,8 @@ class IncidentType(_Model):
     )
     share: Probability = Field(1.0, description="Multiplier of the rate, e.g. a priority mix")
     units_needed: int = Field(1, ge=1, le=50)
-    call_handling: Distribution = Field(0, description="Call answer and processing, minutes")
-    turnout: Distribution = Field(0, description="From dispatch to wheels rolling, minutes")
+    call_handling: Distribution = Field(0, validate_default=True, description="Call answer and processing, minutes")
+    turnout: Distribution = Field(0, validate_default=True, description="From dispatch to wheels rolling, minutes")
     on_scene: Distribution = Field(description="Time at the scene (or service time), minutes")
     transport: Transport | None = None
     target: Target | None = None
