@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from pathlib import Path
 
 from .errors import InputError, ScenarioError
 
@@ -48,6 +49,144 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _command_line(argv: Sequence[str] | None) -> str:
+    import shlex
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    return shlex.join(["intersim", *args])
+
+
+def _progress(total: int, what: str):  # type: ignore[no-untyped-def]
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=what, unit="rep", disable=None, file=sys.stderr, leave=False)
+
+
+def _out_dir(args: argparse.Namespace) -> Path:
+    from .outputs import check_out_dir
+    from .results import default_out_dir
+
+    out = Path(args.out) if args.out else default_out_dir(Path(args.scenario))
+    check_out_dir(out, args.overwrite)
+    return out
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from .results import format_headline, write_run
+    from .runner import run
+    from .schema import load_scenario
+
+    started = datetime.now(UTC)
+    scenario = load_scenario(args.scenario)
+    if args.option and args.option not in scenario.options:
+        raise InputError(f"--option: unknown option '{args.option}' (known: {', '.join(scenario.options)})")
+    out = _out_dir(args)
+    n = args.replications or scenario.run.replications
+    with _progress(n, "replications") as bar:
+        result = run(
+            scenario, options=[args.option] if args.option else None, replications=n,
+            seed=args.seed, progress=bar.update,
+        )
+    summary = write_run(
+        result, out, scenario_file=Path(args.scenario), command=args.command_line,
+        started=started, overwrite=args.overwrite,
+    )
+    print(format_headline(summary))
+    print(f"\n{result.replications} replication(s) in {result.seconds:.1f} s; results in {out}")
+    return EXIT_OK
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    import time
+    from datetime import UTC, datetime
+
+    from .compare import compare
+    from .results import format_comparison, write_comparison
+    from .schema import load_scenario
+
+    started, t0 = datetime.now(UTC), time.perf_counter()
+    if args.precision and args.replications:
+        raise InputError("compare: give --replications or --precision, not both")
+    scenario = load_scenario(args.scenario)
+    out = _out_dir(args)
+    total = args.replications or (args.max_replications if args.precision else scenario.run.replications)
+    with _progress(total, "replications") as bar:
+        comp = compare(
+            scenario, replications=args.replications, precision=args.precision,
+            max_replications=args.max_replications, baseline=args.baseline, seed=args.seed,
+            progress=bar.update,
+        )
+    seconds = time.perf_counter() - t0
+    write_comparison(
+        comp, out, scenario_file=Path(args.scenario), command=args.command_line,
+        started=started, seconds=seconds, overwrite=args.overwrite,
+    )
+    after = getattr(args, "after_compare", None)
+    if after is not None:
+        after(comp, out)
+    print(f"{scenario.name}: {len(comp.raw.options)} options x {comp.replications} replications, "
+          f"baseline '{comp.baseline}'\n")
+    print(format_comparison(comp))
+    for warning in comp.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"\ndone in {seconds:.1f} s; results in {out}")
+    return EXIT_OK
+
+
+def _cmd_estimate(args: argparse.Namespace) -> int:
+    from .estimate import estimate, overload_warnings
+    from .runner import compile_scenario
+    from .schema import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    compiled = compile_scenario(scenario)
+    est = estimate(compiled.region, compiled.fleets)
+    shown = est[(est["community"] != "all") | (est["fleet"] == "pooled")]
+    cols = ["option", "service", "community", "fleet", "calls_per_day", "offered_load", "units",
+            "utilisation", "p_wait", "mean_wait"]
+    print(shown[cols].to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    for warning in overload_warnings(est):
+        print(f"warning: {warning}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _add_run_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", metavar="SCENARIO")
+    p.add_argument("--replications", type=_positive_int, metavar="N")
+    p.add_argument("--seed", type=_non_negative_int, metavar="S")
+    p.add_argument("--out", metavar="DIR", help="output directory (default results/<scenario>-<time>)")
+    p.add_argument("--overwrite", action="store_true", help="replace a non-empty output directory")
+
+
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, e.g. 0.05: {text!r}")
+    return value
+
+
 def _build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -63,18 +202,29 @@ def _build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_validate)
     p = sub.add_parser("schema", help="print the JSON Schema of the scenario format")
     p.set_defaults(func=_cmd_schema)
-    for register in _EXTRA_COMMANDS:
-        register(sub)
+    p = sub.add_parser("run", help="simulate a scenario and write incident and unit tables")
+    _add_run_args(p)
+    p.add_argument("--option", metavar="NAME", help="only this pooling option (default: all)")
+    p.set_defaults(func=_cmd_run)
+    p = sub.add_parser("compare", help="compare the pooling options of a scenario (the main job)")
+    _add_run_args(p)
+    p.add_argument("--precision", type=_fraction, metavar="F",
+                       help="add replications until headline CI half-widths are within F of the mean")
+    p.add_argument("--max-replications", type=_positive_int, default=100, metavar="N",
+                   help="cap for --precision (default 100)")
+    p.add_argument("--baseline", metavar="NAME", help="option to compare against")
+    p.set_defaults(func=_cmd_compare)
+    p = sub.add_parser("estimate", help="instant Erlang C estimates per option and service")
+    p.add_argument("scenario", metavar="SCENARIO")
+    p.set_defaults(func=_cmd_estimate)
     return parser
-
-
-_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []  # type: ignore[type-arg]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     try:
         args = _build_parser().parse_args(argv)
+        args.command_line = _command_line(argv)
         code: int = args.func(args)
         return code
     except ScenarioError as exc:

@@ -12,7 +12,7 @@ from .demand import Incidents
 from .engine import EngineRecords
 from .model import Fleet, Region
 
-__all__ = ["incident_table", "level_table", "overlap", "unit_table"]
+__all__ = ["help_table", "incident_table", "level_table", "overlap", "unit_table"]
 
 
 def _category(values: np.ndarray, names: tuple[str, ...]) -> pd.Categorical:
@@ -152,3 +152,24 @@ def level_table(region: Region, fleet: Fleet, inc: Incidents, rec: EngineRecords
         for h in range(25):
             rows.append((replication, fleet.option, name, h - 1, busy[h], waiting[h]))
     return pd.DataFrame(rows, columns=["replication", "option", "service", "hour", "busy_units", "waiting_calls"])
+
+
+def help_table(region: Region, fleet: Fleet, inc: Incidents, rec: EngineRecords, replication: int) -> pd.DataFrame:
+    """Unit-hours that each owning community's units spent on each community's incidents
+    (busy time clipped to the statistics window), per service."""
+    lo, hi = region.warmup, region.horizon
+    hours = (np.clip(rec.job_free, lo, hi) - np.clip(rec.job_assigned, lo, hi)) / 60.0
+    n_c, n_s = len(region.communities), len(region.services)
+    key = (fleet.service[rec.job_unit] * n_c + fleet.owner[rec.job_unit]) * n_c + inc.community[rec.job_incident]
+    total = np.bincount(key, hours, n_s * n_c * n_c).reshape(n_s, n_c, n_c)
+    s, o, c = np.meshgrid(np.arange(n_s), np.arange(n_c), np.arange(n_c), indexing="ij")
+    return pd.DataFrame(
+        {
+            "replication": replication,
+            "option": fleet.option,
+            "service": [region.services[i] for i in s.ravel()],
+            "owner": [region.communities[i] for i in o.ravel()],
+            "community": [region.communities[i] for i in c.ravel()],
+            "unit_hours": total.ravel(),
+        }
+    )

@@ -12,7 +12,7 @@ import pandas as pd
 from .demand import generate_incidents
 from .engine import simulate
 from .model import Fleet, Region, compile_fleet, compile_region
-from .records import incident_table, level_table, unit_table
+from .records import help_table, incident_table, level_table, unit_table
 from .schema import Scenario
 
 __all__ = ["Compiled", "RunResult", "compile_scenario", "run", "run_replication"]
@@ -34,6 +34,7 @@ class RunResult:
     incidents: pd.DataFrame
     units: pd.DataFrame
     levels: pd.DataFrame
+    help: pd.DataFrame
     options: list[str]
     replications: int
     seed: int
@@ -47,19 +48,19 @@ def compile_scenario(scenario: Scenario, options: Sequence[str] | None = None) -
     return Compiled(scenario, region, {o: compile_fleet(scenario, region, o) for o in names})
 
 
-def run_replication(
-    compiled: Compiled, replication: int, seed: int
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+TABLES = (incident_table, unit_table, level_table, help_table)
+
+
+def run_replication(compiled: Compiled, replication: int, seed: int) -> tuple[pd.DataFrame, ...]:
     """Every option of ``compiled`` against the incidents of one replication."""
     region = compiled.region
     incidents = generate_incidents(region, seed, replication)
-    tables: tuple[list[pd.DataFrame], list[pd.DataFrame], list[pd.DataFrame]] = ([], [], [])
+    tables: list[list[pd.DataFrame]] = [[] for _ in TABLES]
     for fleet in compiled.fleets.values():
         rec = simulate(region, fleet, incidents)
-        tables[0].append(incident_table(region, fleet, incidents, rec, replication))
-        tables[1].append(unit_table(region, fleet, incidents, rec, replication))
-        tables[2].append(level_table(region, fleet, incidents, rec, replication))
-    return _concat(tables[0]), _concat(tables[1]), _concat(tables[2])
+        for out, make in zip(tables, TABLES, strict=True):
+            out.append(make(region, fleet, incidents, rec, replication))
+    return tuple(_concat(t) for t in tables)
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -95,5 +96,7 @@ def run(
         parts.append(run_replication(compiled, r, s))
         if progress is not None:
             progress(1)
-    inc, units, levels = (_concat([p[i] for p in parts]) for i in range(3))
-    return RunResult(inc, units, levels, list(compiled.fleets), n, s, time.perf_counter() - started)
+    inc, units, levels, helped = (_concat([p[i] for p in parts]) for i in range(len(TABLES)))
+    return RunResult(
+        inc, units, levels, helped, list(compiled.fleets), n, s, time.perf_counter() - started
+    )

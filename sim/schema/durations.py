@@ -1,7 +1,7 @@
 """Durations in scenario files: a number of minutes, or a string with a unit.
 
 Accepted forms: ``12`` (minutes), ``"90 s"``, ``"8:59"`` (minutes:seconds), ``"12 h"``,
-``"365 d"``, ``"2 w"``. Everything inside intersim is in minutes.
+``"365 d"``, ``"2 w"``, and sums such as ``"14 d 6 h"``. Everything inside intersim is in minutes.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ _UNITS = {
     "d": 1440.0, "day": 1440.0, "days": 1440.0,
     "w": 10080.0, "week": 10080.0, "weeks": 10080.0,
 }
-_WITH_UNIT = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([a-zA-Z]+)\s*$")
+_PART = re.compile(r"([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([a-zA-Z]+)")
 _CLOCK = re.compile(r"^\s*([0-9]+):([0-5][0-9])\s*$")
 
 
@@ -39,9 +39,9 @@ def parse_duration(value: object) -> object:
     clock = _CLOCK.match(value)
     if clock:
         return int(clock.group(1)) + int(clock.group(2)) / 60
-    match = _WITH_UNIT.match(value)
-    if match and match.group(2).lower() in _UNITS:
-        return float(match.group(1)) * _UNITS[match.group(2).lower()]
+    parts = _PART.findall(value)
+    if parts and _PART.sub("", value).strip() == "" and all(u.lower() in _UNITS for _, u in parts):
+        return sum(float(n) * _UNITS[u.lower()] for n, u in parts)
     try:
         return float(value)
     except ValueError:

@@ -33,10 +33,14 @@ def _allow_duration_strings(node: Any) -> None:
             if prop.get("discriminator", {}).get("propertyName") == "dist":
                 dist = {k: prop.pop(k) for k in ("oneOf", "discriminator")}
                 prop["anyOf"] = [{"type": "number", "minimum": 0}, dist]
-            if name in _DURATION_FIELDS and prop.get("type") == "number":
+            if name not in _DURATION_FIELDS:
+                continue
+            if prop.get("type") == "number":
                 prop.pop("type")
                 bounds = {k: prop.pop(k) for k in ("minimum", "exclusiveMinimum") if k in prop}
                 prop["anyOf"] = [{"type": "number", **bounds}, {"type": "string"}]
+            elif any(alt.get("type") == "number" for alt in prop.get("anyOf", [])):
+                prop["anyOf"].append({"type": "string"})
     elif isinstance(node, list):
         for item in node:
             _allow_duration_strings(item)

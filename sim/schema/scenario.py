@@ -21,6 +21,7 @@ from .durations import Duration, PositiveDuration
 __all__ = [
     "Burst",
     "Community",
+    "CostSharing",
     "Dispatch",
     "Duty",
     "Facility",
@@ -343,6 +344,28 @@ class UnitChange(_Model):
     cost_per_hour: NonNegFloat | None = None
 
 
+ShareBasis = Literal["population", "calls", "unit_hours"]
+
+
+class CostSharing(_Model):
+    """How the cost of the units is split between communities in a weighted-mix formula.
+
+    Weights over ``population`` (residents), ``calls`` (incidents) and ``unit_hours`` (busy
+    unit-hours spent on the community's incidents); they are scaled to sum to 1. Real
+    agreements use such mixes (e.g. 40 % calls, 30 % property value, 20 % population).
+    """
+
+    mix: dict[ShareBasis, NonNegFloat] = Field(
+        default_factory=lambda: {"population": 0.5, "calls": 0.5}
+    )
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> Self:
+        if sum(self.mix.values()) <= 0:
+            raise ValueError("the weights of the mix must not all be zero")
+        return self
+
+
 class Option(_Model):
     """A pooling option: a patch over the base scenario."""
 
@@ -378,6 +401,7 @@ class Scenario(_Model):
         min_length=1,
     )
     baseline: Id | None = Field(None, description="Option compared against; default: the first")
+    cost_sharing: CostSharing = Field(default_factory=CostSharing)
 
     @property
     def baseline_option(self) -> str:

@@ -23,6 +23,7 @@ MAX_NODES = 200_000
 MAX_DEPTH = 64
 
 PathKey = tuple[str | int, ...]
+_SEXAGESIMAL = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 
 
 @dataclass
@@ -64,6 +65,8 @@ class _Builder:
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        if node.tag in _SEXAGESIMAL and ":" in str(node.value):
+            return str(node.value)  # YAML 1.1 reads 8:59 as 539; intersim means a duration
         return self.loader.construct_object(node, deep=True)
 
     def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[str, Any]:

@@ -1,0 +1,123 @@
+"""Metrics as pure functions of the run tables, one value per replication.
+
+Every function returns a long table with ``replication``, ``option``, grouping keys, ``metric``
+and ``value``; :mod:`sim.stats` turns those into confidence intervals and paired differences.
+Incidents that called during the warm-up are left out. "all" marks region-wide rows and rows
+over all priorities.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "ALL",
+    "HEADLINE",
+    "equity_metrics",
+    "gini",
+    "incident_metrics",
+    "unit_metrics",
+]
+
+ALL = "all"
+HEADLINE = (
+    "incidents", "mean_response", "median_response", "p90_response", "p95_response",
+    "within_target", "mean_wait", "waited", "open",
+)
+KEYS = ["replication", "option", "service", "priority", "community"]
+
+
+def _stats(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    g = df.groupby(keys, observed=True, sort=True)
+    resp = g["response"]
+    out = pd.DataFrame(
+        {
+            "incidents": g.size(),
+            "mean_response": resp.mean(),
+            "median_response": resp.median(),
+            "p90_response": resp.quantile(0.9),
+            "p95_response": resp.quantile(0.95),
+            "within_target": g["met_target"].mean(),
+            "mean_wait": g["wait"].mean(),
+            "waited": g["waited"].mean(),
+            "open": g["open"].sum(),
+        }
+    )
+    return out.reset_index()
+
+
+def incident_metrics(incidents: pd.DataFrame) -> pd.DataFrame:
+    """Headline metrics per replication x option x service x priority x community, plus the
+    region-wide and all-priority aggregates."""
+    df = incidents.loc[~incidents["warmup"], ["replication", "option", "service", "priority",
+                                             "community", "response", "met_target", "wait", "open"]]
+    df = df.assign(
+        waited=(df["wait"] > 1e-9).where(df["wait"].notna()),
+        priority=df["priority"].astype(str),
+        community=df["community"].astype(str),
+        option=df["option"].astype(str),
+        service=df["service"].astype(str),
+        met_target=df["met_target"].astype("Float64"),
+    )
+    frames = []
+    for prio_all in (False, True):
+        for com_all in (False, True):
+            keys = [k for k in KEYS if not (prio_all and k == "priority") and not (com_all and k == "community")]
+            part = _stats(df, keys)
+            if prio_all:
+                part["priority"] = ALL
+            if com_all:
+                part["community"] = ALL
+            frames.append(part)
+    wide = pd.concat(frames, ignore_index=True)[[*KEYS, *HEADLINE]]
+    long = wide.melt(id_vars=KEYS, var_name="metric", value_name="value")
+    long["value"] = long["value"].astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan)
+    return long
+
+
+def gini(values: np.ndarray) -> float:
+    """Gini coefficient of non-negative values (0: all equal)."""
+    v = np.sort(np.asarray(values, dtype=np.float64)[~np.isnan(values)])
+    if len(v) == 0 or v.sum() == 0:
+        return 0.0
+    n = len(v)
+    return float((2 * np.arange(1, n + 1) - n - 1) @ v / (n * v.sum()))
+
+
+def equity_metrics(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Across communities, per replication x option x service x priority: the worst share
+    within target, the spread (max - min) of that share, and the spread and Gini of p90."""
+    per_com = metrics[(metrics["community"] != ALL)]
+    wide = per_com.pivot_table(
+        index=["replication", "option", "service", "priority", "community"],
+        columns="metric", values="value", observed=True,
+    ).reset_index()
+    g = wide.groupby(["replication", "option", "service", "priority"], observed=True)
+    out = pd.DataFrame(
+        {
+            "worst_within_target": g["within_target"].min(),
+            "spread_within_target": g["within_target"].max() - g["within_target"].min(),
+            "spread_p90": g["p90_response"].max() - g["p90_response"].min(),
+            "gini_p90": g["p90_response"].agg(lambda s: gini(s.to_numpy())),
+        }
+    ).reset_index()
+    long = out.melt(id_vars=["replication", "option", "service", "priority"], var_name="metric")
+    long["community"] = ALL
+    return long[[*KEYS, "metric", "value"]]
+
+
+def unit_metrics(units: pd.DataFrame) -> pd.DataFrame:
+    """Per replication x option x unit: busy fraction, dispatches, share of busy time spent on
+    other communities' incidents."""
+    df = units.assign(
+        share_for_others=np.where(units["busy_min"] > 0, units["busy_min_for_others"] / units["busy_min"], 0.0)
+    )
+    keys = ["replication", "option", "unit", "service", "station", "owner"]
+    long = df[[*keys, "busy_fraction", "dispatches", "share_for_others", "cost"]].melt(
+        id_vars=keys, var_name="metric", value_name="value"
+    )
+    for k in ("option", "service", "owner"):
+        long[k] = long[k].astype(str)
+    long["value"] = long["value"].astype("float64")
+    return long
