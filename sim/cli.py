@@ -44,8 +44,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _cmd_schema(args: argparse.Namespace) -> int:
     from .schema.jsonschema import scenario_json_schema
+    from .schema.reference import format_reference
 
-    print(json.dumps(scenario_json_schema(), indent=2))
+    if args.markdown:
+        print(format_reference(), end="")
+    else:
+        print(json.dumps(scenario_json_schema(), indent=2))
     return EXIT_OK
 
 
@@ -123,9 +127,6 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         comp, out, scenario_file=Path(args.scenario), command=args.command_line,
         started=started, seconds=seconds, overwrite=args.overwrite,
     )
-    after = getattr(args, "after_compare", None)
-    if after is not None:
-        after(comp, out)
     print(f"{scenario.name}: {len(comp.raw.options)} options x {comp.replications} replications, "
           f"baseline '{comp.baseline}'\n")
     print(format_comparison(comp))
@@ -201,6 +202,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=_cmd_validate)
     p = sub.add_parser("schema", help="print the JSON Schema of the scenario format")
+    p.add_argument("--markdown", action="store_true", help="print the format reference instead")
     p.set_defaults(func=_cmd_schema)
     p = sub.add_parser("run", help="simulate a scenario and write incident and unit tables")
     _add_run_args(p)

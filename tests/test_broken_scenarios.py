@@ -135,7 +135,7 @@ def test_broken_file(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 SUBPROCESS_CASES = [
     "typo_incident_type_key",
     "yaml_tab",
-    "alias_bomb",
+    "duplicate_key_nested",
     "several_reference_faults",
     "only_comment",
 ]

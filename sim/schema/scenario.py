@@ -381,27 +381,37 @@ class Option(_Model):
 class Scenario(_Model):
     """A whole scenario file."""
 
-    name: str
-    description: str = ""
-    communities: dict[Id, Community] = Field(min_length=1)
-    stations: dict[Id, Station] = Field(default_factory=dict)
-    facilities: dict[Id, Facility] = Field(default_factory=dict)
-    travel: Travel
-    services: dict[Id, Service] = Field(min_length=1)
-    incident_types: dict[Id, IncidentType] = Field(min_length=1)
-    profiles: dict[Id, Profile] = Field(default_factory=dict)
-    surges: list[Surge] = Field(default_factory=list)
-    bursts: list[Burst] = Field(default_factory=list)
-    run: RunSettings
+    name: str = Field(description="Title used in outputs and reports")
+    description: str = Field("", description="Free text shown in the report")
+    communities: dict[Id, Community] = Field(min_length=1, description="Id -> community")
+    stations: dict[Id, Station] = Field(
+        default_factory=dict, description="Extra stations (each community has one of its id)"
+    )
+    facilities: dict[Id, Facility] = Field(default_factory=dict, description="Hospitals, depots")
+    travel: Travel = Field(description="Travel times between places")
+    services: dict[Id, Service] = Field(min_length=1, description="Id -> service and its units")
+    incident_types: dict[Id, IncidentType] = Field(
+        min_length=1, description="Id -> kind of incident or request"
+    )
+    profiles: dict[Id, Profile] = Field(
+        default_factory=dict, description="Named hour-of-day / day-of-week demand profiles"
+    )
+    surges: list[Surge] = Field(default_factory=list, description="Temporary demand multipliers")
+    bursts: list[Burst] = Field(default_factory=list, description="Mass-casualty incidents")
+    run: RunSettings = Field(description="Horizon, warm-up, replications, seed")
     dispatch: dict[Id, Dispatch] = Field(
         default_factory=dict, description="Base dispatch rule per service (or 'all')"
     )
     options: dict[Id, Option] = Field(
         default_factory=lambda: {"base": Option(description="The scenario as written")},
         min_length=1,
+        description="Pooling options to compare, each a patch over the base (default: one, "
+        "'base')",
     )
     baseline: Id | None = Field(None, description="Option compared against; default: the first")
-    cost_sharing: CostSharing = Field(default_factory=CostSharing)
+    cost_sharing: CostSharing = Field(
+        default_factory=CostSharing, description="Weights of the mixed cost-sharing formula"
+    )
 
     @property
     def baseline_option(self) -> str:
