@@ -12,6 +12,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from .durations import parse_duration
+
 __all__ = [
     "Distribution",
     "Empirical",
@@ -29,7 +31,7 @@ Pos = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Fixed(_Dist):
@@ -131,8 +133,14 @@ class Empirical(_Dist):
 
 
 def _shorthand(value: object) -> object:
+    """A plain number of minutes, or a duration string such as '90 s', means a fixed value."""
+    if isinstance(value, str):
+        try:
+            value = parse_duration(value)
+        except ValueError:
+            return value
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return {"dist": "fixed", "value": value}
+        return {"dist": "fixed", "value": float(value)}
     return value
 
 
@@ -141,4 +149,4 @@ Distribution = Annotated[
     Field(discriminator="dist"),
     BeforeValidator(_shorthand),
 ]
-"""A duration distribution in minutes; a bare number means a fixed value."""
+"""A duration distribution in minutes; a bare number or duration means a fixed value."""

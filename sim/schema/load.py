@@ -46,7 +46,18 @@ def scenario_from_data(located: Located) -> Scenario:
     return scenario
 
 
+def _value_at(data: Any, path: PathKey) -> Any:
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
 def _at(located: Located, path: PathKey, message: str, *, key: bool = False) -> Problem:
+    # a problem with a whole mapping or list points at its key, not at its first entry
+    key = key or isinstance(_value_at(located.data, path), dict | list)
     pos = located.position(path, key=key)
     line, col = pos if pos else (None, None)
     return Problem(located.file, line, col, ".".join(str(p) for p in path), message)
@@ -132,6 +143,10 @@ def _unknown_key(located: Located, loc: tuple[str | int, ...], path: PathKey) ->
 
 
 def _message(err: dict[str, Any]) -> str:
+    if err["type"] in ("model_type", "model_attributes_type", "dict_type"):
+        return f"expected a mapping of keys (key: value), got {_kind(err.get('input'))}"
+    if err["type"] in ("list_type",):
+        return f"expected a list, got {_kind(err.get('input'))}"
     msg = str(err["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         msg = msg.removeprefix(prefix)
@@ -140,6 +155,14 @@ def _message(err: dict[str, Any]) -> str:
         shown = repr(err.get("input"))
         msg += f" (got {shown[:60]})"
     return msg
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return repr(value)[:60]
 
 
 def _bad_tag(err: dict[str, Any]) -> str:
@@ -182,6 +205,13 @@ def _problems(located: Located, exc: ValidationError) -> list[Problem]:
             by_path.pop(shallow, None)
     for path, messages in by_path.items():
         unique = list(dict.fromkeys(messages))
+        if len(unique) > 1:  # union: drop the branches of another shape than the input's
+            given = _value_at(located.data, path)
+            unique = [
+                m for m in unique
+                if not (m.startswith("expected a mapping") and not isinstance(given, dict))
+                and not (m.startswith("expected a list") and not isinstance(given, list))
+            ] or unique
         text = unique[0] if len(unique) == 1 else "expected one of: " + "; or ".join(unique)
         problems.append(_at(located, path, text))
     problems.sort(key=lambda p: (p.line or 0, p.column or 0))

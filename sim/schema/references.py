@@ -54,6 +54,33 @@ def _check_places(s: Scenario) -> Found:
         yield ("facilities", pid), f"'{pid}' is both a station and a facility"
 
 
+def _not_a_place(s: Scenario, name: str, places: dict[str, Location | None]) -> str:
+    site = s.stations.get(name) or s.facilities.get(name)
+    if site is not None and site.community is not None:
+        return (
+            f"'{name}' has no location of its own: it is at the centre of '{site.community}', "
+            f"so use '{site.community}' in the matrix (or give '{name}' a location)"
+        )
+    return _unknown("place", name, places)
+
+
+def _check_location_kinds(s: Scenario) -> Found:
+    """All locations must be x/y, or all lat/lon; point at the first of the minority kind."""
+    found: dict[bool, list[Path]] = {True: [], False: []}
+    first: bool | None = None
+    for c, com in s.communities.items():
+        if com.location is not None:
+            first = com.location.x is not None if first is None else first
+            found[com.location.x is not None].append(("communities", c, "location"))
+    for section, group in (("stations", s.stations), ("facilities", s.facilities)):
+        for pid, p in group.items():
+            if p.location is not None:
+                found[p.location.x is not None].append((section, pid, "location"))
+    if found[True] and found[False]:
+        other = found[not first] if first is not None else found[False]
+        yield other[0], "mix of x/y and lat/lon locations; use one kind for every place"
+
+
 def _has_time(s: Scenario, a: str, b: str, places: dict[str, Location | None]) -> bool:
     m = s.travel.matrix
     if b in m.get(a, {}) or a in m.get(b, {}):
@@ -72,19 +99,15 @@ def _check_travel(s: Scenario) -> Found:
     places = place_locations(s)
     for src, row in s.travel.matrix.items():
         if src not in places:
-            yield ("travel", "matrix", src), _unknown("place", src, places)
+            yield ("travel", "matrix", src), _not_a_place(s, src, places)
             continue
         for dst in row:
             if dst not in places:
-                yield ("travel", "matrix", src, dst), _unknown("place", dst, places)
+                yield ("travel", "matrix", src, dst), _not_a_place(s, dst, places)
     for c in s.travel.inside:
         if c not in s.communities:
             yield ("travel", "inside", c), _unknown("community", c, s.communities)
-    if s.travel.hour_factors is not None and len(s.travel.hour_factors) != 24:
-        yield ("travel", "hour_factors"), f"needs 24 values, one per hour (got {len(s.travel.hour_factors)})"
-    kinds = {(l.x is None) for l in places.values() if l is not None}
-    if len(kinds) > 1:
-        yield ("travel",), "mix of x/y and lat/lon locations; use one kind"
+    yield from _check_location_kinds(s)
     missing = [
         (a, b)
         for i, a in enumerate(places)

@@ -56,7 +56,8 @@ Policy = Literal["separate", "mutual_aid", "pooled"]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: YAML's true/yes must not turn into 1, nor 2.5 into an integer count
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Location(_Model):
@@ -145,16 +146,17 @@ class Travel(_Model):
     )
     noise: TravelNoise | None = Field(None, description="Random factor on every trip")
     hour_factors: list[PosFloat] | None = Field(
-        None, description="24 multipliers of travel time by hour of day (e.g. 1.2 at night)"
+        None, min_length=24, max_length=24,
+        description="24 multipliers of travel time by hour of day (e.g. 1.2 at night)",
     )
 
 
 class Duty(_Model):
     """When units are on duty. Hours are [start, end) in 0-24; end < start wraps midnight."""
 
-    hours: tuple[Annotated[float, Field(ge=0, le=24)], Annotated[float, Field(ge=0, le=24)]] = (
-        0,
-        24,
+    hours: list[Annotated[float, Field(ge=0, le=24)]] = Field(
+        default_factory=lambda: [0.0, 24.0], min_length=2, max_length=2,
+        description="[start, end) hours of the shift",
     )
     days: list[Weekday] = Field(
         default_factory=lambda: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
@@ -164,7 +166,7 @@ class Duty(_Model):
 
     @model_validator(mode="after")
     def _not_empty(self) -> Self:
-        if self.hours[0] == self.hours[1] and self.hours != (0, 24):
+        if self.hours[0] == self.hours[1]:
             raise ValueError("a shift needs start and end hours that differ")
         return self
 

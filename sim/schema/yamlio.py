@@ -18,12 +18,15 @@ from ..errors import Problem, ScenarioError
 
 __all__ = ["MAX_BYTES", "MAX_NODES", "Located", "read_yaml"]
 
-MAX_BYTES = 8 * 1024 * 1024
+MAX_BYTES = 2 * 1024 * 1024
 MAX_NODES = 200_000
 MAX_DEPTH = 64
 
 PathKey = tuple[str | int, ...]
 _SEXAGESIMAL = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+_COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap")
+# libyaml's parser when available: the pure-Python one takes seconds on a large file
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -49,18 +52,31 @@ class _Builder:
         self.located = Located(file, None)
         self.loader = loader
         self.nodes = 0
+        self.aliases = False
+        self.seen: set[int] = set()
+        self.problems: list[Problem] = []
+
+    def problem(self, node: yaml.Node, message: str) -> Problem:
+        mark = node.start_mark
+        return Problem(self.located.file, mark.line + 1, mark.column + 1, "", message)
 
     def fail(self, node: yaml.Node, message: str) -> ScenarioError:
-        mark = node.start_mark
-        return ScenarioError([Problem(self.located.file, mark.line + 1, mark.column + 1, "", message)])
+        return ScenarioError([self.problem(node, message)])
 
     def build(self, node: yaml.Node, path: PathKey) -> Any:
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            raise self.fail(node, f"too many values (over {MAX_NODES:,}); aliases expanding?")
+            why = "; aliases (*name) expand too much" if self.aliases else ""
+            raise self.fail(node, f"too many values (over {MAX_NODES:,}){why}")
         if len(path) > MAX_DEPTH:
             raise self.fail(node, f"nested deeper than {MAX_DEPTH} levels")
         self.located.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.CollectionNode):
+            if node.tag not in _COLLECTION_TAGS:
+                raise self.fail(node, f"tag {node.tag!r} is not allowed in a scenario")
+            if id(node) in self.seen:
+                self.aliases = True  # the same node again: it was reached through an alias
+            self.seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -70,17 +86,32 @@ class _Builder:
         return self.loader.construct_object(node, deep=True)
 
     def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[str, Any]:
-        self.loader.flatten_mapping(node)
+        own = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
+        self.loader.flatten_mapping(node)  # merged (<<) pairs first, then the mapping's own
+        merged = len(node.value) - own
         out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
+        from_merge: set[str] = set()
+        for index, (key_node, value_node) in enumerate(node.value):
             if not isinstance(key_node, yaml.ScalarNode):
                 raise self.fail(key_node, "a key must be a plain name, not a list or mapping")
             key = self.loader.construct_object(key_node)
             key = str(key) if not isinstance(key, str) else key
             if key in out:
-                first = self.located.keys[(*path, key)]
-                raise self.fail(key_node, f"duplicate key '{key}' (first at line {first[0]})")
-            self.located.keys[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                if key in from_merge and index >= merged:
+                    from_merge.discard(key)  # the mapping's own key overrides a merged one
+                elif index < merged:
+                    continue  # of two merged mappings, the first one's key wins
+                else:
+                    first = self.located.keys[(*path, key)]
+                    self.problems.append(
+                        self.problem(key_node, f"duplicate key '{key}' (first at line {first[0]})")
+                    )
+                    continue
+            elif index < merged:
+                from_merge.add(key)
+            self.located.keys[(*path, key)] = (
+                key_node.start_mark.line + 1, key_node.start_mark.column + 1
+            )
             out[key] = self.build(value_node, (*path, key))
         return out
 
@@ -115,17 +146,28 @@ def read_yaml(path: str | Path) -> Located:
             [Problem(file, None, None, "", f"larger than {MAX_BYTES // 2**20} MiB; not a scenario")]
         )
     text = _decode(raw, file)
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         root = loader.get_single_node()
         if root is None:
             raise ScenarioError([Problem(file, 1, 1, "", "empty file: expected a scenario mapping")])
+        if not isinstance(root, yaml.MappingNode):
+            raise ScenarioError(
+                [Problem(file, root.start_mark.line + 1, root.start_mark.column + 1, "",
+                         "expected a mapping of keys at the top level")]
+            )
         builder = _Builder(file, loader)
         builder.located.data = builder.build(root, ())
+        if builder.problems:
+            raise ScenarioError(builder.problems)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
         what = " ".join(x for x in (exc.context, exc.problem) if x)
+        start = exc.context_mark
+        opened = start is not None and mark is not None and start.line != mark.line
+        if opened and "flow" in (exc.context or ""):
+            what += f" (opened at line {start.line + 1})"  # type: ignore[union-attr]
         raise ScenarioError([Problem(file, line, col, "", f"YAML syntax: {what}")]) from None
     except yaml.YAMLError as exc:
         raise ScenarioError([Problem(file, None, None, "", f"YAML: {exc}")]) from None
@@ -133,6 +175,4 @@ def read_yaml(path: str | Path) -> Located:
         raise ScenarioError([Problem(file, None, None, "", "nested too deeply")]) from None
     finally:
         loader.dispose()
-    if not isinstance(builder.located.data, dict):
-        raise ScenarioError([Problem(file, 1, 1, "", "expected a mapping of keys at the top level")])
     return builder.located
