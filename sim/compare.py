@@ -51,6 +51,9 @@ class Comparison:
         wide = s.pivot_table(index=["service", "option"], columns="metric", values="mean", observed=True, sort=False)
         cols = [c for c in ("incidents", "mean_response", "p90_response", "within_target", "waited", "mean_wait") if c in wide]
         out = wide[cols].reset_index()
+        order = {o: i for i, o in enumerate([self.baseline, *self.raw.options])}
+        out = out.sort_values(["service", "option"], key=lambda col: col.map(order) if col.name == "option" else col)
+        out = out.reset_index(drop=True)
         c = self.comparison
         c = c[(c["community"] == ALL) & (c["priority"] == ALL) & (c["metric"] == "mean_response")]
         verdicts = c.set_index(["service", "option"])["verdict"]

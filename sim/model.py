@@ -134,7 +134,7 @@ def _rates(s: Scenario, t: IncidentType) -> np.ndarray:
             assert t.rate_per_year is not None
             r = t.rate_per_year.get(cid, 0.0) if isinstance(t.rate_per_year, dict) else t.rate_per_year
             out[i] = r
-    return out * t.share / MINUTES_PER_YEAR
+    return out * t.share * s.demand_scale / MINUTES_PER_YEAR
 
 
 def _targets(s: Scenario, t: IncidentType) -> tuple[np.ndarray, np.ndarray]:

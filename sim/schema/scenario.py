@@ -398,6 +398,9 @@ class Scenario(_Model):
     profiles: dict[Id, Profile] = Field(
         default_factory=dict, description="Named hour-of-day / day-of-week demand profiles"
     )
+    demand_scale: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)] = Field(
+        1.0, description="Multiplies every rate, e.g. 1.2 for 20 % growth"
+    )
     surges: list[Surge] = Field(default_factory=list, description="Temporary demand multipliers")
     bursts: list[Burst] = Field(default_factory=list, description="Mass-casualty incidents")
     run: RunSettings = Field(description="Horizon, warm-up, replications, seed")
