@@ -15,12 +15,15 @@ started back and the trip from its station, by the share of the way back it has 
 from __future__ import annotations
 
 import heapq
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import numpy as np
 import simpy
+from simpy.events import Timeout
 
 from .demand import Incidents
 from .model import Fleet, Region
@@ -67,20 +70,43 @@ class EngineRecords:
     job_free: np.ndarray
 
 
+def _floats(values: np.ndarray) -> array[float]:
+    """A compact array of doubles: 8 bytes an item, and fast to index from Python."""
+    out: array[float] = array("d")
+    out.frombytes(np.ascontiguousarray(values, dtype=np.float64).tobytes())
+    return out
+
+
+def _ints(values: np.ndarray) -> array[int]:
+    out: array[int] = array("q")
+    out.frombytes(np.ascontiguousarray(values, dtype=np.int64).tobytes())
+    return out
+
+
+def _view(values: array[Any], dtype: type) -> np.ndarray:
+    return np.frombuffer(values, dtype=dtype) if len(values) else np.empty(0, dtype=dtype)
+
+
 class Engine:
-    """One run of one fleet against one replication's incidents."""
+    """One run of one fleet against one replication's incidents.
+
+    State lives in compact arrays indexed by incident (``array.array``: 8 bytes an item) and
+    in one small object per unit; the engine draws no random numbers.
+    """
 
     def __init__(self, region: Region, fleet: Fleet, incidents: Incidents) -> None:
         self.region, self.fleet, self.inc = region, fleet, incidents
         self.env = simpy.Environment()
         self.horizon = region.horizon
-        self._travel = region.travel.tolist()
+        self.travel: list[list[float]] = region.travel.tolist()
         self._hours = region.hour_factors.tolist()
+        self._flat_hours = all(h == 1.0 for h in self._hours)
         n_com, n_svc = len(region.communities), len(region.services)
         self.units = [
             Unit(i, int(fleet.service[i]), int(fleet.station[i]), int(fleet.owner[i]))
             for i in range(fleet.size)
         ]
+        self._free_callbacks = [partial(self._on_free, u) for u in self.units]
         self.free: list[dict[int, Unit]] = [{} for _ in range(n_svc)]
         self.free_by_owner: list[list[dict[int, Unit]]] = [
             [{} for _ in range(n_com)] for _ in range(n_svc)
@@ -88,48 +114,48 @@ class Engine:
         self.queues: list[list[list[tuple[int, float, int]]]] = [
             [[] for _ in range(n_com)] for _ in range(n_svc)
         ]
+        self._waiting = [0] * n_svc  # calls waiting for a unit, per service
+        self._crews: dict[int, list[int]] = {}  # units sent so far to partly served calls
         self.policies: list[Policy] = [make_policy(rule, region.communities) for rule in fleet.dispatch]
         self._from_road = [rule.from_road for rule in fleet.dispatch]
         types = region.types
         self._type_service = [t.service for t in types]
         self._type_priority = [t.priority for t in types]
-        self._type_need = [t.units_needed for t in types]
         self._type_facility = [t.facility for t in types]
         n = len(incidents)
-        self._type = incidents.type.tolist()
-        self._community = incidents.community.tolist()
-        self._turnout = incidents.turnout.tolist()
-        self._on_scene = incidents.on_scene.tolist()
-        self._transport = incidents.transport.tolist()
-        self._handover = incidents.handover.tolist()
-        self._noise = incidents.noise.tolist()
-        self._ready = (incidents.t_call + incidents.call_handling).tolist()
-        self._need = [self._type_need[k] for k in self._type]
-        self._sent = [0] * n
-        self.t_dispatch = [NAN] * n
-        self.t_first = [NAN] * n
-        self.t_full = [NAN] * n
-        self.t_clear = [NAN] * n
-        self.first_unit = [-1] * n
-        self.travel_first = [NAN] * n
-        self._jobs: tuple[list[int], list[int], list[float], list[float], list[float], list[float]] = (
-            [], [], [], [], [], []
+        self._slots = incidents.turnout.shape[1]
+        self._type = _ints(incidents.type)
+        self._community = _ints(incidents.community)
+        self._turnout = _floats(incidents.turnout.ravel())
+        self._noise = _floats(incidents.noise.ravel())
+        self._on_scene = _floats(incidents.on_scene)
+        self._transport = _ints(incidents.transport)
+        self._handover = _floats(incidents.handover)
+        ready = incidents.t_call + incidents.call_handling
+        self._ready = _floats(ready)
+        self._order = _ints(np.argsort(ready, kind="stable"))
+        self._next = 0
+        self._need = _ints(np.array([t.units_needed for t in types], dtype=np.int64)[incidents.type])
+        self._sent = _ints(np.zeros(n, dtype=np.int64))
+        nans = np.full(n, np.nan)
+        self.t_dispatch, self.t_first = _floats(nans), _floats(nans)
+        self.t_full, self.t_clear, self.travel_first = _floats(nans), _floats(nans), _floats(nans)
+        self.first_unit = _ints(np.full(n, -1))
+        self._jobs: tuple[array[Any], ...] = (
+            array("q"), array("q"), array("d"), array("d"), array("d"), array("d")
         )
 
     # -- helpers the policies use -------------------------------------------------------------
-    def incident_service(self, incident: int) -> int:
-        return self._type_service[self._type[incident]]
-
     def hour_factor(self, t: float) -> float:
-        return self._hours[int(t // 60) % 24]
+        return 1.0 if self._flat_hours else self._hours[int(t // 60) % 24]
 
     def expected_travel(self, unit: Unit, place: int, t: float) -> float:
         """Expected minutes (before the hour's speed factor) from where ``unit`` is to ``place``."""
-        to_place = self._travel[unit.station][place]
+        to_place = self.travel[unit.station][place]
         if t >= unit.ret_end:
             return to_place
         done = (t - unit.ret_start) / (unit.ret_end - unit.ret_start)
-        return (1.0 - done) * self._travel[unit.ret_from][place] + done * to_place
+        return (1.0 - done) * self.travel[unit.ret_from][place] + done * to_place
 
     # -- state changes ------------------------------------------------------------------------
     def _make_free(self, unit: Unit) -> None:
@@ -143,14 +169,17 @@ class Engine:
     def _available(self, unit: Unit) -> None:
         """``unit`` can take work: the waiting call its policy picks, or wait itself."""
         unit.busy = False
-        found = self.policies[unit.service].choose_call(self, unit, self.env.now)
-        if found is None:
+        s = unit.service
+        found = self.policies[s].choose_call(self, unit, self.env.now) if self._waiting[s] else None
+        if found is None or unit.index in self._crews.get(found[0], ()):
+            # nothing to do, or the call still needs another unit than this one: wait free
             self._make_free(unit)
             return
         incident, community, delay = found
         self._dispatch(unit, incident, delay)
         if self._sent[incident] == self._need[incident]:
-            heapq.heappop(self.queues[unit.service][community])
+            heapq.heappop(self.queues[s][community])
+            self._waiting[s] -= 1
 
     def _dispatch(self, unit: Unit, i: int, delay: float) -> None:
         now = self.env.now
@@ -158,30 +187,41 @@ class Engine:
         slot = self._sent[i]
         self._sent[i] = slot + 1
         c = self._community[i]
-        on_road = now < unit.ret_end
-        trip = self.expected_travel(unit, c, now)
-        depart = now + delay + (0.0 if on_road else self._turnout[i][slot])
-        noise = self._noise[i]
-        travel = trip * self.hour_factor(depart) * noise[slot]
+        travel_rows = self.travel
+        if now >= unit.ret_end:  # at the station: the crew turns out
+            trip = travel_rows[unit.station][c]
+            depart = now + delay + self._turnout[i * self._slots + slot]
+        else:  # on the road back: no turnout
+            trip = self.expected_travel(unit, c, now)
+            depart = now + delay
+        noise = self._noise
+        base = i * (self._slots + 1)
+        travel = trip * noise[base + slot]
+        if not self._flat_hours:
+            travel *= self._hours[int(depart // 60) % 24]
         arrive = depart + travel
         leave = arrive + self._on_scene[i]
         end = c
         if slot == 0 and self._transport[i]:
             facility = self._type_facility[self._type[i]]
-            leave += self._travel[c][facility] * self.hour_factor(leave) * noise[-1]
+            leave += travel_rows[c][facility] * self.hour_factor(leave) * noise[base + self._slots]
             leave += self._handover[i]
             end = facility
         free_at = leave
         if not self._from_road[unit.service]:
-            free_at += self._travel[end][unit.station] * self.hour_factor(leave)
+            free_at += travel_rows[end][unit.station] * self.hour_factor(leave)
             end = unit.station
         if slot == 0:
             self.t_dispatch[i] = now + delay
+        if self._need[i] > 1:
+            self._crews.setdefault(i, []).append(unit.index)
+            if slot + 1 == self._need[i]:
+                del self._crews[i]
         if not arrive >= self.t_first[i]:  # also true while t_first is NaN
             self.t_first[i], self.first_unit[i], self.travel_first[i] = arrive, unit.index, travel
-        if not leave <= self.t_clear[i]:
+        if not leave <= self.t_clear[i]:  # running maxima; NaN compares false
             self.t_clear[i] = leave
-        if not arrive <= self.t_full[i]:  # running maxima; NaN compares false
+        if not arrive <= self.t_full[i]:
             self.t_full[i] = arrive
         jobs = self._jobs
         jobs[0].append(i)
@@ -190,12 +230,16 @@ class Engine:
         jobs[3].append(now + delay)
         jobs[4].append(arrive)
         jobs[5].append(free_at)
-        self.env.timeout(free_at - now).callbacks.append(partial(self._on_free, unit, end))
+        unit.ret_from = end
+        Timeout(self.env, free_at - now).callbacks.append(self._free_callbacks[unit.index])  # type: ignore[union-attr]
 
-    def _on_free(self, unit: Unit, place: int, _event: simpy.Event) -> None:
+    def _on_free(self, unit: Unit, _event: simpy.Event) -> None:
         now = self.env.now
-        unit.ret_from, unit.ret_start = place, now
-        unit.ret_end = now + self._travel[place][unit.station] * self.hour_factor(now)
+        unit.ret_start = now
+        if self._from_road[unit.service]:
+            unit.ret_end = now + self.travel[unit.ret_from][unit.station] * self.hour_factor(now)
+        else:
+            unit.ret_end = now  # its job included the way back: it is at its station
         if unit.off_pending:
             unit.off_pending = unit.on_duty = unit.busy = False
             return
@@ -204,32 +248,33 @@ class Engine:
     def _on_ready(self, i: int) -> None:
         """Call ``i`` has been handled: dispatch what is allowed and free, queue the rest."""
         now = self.env.now
-        policy = self.policies[self.incident_service(i)]
+        k = self._type[i]
+        s = self._type_service[k]
+        policy = self.policies[s]
         c = self._community[i]
-        while self._sent[i] < self._need[i]:
-            choice = policy.choose_unit(self, i, c, now)
+        need = self._need[i]
+        while self._sent[i] < need:
+            choice = policy.choose_unit(self, s, c, now)
             if choice is None:
-                k = self._type[i]
-                heapq.heappush(
-                    self.queues[self._type_service[k]][c], (self._type_priority[k], self._ready[i], i)
-                )
+                heapq.heappush(self.queues[s][c], (self._type_priority[k], self._ready[i], i))
+                self._waiting[s] += 1
                 return
             unit, delay = choice
             self._take(unit)
             self._dispatch(unit, i, delay)
 
-    # -- processes ----------------------------------------------------------------------------
-    def _calls(self) -> Iterator[simpy.Event]:
-        ready = self._ready
-        order = np.argsort(np.asarray(ready), kind="stable").tolist()
-        env, horizon = self.env, self.horizon
-        for i in order:
-            t = ready[i]
-            if t >= horizon:
-                return
-            if t > env.now:
-                yield env.timeout(t - env.now)
-            self._on_ready(i)
+    # -- the flow of calls: one event at a time, each scheduling the next ---------------------
+    def _schedule_call(self) -> None:
+        if self._next < len(self._order):
+            t = self._ready[self._order[self._next]]
+            if t < self.horizon:
+                Timeout(self.env, t - self.env.now).callbacks.append(self._call)  # type: ignore[union-attr]
+
+    def _call(self, _event: simpy.Event) -> None:
+        i = self._order[self._next]
+        self._next += 1
+        self._on_ready(i)
+        self._schedule_call()
 
     def _duty_changes(self) -> Iterator[simpy.Event]:
         changes = sorted(
@@ -269,26 +314,25 @@ class Engine:
     def run(self) -> EngineRecords:
         """Run to the horizon and return the records."""
         self.env.process(self._duty_changes())
-        self.env.process(self._calls())
+        self._schedule_call()
         self.env.run(until=self.horizon)
-        f64 = partial(np.asarray, dtype=np.float64)
         jobs = self._jobs
-        complete = np.asarray(self._sent) == np.asarray(self._need)
+        complete = _view(self._sent, np.int64) == _view(self._need, np.int64)
         return EngineRecords(
-            t_ready=f64(self._ready),
-            t_dispatch=f64(self.t_dispatch),
-            t_first_arrival=f64(self.t_first),
-            t_full_arrival=np.where(complete, f64(self.t_full), np.nan),
-            t_clear=np.where(complete, f64(self.t_clear), np.nan),
-            first_unit=np.asarray(self.first_unit, dtype=np.int32),
-            units_sent=np.asarray(self._sent, dtype=np.int16),
-            travel=f64(self.travel_first),
-            job_incident=np.asarray(jobs[0], dtype=np.int64),
-            job_unit=np.asarray(jobs[1], dtype=np.int32),
-            job_assigned=f64(jobs[2]),
-            job_dispatch=f64(jobs[3]),
-            job_arrive=f64(jobs[4]),
-            job_free=f64(jobs[5]),
+            t_ready=_view(self._ready, np.float64),
+            t_dispatch=_view(self.t_dispatch, np.float64),
+            t_first_arrival=_view(self.t_first, np.float64),
+            t_full_arrival=np.where(complete, _view(self.t_full, np.float64), np.nan),
+            t_clear=np.where(complete, _view(self.t_clear, np.float64), np.nan),
+            first_unit=_view(self.first_unit, np.int64).astype(np.int32),
+            units_sent=_view(self._sent, np.int64).astype(np.int16),
+            travel=_view(self.travel_first, np.float64),
+            job_incident=_view(jobs[0], np.int64),
+            job_unit=_view(jobs[1], np.int64).astype(np.int32),
+            job_assigned=_view(jobs[2], np.float64),
+            job_dispatch=_view(jobs[3], np.float64),
+            job_arrive=_view(jobs[4], np.float64),
+            job_free=_view(jobs[5], np.float64),
         )
 
 

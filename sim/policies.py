@@ -3,12 +3,12 @@
 A policy is a small object with two methods; the engine calls them and knows nothing of their
 rules, so adding a policy means adding a class here and a name in :data:`POLICIES`.
 
-- ``choose_unit(view, incident, community, t)`` -> ``(unit, delay)`` or ``None``
+- ``choose_unit(view, service, community, t)`` -> ``(unit, delay)`` or ``None``
 - ``choose_call(view, unit, t)`` -> ``(incident, community, delay)`` or ``None``
 
 ``view`` is the engine: it offers ``free[s]`` (free units of service ``s``), ``free_by_owner[s][c]``,
 ``queues[s][c]`` (heaps of waiting calls: ``(priority, t_ready, incident)``),
-``expected_travel(unit, place, t)`` and ``hour_factor(t)``.
+``travel`` (minutes between places), ``expected_travel(unit, place, t)`` and ``hour_factor(t)``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ INF = float("inf")
 
 
 class Policy(Protocol):
-    def choose_unit(self, view: Engine, incident: int, community: int, t: float) -> tuple[Unit, float] | None: ...
+    def choose_unit(self, view: Engine, service: int, community: int, t: float) -> tuple[Unit, float] | None: ...
 
     def choose_call(self, view: Engine, unit: Unit, t: float) -> tuple[int, int, float] | None: ...
 
@@ -37,13 +37,17 @@ def closest(
 ) -> Unit | None:
     """The free unit with the shortest expected trip to ``place`` (ties: lowest index), or None
     if none is within ``limit`` minutes (at the current hour's speed)."""
-    best, best_key = None, (INF, 0)
-    scale = view.hour_factor(t)
+    best, best_trip, best_index = None, INF, 0
+    rows = view.travel
     for u in units:
-        trip = view.expected_travel(u, place, t)
-        key = (trip, u.index)
-        if key < best_key and trip * scale <= limit:
-            best, best_key = u, key
+        if t >= u.ret_end:  # at its station (the common case, inlined for speed)
+            trip = rows[u.station][place]
+        else:
+            trip = view.expected_travel(u, place, t)
+        if trip < best_trip or (trip == best_trip and u.index < best_index):
+            best, best_trip, best_index = u, trip, u.index
+    if best is not None and limit < INF and best_trip * view.hour_factor(t) > limit:
+        return None
     return best
 
 
@@ -75,8 +79,7 @@ class Separate:
     def __init__(self, rule: Dispatch, n_communities: int) -> None:
         self.rule = rule
 
-    def choose_unit(self, view: Engine, incident: int, community: int, t: float) -> tuple[Unit, float] | None:
-        service = view.incident_service(incident)
+    def choose_unit(self, view: Engine, service: int, community: int, t: float) -> tuple[Unit, float] | None:
         unit = closest(view, view.free_by_owner[service][community].values(), community, t)
         return None if unit is None else (unit, 0.0)
 
@@ -92,8 +95,7 @@ class Pooled:
         self.rule = rule
         self.all = range(n_communities)
 
-    def choose_unit(self, view: Engine, incident: int, community: int, t: float) -> tuple[Unit, float] | None:
-        service = view.incident_service(incident)
+    def choose_unit(self, view: Engine, service: int, community: int, t: float) -> tuple[Unit, float] | None:
         unit = closest(view, view.free[service].values(), community, t)
         return None if unit is None else (unit, 0.0)
 
@@ -121,8 +123,7 @@ class MutualAid:
             ]
         self.borrowers = [[c for c in every if o in self.lenders[c]] for o in every]
 
-    def choose_unit(self, view: Engine, incident: int, community: int, t: float) -> tuple[Unit, float] | None:
-        service = view.incident_service(incident)
+    def choose_unit(self, view: Engine, service: int, community: int, t: float) -> tuple[Unit, float] | None:
         by_owner = view.free_by_owner[service]
         own = closest(view, by_owner[community].values(), community, t)
         if own is not None:

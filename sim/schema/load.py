@@ -10,7 +10,7 @@ import difflib
 import types
 import typing
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, TypeVar, Union
 
 from pydantic import BaseModel, ValidationError
 
@@ -19,9 +19,10 @@ from .references import check_references
 from .scenario import Scenario
 from .yamlio import Located, read_yaml
 
-__all__ = ["load_scenario", "scenario_from_data", "scenario_from_dict"]
+__all__ = ["load_scenario", "scenario_from_data", "scenario_from_dict", "validate_located"]
 
 PathKey = tuple[str | int, ...]
+_M = TypeVar("_M", bound=BaseModel)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -44,6 +45,15 @@ def scenario_from_data(located: Located) -> Scenario:
     if found:
         raise ScenarioError([_at(located, path, msg) for path, msg in found])
     return scenario
+
+
+def validate_located(located: Located, model: type[_M]) -> _M:
+    """Validate data read by :func:`read_yaml` against any model of the format's style (e.g.
+    a sweep file), with the same file:line:column problems as scenarios."""
+    try:
+        return model.model_validate(located.data)
+    except ValidationError as exc:
+        raise ScenarioError(_problems(located, exc, model)) from None
 
 
 def _value_at(data: Any, path: PathKey) -> Any:
@@ -80,9 +90,11 @@ def _data_path(data: Any, loc: tuple[str | int, ...]) -> tuple[PathKey, list[str
     return tuple(path), tags
 
 
-def _model_at(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
+def _model_at(
+    loc: tuple[str | int, ...], root: type[BaseModel] = Scenario
+) -> type[BaseModel] | None:
     """The model class that the mapping at ``loc`` is validated against."""
-    current: Any = Scenario
+    current: Any = root
     for part in loc:
         current = _step(current, part)
         if current is None:
@@ -131,9 +143,11 @@ def _step(tp: Any, part: str | int) -> Any:
     return None
 
 
-def _unknown_key(located: Located, loc: tuple[str | int, ...], path: PathKey) -> Problem:
+def _unknown_key(
+    located: Located, loc: tuple[str | int, ...], path: PathKey, root: type[BaseModel] = Scenario
+) -> Problem:
     key = str(loc[-1])
-    model = _model_at(loc[:-1])
+    model = _model_at(loc[:-1], root)
     path = path if path and path[-1] == loc[-1] else (*path, key)
     allowed = sorted(model.model_fields) if model else []
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
@@ -173,7 +187,9 @@ def _bad_tag(err: dict[str, Any]) -> str:
     return f"unknown distribution '{tag}'{hint} (allowed: {', '.join(allowed)})"
 
 
-def _problems(located: Located, exc: ValidationError) -> list[Problem]:
+def _problems(
+    located: Located, exc: ValidationError, root: type[BaseModel] = Scenario
+) -> list[Problem]:
     by_path: dict[PathKey, list[str]] = {}
     from_union: set[PathKey] = set()
     problems: list[Problem] = []
@@ -181,7 +197,7 @@ def _problems(located: Located, exc: ValidationError) -> list[Problem]:
         loc = tuple(err["loc"])
         path, tags = _data_path(located.data, loc)
         if err["type"] == "extra_forbidden":
-            problems.append(_unknown_key(located, loc, path))
+            problems.append(_unknown_key(located, loc, path, root))
             continue
         if err["type"] == "missing":
             field = str(loc[-1])

@@ -107,18 +107,29 @@ def _units(scenario: Scenario, name: str) -> Iterator[tuple[Path, str] | Resolve
 
 
 def _separate_gaps(scenario: Scenario, name: str, resolved: ResolvedOption) -> Iterator[tuple[Path, str]]:
-    owned = {(u.service, u.owner) for u in resolved.units}
+    """Calls that could never be served completely: too few units they may use."""
+    owned: dict[tuple[str, str], int] = {}
+    for u in resolved.units:
+        owned[(u.service, u.owner)] = owned.get((u.service, u.owner), 0) + 1
     for tid, t in scenario.incident_types.items():
         rule = resolved.dispatch[t.service]
+        rate = t.rate_per_1000 if t.rate_per_1000 is not None else t.rate_per_year
+        total = sum(n for (svc, _), n in owned.items() if svc == t.service)
+        if total < t.units_needed:
+            yield ("options", name), (
+                f"{tid} needs {t.units_needed} {t.service} units but there are only {total}"
+            )
+            return
         if rule.policy != "separate":
             continue
-        rate = t.rate_per_1000 if t.rate_per_1000 is not None else t.rate_per_year
         for c in scenario.communities:
             r = rate.get(c, 0.0) if isinstance(rate, dict) else rate
-            if r and r > 0 and (t.service, c) not in owned:
+            have = owned.get((t.service, c), 0)
+            if r and r > 0 and have < t.units_needed:
                 yield ("options", name), (
-                    f"under policy 'separate', community '{c}' has {tid} incidents but owns no "
-                    f"{t.service} unit (use mutual_aid or pooled, or give it a unit)"
+                    f"under policy 'separate', community '{c}' has {tid} incidents needing "
+                    f"{t.units_needed} {t.service} unit(s) but owns {have} (use mutual_aid or "
+                    "pooled, or give it units)"
                 )
                 return
 

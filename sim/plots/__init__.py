@@ -1,0 +1,120 @@
+"""Figures of a comparison, drawn from the tables of its result directory only.
+
+:func:`draw_figures` writes every figure as PNG and SVG into ``DIR/figures/`` with an
+``index.json`` of titles and captions (read by the report); :func:`redraw_figures` does the
+same for an existing directory and swaps the new figures in atomically (``intersim plot``).
+Each module draws one concept and returns :class:`matplotlib.figure.Figure` objects, which
+tests inspect.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from . import costs, differences, equity, response, timeline, units
+from .help import figures as help_figures
+from .map import figures as map_figures
+from .data import ResultData, load_result
+from .region import REGION_FILE, region_record
+from .style import Drawn, save
+
+__all__ = [
+    "FIGURES_DIR",
+    "INDEX_FILE",
+    "REGION_FILE",
+    "FigureInfo",
+    "draw_figures",
+    "iter_figures",
+    "read_index",
+    "redraw_figures",
+    "region_record",
+]
+
+FIGURES_DIR = "figures"
+INDEX_FILE = "index.json"
+
+# In report order.
+MODULES: tuple[Callable[[ResultData], Iterator[Drawn]], ...] = (
+    differences.figures, response.figures, equity.figures, units.figures, help_figures,
+    map_figures, timeline.figures, costs.figures,
+)
+
+
+@dataclass(frozen=True)
+class FigureInfo:
+    """A figure written to disk: its files, title and one-sentence caption."""
+
+    name: str
+    section: str
+    title: str
+    caption: str
+    png: Path
+    svg: Path
+
+
+def iter_figures(data: ResultData) -> Iterator[Drawn]:
+    """Every figure of a result directory, drawn in memory, in report order."""
+    for make in MODULES:
+        yield from make(data)
+
+
+def draw_figures(result_dir: Path, out_dir: Path | None = None) -> list[FigureInfo]:
+    """Draw every figure of ``result_dir`` into ``out_dir`` (default ``result_dir/figures``)."""
+    data = load_result(result_dir)
+    out = Path(out_dir) if out_dir is not None else Path(result_dir) / FIGURES_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    infos = []
+    for drawn in iter_figures(data):
+        png, svg = save(drawn.figure, out, drawn.name)
+        drawn.figure.clear()
+        infos.append(FigureInfo(drawn.name, drawn.section, drawn.title, drawn.caption, png, svg))
+    index = [{**asdict(i), "png": i.png.name, "svg": i.svg.name} for i in infos]
+    (out / INDEX_FILE).write_text(json.dumps(index, indent=2) + "\n", encoding="utf-8")
+    return infos
+
+
+def read_index(figures_dir: Path) -> list[FigureInfo] | None:
+    """The figures listed in ``figures_dir/index.json``, or None if any is missing."""
+    path = figures_dir / INDEX_FILE
+    try:
+        index = json.loads(path.read_text(encoding="utf-8"))
+        infos = [
+            FigureInfo(e["name"], e["section"], e["title"], e["caption"],
+                       figures_dir / e["png"], figures_dir / e["svg"])
+            for e in index
+        ]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not all(i.png.is_file() for i in infos):
+        return None
+    return infos
+
+
+def redraw_figures(result_dir: Path) -> list[FigureInfo]:
+    """Redraw the figures of an existing result directory and swap them in atomically: the
+    old figures stay in place until the new ones are complete."""
+    root = Path(result_dir)
+    load_result(root)  # InputError before any work for a bad directory
+    tmp = Path(tempfile.mkdtemp(prefix=f".{FIGURES_DIR}.", suffix=".tmp", dir=root))
+    try:
+        draw_figures(root, tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    final = root / FIGURES_DIR
+    old = None
+    if final.exists():
+        old = root / f".{FIGURES_DIR}.old-{os.getpid()}"
+        final.rename(old)
+    tmp.rename(final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    infos = read_index(final)
+    assert infos is not None
+    return infos

@@ -1,0 +1,100 @@
+"""Who pays what: each community's share of an option's cost under each cost-sharing formula.
+
+From shares.csv (mean and 95 % CI across replications), a panel per option: per capita, per
+call, per unit-hour used, and the scenario's weighted mix.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from .data import ResultData
+from .style import FORMULA_COLOURS, Drawn, fmt_money, new_figure, style
+
+__all__ = ["FORMULA_NAMES", "figures", "shares_figure"]
+
+FORMULA_NAMES = {
+    "per_capita": "per capita", "per_call": "per call", "per_unit_hour": "per unit-hour used",
+    "mix": "weighted mix",
+}
+
+
+def _formulas(data: ResultData) -> list[str]:
+    present = list(dict.fromkeys(data.table("shares")["formula"]))
+    return [f for f in FORMULA_NAMES if f in present] + [f for f in present if f not in FORMULA_NAMES]
+
+
+def shares_figure(data: ResultData) -> Figure | None:
+    sh = data.table("shares")
+    if sh.empty:
+        return None
+    opts = [o for o in data.options if (sh["option"] == o).any()]
+    coms = [c for c in data.communities if (sh["community"] == c).any()]
+    formulas = _formulas(data)
+    ncols = 1 if len(coms) > 5 or len(opts) == 1 else 2
+    nrows = math.ceil(len(opts) / ncols)
+    days = data.run_days()
+    per = f"per run of {days:g} days" if days else "per run"
+    fig = new_figure(min(10.0, max(5.0, 0.9 * len(coms) * ncols + 1.4)), 2.5 * nrows + 0.9,
+                     f"Cost per community under each cost-sharing formula ({per})")
+    width = 0.8 / max(1, len(formulas))
+    upper = float(np.nanmax(sh["ci_high"].to_numpy(dtype=np.float64), initial=0.0))
+    with style():
+        axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True).ravel()
+        for ax in axes[len(opts):]:
+            ax.set_visible(False)
+        for ax, opt in zip(axes, opts, strict=False):
+            sub = sh[sh["option"] == opt]
+            x = np.arange(len(coms))
+            for k, f in enumerate(formulas):
+                rows = sub[sub["formula"] == f].set_index("community").reindex(coms)
+                mean = rows["mean"].to_numpy(dtype=np.float64)
+                err = np.vstack([mean - rows["ci_low"].to_numpy(dtype=np.float64),
+                                 rows["ci_high"].to_numpy(dtype=np.float64) - mean])
+                bars = ax.bar(x - 0.4 + width * (k + 0.5), np.nan_to_num(mean), width * 0.92,
+                              color=FORMULA_COLOURS.get(f, "#999999"), label=FORMULA_NAMES.get(f, f),
+                              yerr=np.nan_to_num(err).clip(0),
+                              error_kw={"elinewidth": 0.7, "capsize": 1.2, "ecolor": "#222222"})
+                for patch, com in zip(bars.patches, coms, strict=True):
+                    patch.set_gid(f"share:{opt}:{f}:{com}")
+            ax.set_xticks(x, [data.community_name(c) for c in coms],
+                          rotation=20 if len(coms) > 4 else 0, ha="right" if len(coms) > 4 else "center")
+            total = sub[sub["formula"] == formulas[0]]["mean"].sum() if formulas else 0.0
+            ax.set_title(f"{opt} (total {fmt_money(total)})", loc="left")
+            ax.set_ylim(0, upper * 1.08 if upper > 0 else 1)
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_money(v)))
+            ax.set_ylabel("cost, money units")
+            ax.grid(axis="x", visible=False)
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
+    return fig
+
+
+def _caption(data: ResultData) -> str:
+    sh = data.table("shares")
+    if sh.empty:
+        return ""
+    best = None
+    for (opt, com), g in sh.groupby(["option", "community"], sort=False):
+        spread = g["mean"].max() - g["mean"].min()
+        if best is None or spread > best[0]:
+            best = (spread, opt, com, g)
+    assert best is not None
+    _spread, opt, com, g = best
+    lo, hi = g.loc[g["mean"].idxmin()], g.loc[g["mean"].idxmax()]
+    return (f"The formula matters most for {data.community_name(com)}: under {opt} it pays "
+            f"{fmt_money(lo['mean'])} {FORMULA_NAMES.get(lo['formula'], lo['formula'])} but "
+            f"{fmt_money(hi['mean'])} {FORMULA_NAMES.get(hi['formula'], hi['formula'])}; every "
+            "formula splits the same total.")
+
+
+def figures(data: ResultData) -> Iterator[Drawn]:
+    fig = shares_figure(data)
+    if fig is not None:
+        yield Drawn("costs_shares", "costs", "Cost sharing per community and formula",
+                    _caption(data), fig)

@@ -1,0 +1,111 @@
+"""Paired differences against the baseline with 95 % confidence intervals (a forest plot).
+
+From comparison.csv, region-wide and over all priorities: each option minus the baseline,
+replication by replication (common random numbers), coloured by verdict.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from .data import ALL, ResultData
+from .style import VERDICT_COLOURS, Drawn, fmt_duration, new_figure, style
+
+__all__ = ["FOREST_METRICS", "biggest_gain", "figures", "forest_figure", "forest_table"]
+
+# metric -> (panel title, axis label, scale of the drawn value)
+FOREST_METRICS = {
+    "mean_response": ("Mean response", "difference, minutes", 1.0),
+    "p90_response": ("90th percentile response", "difference, minutes", 1.0),
+    "within_target": ("Within target", "difference, percentage points", 100.0),
+}
+
+
+def forest_table(data: ResultData) -> pd.DataFrame:
+    c = data.table("comparison")
+    c = c[(c["community"] == ALL) & (c["priority"] == ALL) & c["metric"].isin(FOREST_METRICS)]
+    return c.reset_index(drop=True)
+
+
+def forest_figure(data: ResultData) -> Figure | None:
+    table = forest_table(data)
+    if table.empty:
+        return None
+    metrics = [m for m in FOREST_METRICS if (table["metric"] == m).any()]
+    opts = [o for o in data.options if o != data.baseline and (table["option"] == o).any()]
+    services = [s for s in data.services if (table["service"] == s).any()]
+    rows = [(s, o) for s in services for o in opts]
+    fig = new_figure(min(10.0, 2.9 * len(metrics) + 1.6), 0.26 * len(rows) + 1.5,
+                     f"Each option minus {data.baseline}, with 95 % confidence intervals")
+    with style():
+        axes = fig.subplots(1, len(metrics), squeeze=False, sharey=True).ravel()
+        for ax, metric in zip(axes, metrics, strict=True):
+            title, label, scale = FOREST_METRICS[metric]
+            sub = table[table["metric"] == metric].set_index(["service", "option"])
+            for y, key in enumerate(rows):
+                if key not in sub.index:
+                    continue
+                r = sub.loc[key]
+                d, lo, hi = (float(r[k]) * scale for k in ("diff", "ci_low", "ci_high"))
+                colour = VERDICT_COLOURS.get(str(r["verdict"]), "#999999")
+                err = [[max(0.0, d - lo)], [max(0.0, hi - d)]] if math.isfinite(lo) else None
+                cont = ax.errorbar([d], [y], xerr=err, fmt="o", color=colour, markersize=4.5,
+                                   elinewidth=1.6, capsize=2)
+                cont.lines[0].set_gid(f"forest:{metric}:{key[0]}:{key[1]}")
+            ax.axvline(0, color="#333333", linewidth=0.9)
+            better = "right" if metric == "within_target" else "left"
+            ax.set_title(f"{title}\n(better: {better})", loc="left")
+            ax.set_xlabel(label)
+            ax.grid(axis="y", visible=False)
+            lo, hi = ax.get_xlim()
+            m = max(abs(lo), abs(hi))
+            ax.set_xlim(-m, m)
+        for y in range(1, len(services)):
+            for ax in axes:
+                ax.axhline(y * len(opts) - 0.5, color="#cccccc", linewidth=0.6)
+        axes[0].set_yticks(range(len(rows)), [f"{data.service_name(s)}: {o}" for s, o in rows])
+        axes[0].set_ylim(len(rows) - 0.5, -0.5)
+        from matplotlib.lines import Line2D
+
+        seen = [v for v in ("better", "worse", "no significant difference") if (table["verdict"] == v).any()]
+        handles = [Line2D([], [], marker="o", linestyle="", color=VERDICT_COLOURS[v]) for v in seen]
+        fig.legend(handles, seen, loc="outside lower center", ncols=3)
+    return fig
+
+
+def biggest_gain(data: ResultData, metric: str = "p90_response") -> pd.Series | None:
+    """The significant improvement with the largest relative change, if any."""
+    t = forest_table(data)
+    t = t[(t["metric"] == metric) & (t["verdict"] == "better") & (t["baseline_mean"].abs() > 0)]
+    if t.empty:
+        return None
+    rel = (t["diff"] / t["baseline_mean"]).abs()
+    return t.loc[rel.idxmax()]
+
+
+def _caption(data: ResultData) -> str:
+    text = "Dots left of zero (right of zero for within target) are improvements; a bar crossing zero means no significant difference"
+    for metric in ("p90_response", "mean_response"):
+        g = biggest_gain(data, metric)
+        if g is None:
+            continue
+        what = "90th percentile response" if metric == "p90_response" else "mean response"
+        lo, hi = sorted((-float(g["ci_high"]), -float(g["ci_low"])))
+        extra = (f" (95 % CI of the cut {lo:.1f} to {hi:.1f} min)"
+                 if np.isfinite(lo) and np.isfinite(hi) else "")
+        return (f"{text}; the largest gain: {g['option']} cuts the "
+                f"{data.service_name(g['service']).lower()} {what} from "
+                f"{fmt_duration(g['baseline_mean'])} to {fmt_duration(g['option_mean'])}{extra}.")
+    return text + "; no option is significantly faster than the baseline."
+
+
+def figures(data: ResultData) -> Iterator[Drawn]:
+    fig = forest_figure(data)
+    if fig is not None:
+        yield Drawn("differences_forest", "differences", f"Differences against {data.baseline}",
+                    _caption(data), fig)

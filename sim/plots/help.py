@@ -1,0 +1,124 @@
+"""Who helps whom: busy unit-hours by owning community (rows) and incident community (columns).
+
+From help.csv (mean per replication over the statistics window), summed over services, a panel
+per option. The diagonal (a community's own units on its own calls) is shown in grey so that
+the colour scale shows the help across borders.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+
+from .data import ResultData
+from .style import Drawn, fmt_pct, new_figure, style
+
+__all__ = ["cross_border", "figures", "help_figure", "help_matrix"]
+
+CMAP = "cividis_r"  # perceptually uniform and colour-blind safe; dark = much help
+
+
+def help_matrix(data: ResultData, option: str, service: str | None = None) -> pd.DataFrame:
+    """Unit-hours per run, owner (index) x incident community (columns)."""
+    h = data.table("help")
+    h = h[h["option"] == option]
+    if service is not None:
+        h = h[h["service"] == service]
+    m = h.groupby(["owner", "community"], sort=False)["mean"].sum().unstack(fill_value=0.0)
+    coms = data.communities
+    return m.reindex(index=coms, columns=coms, fill_value=0.0).fillna(0.0)
+
+
+def cross_border(m: pd.DataFrame) -> float:
+    v = m.to_numpy(dtype=np.float64)
+    return float(v.sum() - np.trace(v))
+
+
+def help_figure(data: ResultData) -> Figure | None:
+    opts = data.options
+    coms = data.communities
+    if not coms:
+        return None
+    mats = {o: help_matrix(data, o) for o in opts}
+    off = [m.to_numpy(dtype=np.float64)[~np.eye(len(coms), dtype=bool)] for m in mats.values()]
+    vmax = max((float(v.max()) for v in off if v.size), default=0.0) or 1.0
+    ncols = min(2, len(opts))
+    nrows = math.ceil(len(opts) / ncols)
+    cell = 0.62 if len(coms) <= 6 else 0.45
+    side = cell * len(coms) + 1.4
+    days = data.run_days()
+    per = f"per run of {days:g} days" if days else "per run"
+    fig = new_figure(min(10.5, side * ncols + 1.2), side * nrows + 0.9,
+                     f"Who helps whom: busy unit-hours {per}, all services")
+    norm = Normalize(0, vmax)
+    names = [data.community_name(c) for c in coms]
+    fs = 7 if len(coms) <= 6 else 5.5
+    with style():
+        axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+        for ax in axes[len(opts):]:
+            ax.set_visible(False)
+        im = None
+        for ax, opt in zip(axes, opts, strict=False):
+            v = mats[opt].to_numpy(dtype=np.float64)
+            diag = np.eye(len(coms), dtype=bool)
+            ax.imshow(np.where(diag, 1.0, np.nan), cmap="Greys", vmin=0, vmax=6, aspect="equal")
+            im = ax.imshow(np.ma.masked_array(v, mask=diag), cmap=CMAP, norm=norm, aspect="equal")
+            im.set_gid(f"help:{opt}")
+            for i in range(len(coms)):
+                for j in range(len(coms)):
+                    val = v[i, j]
+                    if i == j:
+                        colour, txt = "#555555", f"{val:,.0f}"
+                    else:
+                        colour = "white" if norm(val) > 0.55 else "#222222"
+                        txt = f"{val:,.0f}" if val >= 0.5 else ("0" if val == 0 else "<1")
+                    ax.text(j, i, txt, ha="center", va="center", fontsize=fs, color=colour,
+                            style="italic" if i == j else "normal")
+            ax.set_xticks(range(len(coms)), names, rotation=35, ha="right")
+            ax.set_yticks(range(len(coms)), names)
+            ax.grid(False)
+            ax.tick_params(length=0)
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+            total = float(v.sum())
+            share = cross_border(mats[opt]) / total if total > 0 else 0.0
+            ax.set_title(f"{opt}: {fmt_pct(share)} across borders", loc="left")
+            ax.set_xlabel("incident in community")
+            ax.set_ylabel("unit owned by")
+        if im is not None:
+            cb = fig.colorbar(im, ax=list(axes[: len(opts)]), shrink=0.7, pad=0.02)
+            cb.set_label("unit-hours helping another community (grey diagonal: own calls)")
+    return fig
+
+
+def _caption(data: ResultData) -> str:
+    best: tuple[float, str, float, tuple[str, str, float]] | None = None
+    for opt in data.options:
+        m = help_matrix(data, opt)
+        v = m.to_numpy(dtype=np.float64, copy=True)
+        total = float(v.sum())
+        cross = cross_border(m)
+        if total <= 0:
+            continue
+        np.fill_diagonal(v, -1.0)
+        i, j = np.unravel_index(int(np.argmax(v)), v.shape)
+        flow = (m.index[i], m.columns[j], float(v[i, j]))
+        if best is None or cross > best[0]:
+            best = (cross, opt, cross / total, flow)
+    if best is None or best[0] <= 0:
+        return "No unit helped another community under any option: every call was served by its own community's units."
+    cross, opt, share, (a, b, hours) = best
+    return (f"Read a row as what one community's units gave: under {opt}, {cross:,.0f} unit-hours a run "
+            f"({fmt_pct(share)} of all busy time) cross borders, most from "
+            f"{data.community_name(a)} to {data.community_name(b)} ({hours:,.0f} h).")
+
+
+def figures(data: ResultData) -> Iterator[Drawn]:
+    fig = help_figure(data)
+    if fig is not None:
+        yield Drawn("help_heatmap", "help", "Who helps whom (unit-hours)", _caption(data), fig)

@@ -1,0 +1,195 @@
+"""A map per option: communities sized by population, extra stations, facilities, and arrows
+for help across borders with width proportional to unit-hours (help.csv, all services).
+
+Locations come from region.json (x/y in km, or lat/lon projected to km around the region's
+centre). Without locations for every community, communities are drawn on a circle, not to
+scale, and the caption says so.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrowPatch
+
+from .data import ResultData
+from .help import help_matrix
+from .style import OKABE_ITO, Drawn, new_figure, style
+
+__all__ = ["MAX_ARROW_WIDTH", "figures", "flows", "layout", "map_figure"]
+
+MAX_ARROW_WIDTH = 8.0  # points, for the largest flow of any option
+MIN_SHARE = 0.01  # flows below this share of the largest are left out
+KM_PER_DEG_LAT = 110.57
+
+
+def _xy(loc: dict[str, float] | None, lat0: float, lon0: float) -> tuple[float, float] | None:
+    if not loc:
+        return None
+    if "x" in loc:
+        return float(loc["x"]), float(loc["y"])
+    x = (float(loc["lon"]) - lon0) * KM_PER_DEG_LAT * 1.0073 * math.cos(math.radians(lat0))
+    return x, (float(loc["lat"]) - lat0) * KM_PER_DEG_LAT
+
+
+def layout(data: ResultData) -> tuple[dict[str, tuple[float, float]], dict[str, Any], bool]:
+    """Positions of communities and of placed stations/facilities; True if drawn to scale."""
+    region = data.region or {}
+    coms = data.communities
+    locs = {c["id"]: c.get("location") for c in region.get("communities", [])}
+    kinds = {("x" in loc) for loc in locs.values() if loc}
+    geo = [loc for loc in locs.values() if loc and "lat" in loc]
+    lat0 = float(np.mean([g["lat"] for g in geo])) if geo else 0.0
+    lon0 = float(np.mean([g["lon"] for g in geo])) if geo else 0.0
+    scaled = bool(coms) and all(locs.get(c) for c in coms) and len(kinds) == 1
+    pos: dict[str, tuple[float, float]] = {}
+    if scaled:
+        for c in coms:
+            p = _xy(locs[c], lat0, lon0)
+            assert p is not None
+            pos[c] = p
+    else:
+        n = len(coms)
+        for i, c in enumerate(coms):
+            a = math.pi / 2 - 2 * math.pi * i / max(1, n)
+            pos[c] = (10 * math.cos(a), 10 * math.sin(a))
+    extras: dict[str, Any] = {"stations": [], "facilities": []}
+    for kind in ("stations", "facilities"):
+        for p in region.get(kind, []):
+            if p.get("home"):
+                continue
+            xy = _xy(p.get("location"), lat0, lon0) if scaled else None
+            if xy is None and p.get("community") in pos:
+                xy = pos[p["community"]]
+            if xy is not None:
+                extras[kind].append({**p, "xy": xy})
+    return pos, extras, scaled
+
+
+def flows(data: ResultData, option: str) -> list[tuple[str, str, float]]:
+    """Cross-border help (owner, community, unit-hours per run), largest first."""
+    m = help_matrix(data, option)
+    out = [(a, b, float(m.loc[a, b])) for a in m.index for b in m.columns if a != b and m.loc[a, b] > 0]
+    return sorted(out, key=lambda f: -f[2])
+
+
+def map_figure(data: ResultData) -> Figure | None:
+    coms = data.communities
+    if not coms:
+        return None
+    pos, extras, scaled = layout(data)
+    opts = data.options
+    all_flows = {o: flows(data, o) for o in opts}
+    hmax = max((f[2] for fl in all_flows.values() for f in fl), default=0.0)
+    xs = [p[0] for p in pos.values()] + [e["xy"][0] for k in extras.values() for e in k]
+    ys = [p[1] for p in pos.values()] + [e["xy"][1] for k in extras.values() for e in k]
+    span = max(max(xs) - min(xs), max(ys) - min(ys), 1.0)
+    pad = 0.14 * span
+    w_km, h_km = max(xs) - min(xs) + 2 * pad, max(ys) - min(ys) + 2 * pad
+    ncols = min(2, len(opts))
+    nrows = math.ceil(len(opts) / ncols)
+    panel_w = 4.6
+    panel_h = min(4.6, max(2.4, panel_w * h_km / w_km))
+    days = data.run_days()
+    per = f"per run of {days:g} days" if days else "per run"
+    fig = new_figure(panel_w * ncols, panel_h * nrows + 1.0,
+                     f"Help across borders: arrow width = unit-hours {per}")
+    pops = data.population()
+    pmax = max(pops.values(), default=1.0)
+    with style():
+        axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+        for ax in axes[len(opts):]:
+            ax.set_visible(False)
+        for ax, opt in zip(axes, opts, strict=False):
+            ax.set_aspect("equal")
+            ax.set_xlim(min(xs) - pad, max(xs) + pad)
+            ax.set_ylim(min(ys) - pad, max(ys) + pad)
+            ax.grid(False)
+            for c in coms:
+                x, y = pos[c]
+                size = 120 + 1400 * pops.get(c, pmax) / pmax
+                ax.scatter([x], [y], s=size, color=OKABE_ITO["sky_blue"], alpha=0.35,
+                           edgecolor="#1f4e79", linewidth=0.8, zorder=2, gid=f"community:{c}")
+                label = data.community_name(c)
+                if c in pops:
+                    label += f"\n{pops[c]:,.0f}"
+                ax.annotate(label, (x, y), xytext=(0, -math.sqrt(size) / 2 - 2),
+                            textcoords="offset points", ha="center", va="top", fontsize=6.5,
+                            zorder=5)
+            units = data.table("unit_summary")
+            used = set(units.loc[units["option"] == opt, "station"])
+            for st in extras["stations"]:
+                if st["id"] in used:
+                    ax.scatter(*st["xy"], marker="s", s=36, color="black", zorder=4,
+                               gid=f"station:{st['id']}")
+                    ax.annotate(st["name"], st["xy"], xytext=(5, 4), textcoords="offset points",
+                                fontsize=6, zorder=5)
+            for f in extras["facilities"]:
+                ax.annotate("H" if f.get("kind") == "hospital" else "F", f["xy"], xytext=(7, 7),
+                            textcoords="offset points", ha="center", va="center", fontsize=6.5,
+                            color="white", fontweight="bold", zorder=6, gid=f"facility:{f['id']}",
+                            bbox={"boxstyle": "square,pad=0.2", "fc": OKABE_ITO["vermillion"],
+                                  "ec": "none"})
+            for owner, com, hours in all_flows[opt]:
+                if hmax <= 0 or hours < MIN_SHARE * hmax:
+                    continue
+                lw = MAX_ARROW_WIDTH * hours / hmax
+                arrow = FancyArrowPatch(
+                    pos[owner], pos[com], arrowstyle="-|>", mutation_scale=7 + 1.5 * lw,
+                    linewidth=lw, color=OKABE_ITO["blue"], alpha=0.75,
+                    connectionstyle="arc3,rad=0.2", shrinkA=9, shrinkB=11, zorder=3,
+                )
+                arrow.set_gid(f"flow:{opt}:{owner}>{com}")
+                ax.add_patch(arrow)
+            ax.set_title(opt, loc="left")
+            if scaled:
+                ax.tick_params(labelsize=6.5)
+                ax.set_xlabel("km east", fontsize=7)
+                ax.set_ylabel("km north", fontsize=7)
+            else:
+                ax.set_axis_off()
+        handles = [
+            Line2D([], [], color=OKABE_ITO["blue"], alpha=0.75, linewidth=MAX_ARROW_WIDTH * f)
+            for f in (1.0, 0.25)
+        ] if hmax > 0 else []
+        labels = [f"{hmax * f:,.0f} unit-hours" for f in (1.0, 0.25)] if hmax > 0 else []
+        handles += [
+            Line2D([], [], marker="o", linestyle="", markersize=9, color=OKABE_ITO["sky_blue"],
+                   alpha=0.5, markeredgecolor="#1f4e79"),
+            Line2D([], [], marker="s", linestyle="", markersize=5, color="black"),
+            Line2D([], [], marker="s", linestyle="", markersize=6, color=OKABE_ITO["vermillion"]),
+        ]
+        labels += ["community (area ~ population)", "extra station", "facility (H: hospital)"]
+        fig.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=7)
+    return fig
+
+
+def _caption(data: ResultData) -> str:
+    _pos, _extras, scaled = layout(data)
+    best = None
+    for o in data.options:
+        fl = flows(data, o)
+        if fl and (best is None or fl[0][2] > best[3]):
+            best = (o, *fl[0])
+    if best is None:
+        text = "No unit crossed a border under any option, so no arrows are drawn"
+    else:
+        o, a, b, h = best
+        text = (f"Arrows run from the community owning the units to the one they helped; the "
+                f"widest is under {o}, {data.community_name(a)} to {data.community_name(b)} "
+                f"({h:,.0f} unit-hours a run)")
+    if not scaled:
+        text += ("; the scenario gives no locations for every community, so communities are "
+                 "drawn on a circle, not to scale")
+    return text + "."
+
+
+def figures(data: ResultData) -> Iterator[Drawn]:
+    fig = map_figure(data)
+    if fig is not None:
+        yield Drawn("map_help", "map", "Map of help across borders", _caption(data), fig)

@@ -1,0 +1,228 @@
+"""One look for every figure: Okabe-Ito colours, fonts, number formats, saving.
+
+Figures are :class:`matplotlib.figure.Figure` objects drawn on an explicit Agg canvas, never
+through pyplot, so drawing leaves no global state behind. The style is applied with
+:func:`matplotlib.rc_context` only while a figure is created and saved.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+__all__ = [
+    "BASELINE_COLOUR",
+    "DPI",
+    "Drawn",
+    "FORMULA_COLOURS",
+    "LINESTYLES",
+    "MARKERS",
+    "OKABE_ITO",
+    "VERDICT_COLOURS",
+    "fmt_duration",
+    "fmt_minutes",
+    "fmt_money",
+    "fmt_pct",
+    "minutes_axis",
+    "new_figure",
+    "option_styles",
+    "save",
+    "style",
+]
+
+# Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision
+# deficiency. Grey (#999999) is the palette's neutral, used for the baseline.
+OKABE_ITO = {
+    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "green": "#009E73",
+    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7",
+    "grey": "#999999",
+}
+BASELINE_COLOUR = OKABE_ITO["grey"]
+_OPTION_COLOURS = ("blue", "orange", "green", "purple", "sky_blue", "vermillion", "black", "yellow")
+LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)))
+MARKERS = ("o", "s", "D", "^", "v", "P", "X", "*")
+VERDICT_COLOURS = {
+    "better": OKABE_ITO["green"], "worse": OKABE_ITO["vermillion"],
+    "no significant difference": OKABE_ITO["grey"], "higher": OKABE_ITO["blue"],
+    "lower": OKABE_ITO["blue"],
+}
+FORMULA_COLOURS = {
+    "per_capita": OKABE_ITO["sky_blue"], "per_call": OKABE_ITO["orange"],
+    "per_unit_hour": OKABE_ITO["green"], "mix": OKABE_ITO["purple"],
+}
+TARGET_COLOUR = "#333333"
+DPI = 150
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """A drawn figure with what the report says of it."""
+
+    name: str  # file stem in figures/
+    section: str  # report section: response, equity, units, help, map, levels, surge, ...
+    title: str
+    caption: str  # one sentence: what to read from it
+    figure: Figure
+
+RC: dict[str, Any] = {
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.titlesize": 9.5,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 8.5,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.edgecolor": "#555555",
+    "axes.grid": True,
+    "axes.axisbelow": True,
+    "grid.color": "#e3e3e3",
+    "grid.linewidth": 0.6,
+    "xtick.color": "#333333",
+    "ytick.color": "#333333",
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "legend.frameon": False,
+    "legend.fontsize": 8,
+    "figure.titlesize": 11,
+    "figure.titleweight": "bold",
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
+    "svg.fonttype": "none",
+    "svg.hashsalt": "intersim",
+    "path.simplify": True,
+}
+
+
+@contextmanager
+def style() -> Iterator[None]:
+    """The house style, for the duration of the block only."""
+    with matplotlib.rc_context(RC):
+        yield
+
+
+def new_figure(width: float, height: float, title: str | None = None) -> Figure:
+    """A figure on its own Agg canvas (no pyplot), with constrained layout."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    with style():
+        fig = Figure(figsize=(width, height), layout="constrained", dpi=DPI)
+        FigureCanvasAgg(fig)
+        if title:
+            fig.suptitle(title, ha="left", x=0.01)
+    return fig
+
+
+def save(fig: Figure, out_dir: Path, name: str) -> tuple[Path, Path]:
+    """Write ``name.png`` and ``name.svg``; return their paths.
+
+    The layout is computed once, in the Agg draw that makes the PNG; the SVG reuses it."""
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    png, svg = out_dir / f"{name}.png", out_dir / f"{name}.svg"
+    with style():
+        canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+        fig.set_dpi(DPI)
+        canvas.draw()
+        rgba = np.asarray(canvas.buffer_rgba())
+        image = Image.fromarray(rgba[..., :3].copy(), "RGB")
+        image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+            png, format="PNG", optimize=True
+        )
+        engine = fig.get_layout_engine()
+        fig.set_layout_engine("none")
+        try:
+            fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
+        finally:
+            fig.set_layout_engine(engine)
+    return png, svg
+
+
+def option_styles(options: Sequence[str], baseline: str | None) -> dict[str, dict[str, Any]]:
+    """Colour, line style and marker of every option, the same in every figure."""
+    out: dict[str, dict[str, Any]] = {}
+    k = 0
+    for i, opt in enumerate(options):
+        if opt == baseline:
+            colour = BASELINE_COLOUR
+        else:
+            colour = OKABE_ITO[_OPTION_COLOURS[k % len(_OPTION_COLOURS)]]
+            k += 1
+        out[opt] = {
+            "color": colour,
+            "linestyle": LINESTYLES[i % len(LINESTYLES)],
+            "marker": MARKERS[i % len(MARKERS)],
+        }
+    return out
+
+
+def fmt_minutes(m: float) -> str:
+    """Minutes as a planner reads them: '8:59', '12 min', '2 h', '3 d'."""
+    if m is None or not math.isfinite(m):
+        return "-"
+    if m >= 2880 and abs(m / 1440 - round(m / 1440)) < 1e-6:
+        return f"{m / 1440:.0f} d"
+    if m >= 120:
+        h = m / 60
+        return f"{h:.0f} h" if abs(h - round(h)) < 1e-6 else f"{h:.1f} h"
+    if abs(m - round(m)) < 1e-6:
+        return f"{m:.0f} min"
+    whole = math.floor(m)
+    sec = round((m - whole) * 60)
+    if sec == 60:
+        whole, sec = whole + 1, 0
+    return f"{whole}:{sec:02d}"
+
+
+def fmt_duration(m: float) -> str:
+    """A measured time: '12.9 min', '3.4 h', '2.5 d'."""
+    if m is None or not math.isfinite(m):
+        return "-"
+    if m >= 2880:
+        return f"{m / 1440:.1f} d"
+    if m >= 120:
+        return f"{m / 60:.1f} h"
+    return f"{m:.1f} min"
+
+
+def fmt_pct(v: float, digits: int = 0) -> str:
+    if v is None or not math.isfinite(v):
+        return "-"
+    return f"{100 * v:.{digits}f} %"
+
+
+def fmt_money(v: float) -> str:
+    if v is None or not math.isfinite(v):
+        return "-"
+    a = abs(v)
+    if a >= 1e6:
+        return f"{v / 1e6:.2f} M"
+    if a >= 1e4:
+        return f"{v / 1e3:.0f} k"
+    return f"{v:,.0f}"
+
+
+def minutes_axis(ax: Axes, upper: float, axis: str = "x", what: str = "Response time") -> None:
+    """Label a time axis whose data are minutes, in minutes or (for long spans) hours."""
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    setter = ax.set_xlabel if axis == "x" else ax.set_ylabel
+    if upper > 240:
+        target.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 60:g}"))
+        from matplotlib.ticker import MultipleLocator
+
+        hours = upper / 60
+        step = next(s for s in (1, 2, 3, 6, 12, 24, 48, 72, 168, 336, 720, 1e9) if hours / s <= 8)
+        target.set_major_locator(MultipleLocator(step * 60))
+        setter(f"{what}, hours")
+    else:
+        setter(f"{what}, minutes")

@@ -1,0 +1,203 @@
+"""Load over time: busy units and waiting calls by hour of day (levels.csv), and the hours
+around a surge (incidents.parquet, binned by hour).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from .data import ResultData
+from .style import OKABE_ITO, Drawn, fmt_duration, new_figure, option_styles, style
+
+__all__ = ["figures", "levels_figure", "surge_bins", "surge_figure", "surge_windows"]
+
+MARGIN = 24 * 60.0  # minutes shown before and after a surge
+
+
+def levels_figure(data: ResultData) -> Figure | None:
+    lv = data.table("levels")
+    lv = lv[lv["hour"] >= 0]
+    services = [s for s in data.services if (lv["service"] == s).any()]
+    if not services:
+        return None
+    fig = new_figure(7.6, 1.85 * len(services) + 1.0, "Load by hour of day (mean over the run)")
+    styles = option_styles(data.options, data.baseline)
+    with style():
+        axes = fig.subplots(len(services), 2, squeeze=False, sharex=True)
+        for row, service in zip(axes, services, strict=True):
+            sub = lv[lv["service"] == service]
+            for ax, col, what in ((row[0], "busy_units", "busy units"), (row[1], "waiting_calls", "waiting calls")):
+                for opt in data.options:
+                    r = sub[sub["option"] == opt].sort_values("hour")
+                    if r.empty:
+                        continue
+                    st = styles[opt]
+                    (line,) = ax.plot(r["hour"], r[col], color=st["color"], linestyle=st["linestyle"],
+                                      linewidth=1.5, label=opt)
+                    line.set_gid(f"levels:{service}:{col}:{opt}")
+                ax.set_ylim(bottom=0)
+                ax.set_ylabel(what, fontsize=7.5)
+                ax.set_title(data.service_name(service), loc="left", fontsize=8.5)
+        for ax in axes[-1]:
+            ax.set_xlim(0, 23)
+            ax.set_xticks(range(0, 24, 3))
+            ax.set_xlabel("hour of day")
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(6, len(labels)))
+    return fig
+
+
+def _levels_caption(data: ResultData) -> str:
+    lv = data.table("levels")
+    lv = lv[lv["hour"] >= 0]
+    if lv.empty:
+        return ""
+    base = data.baseline
+    b = lv[lv["option"] == base]
+    peak = b.loc[b["waiting_calls"].idxmax()] if not b.empty else None
+    if peak is None or not peak["waiting_calls"] > 0:
+        return "Left: units busy at each hour of the day; right: calls waiting for a free unit (none wait here)."
+    others = lv[(lv["service"] == peak["service"]) & (lv["hour"] == peak["hour"]) & (lv["option"] != base)]
+    text = (f"Left: units busy at each hour; right: calls waiting for a free unit. Waiting peaks for "
+            f"{data.service_name(peak['service']).lower()} at {int(peak['hour']):02d}:00 with "
+            f"{peak['waiting_calls']:.2f} calls on average under {base}")
+    if not others.empty:
+        best = others.loc[others["waiting_calls"].idxmin()]
+        text += f", {best['waiting_calls']:.2f} under {best['option']}"
+    return text + "."
+
+
+def surge_windows(data: ResultData) -> list[dict[str, Any]]:
+    """Surges whose periods overlap (or nearly) merged into windows to show."""
+    region = data.region or {}
+    surges = sorted(region.get("surges", []), key=lambda s: s["start"])
+    windows: list[dict[str, Any]] = []
+    for s in surges:
+        services = s.get("services")
+        if windows and s["start"] <= windows[-1]["end"] + MARGIN:
+            w = windows[-1]
+            w["end"] = max(w["end"], s["end"])
+            w["names"].append(s["name"])
+            w["services"] = None if w["services"] is None or services is None else w["services"] | set(services)
+        else:
+            windows.append({"start": s["start"], "end": s["end"], "names": [s["name"]],
+                            "services": None if services is None else set(services)})
+    run = region.get("run", {})
+    for w in windows:
+        w["lo"] = max(float(run.get("warmup", 0.0)), w["start"] - MARGIN)
+        w["hi"] = min(float(run.get("horizon", math.inf)), w["end"] + MARGIN)
+        w["bursts"] = [b for b in region.get("bursts", []) if w["lo"] <= b["time"] <= w["hi"]]
+        names = set(w["services"]) if w["services"] is not None else set(data.services)
+        names |= {b["service"] for b in w["bursts"]}
+        w["services"] = [s for s in data.services if s in names]
+    return [w for w in windows if w["hi"] > w["lo"]]
+
+
+def surge_bins(data: ResultData, window: dict[str, Any], service: str, option: str) -> pd.DataFrame:
+    """Per hour of the window: mean calls waiting (time average, per replication) and mean
+    response of the calls made in that hour."""
+    inc = data.incidents()
+    inc = inc[(inc["service"] == service) & (inc["option"] == option)]
+    reps = max(1, inc["replication"].nunique())
+    edges = np.arange(window["lo"], window["hi"] + 1e-9, 60.0)
+    if len(edges) < 2:
+        edges = np.array([window["lo"], window["hi"]])
+    horizon = float((data.region or {}).get("run", {}).get("horizon", inc["t_call"].max()))
+    ready = inc["t_ready"].to_numpy(dtype=np.float64)
+    sent = np.where(np.isnan(inc["t_dispatch"].to_numpy(dtype=np.float64)), horizon,
+                    inc["t_dispatch"].to_numpy(dtype=np.float64))
+    near = (ready < edges[-1]) & (sent > edges[0])
+    a, b = ready[near][:, None], sent[near][:, None]
+    overlap = np.clip(np.minimum(b, edges[None, 1:]) - np.maximum(a, edges[None, :-1]), 0, None)
+    waiting = overlap.sum(axis=0) / np.diff(edges) / reps
+    t = inc["t_call"].to_numpy(dtype=np.float64)
+    k = np.searchsorted(edges, t, side="right") - 1
+    inside = (k >= 0) & (k < len(edges) - 1)
+    resp = pd.Series(inc["response"].to_numpy(dtype=np.float64)[inside]).groupby(k[inside]).mean()
+    return pd.DataFrame({
+        "start": edges[:-1], "end": edges[1:], "waiting_calls": waiting,
+        "mean_response": resp.reindex(range(len(edges) - 1)).to_numpy(),
+    })
+
+
+def surge_figure(data: ResultData, window: dict[str, Any]) -> Figure:
+    services = window["services"]
+    title = " + ".join(dict.fromkeys(n.split(" ")[0] for n in window["names"]))
+    fig = new_figure(7.6, 1.9 * len(services) + 1.1, f"Around the surge ({title}): hour by hour")
+    styles = option_styles(data.options, data.baseline)
+    t0 = window["start"]
+    with style():
+        axes = fig.subplots(len(services), 2, squeeze=False, sharex=True)
+        for row, service in zip(axes, services, strict=True):
+            for opt in data.options:
+                bins = surge_bins(data, window, service, opt)
+                mid = ((bins["start"] + bins["end"]) / 2 - t0) / 60.0
+                st = styles[opt]
+                for ax, col in ((row[0], "waiting_calls"), (row[1], "mean_response")):
+                    (line,) = ax.plot(mid, bins[col], color=st["color"], linestyle=st["linestyle"],
+                                      linewidth=1.4, label=opt)
+                    line.set_gid(f"surge:{service}:{col}:{opt}")
+            for ax in row:
+                span = ax.axvspan(0, (window["end"] - t0) / 60.0, color=OKABE_ITO["orange"], alpha=0.15,
+                                  linewidth=0)
+                span.set_gid("surge-period")
+                for b in window["bursts"]:
+                    ax.axvline((b["time"] - t0) / 60.0, color=OKABE_ITO["vermillion"], linestyle=":",
+                               linewidth=1.0, gid="burst")
+                ax.set_ylim(bottom=0)
+            row[0].set_ylabel("calls waiting", fontsize=7.5)
+            row[1].set_ylabel("mean response, min", fontsize=7.5)
+            row[0].set_title(data.service_name(service), loc="left", fontsize=8.5)
+        for ax in axes[-1]:
+            ax.set_xlabel("hours from the start of the surge (shaded: surge)")
+            ax.set_xlim((window["lo"] - t0) / 60.0, (window["hi"] - t0) / 60.0)
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        if window["bursts"]:
+            from matplotlib.lines import Line2D
+
+            handles.append(Line2D([], [], color=OKABE_ITO["vermillion"], linestyle=":"))
+            labels.append("burst (mass-casualty incident)")
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(5, len(labels)))
+    return fig
+
+
+def _surge_caption(data: ResultData, window: dict[str, Any]) -> str:
+    base = data.baseline
+    worst = None
+    for service in window["services"]:
+        for opt in data.options:
+            bins = surge_bins(data, window, service, opt)
+            peak = float(np.nanmax(bins["mean_response"].to_numpy(), initial=np.nan)) if bins["mean_response"].notna().any() else math.nan
+            if opt == base and (worst is None or bins["waiting_calls"].max() > worst[1]):
+                worst = (service, float(bins["waiting_calls"].max()), peak)
+    hours = (window["end"] - window["start"]) / 60
+    text = f"The shaded {hours:g} hours are the surge ({', '.join(window['names'])})"
+    if worst is not None and worst[1] > 0:
+        service = worst[0]
+        peaks = {}
+        for opt in data.options:
+            bins = surge_bins(data, window, service, opt)
+            peaks[opt] = float(bins["waiting_calls"].max())
+        best = min(peaks, key=lambda o: peaks[o])
+        text += (f"; {data.service_name(service).lower()} calls pile up most: up to "
+                 f"{peaks[base]:.1f} waiting at once under {base} (mean response up to "
+                 f"{fmt_duration(worst[2])}), {peaks[best]:.1f} under {best}")
+    return text + "."
+
+
+def figures(data: ResultData) -> Iterator[Drawn]:
+    fig = levels_figure(data)
+    if fig is not None:
+        yield Drawn("levels_by_hour", "levels", "Busy units and waiting calls by hour of day",
+                    _levels_caption(data), fig)
+    for i, window in enumerate(surge_windows(data)):
+        if not window["services"]:
+            continue
+        yield Drawn(f"surge_{i + 1}", "surge", f"Around the surge: {', '.join(window['names'])}",
+                    _surge_caption(data, window), surge_figure(data, window))

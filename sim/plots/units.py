@@ -1,0 +1,111 @@
+"""How busy each unit is under each option (unit_summary.csv, metric busy_fraction).
+
+A dot per unit and option with its 95 % CI, a panel per service: pooling shifts work from the
+busiest units to idle ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
+
+from .data import ResultData
+from .style import Drawn, fmt_pct, new_figure, option_styles, style
+
+__all__ = ["busy_figure", "busy_table", "figures", "unit_label"]
+
+
+def busy_table(data: ResultData) -> pd.DataFrame:
+    u = data.table("unit_summary")
+    return u[u["metric"] == "busy_fraction"].reset_index(drop=True)
+
+
+def unit_label(data: ResultData, unit: str, service: str, station: str, owner: str) -> str:
+    """'Riverton #2', or 'Regional hub #1 (Eastfield's)' for a unit based away from home."""
+    number = unit.rsplit("-", 1)[-1]
+    label = f"{data.station_name(station)} #{number}"
+    if owner != station:
+        home = next((s.get("community") for s in (data.region or {}).get("stations", [])
+                     if s["id"] == station), None)
+        if home != owner:
+            label += f" ({data.community_name(owner)}'s)"
+    return label
+
+
+def busy_figure(data: ResultData) -> Figure | None:
+    table = busy_table(data)
+    if table.empty:
+        return None
+    services = [s for s in data.services if (table["service"] == s).any()]
+    sizes = [table.loc[table["service"] == s, "unit"].nunique() for s in services]
+    fig = new_figure(7.2, 0.24 * sum(sizes) + 0.75 * len(services) + 1.1,
+                     "How busy each unit is: share of its on-duty time spent on calls")
+    styles = option_styles(data.options, data.baseline)
+    opts = [o for o in data.options if (table["option"] == o).any()]
+    step = 0.7 / max(1, len(opts))
+    with style():
+        axes = fig.subplots(len(services), 1, squeeze=False, sharex=True,
+                            gridspec_kw={"height_ratios": [n + 1.5 for n in sizes]}).ravel()
+        upper = float(np.nanmax(table["ci_high"].to_numpy(dtype=np.float64), initial=0.0))
+        for ax, service in zip(axes, services, strict=True):
+            sub = table[table["service"] == service]
+            units = list(dict.fromkeys(sub["unit"]))
+            labels = []
+            for u in units:
+                r = sub[sub["unit"] == u].iloc[0]
+                labels.append(unit_label(data, u, service, r["station"], r["owner"]))
+            y = {u: i for i, u in enumerate(units)}
+            for k, opt in enumerate(opts):
+                rows = sub[sub["option"] == opt]
+                if rows.empty:
+                    continue
+                ys = np.array([y[u] for u in rows["unit"]]) - 0.35 + step * (k + 0.5)
+                mean = rows["mean"].to_numpy(dtype=np.float64)
+                err = np.vstack([mean - rows["ci_low"].to_numpy(dtype=np.float64),
+                                 rows["ci_high"].to_numpy(dtype=np.float64) - mean])
+                st = styles[opt]
+                cont = ax.errorbar(mean, ys, xerr=np.nan_to_num(err).clip(0), fmt=st["marker"],
+                                   color=st["color"], markersize=4, elinewidth=0.8,
+                                   capsize=0, label=opt)
+                cont.lines[0].set_gid(f"busy:{service}:{opt}")
+            ax.set_yticks(range(len(units)), labels)
+            ax.set_ylim(len(units) - 0.5, -0.5)
+            ax.set_title(data.service_name(service), loc="left")
+            ax.grid(axis="y", visible=False)
+        axes[-1].set_xlim(0, max(0.05, upper * 1.08))
+        axes[-1].xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        axes[-1].set_xlabel("Busy fraction, % of on-duty time (dot: mean; line: 95 % CI)")
+        handles, labels_ = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels_, loc="outside lower center", ncols=min(6, len(labels_)))
+    return fig
+
+
+def _caption(data: ResultData) -> str:
+    t = busy_table(data)
+    if t.empty:
+        return ""
+    base = data.baseline
+    b = t[t["option"] == base]
+    if b.empty:
+        b = t
+    top = b.loc[b["mean"].idxmax()]
+    label = unit_label(data, top["unit"], top["service"], top["station"], top["owner"])
+    text = (f"Under {top['option']} the busiest unit is {data.service_name(top['service'])} "
+            f"{label} at {fmt_pct(top['mean'])} busy")
+    same = t[(t["service"] == top["service"]) & (t["option"] != top["option"])]
+    if not same.empty:
+        peak = same.groupby("option")["mean"].max()
+        best = peak.idxmin()
+        text += (f"; under {best} no {data.service_name(top['service']).lower()} unit is busier "
+                 f"than {fmt_pct(peak[best])}")
+    return text + " (dots further right: busier units, less spare capacity)."
+
+
+def figures(data: ResultData) -> Iterator[Drawn]:
+    fig = busy_figure(data)
+    if fig is not None:
+        yield Drawn("units_busy", "units", "Busy fraction per unit and option", _caption(data), fig)
