@@ -125,14 +125,37 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - t0
     write_comparison(
         comp, out, scenario_file=Path(args.scenario), command=args.command_line,
-        started=started, seconds=seconds, overwrite=args.overwrite,
+        started=started, seconds=seconds, overwrite=args.overwrite, scenario=scenario,
     )
     print(f"{scenario.name}: {len(comp.raw.options)} options x {comp.replications} replications, "
           f"baseline '{comp.baseline}'\n")
     print(format_comparison(comp))
     for warning in comp.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    print(f"\ndone in {seconds:.1f} s; results in {out}")
+    print(f"\ndone in {seconds:.1f} s; results in {out} (report: {out / 'report.html'})")
+    return EXIT_OK
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from .plots import redraw_figures
+
+    try:
+        infos = redraw_figures(Path(args.dir))
+    except OSError as exc:
+        raise InputError(f"{args.dir}: cannot write figures: {exc}") from None
+    print(f"{len(infos)} figure(s) (PNG and SVG) in {Path(args.dir) / 'figures'}")
+    print(f"the report embeds its own copies: run 'intersim report {args.dir}' to rebuild it")
+    return EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import build_report
+
+    try:
+        path = build_report(Path(args.dir))
+    except OSError as exc:
+        raise InputError(f"{args.dir}: cannot write the report: {exc}") from None
+    print(f"report: {path}")
     return EXIT_OK
 
 
@@ -216,6 +239,12 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="cap for --precision (default 100)")
     p.add_argument("--baseline", metavar="NAME", help="option to compare against")
     p.set_defaults(func=_cmd_compare)
+    p = sub.add_parser("plot", help="redraw the figures of a compare result directory")
+    p.add_argument("dir", metavar="DIR", help="result directory written by 'intersim compare'")
+    p.set_defaults(func=_cmd_plot)
+    p = sub.add_parser("report", help="rebuild report.html of a compare result directory")
+    p.add_argument("dir", metavar="DIR", help="result directory written by 'intersim compare'")
+    p.set_defaults(func=_cmd_report)
     p = sub.add_parser("estimate", help="instant Erlang C estimates per option and service")
     p.add_argument("scenario", metavar="SCENARIO")
     p.set_defaults(func=_cmd_estimate)

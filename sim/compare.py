@@ -132,7 +132,12 @@ def compare(
         raise InputError(f"--baseline: unknown option '{base}' (known: {', '.join(scenario.options)})")
     compiled = compile_scenario(scenario)
     s = scenario.run.seed if seed is None else seed
-    target = replications or (max(MIN_REPLICATIONS, scenario.run.replications) if precision else scenario.run.replications)
+    if replications:
+        target = replications
+    elif precision:
+        target = min(max_replications, max(MIN_REPLICATIONS, scenario.run.replications))
+    else:
+        target = scenario.run.replications
     parts: list[tuple[pd.DataFrame, ...]] = []
     reached: bool | None = None
     while True:

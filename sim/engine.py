@@ -70,17 +70,9 @@ class EngineRecords:
     job_free: np.ndarray
 
 
-def _floats(values: np.ndarray) -> array[float]:
-    """A compact array of doubles: 8 bytes an item, and fast to index from Python."""
-    out: array[float] = array("d")
-    out.frombytes(np.ascontiguousarray(values, dtype=np.float64).tobytes())
-    return out
-
-
-def _ints(values: np.ndarray) -> array[int]:
-    out: array[int] = array("q")
-    out.frombytes(np.ascontiguousarray(values, dtype=np.int64).tobytes())
-    return out
+def _mv(values: np.ndarray, dtype: type | None = None) -> memoryview:
+    """A zero-copy view for fast item access from Python (as fast as a list, 8 bytes an item)."""
+    return memoryview(np.ascontiguousarray(values, dtype=dtype))
 
 
 def _view(values: array[Any], dtype: type) -> np.ndarray:
@@ -124,25 +116,33 @@ class Engine:
         self._type_facility = [t.facility for t in types]
         n = len(incidents)
         self._slots = incidents.turnout.shape[1]
-        self._type = _ints(incidents.type)
-        self._community = _ints(incidents.community)
-        self._turnout = _floats(incidents.turnout.ravel())
-        self._noise = _floats(incidents.noise.ravel())
-        self._on_scene = _floats(incidents.on_scene)
-        self._transport = _ints(incidents.transport)
-        self._handover = _floats(incidents.handover)
-        ready = incidents.t_call + incidents.call_handling
-        self._ready = _floats(ready)
-        self._order = _ints(np.argsort(ready, kind="stable"))
+        self._type = _mv(incidents.type)
+        self._community = _mv(incidents.community)
+        self._turnout = _mv(incidents.turnout.ravel())
+        self._noise = _mv(incidents.noise.ravel())
+        self._on_scene = _mv(incidents.on_scene)
+        self._transport = _mv(incidents.transport)
+        self._handover = _mv(incidents.handover)
+        self.ready = incidents.t_call + incidents.call_handling
+        self._ready = _mv(self.ready)
+        self._order = _mv(np.argsort(self.ready, kind="stable"))
         self._next = 0
-        self._need = _ints(np.array([t.units_needed for t in types], dtype=np.int64)[incidents.type])
-        self._sent = _ints(np.zeros(n, dtype=np.int64))
-        nans = np.full(n, np.nan)
-        self.t_dispatch, self.t_first = _floats(nans), _floats(nans)
-        self.t_full, self.t_clear, self.travel_first = _floats(nans), _floats(nans), _floats(nans)
-        self.first_unit = _ints(np.full(n, -1))
+        self.need = np.array([t.units_needed for t in types], dtype=np.int8)[incidents.type]
+        self._need = _mv(self.need)
+        # outputs: numpy arrays written through memoryviews, handed over without a copy
+        self.out = {
+            name: np.full(n, np.nan)
+            for name in ("t_dispatch", "t_first", "t_full", "t_clear", "travel")
+        }
+        self.out_sent = np.zeros(n, dtype=np.int8)
+        self.out_unit = np.full(n, -1, dtype=np.int32)
+        self.t_dispatch, self.t_first = _mv(self.out["t_dispatch"]), _mv(self.out["t_first"])
+        self.t_full, self.t_clear = _mv(self.out["t_full"]), _mv(self.out["t_clear"])
+        self.travel_first = _mv(self.out["travel"])
+        self._sent = _mv(self.out_sent)
+        self.first_unit = _mv(self.out_unit)
         self._jobs: tuple[array[Any], ...] = (
-            array("q"), array("q"), array("d"), array("d"), array("d"), array("d")
+            array("i"), array("i"), array("d"), array("d"), array("d"), array("d")
         )
 
     # -- helpers the policies use -------------------------------------------------------------
@@ -156,6 +156,16 @@ class Engine:
             return to_place
         done = (t - unit.ret_start) / (unit.ret_end - unit.ret_start)
         return (1.0 - done) * self.travel[unit.ret_from][place] + done * to_place
+
+    def head(self, unit: Unit, community: int) -> tuple[int, float, int] | None:
+        """The first call waiting in ``community`` that ``unit`` may take: by priority, then
+        age, skipping a call needing several units that this unit already serves."""
+        q = self.queues[unit.service][community]
+        if not q:
+            return None
+        if not self._crews or unit.index not in self._crews.get(q[0][2], ()):
+            return q[0]
+        return next((e for e in sorted(q) if unit.index not in self._crews.get(e[2], ())), None)
 
     # -- state changes ------------------------------------------------------------------------
     def _make_free(self, unit: Unit) -> None:
@@ -171,14 +181,18 @@ class Engine:
         unit.busy = False
         s = unit.service
         found = self.policies[s].choose_call(self, unit, self.env.now) if self._waiting[s] else None
-        if found is None or unit.index in self._crews.get(found[0], ()):
-            # nothing to do, or the call still needs another unit than this one: wait free
+        if found is None:
             self._make_free(unit)
             return
         incident, community, delay = found
         self._dispatch(unit, incident, delay)
         if self._sent[incident] == self._need[incident]:
-            heapq.heappop(self.queues[s][community])
+            q = self.queues[s][community]
+            if q[0][2] == incident:
+                heapq.heappop(q)
+            else:  # it was behind a call that this unit already serves
+                q.remove(next(e for e in q if e[2] == incident))
+                heapq.heapify(q)
             self._waiting[s] -= 1
 
     def _dispatch(self, unit: Unit, i: int, delay: float) -> None:
@@ -317,23 +331,33 @@ class Engine:
         self._schedule_call()
         self.env.run(until=self.horizon)
         jobs = self._jobs
-        complete = _view(self._sent, np.int64) == _view(self._need, np.int64)
-        return EngineRecords(
-            t_ready=_view(self._ready, np.float64),
-            t_dispatch=_view(self.t_dispatch, np.float64),
-            t_first_arrival=_view(self.t_first, np.float64),
-            t_full_arrival=np.where(complete, _view(self.t_full, np.float64), np.nan),
-            t_clear=np.where(complete, _view(self.t_clear, np.float64), np.nan),
-            first_unit=_view(self.first_unit, np.int64).astype(np.int32),
-            units_sent=_view(self._sent, np.int64).astype(np.int16),
-            travel=_view(self.travel_first, np.float64),
-            job_incident=_view(jobs[0], np.int64),
-            job_unit=_view(jobs[1], np.int64).astype(np.int32),
+        complete = self.out_sent == self.need
+        out = self.out
+        for name in ("t_full", "t_clear"):
+            out[name][~complete] = np.nan
+        records = EngineRecords(
+            t_ready=self.ready,
+            t_dispatch=out["t_dispatch"],
+            t_first_arrival=out["t_first"],
+            t_full_arrival=out["t_full"],
+            t_clear=out["t_clear"],
+            first_unit=self.out_unit,
+            units_sent=self.out_sent,
+            travel=out["travel"],
+            job_incident=_view(jobs[0], np.int32),
+            job_unit=_view(jobs[1], np.int32),
             job_assigned=_view(jobs[2], np.float64),
             job_dispatch=_view(jobs[3], np.float64),
             job_arrive=_view(jobs[4], np.float64),
             job_free=_view(jobs[5], np.float64),
         )
+        self._release()
+        return records
+
+    def _release(self) -> None:
+        """Drop the run's state: pending events and callbacks refer back to the engine, and
+        the cycle would otherwise keep every array alive until the garbage collector runs."""
+        self.__dict__.clear()
 
 
 def simulate(region: Region, fleet: Fleet, incidents: Incidents) -> EngineRecords:

@@ -91,8 +91,8 @@ def equity_metrics(metrics: pd.DataFrame) -> pd.DataFrame:
     per_com = metrics[(metrics["community"] != ALL)]
     wide = per_com.pivot_table(
         index=["replication", "option", "service", "priority", "community"],
-        columns="metric", values="value", observed=True,
-    ).reset_index()
+        columns="metric", values="value", observed=True, dropna=False,
+    ).reindex(columns=list(HEADLINE)).reset_index()  # keep all-NaN metrics (no targets)
     g = wide.groupby(["replication", "option", "service", "priority"], observed=True)
     out = pd.DataFrame(
         {

@@ -7,7 +7,8 @@ rules, so adding a policy means adding a class here and a name in :data:`POLICIE
 - ``choose_call(view, unit, t)`` -> ``(incident, community, delay)`` or ``None``
 
 ``view`` is the engine: it offers ``free[s]`` (free units of service ``s``), ``free_by_owner[s][c]``,
-``queues[s][c]`` (heaps of waiting calls: ``(priority, t_ready, incident)``),
+``head(unit, c)`` (the first call waiting in community ``c`` that the unit may take, as
+``(priority, t_ready, incident)``),
 ``travel`` (minutes between places), ``expected_travel(unit, place, t)`` and ``hour_factor(t)``.
 """
 
@@ -56,14 +57,13 @@ def best_waiting(
 ) -> tuple[int, int] | None:
     """Of the calls waiting in ``communities`` for ``unit``'s service: the most urgent, then the
     oldest (``rule='oldest'``) or the nearest (``rule='nearest'``). Returns (incident, community)."""
-    queues = view.queues[unit.service]
     scale = view.hour_factor(t)
     best, best_key = None, None
     for c in communities:
-        q = queues[c]
-        if not q:
+        head = view.head(unit, c)
+        if head is None:
             continue
-        priority, t_ready, incident = q[0]
+        priority, t_ready, incident = head
         trip = view.expected_travel(unit, c, t)
         if trip * scale > limit:
             continue
@@ -84,8 +84,8 @@ class Separate:
         return None if unit is None else (unit, 0.0)
 
     def choose_call(self, view: Engine, unit: Unit, t: float) -> tuple[int, int, float] | None:
-        q = view.queues[unit.service][unit.owner]
-        return (q[0][2], unit.owner, 0.0) if q else None
+        head = view.head(unit, unit.owner)
+        return None if head is None else (head[2], unit.owner, 0.0)
 
 
 class Pooled:
@@ -137,9 +137,9 @@ class MutualAid:
         return None if lent is None else (lent, self.rule.request_delay)
 
     def choose_call(self, view: Engine, unit: Unit, t: float) -> tuple[int, int, float] | None:
-        q = view.queues[unit.service][unit.owner]
-        if q:
-            return q[0][2], unit.owner, 0.0
+        head = view.head(unit, unit.owner)
+        if head is not None:
+            return head[2], unit.owner, 0.0
         if len(view.free_by_owner[unit.service][unit.owner]) < self.rule.reserve:
             return None
         found = best_waiting(

@@ -15,8 +15,10 @@ from .model import Fleet, Region
 __all__ = ["help_table", "incident_table", "level_table", "overlap", "unit_table"]
 
 
-def _category(values: np.ndarray, names: tuple[str, ...]) -> pd.Categorical:
-    return pd.Categorical.from_codes(values.astype(np.int32), categories=list(names))
+def _category(values: np.ndarray, names: tuple[str, ...] | list[str]) -> pd.Categorical:
+    """A categorical from integer codes, with the narrowest code type (1 byte for < 127)."""
+    codes = np.int8 if len(names) < 127 else np.int16 if len(names) < 32_000 else np.int32
+    return pd.Categorical.from_codes(values.astype(codes, copy=False), categories=list(names))
 
 
 def incident_table(
@@ -26,7 +28,7 @@ def incident_table(
     n = len(inc)
     types = region.types
     k = inc.type
-    service = np.array([t.service for t in types], dtype=np.int32)[k]
+    service = np.array([t.service for t in types], dtype=np.int8)[k]
     priority = np.array([t.priority for t in types], dtype=np.int8)[k]
     target = np.vstack([t.target_minutes for t in types])[k, inc.community]
     response = rec.t_first_arrival - inc.t_call
@@ -38,12 +40,11 @@ def incident_table(
     owner = np.where(has_unit, fleet.owner[np.maximum(rec.first_unit, 0)], -1)
     own = pd.array(owner == inc.community, dtype="boolean")
     own[~has_unit] = pd.NA
-    unit_names = (*fleet.labels,)
     return pd.DataFrame(
         {
             "replication": np.full(n, replication, dtype=np.int32),
-            "option": pd.Categorical([fleet.option] * n),
-            "incident": np.arange(n, dtype=np.int64),
+            "option": _category(np.zeros(n, dtype=np.int8), [fleet.option]),
+            "incident": np.arange(n, dtype=np.int32),
             "type": _category(k, tuple(t.id for t in types)),
             "service": _category(service, region.services),
             "priority": priority,
@@ -54,8 +55,8 @@ def incident_table(
             "t_first_arrival": rec.t_first_arrival,
             "t_full_arrival": rec.t_full_arrival,
             "t_clear": rec.t_clear,
-            "first_unit": pd.Categorical.from_codes(rec.first_unit, categories=list(unit_names)),
-            "first_unit_owner": pd.Categorical.from_codes(owner.astype(np.int32), categories=list(region.communities)),
+            "first_unit": _category(rec.first_unit, fleet.labels),
+            "first_unit_owner": _category(owner, region.communities),
             "units_sent": rec.units_sent,
             "wait": rec.t_dispatch - rec.t_ready,
             "travel": rec.travel,
@@ -65,7 +66,8 @@ def incident_table(
             "own_unit": own,
             "open": ~(rec.t_clear <= region.horizon),
             "warmup": inc.t_call < region.warmup,
-        }
+        },
+        copy=False,  # share the engine's arrays rather than copy them
     )
 
 
@@ -80,30 +82,39 @@ def overlap(starts: np.ndarray, ends: np.ndarray, cuts: np.ndarray) -> np.ndarra
     return np.interp(ends, xs, ys) - np.interp(starts, xs, ys)
 
 
+CHUNK = 1 << 16  # rows processed at a time: bounded temporaries on million-row runs
+
+
+def _chunks(n: int) -> list[slice]:
+    return [slice(i, min(i + CHUNK, n)) for i in range(0, n, CHUNK)] or [slice(0, 0)]
+
+
 def unit_table(region: Region, fleet: Fleet, inc: Incidents, rec: EngineRecords, replication: int) -> pd.DataFrame:
     """One row per unit: time on duty and busy within the statistics window, dispatches."""
     lo, hi = region.warmup, region.horizon
-    a = np.clip(rec.job_assigned, lo, hi)
-    b = np.clip(rec.job_free, lo, hi)
-    busy = b - a
-    others = inc.community[rec.job_incident] != fleet.owner[rec.job_unit]
-    counted = (rec.job_assigned >= lo) & (rec.job_assigned < hi)
-    u = rec.job_unit
     size = fleet.size
-    busy_min = np.bincount(u, busy, size)
-    window = np.array([[lo, hi]])
-    on_duty = np.empty(size)
-    for i, duty in enumerate(fleet.duty):
-        scheduled = float(overlap(window[:, 0], window[:, 1], duty)[0])
-        mine = u == i
-        in_duty = overlap(a[mine], b[mine], duty).sum()
-        on_duty[i] = scheduled + (busy_min[i] - in_duty)  # overtime finishing a job counts
+    busy_min, for_others, in_duty = np.zeros(size), np.zeros(size), np.zeros(size)
+    dispatches = np.zeros(size, dtype=np.int64)
+    for sl in _chunks(len(rec.job_unit)):
+        u = rec.job_unit[sl]
+        a = np.clip(rec.job_assigned[sl], lo, hi)
+        b = np.clip(rec.job_free[sl], lo, hi)
+        others = inc.community[rec.job_incident[sl]] != fleet.owner[u]
+        busy_min += np.bincount(u, b - a, size)
+        for_others += np.bincount(u, (b - a) * others, size)
+        counted = (rec.job_assigned[sl] >= lo) & (rec.job_assigned[sl] < hi)
+        dispatches += np.bincount(u[counted], minlength=size)
+        for i in np.unique(u):
+            mine = u == i
+            in_duty[i] += overlap(a[mine], b[mine], fleet.duty[i]).sum()
+    scheduled = np.array([overlap(np.array([lo]), np.array([hi]), d)[0] for d in fleet.duty])
+    on_duty = scheduled + (busy_min - in_duty)  # overtime finishing a job counts as on duty
     with np.errstate(invalid="ignore", divide="ignore"):
         fraction = np.where(on_duty > 0, busy_min / on_duty, np.nan)
     return pd.DataFrame(
         {
             "replication": np.full(size, replication, dtype=np.int32),
-            "option": pd.Categorical([fleet.option] * size),
+            "option": _category(np.zeros(size, dtype=np.int8), [fleet.option]),
             "unit": list(fleet.labels),
             "service": _category(fleet.service, region.services),
             "station": list(fleet.station_ids),
@@ -111,8 +122,8 @@ def unit_table(region: Region, fleet: Fleet, inc: Incidents, rec: EngineRecords,
             "on_duty_min": on_duty,
             "busy_min": busy_min,
             "busy_fraction": fraction,
-            "dispatches": np.bincount(u[counted], minlength=size).astype(np.int64),
-            "busy_min_for_others": np.bincount(u, busy * others, size),
+            "dispatches": dispatches,
+            "busy_min_for_others": for_others,
             "cost": on_duty / 60.0 * fleet.cost_per_hour,
         }
     )
@@ -123,34 +134,46 @@ def _hour_time(t: np.ndarray, hour: int) -> np.ndarray:
     return (t // 1440) * 60 + np.clip(t % 1440 - 60 * hour, 0, 60)
 
 
-def _levels(starts: np.ndarray, ends: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """Time-average number of open intervals in [lo, hi): overall, then for each hour of day."""
+def _level_sums(starts: np.ndarray, ends: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Total time of intervals inside [lo, hi): overall, then inside each hour of day."""
     a, b = np.clip(starts, lo, hi), np.clip(ends, lo, hi)
     out = np.empty(25)
-    out[0] = (b - a).sum() / (hi - lo)
-    span = np.array([lo]), np.array([hi])
+    out[0] = (b - a).sum()
     for h in range(24):
-        total = float((_hour_time(span[1], h) - _hour_time(span[0], h))[0])
-        inside = (_hour_time(b, h) - _hour_time(a, h)).sum()
-        out[h + 1] = inside / total if total > 0 else np.nan
+        out[h + 1] = (_hour_time(b, h) - _hour_time(a, h)).sum()
     return out
+
+
+def _level_spans(lo: float, hi: float) -> np.ndarray:
+    span = _level_sums(np.array([lo]), np.array([hi]), lo, hi)
+    return np.where(span > 0, span, np.nan)
 
 
 def level_table(region: Region, fleet: Fleet, inc: Incidents, rec: EngineRecords, replication: int) -> pd.DataFrame:
     """Time-weighted mean busy units and waiting calls per service, overall (hour -1) and by
     hour of day. A call waits from the end of call handling until its first unit is sent."""
     lo, hi = region.warmup, region.horizon
+    n_s = len(region.services)
     type_service = np.array([t.service for t in region.types])
-    inc_service = type_service[inc.type]
-    job_service = fleet.service[rec.job_unit]
-    dispatched = np.where(np.isnan(rec.t_dispatch), hi, rec.t_dispatch)
-    rows = []
-    for s, name in enumerate(region.services):
-        busy = _levels(rec.job_assigned[job_service == s], rec.job_free[job_service == s], lo, hi)
-        mine = inc_service == s
-        waiting = _levels(rec.t_ready[mine], dispatched[mine], lo, hi)
-        for h in range(25):
-            rows.append((replication, fleet.option, name, h - 1, busy[h], waiting[h]))
+    busy, waiting = np.zeros((n_s, 25)), np.zeros((n_s, 25))
+    for sl in _chunks(len(rec.job_unit)):
+        job_service = fleet.service[rec.job_unit[sl]]
+        for s in np.unique(job_service):
+            mine = job_service == s
+            busy[s] += _level_sums(rec.job_assigned[sl][mine], rec.job_free[sl][mine], lo, hi)
+    for sl in _chunks(len(inc)):
+        inc_service = type_service[inc.type[sl]]
+        dispatched = np.where(np.isnan(rec.t_dispatch[sl]), hi, rec.t_dispatch[sl])
+        for s in np.unique(inc_service):
+            mine = inc_service == s
+            waiting[s] += _level_sums(rec.t_ready[sl][mine], dispatched[mine], lo, hi)
+    spans = _level_spans(lo, hi)
+    busy, waiting = busy / spans, waiting / spans
+    rows = [
+        (replication, fleet.option, name, h - 1, busy[s, h], waiting[s, h])
+        for s, name in enumerate(region.services)
+        for h in range(25)
+    ]
     return pd.DataFrame(rows, columns=["replication", "option", "service", "hour", "busy_units", "waiting_calls"])
 
 
@@ -158,10 +181,14 @@ def help_table(region: Region, fleet: Fleet, inc: Incidents, rec: EngineRecords,
     """Unit-hours that each owning community's units spent on each community's incidents
     (busy time clipped to the statistics window), per service."""
     lo, hi = region.warmup, region.horizon
-    hours = (np.clip(rec.job_free, lo, hi) - np.clip(rec.job_assigned, lo, hi)) / 60.0
     n_c, n_s = len(region.communities), len(region.services)
-    key = (fleet.service[rec.job_unit] * n_c + fleet.owner[rec.job_unit]) * n_c + inc.community[rec.job_incident]
-    total = np.bincount(key, hours, n_s * n_c * n_c).reshape(n_s, n_c, n_c)
+    total = np.zeros(n_s * n_c * n_c)
+    for sl in _chunks(len(rec.job_unit)):
+        u = rec.job_unit[sl]
+        hours = (np.clip(rec.job_free[sl], lo, hi) - np.clip(rec.job_assigned[sl], lo, hi)) / 60.0
+        key = (fleet.service[u] * n_c + fleet.owner[u]) * n_c + inc.community[rec.job_incident[sl]]
+        total += np.bincount(key, hours, n_s * n_c * n_c)
+    total = total.reshape(n_s, n_c, n_c)
     s, o, c = np.meshgrid(np.arange(n_s), np.arange(n_c), np.arange(n_c), indexing="ij")
     return pd.DataFrame(
         {

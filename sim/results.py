@@ -15,6 +15,7 @@ from .compare import Comparison
 from .metrics import ALL, incident_metrics
 from .outputs import manifest, output_dir, write_csv, write_json, write_parquet
 from .runner import RunResult
+from .schema import Scenario
 from .stats import with_ci
 
 __all__ = [
@@ -65,9 +66,18 @@ def write_run(
 
 def write_comparison(
     comp: Comparison, out: Path, *, scenario_file: Path, command: str, started: datetime,
-    seconds: float, overwrite: bool = False,
+    seconds: float, overwrite: bool = False, scenario: Scenario | None = None,
 ) -> None:
-    """Write every table of a comparison, the raw tables and the manifest."""
+    """Write every table of a comparison, the raw tables, the manifest, ``region.json`` (the
+    scenario's places, options and targets, read from ``scenario`` or ``scenario_file``), the
+    figures and the HTML report: all inside the temporary directory, so the result directory
+    appears complete or not at all."""
+    from .plots import REGION_FILE, draw_figures, region_record
+    from .report import build_report
+    from .schema import load_scenario
+
+    if scenario is None:
+        scenario = load_scenario(scenario_file)
     with output_dir(out, overwrite) as tmp:
         _tables(tmp, comp.raw.incidents, comp.raw.units)
         write_parquet(comp.raw.levels, tmp / "levels.parquet")
@@ -83,6 +93,9 @@ def write_comparison(
             ),
             tmp / "manifest.json",
         )
+        write_json(region_record(scenario), tmp / REGION_FILE)
+        draw_figures(tmp)
+        build_report(tmp)
 
 
 def format_headline(summary: pd.DataFrame) -> str:

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim.demand import generate_incidents
+from sim.demand import Incidents, generate_incidents
 from sim.engine import EngineRecords, simulate
 from sim.records import unit_table
 from sim.runner import Compiled, RunResult, compile_scenario, run
@@ -38,7 +38,11 @@ def make(**parts: Any) -> dict[str, Any]:
         "travel": {"matrix": {"a": {"a": 5}}},
         "services": {"amb": {"units": [{"station": "a"}]}},
         "incident_types": {
-            "med": {"service": "amb", "rate_per_year": 5000, "on_scene": {"dist": "exponential", "mean": 30}}
+            "med": {
+                "service": "amb",
+                "rate_per_year": 5000,
+                "on_scene": {"dist": "exponential", "mean": 30},
+            }
         },
         "run": {"horizon": "30 d", "warmup": "1 d", "replications": 3, "seed": 11},
     }
@@ -46,7 +50,9 @@ def make(**parts: Any) -> dict[str, Any]:
     return data
 
 
-def simulate_option(data: dict[str, Any], option: str, replication: int = 0) -> tuple[Compiled, Any, EngineRecords]:
+def simulate_option(
+    data: dict[str, Any], option: str, replication: int = 0
+) -> tuple[Compiled, Incidents, EngineRecords]:
     """Compile, generate the incidents of one replication and run one option on them."""
     scenario = scenario_from_dict(data)
     compiled = compile_scenario(scenario, [option])
@@ -83,7 +89,9 @@ def mean_wait(result: RunResult, community: str | None = None) -> pd.DataFrame:
     inc = result.incidents[~result.incidents["warmup"]]
     if community is not None:
         inc = inc[inc["community"] == community]
-    return inc.pivot_table(index="replication", columns="option", values="wait", aggfunc="mean", observed=True)
+    return inc.pivot_table(
+        index="replication", columns="option", values="wait", aggfunc="mean", observed=True
+    )
 
 
 def two_towns(policy: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -118,7 +126,11 @@ def test_third_unit_never_increases_any_wait() -> None:
         travel={"matrix": {"a": {"a": 0, "b": 0}, "b": {"b": 0}}},
         services={"amb": {"units": [{"station": "a"}, {"station": "b"}]}},
         incident_types={
-            "med": {"service": "amb", "rate_per_year": 6000, "on_scene": {"dist": "exponential", "mean": 30}}
+            "med": {
+                "service": "amb",
+                "rate_per_year": 6000,
+                "on_scene": {"dist": "exponential", "mean": 30},
+            }
         },
         dispatch={"all": {"policy": "pooled"}},
         options={"two": {}, "three": {"add_units": [{"service": "amb", "station": "a"}]}},
@@ -126,9 +138,13 @@ def test_third_unit_never_increases_any_wait() -> None:
     result = run(scenario_from_dict(data))
     two, three = by_option(result, "two"), by_option(result, "three")
     pd.testing.assert_series_equal(two["t_call"], three["t_call"])
-    assert (three["wait"] <= two["wait"] + EPS).all(), "no call should wait longer with 3 units than with 2"
+    assert (three["wait"] <= two["wait"] + EPS).all(), (
+        "no call should wait longer with 3 units than with 2"
+    )
     waits = mean_wait(result)
-    assert (waits["three"] < waits["two"]).all(), f"mean wait should drop with a third unit:\n{waits}"
+    assert (waits["three"] < waits["two"]).all(), (
+        f"mean wait should drop with a third unit:\n{waits}"
+    )
 
 
 @pytest.mark.parametrize("policy", ["pooled", "separate", "mutual_aid"])
@@ -140,7 +156,9 @@ def test_more_units_never_increase_mean_wait(policy: str) -> None:
         options={"two": {}, "three": {"add_units": [{"service": "amb", "station": "a"}]}},
     )
     waits = mean_wait(run(scenario_from_dict(data)))
-    assert (waits["three"] <= waits["two"]).all(), f"{policy}: 3 units should not wait longer than 2:\n{waits}"
+    assert (waits["three"] <= waits["two"]).all(), (
+        f"{policy}: 3 units should not wait longer than 2:\n{waits}"
+    )
 
 
 def test_larger_reserve_never_increases_lenders_own_wait() -> None:
@@ -162,7 +180,13 @@ def test_larger_reserve_never_increases_lenders_own_wait() -> None:
         run={"horizon": "40 d", "warmup": "2 d", "replications": 4, "seed": 9},
         options={
             f"reserve{k}": {
-                "dispatch": {"all": {"policy": "mutual_aid", "reserve": k, "partners": {"borrower": ["lender"]}}}
+                "dispatch": {
+                    "all": {
+                        "policy": "mutual_aid",
+                        "reserve": k,
+                        "partners": {"borrower": ["lender"]},
+                    }
+                }
             }
             for k in reserves
         },
@@ -170,7 +194,9 @@ def test_larger_reserve_never_increases_lenders_own_wait() -> None:
     result = run(scenario_from_dict(data))
     waits = mean_wait(result, "lender")[[f"reserve{k}" for k in reserves]]
     steps = waits.diff(axis=1).iloc[:, 1:]
-    assert (steps <= EPS).all().all(), f"lender's mean wait should not grow with the reserve:\n{waits}"
+    assert (steps <= EPS).all().all(), (
+        f"lender's mean wait should not grow with the reserve:\n{waits}"
+    )
     lent = result.units.groupby("option", observed=True)["busy_min_for_others"].sum()
     lent = lent[[f"reserve{k}" for k in reserves]]
     assert (np.diff(lent.to_numpy()) <= EPS).all(), f"a larger reserve should lend less:\n{lent}"
@@ -204,14 +230,18 @@ def request_delay_scenario(delay: float) -> dict[str, Any]:
         communities={"a": {"population": 1}, "b": {"population": 1}},
         travel={"matrix": {"a": {"a": 5, "b": 10}, "b": {"b": 5}}},
         services={"amb": {"units": [{"station": "a"}, {"station": "b"}]}},
-        incident_types={"med": {"service": "amb", "rate_per_year": 0, "turnout": 1, "on_scene": 60}},
+        incident_types={
+            "med": {"service": "amb", "rate_per_year": 0, "turnout": 1, "on_scene": 60}
+        },
         bursts=[
             {"name": "a2", "time": 100, "community": "a", "type": "med", "count": 2},
             {"name": "b2", "time": 1000, "community": "b", "type": "med", "count": 2},
         ],
         run={"horizon": "2 d", "replications": 1, "seed": 1},
         options={
-            f"delay{delay:g}": {"dispatch": {"all": {"policy": "mutual_aid", "request_delay": delay}}},
+            f"delay{delay:g}": {
+                "dispatch": {"all": {"policy": "mutual_aid", "request_delay": delay}}
+            },
             "no_delay": {"dispatch": {"all": {"policy": "mutual_aid"}}},
         },
     )
@@ -225,7 +255,9 @@ def test_request_delay_adds_exactly_to_lent_calls() -> None:
     assert lent.sum() == 2, "one call of each pair should be served by the other town's unit"
     pd.testing.assert_series_equal(with_delay["own_unit"], without["own_unit"])
     added = with_delay["response"] - without["response"]
-    np.testing.assert_allclose(added[lent], delay, atol=EPS, err_msg="lent calls arrive request_delay later")
+    np.testing.assert_allclose(
+        added[lent], delay, atol=EPS, err_msg="lent calls arrive request_delay later"
+    )
     np.testing.assert_allclose(added[~lent], 0.0, atol=EPS, err_msg="own calls are not delayed")
     # exact response of a lent call: request delay + turnout + the 10-minute trip
     np.testing.assert_allclose(with_delay.loc[lent, "response"], delay + 1 + 10, atol=EPS)
@@ -233,7 +265,10 @@ def test_request_delay_adds_exactly_to_lent_calls() -> None:
 
 def test_request_delay_only_on_lent_jobs() -> None:
     delay = 4.0
-    data = two_towns({"policy": "separate"}, options={"aid": {"dispatch": {"all": {"policy": "mutual_aid", "request_delay": delay}}}})
+    data = two_towns(
+        {"policy": "separate"},
+        options={"aid": {"dispatch": {"all": {"policy": "mutual_aid", "request_delay": delay}}}},
+    )
     compiled, inc, rec = simulate_option(data, "aid")
     jobs = jobs_of(rec)
     fleet = compiled.fleets["aid"]
@@ -247,16 +282,25 @@ def test_separate_always_uses_own_units() -> None:
     data = make(
         communities={c: {"population": 5000} for c in "abc"},
         travel={"matrix": {"a": {"a": 4, "b": 8, "c": 15}, "b": {"b": 5, "c": 9}, "c": {"c": 6}}},
-        services={"amb": {"units": [{"station": "a", "count": 2}, {"station": "b"}, {"station": "c"}]}},
+        services={
+            "amb": {"units": [{"station": "a", "count": 2}, {"station": "b"}, {"station": "c"}]}
+        },
         incident_types={
-            "med": {"service": "amb", "rate_per_year": 7000, "turnout": 1, "on_scene": {"dist": "exponential", "mean": 40}}
+            "med": {
+                "service": "amb",
+                "rate_per_year": 7000,
+                "turnout": 1,
+                "on_scene": {"dist": "exponential", "mean": 40},
+            }
         },
         dispatch={"all": {"policy": "separate"}},
     )
     result = run(scenario_from_dict(data))
     inc = result.incidents
     sent = inc[inc["units_sent"] > 0]
-    assert bool(sent["own_unit"].all()), "under separate every incident gets its own community's unit"
+    assert bool(sent["own_unit"].all()), (
+        "under separate every incident gets its own community's unit"
+    )
     assert (sent["first_unit_owner"].astype(str) == sent["community"].astype(str)).all()
     assert (result.units["busy_min_for_others"] == 0).all(), "no unit works for another community"
 
@@ -274,7 +318,12 @@ def test_pooled_sends_the_closest_free_unit() -> None:
         travel={"matrix": travel},
         services={"amb": {"units": [{"station": "a"}, {"station": "c"}]}},
         incident_types={
-            "med": {"service": "amb", "rate_per_year": 4000, "turnout": 1, "on_scene": {"dist": "exponential", "mean": 30}}
+            "med": {
+                "service": "amb",
+                "rate_per_year": 4000,
+                "turnout": 1,
+                "on_scene": {"dist": "exponential", "mean": 30},
+            }
         },
         dispatch={"all": {"policy": "pooled", "from_road": False}},
     )
@@ -296,7 +345,7 @@ def test_pooled_sends_the_closest_free_unit() -> None:
         checked["own" if fleet.owner[best] == c else "other"] += 1
     assert checked["other"] > 50, "calls in b (no own unit) should often be checked"
     # b's calls go to a's unit whenever it is free (10 minutes against 30)
-    inc_b = (inc.community[immediate] == 1)
+    inc_b = inc.community[immediate] == 1
     from_a = rec.first_unit[immediate][inc_b] == 0
     assert from_a.mean() > 0.5, "most of b's calls should be answered from a, the nearer station"
 
@@ -308,17 +357,26 @@ def two_unit_scenario() -> dict[str, Any]:
     return make(
         services={"amb": {"units": [{"station": "a", "count": 3}]}},
         incident_types={
-            "fire": {"service": "amb", "rate_per_year": 5000, "units_needed": 2, "turnout": 1,
-                     "on_scene": {"dist": "exponential", "mean": 30}},
-            "med": {"service": "amb", "rate_per_year": 10_000, "turnout": 1,
-                    "on_scene": {"dist": "exponential", "mean": 60}},
+            "fire": {
+                "service": "amb",
+                "rate_per_year": 5000,
+                "units_needed": 2,
+                "turnout": 1,
+                "on_scene": {"dist": "exponential", "mean": 30},
+            },
+            "med": {
+                "service": "amb",
+                "rate_per_year": 10_000,
+                "turnout": 1,
+                "on_scene": {"dist": "exponential", "mean": 60},
+            },
         },
         dispatch={"all": {"policy": "pooled"}},
     )
 
 
 def test_units_needed_two_get_two_distinct_units() -> None:
-    compiled, inc, rec = simulate_option(two_unit_scenario(), "base")
+    _, _, rec = simulate_option(two_unit_scenario(), "base")
     jobs = jobs_of(rec)
     per_incident = jobs.groupby("incident")["unit"].agg(["size", "nunique"])
     doubles = per_incident[per_incident["size"] == 2]
@@ -342,6 +400,38 @@ def test_units_needed_two_arrival_times() -> None:
     pd.testing.assert_series_equal(med["t_full_arrival"], med["t_first_arrival"], check_names=False)
 
 
+def test_partly_served_call_does_not_block_the_queue() -> None:
+    """Pooled, two units, zero travel and turnout, fixed times. At 0 a long job (100 min) takes
+    unit 0. At 10 call B (needs 2) gets unit 1 and waits for a second unit; at 12 call C (needs
+    2) queues behind it. At 15 unit 1 is free again; it cannot serve B twice, so it should take
+    C rather than idle. At 100 unit 0 completes B (the older call), at 105 it completes C.
+    Whatever the order, a call needing a unit must not wait while a unit it may use idles, and
+    both calls must be completed long before the horizon."""
+    data = make(
+        travel={"matrix": {"a": {"a": 0}}},
+        services={"amb": {"units": [{"station": "a", "count": 2}]}},
+        incident_types={
+            "long": {"service": "amb", "rate_per_year": 0, "on_scene": 100},
+            "pair": {"service": "amb", "rate_per_year": 0, "units_needed": 2, "on_scene": 5},
+        },
+        bursts=[
+            {"name": "A", "time": 0, "community": "a", "type": "long", "count": 1},
+            {"name": "B", "time": 10, "community": "a", "type": "pair", "count": 1},
+            {"name": "C", "time": 12, "community": "a", "type": "pair", "count": 1},
+        ],
+        run={"horizon": "1 d", "replications": 1, "seed": 1},
+        dispatch={"all": {"policy": "pooled"}},
+    )
+    inc = run(scenario_from_dict(data)).incidents.set_index("t_call")
+    assert not inc["open"].any(), f"every call should be completed within the day:\n{inc}"
+    np.testing.assert_allclose(inc.loc[10.0, ["t_dispatch", "t_full_arrival"]], [10, 100])
+    np.testing.assert_allclose(
+        inc.loc[12.0, ["t_dispatch", "t_full_arrival"]],
+        [15, 105],
+        err_msg="C should get unit 1 when it frees at 15 and unit 0 after B, at 105",
+    )
+
+
 # --- duty schedules ----------------------------------------------------------------------------
 
 SHIFT = (10 * 60, 22 * 60)  # minutes of the day
@@ -354,9 +444,16 @@ def in_shift(t: np.ndarray) -> np.ndarray:
 
 def test_day_shift_unit_dispatched_only_in_its_shift() -> None:
     data = make(
-        services={"amb": {"units": [{"station": "a"}, {"station": "a", "duty": {"hours": [10, 22]}}]}},
+        services={
+            "amb": {"units": [{"station": "a"}, {"station": "a", "duty": {"hours": [10, 22]}}]}
+        },
         incident_types={
-            "med": {"service": "amb", "rate_per_year": 12_000, "turnout": 1, "on_scene": {"dist": "exponential", "mean": 50}}
+            "med": {
+                "service": "amb",
+                "rate_per_year": 12_000,
+                "turnout": 1,
+                "on_scene": {"dist": "exponential", "mean": 50},
+            }
         },
         dispatch={"all": {"policy": "pooled"}},
     )
@@ -370,7 +467,9 @@ def test_day_shift_unit_dispatched_only_in_its_shift() -> None:
     ends = (mine["assigned"] // 1440) * 1440 + SHIFT[1]
     overtime = mine[mine["free"] > ends]
     assert len(overtime) > 0, "some jobs should run past 22:00 (a unit finishes its job)"
-    assert not np.isnan(rec.t_clear[overtime["incident"]]).any(), "jobs past the shift end are finished"
+    assert not np.isnan(rec.t_clear[overtime["incident"]]).any(), (
+        "jobs past the shift end are finished"
+    )
     night = jobs[jobs["unit"] != day_unit]
     assert (~in_shift(night["assigned"].to_numpy())).any(), "the 24 h unit works at night"
     # on-duty time of the window = the scheduled shifts + the overtime spent finishing jobs
@@ -385,21 +484,24 @@ def test_day_shift_unit_dispatched_only_in_its_shift() -> None:
     )
     units = unit_table(region, fleet, inc, rec, 0).set_index("unit")
     assert scheduled == pytest.approx(29 * 12 * 60)
-    assert units.loc["amb-a-2", "on_duty_min"] == pytest.approx(scheduled + (f - a).sum() - in_duty), (
-        "on-duty minutes should be the shifts plus the overtime finishing jobs"
-    )
+    assert units.loc["amb-a-2", "on_duty_min"] == pytest.approx(
+        scheduled + (f - a).sum() - in_duty
+    ), "on-duty minutes should be the shifts plus the overtime finishing jobs"
     assert units.loc["amb-a-2", "on_duty_min"] > scheduled
 
 
 def test_calls_wait_for_the_shift_when_no_unit_is_on_duty() -> None:
-    data = make(services={"amb": {"units": [{"station": "a", "duty": {"hours": [10, 22]}}]}},
-                incident_types={"med": {"service": "amb", "rate_per_year": 3000, "on_scene": 20}})
+    data = make(
+        services={"amb": {"units": [{"station": "a", "duty": {"hours": [10, 22]}}]}},
+        incident_types={"med": {"service": "amb", "rate_per_year": 3000, "on_scene": 20}},
+    )
     result = run(scenario_from_dict(data))
     inc = result.incidents
     sent = inc[inc["units_sent"] > 0]
     assert in_shift(sent["t_dispatch"].to_numpy()).all(), "every dispatch falls in the shift"
     night = inc[~in_shift(inc["t_ready"].to_numpy()) & (inc["units_sent"] > 0)]
-    assert len(night) > 20 and (night["wait"] > 0).all(), "night calls wait for the morning"
+    assert len(night) > 20, "the scenario should have night calls"
+    assert (night["wait"] > 0).all(), "night calls wait for the morning"
     start = night["t_ready"] + np.mod(SHIFT[0] - np.mod(night["t_ready"], 1440), 1440)
     # a night call is sent at 10:00 or later (later if earlier calls are still queued)
     assert (night["t_dispatch"] >= start - EPS).all()
@@ -415,7 +517,9 @@ def from_road_scenario(from_road: bool) -> dict[str, Any]:
     """One unit, two calls at t=100, inside travel 10, turnout 2, on scene 30."""
     return make(
         travel={"matrix": {"a": {"a": 10}}},
-        incident_types={"med": {"service": "amb", "rate_per_year": 0, "turnout": 2, "on_scene": 30}},
+        incident_types={
+            "med": {"service": "amb", "rate_per_year": 0, "turnout": 2, "on_scene": 30}
+        },
         bursts=[{"name": "two", "time": 100, "community": "a", "type": "med", "count": 2}],
         run={"horizon": "1 d", "replications": 1, "seed": 1},
         dispatch={"all": {"policy": "separate", "from_road": from_road}},
@@ -437,7 +541,8 @@ def test_from_road_false_returns_to_station_then_turns_out() -> None:
     inc = run(scenario_from_dict(from_road_scenario(False))).incidents
     np.testing.assert_allclose(inc["t_dispatch"], [100, 152], err_msg="sent when back at station")
     np.testing.assert_allclose(
-        inc["t_first_arrival"], [112, 164],
+        inc["t_first_arrival"],
+        [112, 164],
         err_msg="a unit dispatched at its station should turn out (2 min) before the 10-min trip",
     )
 
@@ -454,23 +559,40 @@ def test_transport_extends_clear_time_by_trip_and_handover(from_road: bool) -> N
         travel={"matrix": {"a": {"a": home, "b": trip}, "b": {"b": 4}}},
         services={"amb": {"units": [{"station": "a", "count": 2}]}},
         incident_types={
-            "carried": {"service": "amb", "rate_per_year": {"a": 4000}, "turnout": 1, "on_scene": on_scene,
-                        "transport": {"probability": 1, "facility": "hospital", "handover": handover}},
-            "treated": {"service": "amb", "rate_per_year": {"a": 4000}, "turnout": 1, "on_scene": on_scene},
+            "carried": {
+                "service": "amb",
+                "rate_per_year": {"a": 4000},
+                "turnout": 1,
+                "on_scene": on_scene,
+                "transport": {"probability": 1, "facility": "hospital", "handover": handover},
+            },
+            "treated": {
+                "service": "amb",
+                "rate_per_year": {"a": 4000},
+                "turnout": 1,
+                "on_scene": on_scene,
+            },
         },
         dispatch={"all": {"policy": "pooled", "from_road": from_road}},
     )
-    compiled, inc, rec = simulate_option(data, "base")
+    _, inc, rec = simulate_option(data, "base")
     done = ~np.isnan(rec.t_clear)
     carried = done & (inc.type == 0)
     treated = done & (inc.type == 1)
-    assert carried.sum() > 50 and treated.sum() > 50
-    np.testing.assert_allclose((rec.t_clear - rec.t_first_arrival)[carried], on_scene + trip + handover)
+    assert carried.sum() > 50, "enough transported calls"
+    assert treated.sum() > 50, "enough calls treated on scene"
+    np.testing.assert_allclose(
+        (rec.t_clear - rec.t_first_arrival)[carried], on_scene + trip + handover
+    )
     np.testing.assert_allclose((rec.t_clear - rec.t_first_arrival)[treated], on_scene)
     jobs = jobs_of(rec)
     back = 0.0 if from_road else 1.0
-    expected_free = rec.t_clear[jobs["incident"]] + back * np.where(inc.type[jobs["incident"]] == 0, trip, home)
-    np.testing.assert_allclose(jobs["free"], expected_free, err_msg="free at clear (+ the trip home)")
+    expected_free = rec.t_clear[jobs["incident"]] + back * np.where(
+        inc.type[jobs["incident"]] == 0, trip, home
+    )
+    np.testing.assert_allclose(
+        jobs["free"], expected_free, err_msg="free at clear (+ the trip home)"
+    )
 
 
 # --- demand: surges and bursts -----------------------------------------------------------------
@@ -483,8 +605,15 @@ def test_surge_multiplies_arrivals_in_its_window() -> None:
         travel={"matrix": {"a": {"a": 5, "b": 10}, "b": {"b": 5}}},
         services={"amb": {"units": [{"station": "a", "count": 4}, {"station": "b", "count": 4}]}},
         incident_types={"med": {"service": "amb", "rate_per_year": 20_000, "on_scene": 5}},
-        surges=[{"name": "storm", "start": f"{start} d", "duration": f"{days} d",
-                 "multiplier": multiplier, "communities": ["a"]}],
+        surges=[
+            {
+                "name": "storm",
+                "start": f"{start} d",
+                "duration": f"{days} d",
+                "multiplier": multiplier,
+                "communities": ["a"],
+            }
+        ],
         run={"horizon": f"{horizon} d", "replications": 6, "seed": 3},
         dispatch={"all": {"policy": "pooled"}},
     )
@@ -503,13 +632,24 @@ def test_surge_multiplies_arrivals_in_its_window() -> None:
 
 
 def test_burst_adds_exactly_count_incidents() -> None:
-    burst = {"name": "crash", "time": "3 d", "community": "b", "type": "major", "count": 17, "spread": 30}
+    burst = {
+        "name": "crash",
+        "time": "3 d",
+        "community": "b",
+        "type": "major",
+        "count": 17,
+        "spread": 30,
+    }
     base = make(
         communities={"a": {"population": 1}, "b": {"population": 1}},
         travel={"matrix": {"a": {"a": 5, "b": 10}, "b": {"b": 5}}},
         services={"amb": {"units": [{"station": "a", "count": 2}, {"station": "b"}]}},
         incident_types={
-            "med": {"service": "amb", "rate_per_year": 5000, "on_scene": {"dist": "exponential", "mean": 30}},
+            "med": {
+                "service": "amb",
+                "rate_per_year": 5000,
+                "on_scene": {"dist": "exponential", "mean": 30},
+            },
             "major": {"service": "amb", "rate_per_year": 500, "priority": 1, "on_scene": 60},
         },
         run={"horizon": "10 d", "replications": 2, "seed": 5},
@@ -519,13 +659,18 @@ def test_burst_adds_exactly_count_incidents() -> None:
     withb = run(scenario_from_dict({**base, "bursts": [burst]})).incidents
     for rep in (0, 1):
         w, b = without[without["replication"] == rep], withb[withb["replication"] == rep]
-        assert len(b) - len(w) == 17, f"replication {rep}: the burst should add exactly 17 incidents"
+        assert len(b) - len(w) == 17, (
+            f"replication {rep}: the burst should add exactly 17 incidents"
+        )
         assert w["t_call"].isin(b["t_call"]).all(), "the other calls are unchanged"
         new = b[~b["t_call"].isin(w["t_call"])]
         assert len(new) == 17
         t0 = 3 * 1440
-        assert ((new["t_call"] >= t0) & (new["t_call"] < t0 + 30)).all(), "burst calls within its spread"
-        assert (new["community"] == "b").all() and (new["type"] == "major").all()
+        assert ((new["t_call"] >= t0) & (new["t_call"] < t0 + 30)).all(), (
+            "burst calls within its spread"
+        )
+        assert (new["community"] == "b").all(), "burst calls are in the burst's community"
+        assert (new["type"] == "major").all(), "burst calls are of the burst's type"
 
 
 # --- common random numbers and reproducibility ---------------------------------------------------
@@ -545,7 +690,9 @@ def test_options_see_identical_incidents() -> None:
     cols = ["replication", "incident", "t_call", "type", "community", "t_ready"]
     separate, pooled = by_option(result, "separate"), by_option(result, "pooled")
     pd.testing.assert_frame_equal(separate[cols], pooled[cols])
-    assert not separate["response"].equals(pooled["response"]), "the options should differ in outcome"
+    assert not separate["response"].equals(pooled["response"]), (
+        "the options should differ in outcome"
+    )
 
 
 def test_same_seed_same_tables_other_seed_other_tables() -> None:
@@ -566,4 +713,6 @@ def test_replication_does_not_depend_on_the_others() -> None:
     scenario = scenario_from_dict(crn_scenario())
     all_three = run(scenario).incidents
     one = run(scenario, replications=1).incidents
-    pd.testing.assert_frame_equal(all_three[all_three["replication"] == 0].reset_index(drop=True), one)
+    pd.testing.assert_frame_equal(
+        all_three[all_three["replication"] == 0].reset_index(drop=True), one
+    )

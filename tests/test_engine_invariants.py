@@ -31,8 +31,13 @@ minutes = st.integers(0, 400).map(lambda x: x / 10)  # 0-40 min in 0.1 min steps
 @st.composite
 def durations(draw: st.DrawFn, mean_lo: float, mean_hi: float, zero: bool = True) -> Any:
     mean = draw(st.floats(mean_lo, mean_hi))
-    kind = draw(st.sampled_from(["zero", "fixed", "exponential", "lognormal", "uniform"] if zero
-                                else ["fixed", "exponential", "lognormal", "uniform"]))
+    kind = draw(
+        st.sampled_from(
+            ["zero", "fixed", "exponential", "lognormal", "uniform"]
+            if zero
+            else ["fixed", "exponential", "lognormal", "uniform"]
+        )
+    )
     if kind == "zero":
         return 0
     if kind == "fixed":
@@ -68,7 +73,9 @@ def rules(draw: st.DrawFn, policy: str, communities: list[str]) -> dict[str, Any
             rule["max_travel"] = draw(st.sampled_from([1, 8, 15, 30]))
         if draw(st.booleans()):
             rule["partners"] = {
-                c: draw(st.lists(st.sampled_from(communities), max_size=len(communities), unique=True))
+                c: draw(
+                    st.lists(st.sampled_from(communities), max_size=len(communities), unique=True)
+                )
                 for c in communities
             }
     return rule
@@ -82,18 +89,9 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     n_options = draw(st.integers(1, 2))
     policies = {
         (o, s): draw(st.sampled_from(["separate", "pooled", "mutual_aid"]))
-        for o in range(n_options) for s in services
+        for o in range(n_options)
+        for s in services
     }
-    service_defs: dict[str, Any] = {}
-    for s in services:
-        separate = any(policies[(o, s)] == "separate" for o in range(n_options))
-        groups = []
-        for c in coms:  # under separate every community needs a unit of its own
-            if separate or draw(st.booleans()):
-                groups.append({"station": c, "count": draw(st.integers(1, 3)), "duty": draw(duties())})
-        if not groups:
-            groups.append({"station": coms[0], "count": draw(st.integers(1, 3))})
-        service_defs[s] = {"units": [{k: v for k, v in g.items() if v is not None} for g in groups]}
     types: dict[str, Any] = {}
     for s in services:
         for k in range(draw(st.integers(1, 2))):
@@ -117,6 +115,20 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
             if draw(st.booleans()):
                 spec["profile"] = "daily"
             types[f"{s}_t{k}"] = spec
+    service_defs: dict[str, Any] = {}
+    for s in services:
+        # every call must be servable: a service has at least as many units as a call needs, and
+        # under separate every community owns that many
+        need = max(t["units_needed"] for t in types.values() if t["service"] == s)
+        separate = any(policies[(o, s)] == "separate" for o in range(n_options))
+        groups = []
+        for c in coms:
+            if separate or draw(st.booleans()):
+                count = draw(st.integers(need if separate else 1, 3))
+                groups.append({"station": c, "count": count, "duty": draw(duties())})
+        if sum(g["count"] for g in groups) < need:
+            groups.append({"station": coms[0], "count": draw(st.integers(need, 3))})
+        service_defs[s] = {"units": [{k: v for k, v in g.items() if v is not None} for g in groups]}
     horizon = draw(st.integers(2, 5))
     data: dict[str, Any] = {
         "name": "random",
@@ -125,7 +137,9 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         "travel": {"matrix": matrix},
         "services": service_defs,
         "incident_types": types,
-        "profiles": {"daily": {"hour_of_day": draw(st.lists(st.floats(0.1, 3), min_size=24, max_size=24))}},
+        "profiles": {
+            "daily": {"hour_of_day": draw(st.lists(st.floats(0.1, 3), min_size=24, max_size=24))}
+        },
         "run": {
             "horizon": f"{horizon} d",
             "warmup": f"{draw(st.integers(0, horizon - 1))} d",
@@ -142,16 +156,25 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):
         data["travel"]["hour_factors"] = draw(st.lists(st.floats(0.5, 2), min_size=24, max_size=24))
     if draw(st.booleans()):
-        data["surges"] = [{
-            "name": "storm", "start": f"{draw(st.integers(0, horizon * 24 - 1))} h",
-            "duration": f"{draw(st.integers(1, 48))} h", "multiplier": draw(st.sampled_from([0, 2, 5])),
-        }]
+        data["surges"] = [
+            {
+                "name": "storm",
+                "start": f"{draw(st.integers(0, horizon * 24 - 1))} h",
+                "duration": f"{draw(st.integers(1, 48))} h",
+                "multiplier": draw(st.sampled_from([0, 2, 5])),
+            }
+        ]
     if draw(st.booleans()):
-        data["bursts"] = [{
-            "name": "crash", "time": f"{draw(st.integers(0, horizon * 24 - 1))} h",
-            "community": draw(st.sampled_from(coms)), "type": draw(st.sampled_from(sorted(types))),
-            "count": draw(st.integers(1, 10)), "spread": draw(st.sampled_from([0, 15, 60])),
-        }]
+        data["bursts"] = [
+            {
+                "name": "crash",
+                "time": f"{draw(st.integers(0, horizon * 24 - 1))} h",
+                "community": draw(st.sampled_from(coms)),
+                "type": draw(st.sampled_from(sorted(types))),
+                "count": draw(st.integers(1, 10)),
+                "spread": draw(st.sampled_from([0, 15, 60])),
+            }
+        ]
     return data
 
 
@@ -159,11 +182,19 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def check_jobs(region: Region, fleet: Fleet, inc: Incidents, rec: EngineRecords) -> None:
-    jobs = pd.DataFrame({
-        "incident": rec.job_incident, "unit": rec.job_unit, "assigned": rec.job_assigned,
-        "dispatch": rec.job_dispatch, "arrive": rec.job_arrive, "free": rec.job_free,
-    })
-    assert (jobs["assigned"] <= jobs["dispatch"] + EPS).all(), "a job is dispatched after assignment"
+    jobs = pd.DataFrame(
+        {
+            "incident": rec.job_incident,
+            "unit": rec.job_unit,
+            "assigned": rec.job_assigned,
+            "dispatch": rec.job_dispatch,
+            "arrive": rec.job_arrive,
+            "free": rec.job_free,
+        }
+    )
+    assert (jobs["assigned"] <= jobs["dispatch"] + EPS).all(), (
+        "a job is dispatched after assignment"
+    )
     assert (jobs["dispatch"] <= jobs["arrive"] + EPS).all(), "a unit arrives after its dispatch"
     assert (jobs["arrive"] <= jobs["free"] + EPS).all(), "a unit is free after it arrived"
     assert (jobs["assigned"] < region.horizon).all(), "no job starts after the horizon"
@@ -175,10 +206,20 @@ def check_jobs(region: Region, fleet: Fleet, inc: Incidents, rec: EngineRecords)
             f"[assigned, free) overlap:\n{mine.iloc[[clash[0], clash[0] + 1]]}"
         )
         duty = fleet.duty[u]
-        on = ((starts[:, None] >= duty[:, 0] - EPS) & (starts[:, None] <= duty[:, 1] + EPS)).any(axis=1)
+        on = ((starts[:, None] >= duty[:, 0] - EPS) & (starts[:, None] <= duty[:, 1] + EPS)).any(
+            axis=1
+        )
         assert on.all(), f"unit {fleet.labels[u]} was dispatched off duty at {starts[~on][:3]}"
     counts = np.bincount(jobs["incident"], minlength=len(inc))
     np.testing.assert_array_equal(counts, rec.units_sent, err_msg="units_sent = jobs per incident")
+    crews = jobs.groupby("incident")["unit"].agg(["size", "nunique"])
+    assert (crews["size"] == crews["nunique"]).all(), (
+        f"an incident gets distinct units:\n{crews[crews['size'] != crews['nunique']].head()}"
+    )
+    first = jobs.groupby("incident")["arrive"].min()
+    np.testing.assert_allclose(
+        rec.t_first_arrival[first.index], first, err_msg="t_first_arrival = the earliest arrival"
+    )
     # lent units: only under mutual aid, from a partner, after exactly the request delay
     lent = fleet.owner[jobs["unit"]] != inc.community[jobs["incident"]]
     service = fleet.service[jobs["unit"]]
@@ -190,14 +231,22 @@ def check_jobs(region: Region, fleet: Fleet, inc: Incidents, rec: EngineRecords)
         if rule.policy != "mutual_aid":
             np.testing.assert_allclose(delay[mine], 0.0, atol=EPS)
             continue
-        np.testing.assert_allclose(delay[mine & ~lent], 0.0, atol=EPS, err_msg="own units leave at once")
-        np.testing.assert_allclose(delay[mine & lent], rule.request_delay, atol=EPS,
-                                   err_msg="lent units leave after the request delay")
+        np.testing.assert_allclose(
+            delay[mine & ~lent], 0.0, atol=EPS, err_msg="own units leave at once"
+        )
+        np.testing.assert_allclose(
+            delay[mine & lent],
+            rule.request_delay,
+            atol=EPS,
+            err_msg="lent units leave after the request delay",
+        )
         if rule.partners is not None:
             for j in np.flatnonzero(mine & lent):
                 borrower = region.communities[inc.community[jobs["incident"].iloc[j]]]
                 lender = region.communities[fleet.owner[jobs["unit"].iloc[j]]]
-                assert lender in rule.partners.get(borrower, []), f"{borrower} borrowed from {lender}, not a partner"
+                assert lender in rule.partners.get(borrower, []), (
+                    f"{borrower} borrowed from {lender}, not a partner"
+                )
 
 
 def idle_intervals(duty: np.ndarray, busy: np.ndarray) -> list[tuple[float, float]]:
@@ -217,27 +266,41 @@ def idle_intervals(duty: np.ndarray, busy: np.ndarray) -> list[tuple[float, floa
 
 
 def check_work_conserving(region: Region, fleet: Fleet, inc: Incidents, rec: EngineRecords) -> None:
-    """A call never waits for its first unit while a unit that may serve it idles on duty:
-    under pooled any unit of the service, under separate and mutual aid the caller's own."""
+    """A call never waits for a unit while a unit that may serve it idles on duty. A call waits
+    from t_ready until its last needed unit is assigned (or the horizon); the units that may
+    serve it are, under pooled, every unit of the service and, under separate and mutual aid,
+    the caller's own; a unit stops being a candidate once it has been sent to the call (an
+    incident needing 2 units needs 2 distinct ones)."""
     busy = {
         u: np.column_stack([rec.job_assigned[rec.job_unit == u], rec.job_free[rec.job_unit == u]])
         for u in range(fleet.size)
     }
-    idle = {u: idle_intervals(fleet.duty[u], busy[u][np.argsort(busy[u][:, 0])]) for u in range(fleet.size)}
+    idle = {
+        u: idle_intervals(fleet.duty[u], busy[u][np.argsort(busy[u][:, 0])])
+        for u in range(fleet.size)
+    }
     type_service = np.array([t.service for t in region.types])
-    end = np.where(np.isnan(rec.t_dispatch), region.horizon, rec.t_dispatch)
-    for i in np.flatnonzero(end - rec.t_ready > EPS):
+    need = np.array([t.units_needed for t in region.types])[inc.type]
+    sent_at: dict[int, dict[int, float]] = {}
+    for i, u, a in zip(rec.job_incident, rec.job_unit, rec.job_assigned, strict=True):
+        sent_at.setdefault(int(i), {}).setdefault(int(u), float(a))
+    for i in range(len(inc)):
+        crew = sent_at.get(i, {})
+        end = max(crew.values()) if len(crew) >= need[i] else region.horizon
+        if end - rec.t_ready[i] <= EPS:
+            continue
         s, c = type_service[inc.type[i]], inc.community[i]
         pooled = fleet.dispatch[s].policy == "pooled"
         for u in range(fleet.size):
             if fleet.service[u] != s or not (pooled or fleet.owner[u] == c):
                 continue
+            until = min(end, crew.get(u, np.inf))
             for a, b in idle[u]:
-                overlap = min(b, end[i]) - max(a, rec.t_ready[i])
+                overlap = min(b, until) - max(a, rec.t_ready[i])
                 assert overlap <= EPS, (
-                    f"call {i} ({region.types[inc.type[i]].id} in {region.communities[c]}) waited "
-                    f"from {rec.t_ready[i]:.2f} to {end[i]:.2f} while unit {fleet.labels[u]} idled "
-                    f"on duty in [{a:.2f}, {b:.2f})"
+                    f"call {i} ({region.types[inc.type[i]].id} in {region.communities[c]}, needs "
+                    f"{need[i]}, sent {len(crew)}) waited for a unit from {rec.t_ready[i]:.2f} to "
+                    f"{end:.2f} while unit {fleet.labels[u]} idled on duty in [{a:.2f}, {b:.2f})"
                 )
 
 
@@ -255,15 +318,24 @@ def check_tables(region: Region, fleet: Fleet, inc: Incidents, rec: EngineRecord
         bad = table[both & (x > y + EPS)]
         assert bad.empty, f"{a} <= {b} should hold where both are defined:\n{bad[[a, b]].head()}"
 
-    for a, b in [("t_call", "t_ready"), ("t_ready", "t_dispatch"), ("t_dispatch", "t_first_arrival"),
-                 ("t_first_arrival", "t_full_arrival"), ("t_full_arrival", "t_clear"),
-                 ("t_first_arrival", "t_clear"), ("travel", "response")]:
+    for a, b in [
+        ("t_call", "t_ready"),
+        ("t_ready", "t_dispatch"),
+        ("t_dispatch", "t_first_arrival"),
+        ("t_first_arrival", "t_full_arrival"),
+        ("t_full_arrival", "t_clear"),
+        ("t_first_arrival", "t_clear"),
+        ("travel", "response"),
+    ]:
         le(a, b)
-    assert (table["t_ready"].notna()).all() and (table["t_call"].notna()).all()
+    assert table["t_ready"].notna().all(), "every call has a ready time"
+    assert table["t_call"].notna().all()
     travel = table["travel"].dropna()
     assert (travel >= 0).all(), "travel >= 0"
     sent = table["units_sent"] > 0
-    assert table.loc[sent, ["t_dispatch", "t_first_arrival", "travel", "response"]].notna().all().all()
+    assert (
+        table.loc[sent, ["t_dispatch", "t_first_arrival", "travel", "response"]].notna().all().all()
+    )
     assert table.loc[~sent, ["t_dispatch", "t_first_arrival", "t_clear"]].isna().all().all()
     # completed or flagged open
     complete = table["units_sent"] == need
@@ -276,14 +348,16 @@ def check_tables(region: Region, fleet: Fleet, inc: Incidents, rec: EngineRecord
     # the waiting calls at the horizon are the incomplete ones that were ready before it
     waiting = ~complete & (table["t_ready"] < region.horizon)
     never = table["t_ready"] >= region.horizon
-    assert (table.loc[never, "units_sent"] == 0).all(), "a call not ready by the horizon gets no unit"
+    assert (table.loc[never, "units_sent"] == 0).all(), (
+        "a call not ready by the horizon gets no unit"
+    )
     assert (waiting | complete | never).all()
 
     units = unit_table(region, fleet, inc, rec, 0)
     frac = units["busy_fraction"]
-    assert ((frac >= -EPS) & (frac <= 1 + EPS) | (frac.isna() & (units["on_duty_min"] == 0))).all(), (
-        f"0 <= busy_fraction <= 1 (NaN only without duty time):\n{units}"
-    )
+    assert (
+        (frac >= -EPS) & (frac <= 1 + EPS) | (frac.isna() & (units["on_duty_min"] == 0))
+    ).all(), f"0 <= busy_fraction <= 1 (NaN only without duty time):\n{units}"
     assert (units["busy_min"] <= units["on_duty_min"] + EPS).all()
     assert (units["busy_min_for_others"] <= units["busy_min"] + EPS).all()
     window = region.horizon - region.warmup
@@ -293,18 +367,28 @@ def check_tables(region: Region, fleet: Fleet, inc: Incidents, rec: EngineRecord
     assert (levels[["busy_units", "waiting_calls"]].fillna(0) >= -EPS).all().all()
     whole = levels[levels["hour"] == -1].set_index("service")
     per_service = units.groupby("service", observed=False)["busy_min"].sum() / window
-    np.testing.assert_allclose(whole["busy_units"], per_service.reindex(whole.index), rtol=1e-9, atol=1e-9,
-                               err_msg="time-average busy units = busy minutes / window")
+    np.testing.assert_allclose(
+        whole["busy_units"],
+        per_service.reindex(whole.index),
+        rtol=1e-9,
+        atol=1e-9,
+        err_msg="time-average busy units = busy minutes / window",
+    )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(scenarios())
 def test_invariants_on_random_scenarios(data: dict[str, Any]) -> None:
     scenario = scenario_from_dict(data)
     compiled = compile_scenario(scenario)
     region = compiled.region
     inc = generate_incidents(region, scenario.run.seed, 0)
-    assert (np.diff(inc.t_call) >= 0).all() and (inc.t_call < region.horizon).all()
+    assert (np.diff(inc.t_call) >= 0).all(), "incidents are sorted by call time"
+    assert (inc.t_call < region.horizon).all(), "incidents are called before the horizon"
     for fleet in compiled.fleets.values():
         rec = simulate(region, fleet, inc)
         assert len(rec.t_ready) == len(inc)

@@ -41,7 +41,8 @@ WARMUP_DAYS = 10
 def t_interval(values: np.ndarray | pd.Series, level: float = LEVEL) -> tuple[float, float]:
     """Student-t confidence interval of the mean of independent observations ``values``."""
     x = np.asarray(values, dtype=np.float64)
-    assert len(x) >= 2 and np.isfinite(x).all(), f"need >= 2 finite observations, got {x}"
+    assert len(x) >= 2, f"a confidence interval needs >= 2 observations, got {x}"
+    assert np.isfinite(x).all(), f"observations should be finite, got {x}"
     half = stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
     return float(x.mean() - half), float(x.mean() + half)
 
@@ -84,9 +85,7 @@ def mmc_scenario(name: str, rates: dict[str, float], units: dict[str, int], poli
         "communities": {c: {"population": 10_000} for c in communities},
         "travel": {"matrix": zero_travel(communities)},
         "services": {
-            "ambulance": {
-                "units": [{"station": c, "count": n} for c, n in units.items() if n > 0]
-            }
+            "ambulance": {"units": [{"station": c, "count": n} for c, n in units.items() if n > 0]}
         },
         "incident_types": {
             "medical": {

@@ -67,12 +67,21 @@ def shares_figure(data: ResultData) -> Figure | None:
             total = sub[sub["formula"] == formulas[0]]["mean"].sum() if formulas else 0.0
             ax.set_title(f"{opt} (total {fmt_money(total)})", loc="left")
             ax.set_ylim(0, upper * 1.08 if upper > 0 else 1)
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_money(v)))
+            ax.yaxis.set_major_formatter(FuncFormatter(_tick))
             ax.set_ylabel("cost, money units")
             ax.grid(axis="x", visible=False)
         handles, labels = axes[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
     return fig
+
+
+def _tick(v: float, _pos: object = None) -> str:
+    a = abs(v)
+    if a >= 1e6:
+        return f"{v / 1e6:g} M"
+    if a >= 1e3:
+        return f"{v / 1e3:g} k"
+    return f"{v:g}"
 
 
 def _caption(data: ResultData) -> str:

@@ -122,10 +122,12 @@ class ResultData:
                 return str(s["name"])
         return _pretty(sid)
 
-    def station_name(self, sid: str) -> str:
+    def station_name(self, sid: str, short: bool = False) -> str:
+        """Display name of a station; ``short`` drops a parenthesised remark."""
         for s in (self.region or {}).get("stations", []):
             if s["id"] == sid:
-                return str(s["name"])
+                name = str(s["name"])
+                return name.split(" (")[0].strip() or name if short else name
         return _pretty(sid)
 
     def population(self) -> dict[str, float]:

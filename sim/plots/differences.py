@@ -18,18 +18,32 @@ from .style import VERDICT_COLOURS, Drawn, fmt_duration, new_figure, style
 
 __all__ = ["FOREST_METRICS", "biggest_gain", "figures", "forest_figure", "forest_table"]
 
-# metric -> (panel title, axis label, scale of the drawn value)
+# metric -> (panel title, axis label, relative: drawn as % of the baseline mean)
 FOREST_METRICS = {
-    "mean_response": ("Mean response", "difference, minutes", 1.0),
-    "p90_response": ("90th percentile response", "difference, minutes", 1.0),
-    "within_target": ("Within target", "difference, percentage points", 100.0),
+    "mean_response": ("Mean response", "change, % of baseline", True),
+    "p90_response": ("90th percentile response", "change, % of baseline", True),
+    "within_target": ("Within target", "change, percentage points", False),
 }
 
 
 def forest_table(data: ResultData) -> pd.DataFrame:
+    """Rows of comparison.csv drawn, with the drawn values: ``x``, ``x_low``, ``x_high``."""
     c = data.table("comparison")
-    c = c[(c["community"] == ALL) & (c["priority"] == ALL) & c["metric"].isin(FOREST_METRICS)]
+    c = c[(c["community"] == ALL) & (c["priority"] == ALL) & c["metric"].isin(FOREST_METRICS)].copy()
+    relative = c["metric"].map(lambda m: FOREST_METRICS[m][2]).astype(bool)
+    base = c["baseline_mean"].abs().where(c["baseline_mean"].abs() > 0)
+    scale = np.where(relative, 100.0 / base, 100.0)
+    for col, src in (("x", "diff"), ("x_low", "ci_low"), ("x_high", "ci_high")):
+        c[col] = c[src] * scale
     return c.reset_index(drop=True)
+
+
+def _diff_text(metric: str, d: float) -> str:
+    if not math.isfinite(d):
+        return ""
+    if metric == "within_target":
+        return f"{100 * d:+.1f} pp"
+    return f"{d:+.1f} min" if abs(d) < 120 else f"{d / 60:+.1f} h"
 
 
 def forest_figure(data: ResultData) -> Figure | None:
@@ -39,36 +53,46 @@ def forest_figure(data: ResultData) -> Figure | None:
     metrics = [m for m in FOREST_METRICS if (table["metric"] == m).any()]
     opts = [o for o in data.options if o != data.baseline and (table["option"] == o).any()]
     services = [s for s in data.services if (table["service"] == s).any()]
-    rows = [(s, o) for s in services for o in opts]
-    fig = new_figure(min(10.0, 2.9 * len(metrics) + 1.6), 0.26 * len(rows) + 1.5,
-                     f"Each option minus {data.baseline}, with 95 % confidence intervals")
+    rows: list[tuple[str, str | None]] = []
+    for s in services:
+        rows.append((s, None))  # header row: the service's name
+        rows += [(s, o) for o in opts]
+    fig = new_figure(min(10.0, 2.9 * len(metrics) + 1.6), 0.24 * len(rows) + 1.5,
+                     f"Each option against {data.baseline}: difference with 95 % confidence interval")
     with style():
         axes = fig.subplots(1, len(metrics), squeeze=False, sharey=True).ravel()
         for ax, metric in zip(axes, metrics, strict=True):
-            title, label, scale = FOREST_METRICS[metric]
+            title, label, _rel = FOREST_METRICS[metric]
             sub = table[table["metric"] == metric].set_index(["service", "option"])
-            for y, key in enumerate(rows):
-                if key not in sub.index:
+            for y, (service, opt) in enumerate(rows):
+                if opt is None or (service, opt) not in sub.index:
                     continue
-                r = sub.loc[key]
-                d, lo, hi = (float(r[k]) * scale for k in ("diff", "ci_low", "ci_high"))
+                r = sub.loc[(service, opt)]
+                x, lo, hi = float(r["x"]), float(r["x_low"]), float(r["x_high"])
                 colour = VERDICT_COLOURS.get(str(r["verdict"]), "#999999")
-                err = [[max(0.0, d - lo)], [max(0.0, hi - d)]] if math.isfinite(lo) else None
-                cont = ax.errorbar([d], [y], xerr=err, fmt="o", color=colour, markersize=4.5,
-                                   elinewidth=1.6, capsize=2)
-                cont.lines[0].set_gid(f"forest:{metric}:{key[0]}:{key[1]}")
+                err = [[max(0.0, x - lo)], [max(0.0, hi - x)]] if math.isfinite(lo) else None
+                cont = ax.errorbar([x if math.isfinite(x) else 0.0], [y], xerr=err, fmt="o",
+                                   color=colour, markersize=4.5, elinewidth=1.6, capsize=2)
+                cont.lines[0].set_gid(f"forest:{metric}:{service}:{opt}")
+                ax.text(1.02, y, _diff_text(metric, float(r["diff"])), transform=ax.get_yaxis_transform(),
+                        ha="left", va="center", fontsize=6.5, color="#444444")
             ax.axvline(0, color="#333333", linewidth=0.9)
             better = "right" if metric == "within_target" else "left"
             ax.set_title(f"{title}\n(better: {better})", loc="left")
             ax.set_xlabel(label)
             ax.grid(axis="y", visible=False)
             lo, hi = ax.get_xlim()
-            m = max(abs(lo), abs(hi))
+            m = max(abs(lo), abs(hi)) * 1.25
             ax.set_xlim(-m, m)
-        for y in range(1, len(services)):
-            for ax in axes:
-                ax.axhline(y * len(opts) - 0.5, color="#cccccc", linewidth=0.6)
-        axes[0].set_yticks(range(len(rows)), [f"{data.service_name(s)}: {o}" for s, o in rows])
+        for y, (_s, opt) in enumerate(rows):
+            if opt is None and y > 0:
+                for ax in axes:
+                    ax.axhline(y - 0.5, color="#cccccc", linewidth=0.6)
+        axes[0].set_yticks(range(len(rows)), [data.service_name(s) if o is None else o for s, o in rows])
+        for tick, (_s, o) in zip(axes[0].get_yticklabels(), rows, strict=True):
+            if o is None:
+                tick.set_fontweight("bold")
+        axes[0].tick_params(axis="y", length=0)
         axes[0].set_ylim(len(rows) - 0.5, -0.5)
         from matplotlib.lines import Line2D
 
@@ -89,7 +113,9 @@ def biggest_gain(data: ResultData, metric: str = "p90_response") -> pd.Series | 
 
 
 def _caption(data: ResultData) -> str:
-    text = "Dots left of zero (right of zero for within target) are improvements; a bar crossing zero means no significant difference"
+    text = ("Dots left of zero (right of zero for within target) are improvements, numbers on "
+            "the right the differences themselves; a bar crossing zero means no significant "
+            "difference")
     for metric in ("p90_response", "mean_response"):
         g = biggest_gain(data, metric)
         if g is None:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
-from matplotlib.colors import Normalize
+from matplotlib.colors import LinearSegmentedColormap, Normalize
 from matplotlib.figure import Figure
 
 from .data import ResultData
@@ -20,7 +20,8 @@ from .style import Drawn, fmt_pct, new_figure, style
 
 __all__ = ["cross_border", "figures", "help_figure", "help_matrix"]
 
-CMAP = "cividis_r"  # perceptually uniform and colour-blind safe; dark = much help
+# white (no help) to Okabe-Ito blue to dark navy: one hue, readable without colour vision
+CMAP = LinearSegmentedColormap.from_list("intersim_help", ["#ffffff", "#56B4E9", "#0072B2", "#00304d"])
 
 
 def help_matrix(data: ResultData, option: str, service: str | None = None) -> pd.DataFrame:

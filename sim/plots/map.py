@@ -101,6 +101,8 @@ def map_figure(data: ResultData) -> Figure | None:
                      f"Help across borders: arrow width = unit-hours {per}")
     pops = data.population()
     pmax = max(pops.values(), default=1.0)
+    sizes = {c: 120 + 1400 * pops.get(c, pmax) / pmax for c in coms}  # marker area, points²
+    radius = {c: math.sqrt(s) / 2 for c, s in sizes.items()}
     with style():
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
         for ax in axes[len(opts):]:
@@ -112,7 +114,7 @@ def map_figure(data: ResultData) -> Figure | None:
             ax.grid(False)
             for c in coms:
                 x, y = pos[c]
-                size = 120 + 1400 * pops.get(c, pmax) / pmax
+                size = sizes[c]
                 ax.scatter([x], [y], s=size, color=OKABE_ITO["sky_blue"], alpha=0.35,
                            edgecolor="#1f4e79", linewidth=0.8, zorder=2, gid=f"community:{c}")
                 label = data.community_name(c)
@@ -120,14 +122,15 @@ def map_figure(data: ResultData) -> Figure | None:
                     label += f"\n{pops[c]:,.0f}"
                 ax.annotate(label, (x, y), xytext=(0, -math.sqrt(size) / 2 - 2),
                             textcoords="offset points", ha="center", va="top", fontsize=6.5,
-                            zorder=5)
+                            zorder=5, bbox={"boxstyle": "round,pad=0.1", "fc": "white",
+                                            "ec": "none", "alpha": 0.7})
             units = data.table("unit_summary")
             used = set(units.loc[units["option"] == opt, "station"])
             for st in extras["stations"]:
                 if st["id"] in used:
                     ax.scatter(*st["xy"], marker="s", s=36, color="black", zorder=4,
                                gid=f"station:{st['id']}")
-                    ax.annotate(st["name"], st["xy"], xytext=(5, 4), textcoords="offset points",
+                    ax.annotate(data.station_name(st["id"], short=True), st["xy"], xytext=(5, 4), textcoords="offset points",
                                 fontsize=6, zorder=5)
             for f in extras["facilities"]:
                 ax.annotate("H" if f.get("kind") == "hospital" else "F", f["xy"], xytext=(7, 7),
@@ -142,7 +145,8 @@ def map_figure(data: ResultData) -> Figure | None:
                 arrow = FancyArrowPatch(
                     pos[owner], pos[com], arrowstyle="-|>", mutation_scale=7 + 1.5 * lw,
                     linewidth=lw, color=OKABE_ITO["blue"], alpha=0.75,
-                    connectionstyle="arc3,rad=0.2", shrinkA=9, shrinkB=11, zorder=3,
+                    connectionstyle="arc3,rad=0.2", shrinkA=radius[owner] + 1,
+                    shrinkB=radius[com] + 2, zorder=3,
                 )
                 arrow.set_gid(f"flow:{opt}:{owner}>{com}")
                 ax.add_patch(arrow)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, PercentFormatter
 
 from .data import ResultData
 from .style import (
@@ -32,18 +32,19 @@ MAX_POINTS = 600  # per curve: enough for a smooth step line, small enough for S
 
 def ecdf_points(responses: np.ndarray, max_points: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
     """Points (x, F(x)) of the empirical CDF of ``responses``; NaN (never reached) counts in
-    the denominator. Long samples are thinned to ``max_points`` exact points of the ECDF,
-    starting at (0, 0)."""
+    the denominator. Long samples are thinned to ``max_points`` exact points of the ECDF."""
     r = np.asarray(responses, dtype=np.float64)
     n = len(r)
     x = np.sort(r[np.isfinite(r)])
     if n == 0 or len(x) == 0:
-        return np.zeros(1), np.zeros(1)
+        return np.zeros(0), np.zeros(0)
     pts = x
     if len(x) > max_points:
         pts = x[np.unique(np.linspace(0, len(x) - 1, max_points).round().astype(np.int64))]
-    y = np.searchsorted(x, pts, side="right") / n
-    return np.concatenate([[0.0], pts]), np.concatenate([[0.0], y])
+    return pts, np.searchsorted(x, pts, side="right") / n
+
+
+LOG_RATIO = 6.0  # a log time axis when the axis would span more than this many medians
 
 
 def response_quantile(responses: np.ndarray, q: float) -> float:
@@ -68,61 +69,106 @@ def ecdf_figure(data: ResultData, service: str) -> Figure | None:
     ncols = min(3, len(prios))
     nrows = math.ceil(len(prios) / ncols)
     fig = new_figure(
-        min(10.0, 3.4 * ncols + 0.4), 2.9 * nrows + 0.5,
-        f"{data.service_name(service)}: how fast calls are reached",
+        min(10.0, 3.4 * ncols + 0.5), 2.9 * nrows + 0.8,
+        f"{data.service_name(service)}: time from call to first unit on scene",
     )
     styles = option_styles(data.options, data.baseline)
     with style():
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
         for ax in axes[len(prios):]:
             ax.set_visible(False)
-        for ax, prio in zip(axes, prios, strict=False):
+        titles, most_rows = [], 0
+        for i, (ax, prio) in enumerate(zip(axes, prios, strict=False)):
             sub = inc[inc["priority"] == prio]
             targets = data.targets(service, int(prio))
-            upper = 0.0
+            curves = {}
+            upper, median, lowest = 0.0, math.inf, math.inf
             for opt in data.options:
                 r = sub.loc[sub["option"] == opt, "response"].to_numpy(dtype=np.float64)
-                if len(r) == 0:
-                    continue
                 x, y = ecdf_points(r)
+                if len(x) == 0:
+                    continue
+                curves[opt] = (x, y)
+                fin = r[np.isfinite(r)]
+                upper = max(upper, float(np.quantile(fin, 0.95)))
+                median = min(median, float(np.median(fin)))
+                lowest = min(lowest, float(np.quantile(fin, 0.005)))
+            for minutes, _share, _coms in targets:
+                upper = max(upper, minutes * 1.15)
+            upper = upper * 1.05 if upper > 0 else 1.0
+            log = math.isfinite(median) and median > 0 and upper / median > LOG_RATIO
+            lower = max(lowest * 0.8, upper / 1000) if log else 0.0
+            for opt, (x, y) in curves.items():
                 st = styles[opt]
-                (line,) = ax.step(x, y, where="post", color=st["color"], linestyle=st["linestyle"],
+                (line,) = ax.step(np.concatenate([[lower], x]), np.concatenate([[0.0], y]),
+                                  where="post", color=st["color"], linestyle=st["linestyle"],
                                   linewidth=1.6, label=opt)
                 line.set_gid(f"ecdf:{opt}:{prio}")
-                fin = r[np.isfinite(r)]
-                if len(fin):
-                    upper = max(upper, float(np.quantile(fin, 0.99)))
-            for minutes, _share, _coms in targets:
-                upper = max(upper, minutes * 1.25)
-            upper = upper if upper > 0 else 1.0
-            _mark_targets(ax, data, targets, upper)
-            ax.set_xlim(0, upper)
+            if log:
+                ax.set_xscale("log")
+            label_rows = _mark_targets(ax, data, targets, lower, upper, log)
+            ax.set_xlim(lower, upper)
             ax.set_ylim(0, 1.02)
             ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-            minutes_axis(ax, upper, "x", "Response time (call to first unit on scene)")
-            ax.set_ylabel("Calls reached, % (cumulative)")
-            ax.set_title(f"Priority {prio}" + ("" if targets else " (no target)"), loc="left")
-        axes[0].legend(loc="lower right", title="option", title_fontsize=8)
+            if log:
+                ax.xaxis.set_major_locator(FixedLocator(_log_ticks(lower, upper)))
+                ax.xaxis.set_major_formatter(FuncFormatter(_log_tick))
+                ax.xaxis.set_minor_formatter(NullFormatter())
+                ax.set_xlabel("Response time, minutes (log scale)")
+            else:
+                minutes_axis(ax, upper, "x", "Response time")
+            if i % ncols == 0:
+                ax.set_ylabel("Calls reached, % (cumulative)")
+            titles.append((ax, f"Priority {prio}" + ("" if targets else " (no target)")))
+            most_rows = max(most_rows, label_rows)
+        for ax, title in titles:
+            ax.set_title(title, loc="left", pad=6 + 10 * most_rows)
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(6, len(labels)))
     return fig
 
 
-def _mark_targets(ax, data: ResultData, targets, upper: float) -> None:  # type: ignore[no-untyped-def]
+def _log_ticks(lower: float, upper: float) -> list[float]:
+    """1-2-5 steps of minutes, then hours, inside [lower, upper]."""
+    steps = [1, 2, 5, 10, 20, 30, 60, 120, 240, 480, 720, 1440, 2880, 4320, 10080, 20160, 43200]
+    steps = [0.5, *steps] if lower < 1 else steps
+    return [v for v in steps if lower <= v <= upper]
+
+
+def _log_tick(v: float, _pos: object = None) -> str:
+    if v >= 120:
+        return f"{v / 60:g} h"
+    return f"{v:g}"
+
+
+def _mark_targets(ax, data: ResultData, targets, lower: float, upper: float, log: bool) -> int:  # type: ignore[no-untyped-def]
+    """Draw target lines, labels and a key; return the rows of labels above the axes."""
     shares: set[float] = set()
-    for minutes, share, coms in targets:
-        line = ax.axvline(minutes, color=TARGET_COLOUR, linestyle=":", linewidth=1.1)
+    last, row, rows = -math.inf, 0, 0
+    for minutes, share, _coms in targets:
+        line = ax.axvline(minutes, color=TARGET_COLOUR, linestyle=":", linewidth=1.2)
         line.set_gid("target-minutes")
-        label = f"target {fmt_minutes(minutes)}"
-        if len(targets) > 1:
-            label += f" ({_names(data, coms)})"
-        ax.text(minutes + upper * 0.008, 0.03, label, rotation=90, va="bottom", ha="left",
-                fontsize=6.5, color=TARGET_COLOUR)
+        pos = (math.log(minutes) - math.log(lower)) / (math.log(upper) - math.log(lower)) if log \
+            else minutes / upper
+        row = 1 - row if pos - last < 0.1 else 0
+        rows = max(rows, row + 1)
+        last = pos
+        ax.text(minutes, 1.01 + 0.055 * row, fmt_minutes(minutes), transform=ax.get_xaxis_transform(),
+                ha="center", va="bottom", fontsize=6.5, color=TARGET_COLOUR)
         if share is not None:
             shares.add(share)
     for share in sorted(shares):
         line = ax.axhline(share, color=TARGET_COLOUR, linestyle="--", linewidth=0.9)
         line.set_gid("target-share")
-        ax.text(upper * 0.99, share - 0.015, f"{share:.0%} must be reached in time", ha="right",
-                va="top", fontsize=6.5, color=TARGET_COLOUR)
+    if targets:
+        lines = [f"{fmt_minutes(m)}" + (f": {_names(data, c)}" if len(targets) > 1 else "")
+                 for m, _q, c in targets]
+        if shares:
+            lines.append(" / ".join(f"{q:.0%}" for q in sorted(shares)) + " of calls in time")
+        ax.text(0.98, 0.04, "target\n" + "\n".join(lines), transform=ax.transAxes, ha="right",
+                va="bottom", fontsize=6.5, color=TARGET_COLOUR, linespacing=1.3,
+                bbox={"boxstyle": "round,pad=0.4", "fc": "white", "ec": "#cccccc", "lw": 0.6})
+    return rows
 
 
 def _caption(data: ResultData, service: str) -> str:

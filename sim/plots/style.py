@@ -136,8 +136,10 @@ def save(fig: Figure, out_dir: Path, name: str) -> tuple[Path, Path]:
         canvas.draw()
         rgba = np.asarray(canvas.buffer_rgba())
         image = Image.fromarray(rgba[..., :3].copy(), "RGB")
-        image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
-            png, format="PNG", optimize=True
+        # 256 colours are plenty for flat-coloured charts and make the PNG (and so the
+        # report, which inlines it) about three times smaller
+        image.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(
+            png, format="PNG"
         )
         engine = fig.get_layout_engine()
         fig.set_layout_engine("none")

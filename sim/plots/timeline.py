@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MultipleLocator
 
 from .data import ResultData
 from .style import OKABE_ITO, Drawn, fmt_duration, new_figure, option_styles, style
@@ -43,7 +44,7 @@ def levels_figure(data: ResultData) -> Figure | None:
                     line.set_gid(f"levels:{service}:{col}:{opt}")
                 ax.set_ylim(bottom=0)
                 ax.set_ylabel(what, fontsize=7.5)
-                ax.set_title(data.service_name(service), loc="left", fontsize=8.5)
+                ax.set_title(f"{data.service_name(service)}: {what}", loc="left", fontsize=8.5)
         for ax in axes[-1]:
             ax.set_xlim(0, 23)
             ax.set_xticks(range(0, 24, 3))
@@ -99,19 +100,33 @@ def surge_windows(data: ResultData) -> list[dict[str, Any]]:
     return [w for w in windows if w["hi"] > w["lo"]]
 
 
-def surge_bins(data: ResultData, window: dict[str, Any], service: str, option: str) -> pd.DataFrame:
-    """Per hour of the window: mean calls waiting (time average, per replication) and mean
-    response of the calls made in that hour."""
+BIN_HOURS = (1, 2, 3, 4, 6, 12)
+MIN_CALLS_PER_BIN = 5  # over all replications, for a mean response worth drawing
+
+
+def bin_hours(data: ResultData, window: dict[str, Any], service: str) -> int:
+    """Hours per bin: 1, or more where calls are too few for a mean response per hour."""
+    inc = data.incidents()
+    inc = inc[(inc["service"] == service) & (inc["option"] == data.options[0])]
+    calls = int(((inc["t_call"] >= window["lo"]) & (inc["t_call"] < window["hi"])).sum())
+    hours = (window["hi"] - window["lo"]) / 60.0
+    return next((h for h in BIN_HOURS if calls * h / max(hours, 1.0) >= MIN_CALLS_PER_BIN), BIN_HOURS[-1])
+
+
+def surge_bins(data: ResultData, window: dict[str, Any], service: str, option: str,
+               hours: int = 1) -> pd.DataFrame:
+    """Per bin of ``hours`` in the window: mean number of calls waiting for a unit (time
+    average, per replication) and mean response of the calls made in the bin."""
     inc = data.incidents()
     inc = inc[(inc["service"] == service) & (inc["option"] == option)]
     reps = max(1, inc["replication"].nunique())
-    edges = np.arange(window["lo"], window["hi"] + 1e-9, 60.0)
-    if len(edges) < 2:
-        edges = np.array([window["lo"], window["hi"]])
+    edges = np.arange(window["lo"], window["hi"] + 1e-9, 60.0 * hours)
+    if len(edges) < 2 or edges[-1] < window["hi"] - 1e-9:
+        edges = np.append(edges, window["hi"]) if len(edges) >= 1 else np.array([window["lo"], window["hi"]])
     horizon = float((data.region or {}).get("run", {}).get("horizon", inc["t_call"].max()))
     ready = inc["t_ready"].to_numpy(dtype=np.float64)
-    sent = np.where(np.isnan(inc["t_dispatch"].to_numpy(dtype=np.float64)), horizon,
-                    inc["t_dispatch"].to_numpy(dtype=np.float64))
+    sent = inc["t_dispatch"].to_numpy(dtype=np.float64)
+    sent = np.where(np.isnan(sent), horizon, sent)
     near = (ready < edges[-1]) & (sent > edges[0])
     a, b = ready[near][:, None], sent[near][:, None]
     overlap = np.clip(np.minimum(b, edges[None, 1:]) - np.maximum(a, edges[None, :-1]), 0, None)
@@ -126,22 +141,34 @@ def surge_bins(data: ResultData, window: dict[str, Any], service: str, option: s
     })
 
 
+def _surge_name(window: dict[str, Any]) -> str:
+    words = [n.split() for n in window["names"]]
+    common = []
+    for parts in zip(*words, strict=False):
+        if len(set(parts)) != 1:
+            break
+        common.append(parts[0])
+    return " ".join(common) if common else ", ".join(window["names"])
+
+
 def surge_figure(data: ResultData, window: dict[str, Any]) -> Figure:
     services = window["services"]
-    title = " + ".join(dict.fromkeys(n.split(" ")[0] for n in window["names"]))
-    fig = new_figure(7.6, 1.9 * len(services) + 1.1, f"Around the surge ({title}): hour by hour")
+    fig = new_figure(7.6, 1.9 * len(services) + 1.1,
+                     f"Around the surge ({_surge_name(window)}): calls waiting and response over time")
     styles = option_styles(data.options, data.baseline)
     t0 = window["start"]
     with style():
         axes = fig.subplots(len(services), 2, squeeze=False, sharex=True)
         for row, service in zip(axes, services, strict=True):
+            hours = bin_hours(data, window, service)
             for opt in data.options:
-                bins = surge_bins(data, window, service, opt)
+                bins = surge_bins(data, window, service, opt, hours)
                 mid = ((bins["start"] + bins["end"]) / 2 - t0) / 60.0
                 st = styles[opt]
                 for ax, col in ((row[0], "waiting_calls"), (row[1], "mean_response")):
                     (line,) = ax.plot(mid, bins[col], color=st["color"], linestyle=st["linestyle"],
-                                      linewidth=1.4, label=opt)
+                                      linewidth=1.4, label=opt, marker="." if hours > 1 else None,
+                                      markersize=3)
                     line.set_gid(f"surge:{service}:{col}:{opt}")
             for ax in row:
                 span = ax.axvspan(0, (window["end"] - t0) / 60.0, color=OKABE_ITO["orange"], alpha=0.15,
@@ -150,12 +177,18 @@ def surge_figure(data: ResultData, window: dict[str, Any]) -> Figure:
                 for b in window["bursts"]:
                     ax.axvline((b["time"] - t0) / 60.0, color=OKABE_ITO["vermillion"], linestyle=":",
                                linewidth=1.0, gid="burst")
-                ax.set_ylim(bottom=0)
-            row[0].set_ylabel("calls waiting", fontsize=7.5)
-            row[1].set_ylabel("mean response, min", fontsize=7.5)
-            row[0].set_title(data.service_name(service), loc="left", fontsize=8.5)
+                top = ax.get_ylim()[1]
+                ax.set_ylim(0, top if top > 0.05 else 1.0)
+            per = "hour" if hours == 1 else f"{hours} hours"
+            name = data.service_name(service)
+            row[0].set_title(f"{name}: calls waiting", loc="left", fontsize=8.5)
+            row[1].set_title(f"{name}: mean response", loc="left", fontsize=8.5)
+            row[0].set_ylabel(f"calls (average per {per})", fontsize=7.5)
+            row[1].set_ylabel(f"minutes (calls of each {per})", fontsize=7.5)
+        span_h = (window["hi"] - window["lo"]) / 60.0
         for ax in axes[-1]:
-            ax.set_xlabel("hours from the start of the surge (shaded: surge)")
+            ax.xaxis.set_major_locator(MultipleLocator(6 if span_h <= 96 else 24))
+            ax.set_xlabel("hours from the start of the surge (shaded)")
             ax.set_xlim((window["lo"] - t0) / 60.0, (window["hi"] - t0) / 60.0)
         handles, labels = axes[0][0].get_legend_handles_labels()
         if window["bursts"]:
@@ -169,25 +202,27 @@ def surge_figure(data: ResultData, window: dict[str, Any]) -> Figure:
 
 def _surge_caption(data: ResultData, window: dict[str, Any]) -> str:
     base = data.baseline
-    worst = None
-    for service in window["services"]:
-        for opt in data.options:
-            bins = surge_bins(data, window, service, opt)
-            peak = float(np.nanmax(bins["mean_response"].to_numpy(), initial=np.nan)) if bins["mean_response"].notna().any() else math.nan
-            if opt == base and (worst is None or bins["waiting_calls"].max() > worst[1]):
-                worst = (service, float(bins["waiting_calls"].max()), peak)
     hours = (window["end"] - window["start"]) / 60
     text = f"The shaded {hours:g} hours are the surge ({', '.join(window['names'])})"
-    if worst is not None and worst[1] > 0:
-        service = worst[0]
-        peaks = {}
+    peaks: dict[str, dict[str, tuple[float, float]]] = {}
+    for service in window["services"]:
+        h = bin_hours(data, window, service)
         for opt in data.options:
-            bins = surge_bins(data, window, service, opt)
-            peaks[opt] = float(bins["waiting_calls"].max())
-        best = min(peaks, key=lambda o: peaks[o])
-        text += (f"; {data.service_name(service).lower()} calls pile up most: up to "
-                 f"{peaks[base]:.1f} waiting at once under {base} (mean response up to "
-                 f"{fmt_duration(worst[2])}), {peaks[best]:.1f} under {best}")
+            bins = surge_bins(data, window, service, opt, h)
+            resp = bins["mean_response"].to_numpy(dtype=np.float64)
+            peaks.setdefault(service, {})[opt] = (
+                float(bins["waiting_calls"].max()),
+                float(np.nanmax(resp)) if np.isfinite(resp).any() else math.nan,
+            )
+    if not peaks:
+        return text + "."
+    worst = max(peaks, key=lambda s: peaks[s].get(base, (0.0, 0.0))[0])
+    p = peaks[worst]
+    if base in p and p[base][0] > 0:
+        best = min(p, key=lambda o: p[o][0])
+        text += (f"; {data.service_name(worst).lower()} calls pile up most: up to "
+                 f"{p[base][0]:.1f} waiting at once under {base} (mean response up to "
+                 f"{fmt_duration(p[base][1])}), {p[best][0]:.1f} under {best}")
     return text + "."
 
 

@@ -27,7 +27,7 @@ def busy_table(data: ResultData) -> pd.DataFrame:
 def unit_label(data: ResultData, unit: str, service: str, station: str, owner: str) -> str:
     """'Riverton #2', or 'Regional hub #1 (Eastfield's)' for a unit based away from home."""
     number = unit.rsplit("-", 1)[-1]
-    label = f"{data.station_name(station)} #{number}"
+    label = f"{data.station_name(station, short=True)} #{number}"
     if owner != station:
         home = next((s.get("community") for s in (data.region or {}).get("stations", [])
                      if s["id"] == station), None)
@@ -36,52 +36,82 @@ def unit_label(data: ResultData, unit: str, service: str, station: str, owner: s
     return label
 
 
+def _columns(sizes: list[int]) -> list[list[int]]:
+    """Services split into one or two columns of panels with about equal rows."""
+    total = sum(sizes)
+    if total <= 18 or len(sizes) == 1:
+        return [list(range(len(sizes)))]
+    best, cut = None, 1
+    for k in range(1, len(sizes)):
+        diff = abs(sum(sizes[:k]) - sum(sizes[k:]))
+        if best is None or diff < best:
+            best, cut = diff, k
+    return [list(range(cut)), list(range(cut, len(sizes)))]
+
+
 def busy_figure(data: ResultData) -> Figure | None:
     table = busy_table(data)
     if table.empty:
         return None
     services = [s for s in data.services if (table["service"] == s).any()]
     sizes = [table.loc[table["service"] == s, "unit"].nunique() for s in services]
-    fig = new_figure(7.2, 0.24 * sum(sizes) + 0.75 * len(services) + 1.1,
+    columns = _columns(sizes)
+    rows = max(sum(sizes[i] + 1.6 for i in col) for col in columns)
+    fig = new_figure(4.6 * len(columns) + 0.6, 0.22 * rows + 1.3,
                      "How busy each unit is: share of its on-duty time spent on calls")
     styles = option_styles(data.options, data.baseline)
     opts = [o for o in data.options if (table["option"] == o).any()]
     step = 0.7 / max(1, len(opts))
+    upper = max(0.05, float(np.nanmax(table["ci_high"].to_numpy(dtype=np.float64), initial=0.0)) * 1.08)
     with style():
-        axes = fig.subplots(len(services), 1, squeeze=False, sharex=True,
-                            gridspec_kw={"height_ratios": [n + 1.5 for n in sizes]}).ravel()
-        upper = float(np.nanmax(table["ci_high"].to_numpy(dtype=np.float64), initial=0.0))
-        for ax, service in zip(axes, services, strict=True):
-            sub = table[table["service"] == service]
-            units = list(dict.fromkeys(sub["unit"]))
-            labels = []
-            for u in units:
-                r = sub[sub["unit"] == u].iloc[0]
-                labels.append(unit_label(data, u, service, r["station"], r["owner"]))
-            y = {u: i for i, u in enumerate(units)}
-            for k, opt in enumerate(opts):
-                rows = sub[sub["option"] == opt]
-                if rows.empty:
-                    continue
-                ys = np.array([y[u] for u in rows["unit"]]) - 0.35 + step * (k + 0.5)
-                mean = rows["mean"].to_numpy(dtype=np.float64)
-                err = np.vstack([mean - rows["ci_low"].to_numpy(dtype=np.float64),
-                                 rows["ci_high"].to_numpy(dtype=np.float64) - mean])
-                st = styles[opt]
-                cont = ax.errorbar(mean, ys, xerr=np.nan_to_num(err).clip(0), fmt=st["marker"],
-                                   color=st["color"], markersize=4, elinewidth=0.8,
-                                   capsize=0, label=opt)
-                cont.lines[0].set_gid(f"busy:{service}:{opt}")
-            ax.set_yticks(range(len(units)), labels)
-            ax.set_ylim(len(units) - 0.5, -0.5)
-            ax.set_title(data.service_name(service), loc="left")
-            ax.grid(axis="y", visible=False)
-        axes[-1].set_xlim(0, max(0.05, upper * 1.08))
-        axes[-1].xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-        axes[-1].set_xlabel("Busy fraction, % of on-duty time (dot: mean; line: 95 % CI)")
-        handles, labels_ = axes[0].get_legend_handles_labels()
-        fig.legend(handles, labels_, loc="outside lower center", ncols=min(6, len(labels_)))
+        subfigs = np.atleast_1d(fig.subfigures(1, len(columns)))
+        first = None
+        for sf, col in zip(subfigs, columns, strict=True):
+            ratios = [sizes[i] + 1.6 for i in col]
+            filler = rows - sum(ratios)
+            axes = list(sf.subplots(len(col) + (filler > 0.5), 1, squeeze=False, sharex=True,
+                                    gridspec_kw={"height_ratios": ratios + ([filler] if filler > 0.5 else [])}).ravel())
+            if filler > 0.5:
+                axes.pop().set_visible(False)
+            for ax, i in zip(axes, col, strict=True):
+                _panel(ax, data, table, services[i], opts, styles, step)
+                ax.set_xlim(0, upper)
+                ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+                ax.tick_params(axis="x", labelbottom=True)
+            axes[-1].set_xlabel("Busy, % of on-duty time")
+            first = first or axes[0]
+        assert first is not None
+        handles, labels_ = first.get_legend_handles_labels()
+        fig.legend(handles, labels_, loc="outside lower center", ncols=min(6, len(labels_)),
+                   title="dot: mean; line: 95 % confidence interval", title_fontsize=7.5)
     return fig
+
+
+def _panel(ax, data: ResultData, table: pd.DataFrame, service: str, opts: list[str],  # type: ignore[no-untyped-def]
+           styles: dict, step: float) -> None:
+    sub = table[table["service"] == service]
+    units = list(dict.fromkeys(sub["unit"]))
+    labels = []
+    for u in units:
+        r = sub[sub["unit"] == u].iloc[0]
+        labels.append(unit_label(data, u, service, r["station"], r["owner"]))
+    y = {u: i for i, u in enumerate(units)}
+    for k, opt in enumerate(opts):
+        rows = sub[sub["option"] == opt]
+        if rows.empty:
+            continue
+        ys = np.array([y[u] for u in rows["unit"]]) - 0.35 + step * (k + 0.5)
+        mean = rows["mean"].to_numpy(dtype=np.float64)
+        err = np.vstack([mean - rows["ci_low"].to_numpy(dtype=np.float64),
+                         rows["ci_high"].to_numpy(dtype=np.float64) - mean])
+        st = styles[opt]
+        cont = ax.errorbar(mean, ys, xerr=np.nan_to_num(err).clip(0), fmt=st["marker"],
+                           color=st["color"], markersize=3.8, elinewidth=0.8, capsize=0, label=opt)
+        cont.lines[0].set_gid(f"busy:{service}:{opt}")
+    ax.set_yticks(range(len(units)), labels, fontsize=7)
+    ax.set_ylim(len(units) - 0.5, -0.5)
+    ax.set_title(data.service_name(service), loc="left")
+    ax.grid(axis="y", visible=False)
 
 
 def _caption(data: ResultData) -> str:

@@ -1,0 +1,1 @@
+"""Benchmarks of intersim against a textbook SimPy model: ``python -m benchmarks``."""

@@ -1,0 +1,181 @@
+"""``python -m benchmarks [--quick]``: throughput, memory and parallel efficiency, as ratios
+measured side by side in one run on this machine.
+
+(a) textbook SimPy M/M/c: a generator process per customer and ``simpy.Resource``;
+    c = 10, lambda = 8, mu = 1, 200,000 customers, waits recorded.
+(b) intersim on the same workload: pooled, 10 units, zero travel, exponential on-scene time,
+    200,000 incidents, all records kept (incident and unit tables).
+(c) intersim on Five Valleys, every service and feature on, one simulated year, all options.
+(d) a sweep of 40 tasks on 1 worker and on all cores: parallel efficiency.
+(e) peak memory of a 1,000,000-incident run, in bytes per stored incident.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import simpy
+
+ROOT = Path(__file__).resolve().parent.parent
+LAMBDA, C, MU = 8.0, 10, 1.0
+
+
+def textbook_mmc(n: int, seed: int = 1) -> tuple[float, float]:
+    """(a): seconds and mean wait of the classic SimPy M/M/c model."""
+    rng = np.random.default_rng(seed)
+    env = simpy.Environment()
+    server = simpy.Resource(env, capacity=C)
+    waits: list[float] = []
+
+    def customer(env: simpy.Environment):  # type: ignore[no-untyped-def]
+        arrived = env.now
+        with server.request() as req:
+            yield req
+            waits.append(env.now - arrived)
+            yield env.timeout(rng.exponential(1 / MU))
+
+    def source(env: simpy.Environment):  # type: ignore[no-untyped-def]
+        for _ in range(n):
+            yield env.timeout(rng.exponential(1 / LAMBDA))
+            env.process(customer(env))
+
+    start = time.perf_counter()
+    env.process(source(env))
+    env.run()
+    return time.perf_counter() - start, float(np.mean(waits))
+
+
+def mmc_scenario(n: int) -> dict[str, object]:
+    return {
+        "name": "M/M/10 benchmark",
+        "communities": {"a": {"population": 1000}},
+        "travel": {"matrix": {"a": {"a": 0}}},
+        "services": {"s": {"units": [{"station": "a", "count": C}]}},
+        "incident_types": {
+            "k": {"service": "s", "rate_per_year": LAMBDA * 525_600,
+                  "on_scene": {"dist": "exponential", "mean": 1 / MU}}
+        },
+        "run": {"horizon": n / LAMBDA, "replications": 1, "seed": 1},
+        "options": {"pooled": {"dispatch": {"all": {"policy": "pooled"}}}},
+    }
+
+
+def intersim_mmc(n: int) -> tuple[float, int, float]:
+    """(b): seconds, incidents and mean wait of intersim on the same workload."""
+    import sim
+    from sim.runner import compile_scenario, run_replication
+
+    compiled = compile_scenario(sim.scenario_from_dict(mmc_scenario(n)))
+    start = time.perf_counter()
+    incidents, _units, _levels, _help = run_replication(compiled, 0, 1)
+    seconds = time.perf_counter() - start
+    return seconds, len(incidents), float(incidents["wait"].mean())
+
+
+def five_valleys() -> tuple[float, int]:
+    """(c): seconds and incident-runs (incidents x options) of one simulated year."""
+    import sim
+    from sim.runner import compile_scenario, run_replication
+
+    compiled = compile_scenario(sim.load_scenario(ROOT / "scenarios" / "five_valleys.yaml"))
+    start = time.perf_counter()
+    incidents = run_replication(compiled, 0, 1)[0]
+    return time.perf_counter() - start, len(incidents)
+
+
+def peak_memory(n: int) -> dict[str, float]:
+    """(e): run in a fresh process; peak RSS growth during the run per stored incident."""
+    code = f"""
+import json, resource, sys
+sys.path.insert(0, {str(ROOT)!r})
+import sim
+from benchmarks.__main__ import mmc_scenario
+from sim.runner import compile_scenario, run_replication
+def rss_now():
+    with open('/proc/self/statm') as fh:
+        return int(fh.read().split()[1]) * resource.getpagesize()
+compiled = compile_scenario(sim.scenario_from_dict(mmc_scenario({n})))
+run_replication(compile_scenario(sim.scenario_from_dict(mmc_scenario(2000))), 0, 1)  # warm up
+base = rss_now()
+tables = run_replication(compiled, 0, 1)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({{"incidents": len(tables[0]), "base": base, "peak": peak}}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    info = json.loads(out.stdout.strip().splitlines()[-1])
+    info["bytes_per_incident"] = (info["peak"] - info["base"]) / info["incidents"]
+    return info
+
+
+def sweep_efficiency(tasks: int) -> dict[str, float]:
+    """(d): the same sweep of ``tasks`` tasks on 1 worker and on every core."""
+    from sim.sweep import sweep
+
+    base = ROOT / "scenarios" / "two_towns.yaml"
+    params = {"demand_scale": [0.8, 0.9, 1.0, 1.1, 1.2], "run.horizon": ["60 d"]}
+    out: dict[str, float] = {}
+    for workers in (1, os.cpu_count() or 1):
+        start = time.perf_counter()
+        sweep(base, params, replications=tasks // 10, workers=workers)
+        out[f"seconds_{workers}"] = time.perf_counter() - start
+    cores = os.cpu_count() or 1
+    out["cores"] = cores
+    out["efficiency"] = out["seconds_1"] / (cores * out[f"seconds_{cores}"])
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller workloads (a smoke test)")
+    parser.add_argument("--skip", default="", help="comma list of parts to skip, e.g. d,e")
+    args = parser.parse_args(argv)
+    from sim.queueing import mmc_mean_wait
+
+    n = 20_000 if args.quick else 200_000
+    skip = set(args.skip.split(",")) - {""}
+    rows: list[tuple[str, str]] = []
+    theory = mmc_mean_wait(C, LAMBDA, 1 / MU)
+    ta, wait_a = textbook_mmc(n)
+    tb, nb, wait_b = intersim_mmc(n)
+    rate_a, rate_b = n / ta, nb / tb
+    rows += [
+        ("(a) textbook SimPy M/M/10", f"{rate_a:,.0f} customers/s ({ta:.2f} s), mean wait {wait_a:.4f}"),
+        ("(b) intersim, same workload", f"{rate_b:,.0f} incidents/s ({tb:.2f} s), mean wait {wait_b:.4f}"),
+        ("    Erlang C mean wait", f"{theory:.4f}"),
+        ("    (b)/(a) throughput", f"{rate_b / rate_a:.2f}x   (target >= 1.5)"),
+    ]
+    if "c" not in skip:
+        tc, nc = five_valleys()
+        rows += [
+            ("(c) Five Valleys, 1 year, 4 options", f"{nc / tc:,.0f} incidents/s ({nc:,} incident-runs, {tc:.1f} s)"),
+            ("    (c)/(a) per incident", f"{nc / tc / rate_a:.2f}x   (target >= 0.5)"),
+        ]
+    if "d" not in skip:
+        d = sweep_efficiency(40)
+        many = d[f"seconds_{int(d['cores'])}"]
+        rows += [
+            ("(d) sweep of 40 tasks", f"1 worker {d['seconds_1']:.1f} s, {int(d['cores'])} workers {many:.1f} s"),
+            ("    parallel efficiency", f"{d['efficiency']:.0%}   (target >= 85 %)"),
+        ]
+    if "e" not in skip:
+        e = peak_memory(100_000 if args.quick else 1_000_000)
+        rows += [
+            (f"(e) peak memory, {e['incidents']:,} incidents", f"{e['bytes_per_incident']:.0f} bytes/incident   (target <= 200)"),
+        ]
+    width = max(len(k) for k, _ in rows)
+    print(f"intersim benchmarks on {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    for k, v in rows:
+        print(f"{k:<{width}}  {v}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
