@@ -11,8 +11,12 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import InputError, ScenarioError
+
+if TYPE_CHECKING:
+    from .schema import Scenario
 
 __all__ = ["main"]
 
@@ -75,6 +79,13 @@ def _out_dir(args: argparse.Namespace) -> Path:
     return out
 
 
+def _guard(scenario: Scenario, options: int, replications: int, force: bool) -> None:
+    from .guard import check_feasible, estimate_run
+    from .model import compile_region
+
+    check_feasible(estimate_run(compile_region(scenario), options, replications), force)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
@@ -88,6 +99,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise InputError(f"--option: unknown option '{args.option}' (known: {', '.join(scenario.options)})")
     out = _out_dir(args)
     n = args.replications or scenario.run.replications
+    _guard(scenario, 1 if args.option else len(scenario.options), n, args.force)
     with _progress(n, "replications") as bar:
         result = run(
             scenario, options=[args.option] if args.option else None, replications=n,
@@ -98,6 +110,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         started=started, overwrite=args.overwrite,
     )
     print(format_headline(summary))
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"\n{result.replications} replication(s) in {result.seconds:.1f} s; results in {out}")
     return EXIT_OK
 
@@ -115,6 +129,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         raise InputError("compare: give --replications or --precision, not both")
     scenario = load_scenario(args.scenario)
     out = _out_dir(args)
+    _guard(
+        scenario, len(scenario.options),
+        args.replications or (args.max_replications if args.precision else scenario.run.replications),
+        args.force,
+    )
     total = args.replications or (args.max_replications if args.precision else scenario.run.replications)
     with _progress(total, "replications") as bar:
         comp = compare(
@@ -159,6 +178,20 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_rerun(args: argparse.Namespace) -> int:
+    from .rerun import rerun
+
+    report = rerun(Path(args.dir), main)
+    print(report.text)
+    return EXIT_OK if report.identical else EXIT_FAIL
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from .sweep.cli import run_command
+
+    return run_command(args)
+
+
 def _cmd_estimate(args: argparse.Namespace) -> int:
     from .estimate import estimate, overload_warnings
     from .runner import compile_scenario
@@ -182,6 +215,7 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=_non_negative_int, metavar="S")
     p.add_argument("--out", metavar="DIR", help="output directory (default results/<scenario>-<time>)")
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty output directory")
+    p.add_argument("--force", action="store_true", help="run even when the estimate is huge")
 
 
 def _positive_int(text: str) -> int:
@@ -245,9 +279,17 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="rebuild report.html of a compare result directory")
     p.add_argument("dir", metavar="DIR", help="result directory written by 'intersim compare'")
     p.set_defaults(func=_cmd_report)
+    p = sub.add_parser("rerun", help="repeat the run of a result directory and check the tables match")
+    p.add_argument("dir", metavar="DIR")
+    p.set_defaults(func=_cmd_rerun)
     p = sub.add_parser("estimate", help="instant Erlang C estimates per option and service")
     p.add_argument("scenario", metavar="SCENARIO")
     p.set_defaults(func=_cmd_estimate)
+    from .sweep.cli import add_arguments as _add_sweep_arguments
+
+    p = sub.add_parser("sweep", help="parameter sweep: design points x options x replications")
+    _add_sweep_arguments(p)
+    p.set_defaults(func=_cmd_sweep)
     return parser
 
 

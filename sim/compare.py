@@ -12,7 +12,7 @@ import pandas as pd
 
 from .costs import cost_metrics, cost_shares
 from .estimate import estimate, overload_warnings
-from .metrics import ALL, equity_metrics, incident_metrics, unit_metrics
+from .metrics import ALL, backlog_warnings, equity_metrics, incident_metrics, unit_metrics
 from .runner import RunResult, _concat, compile_scenario, run_replication
 from .schema import Scenario
 from .stats import paired_differences, with_ci
@@ -77,25 +77,6 @@ def help_balance(helped: pd.DataFrame) -> pd.DataFrame:
     net = given.merge(back, on=["option", "service", "owner", "community"], how="left").fillna({"received": 0.0})
     net["net_unit_hours"] = net["unit_hours"] - net["received"]
     return net.rename(columns={"unit_hours": "given"})
-
-
-BACKLOG_SHARE = 0.01
-
-
-def _backlog_warnings(incidents: pd.DataFrame) -> list[str]:
-    """Warn where calls were still waiting for a unit at the horizon beyond a trickle."""
-    df = incidents[~incidents["warmup"]]
-    waiting = df["t_dispatch"].isna()
-    g = df.assign(waiting=waiting).groupby(["option", "service"], observed=True)
-    share = g["waiting"].mean()
-    longest = (df["t_ready"].max() - df[waiting].groupby(["option", "service"], observed=True)["t_ready"].min())
-    return [
-        f"option '{opt}': {share[(opt, svc)]:.1%} of {svc} calls still waited for a unit at the "
-        f"horizon (longest wait {longest.get((opt, svc), 0.0) / 60:.1f} h): the fleet cannot "
-        "keep up"
-        for opt, svc in share.index
-        if share[(opt, svc)] > BACKLOG_SHARE
-    ]
 
 
 def _precision_ok(per_rep: pd.DataFrame, precision: float) -> bool:
@@ -163,7 +144,7 @@ def compare(
     warnings = overload_warnings(est)
     if reached is False:
         warnings.append(f"precision {precision:g} not reached within {max_replications} replications")
-    warnings += _backlog_warnings(inc)
+    warnings += backlog_warnings(inc)
     shares = cost_shares(units, inc, helped, region, dict(scenario.cost_sharing.mix))
     share_ci = with_ci(shares.rename(columns={"cost": "value"}), ["option", "formula", "community"])
     helped_ci = with_ci(helped.rename(columns={"unit_hours": "value"}), ["option", "service", "owner", "community"])

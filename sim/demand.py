@@ -83,9 +83,13 @@ def _attributes(
         "transport": rng.uniform(size=n) < t.transport_prob,
         "handover": draw(t.handover, rng, n).astype(DURATION),
     }
-    shape = (n, kmax + 1)
-    noise = noise_rng.lognormal(0.0, noise_sd, shape) if noise_sd > 0 else np.ones(shape)
-    out["noise"] = noise.astype(DURATION)
+    # drawn in the type's own shape, so that another type's needs do not shift these numbers
+    k = t.units_needed
+    drawn = noise_rng.lognormal(0.0, noise_sd, (n, k + 1)) if noise_sd > 0 else np.ones((n, k + 1))
+    noise = np.ones((n, kmax + 1), dtype=DURATION)
+    noise[:, :k] = drawn[:, :k]
+    noise[:, kmax] = drawn[:, k]  # the transport trip, always in the last column
+    out["noise"] = noise
     return out
 
 

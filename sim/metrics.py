@@ -13,6 +13,8 @@ import pandas as pd
 
 __all__ = [
     "ALL",
+    "BACKLOG_SHARE",
+    "backlog_warnings",
     "HEADLINE",
     "equity_metrics",
     "gini",
@@ -51,9 +53,13 @@ def incident_metrics(incidents: pd.DataFrame) -> pd.DataFrame:
     """Headline metrics per replication x option x service x priority x community, plus the
     region-wide and all-priority aggregates."""
     df = incidents.loc[~incidents["warmup"], ["replication", "option", "service", "priority",
-                                             "community", "response", "met_target", "wait", "open"]]
+                                             "community", "response", "met_target", "wait", "open",
+                                             "t_dispatch", "t_ready"]]
+    horizon_waiting = df["t_dispatch"].isna() & df["t_ready"].notna()
     df = df.assign(
-        waited=(df["wait"] > 1e-9).where(df["wait"].notna()),
+        # a call still waiting at the horizon certainly waited; its (censored) wait is not
+        # counted in mean_wait
+        waited=(df["wait"] > 1e-9).where(df["wait"].notna(), horizon_waiting).astype("float64"),
         priority=df["priority"].astype(str),
         community=df["community"].astype(str),
         option=df["option"].astype(str),
@@ -121,3 +127,23 @@ def unit_metrics(units: pd.DataFrame) -> pd.DataFrame:
         long[k] = long[k].astype(str)
     long["value"] = long["value"].astype("float64")
     return long
+
+
+BACKLOG_SHARE = 0.01
+
+
+def backlog_warnings(incidents: pd.DataFrame) -> list[str]:
+    """Plain warnings where more than 1 % of an option's calls of a service were still waiting
+    for a unit at the horizon: the backlog grows, the fleet cannot keep up."""
+    df = incidents[~incidents["warmup"]]
+    waiting = df["t_dispatch"].isna()
+    share = waiting.groupby([df["option"], df["service"]], observed=True).mean()
+    oldest = df[waiting].groupby(["option", "service"], observed=True)["t_ready"].min()
+    end = df["t_ready"].max()
+    return [
+        f"option '{opt}': {share[(opt, svc)]:.1%} of {svc} calls ({int(waiting[(df['option'] == opt) & (df['service'] == svc)].sum()):,}) "
+        f"still waited for a unit at the horizon, the longest for {(end - oldest.get((opt, svc), end)) / 60:.1f} h: "
+        "the fleet cannot keep up"
+        for opt, svc in share.index
+        if share[(opt, svc)] > BACKLOG_SHARE
+    ]

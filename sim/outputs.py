@@ -12,7 +12,6 @@ import json
 import os
 import platform
 import shutil
-import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,6 +35,7 @@ __all__ = [
     "write_parquet",
 ]
 
+DIR_MODE, FILE_MODE = 0o755, 0o644
 PACKAGES = ("intersim", "numpy", "simpy", "pandas", "pyarrow", "scipy", "pydantic", "matplotlib")
 
 
@@ -57,8 +57,13 @@ def check_out_dir(path: Path, overwrite: bool) -> None:
 def output_dir(path: Path, overwrite: bool = False) -> Iterator[Path]:
     """A temporary directory to write into; renamed to ``path`` when the block succeeds."""
     check_out_dir(path, overwrite)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale(path)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent))
+        tmp.chmod(DIR_MODE)  # mkdtemp makes it private; results are meant to be shared
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write there ({exc.strerror})") from None
     try:
         yield tmp
     except BaseException:
@@ -73,12 +78,21 @@ def output_dir(path: Path, overwrite: bool = False) -> Iterator[Path]:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _remove_stale(path: Path) -> None:
+    """Remove temporary directories left by runs of ``path`` that were killed."""
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        pid = tmp.name[len(path.name) + 2 :].split(".", 1)[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` via a temporary file and a rename."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -120,7 +134,6 @@ def manifest(
     """What is needed to repeat a run, and what it was run with."""
     return {
         "intersim_command": command,
-        "argv": sys.argv,
         "scenario_file": str(scenario_file),
         "scenario_sha256": file_sha256(scenario_file),
         "seed": seed,

@@ -48,8 +48,14 @@ EQUITY = {
     "gini_p90": ("Gini of p90", lambda v: f"{v:.3f}"),
 }
 SECTIONS = {
-    "differences": "verdicts", "response": "response", "equity": "equity", "units": "workload",
-    "help": "workload", "map": "workload", "levels": "workload", "surge": "workload",
+    "differences": "verdicts",
+    "response": "response",
+    "equity": "equity",
+    "units": "workload",
+    "help": "workload",
+    "map": "workload",
+    "levels": "workload",
+    "surge": "workload",
     "costs": "costs",
 }
 
@@ -66,7 +72,9 @@ def build_report(result_dir: Path) -> Path:
 def render_report(result_dir: Path) -> str:
     data = load_result(result_dir)
     figures = _figures(data.root)
-    env = Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True
+    )
     text = resources.files("sim").joinpath("templates", TEMPLATE).read_text(encoding="utf-8")
     return env.from_string(text).render(**_context(data, figures))
 
@@ -80,12 +88,17 @@ def _inline(infos: list[FigureInfo]) -> list[dict[str, Any]]:
         raw = i.png.read_bytes()
         with Image.open(i.png) as im:
             width, height = im.size
-        out.append({
-            "name": i.name, "title": i.title, "caption": i.caption,
-            "section": SECTIONS.get(i.section, "workload"),
-            "src": "data:image/png;base64," + base64.b64encode(raw).decode("ascii"),
-            "width": width, "height": height,
-        })
+        out.append(
+            {
+                "name": i.name,
+                "title": i.title,
+                "caption": i.caption,
+                "section": SECTIONS.get(i.section, "workload"),
+                "src": "data:image/png;base64," + base64.b64encode(raw).decode("ascii"),
+                "width": width,
+                "height": height,
+            }
+        )
     return out
 
 
@@ -128,11 +141,15 @@ def _headline(data: ResultData) -> list[dict[str, Any]]:
             r = sub.loc[o]
             verdict = str(r.get("vs_baseline", "") or "")
             cells = [
-                {"text": HEADLINE[m][2](float(r[m])) if pd.notna(r[m]) else "-", "best": o in best.get(m, set())}
+                {
+                    "text": HEADLINE[m][2](float(r[m])) if pd.notna(r[m]) else "-",
+                    "best": o in best.get(m, set()),
+                }
                 for m in metrics
             ]
-            rows.append({"option": o, "cells": cells, "verdict": verdict,
-                         "vclass": _vclass(verdict)})
+            rows.append(
+                {"option": o, "cells": cells, "verdict": verdict, "vclass": _vclass(verdict)}
+            )
         out.append({"service": data.service_name(service), "rows": rows})
     return [{"columns": [HEADLINE[m][0] for m in metrics], "services": out}]
 
@@ -166,11 +183,14 @@ def _verdicts(data: ResultData) -> dict[str, Any]:
                     cells.append({"text": "-", "ci": "", "verdict": "", "vclass": "ns"})
                     continue
                 r = sub.loc[m]
-                cells.append({
-                    "text": _fmt_diff(m, float(r["diff"])),
-                    "ci": _ci(r, lambda v, m=m: _fmt_diff(m, v)),
-                    "verdict": str(r["verdict"]), "vclass": _vclass(str(r["verdict"])),
-                })
+                cells.append(
+                    {
+                        "text": _fmt_diff(m, float(r["diff"])),
+                        "ci": _ci(r, lambda v, m=m: _fmt_diff(m, v)),
+                        "verdict": str(r["verdict"]),
+                        "vclass": _vclass(str(r["verdict"])),
+                    }
+                )
             rows.append({"option": opt, "cells": cells})
         if rows:
             services.append({"service": data.service_name(service), "rows": rows})
@@ -181,7 +201,11 @@ def _estimate(data: ResultData) -> list[dict[str, Any]]:
     est = data.table("estimate")
     est = est[est["community"] == ALL]
     summary = data.table("summary")
-    waited = summary[(summary["community"] == ALL) & (summary["priority"] == ALL) & (summary["metric"] == "waited")]
+    waited = summary[
+        (summary["community"] == ALL)
+        & (summary["priority"] == ALL)
+        & (summary["metric"] == "waited")
+    ]
     waited = waited.set_index(["service", "option"])
     rows = []
     for service in data.services:
@@ -198,15 +222,23 @@ def _estimate(data: ResultData) -> list[dict[str, Any]]:
             sim = waited.loc[(service, opt)] if (service, opt) in waited.index else None
             p_wait = float(r["p_wait"])
             sim_v = float(sim["mean"]) if sim is not None else math.nan
-            rows.append({
-                "service": data.service_name(service), "option": opt, "policy": policy,
-                "model": "one pooled M/M/c" if fleet == "pooled" else "separate M/M/c per community",
-                "utilisation": fmt_pct(float(r["utilisation"]), 1),
-                "p_wait": fmt_pct(p_wait, 1),
-                "waited": fmt_pct(sim_v, 1),
-                "waited_ci": _ci(sim, lambda v: fmt_pct(v, 1)) if sim is not None else "",
-                "gap": f"{100 * (sim_v - p_wait):+.1f} pp" if math.isfinite(sim_v) and math.isfinite(p_wait) else "-",
-            })
+            rows.append(
+                {
+                    "service": data.service_name(service),
+                    "option": opt,
+                    "policy": policy,
+                    "model": "one pooled M/M/c"
+                    if fleet == "pooled"
+                    else "separate M/M/c per community",
+                    "utilisation": fmt_pct(float(r["utilisation"]), 1),
+                    "p_wait": fmt_pct(p_wait, 1),
+                    "waited": fmt_pct(sim_v, 1),
+                    "waited_ci": _ci(sim, lambda v: fmt_pct(v, 1)) if sim is not None else "",
+                    "gap": f"{100 * (sim_v - p_wait):+.1f} pp"
+                    if math.isfinite(sim_v) and math.isfinite(p_wait)
+                    else "-",
+                }
+            )
     return rows
 
 
@@ -220,8 +252,12 @@ def _equity(data: ResultData) -> list[dict[str, Any]]:
         prio = data.urgent_priority(service)
         if prio is None:
             continue
-        w = summary[(summary["service"] == service) & (summary["priority"] == prio)
-                    & (summary["metric"] == "within_target") & (summary["community"] != ALL)]
+        w = summary[
+            (summary["service"] == service)
+            & (summary["priority"] == prio)
+            & (summary["metric"] == "within_target")
+            & (summary["community"] != ALL)
+        ]
         per_com = []
         for com in data.communities:
             cw = w[w["community"] == com].set_index("option")
@@ -231,10 +267,20 @@ def _equity(data: ResultData) -> list[dict[str, Any]]:
             cells = []
             for opt in data.options:
                 v = float(cw.loc[opt, "mean"]) if opt in cw.index else math.nan
-                cells.append({"text": fmt_pct(v, 1), "ci": "",
-                              "miss": share is not None and math.isfinite(v) and v < share})
-            per_com.append({"label": data.community_name(com),
-                            "target": fmt_pct(share) if share is not None else "-", "cells": cells})
+                cells.append(
+                    {
+                        "text": fmt_pct(v, 1),
+                        "ci": "",
+                        "miss": share is not None and math.isfinite(v) and v < share,
+                    }
+                )
+            per_com.append(
+                {
+                    "label": data.community_name(com),
+                    "target": fmt_pct(share) if share is not None else "-",
+                    "cells": cells,
+                }
+            )
         sub = eq[(eq["service"] == service) & (eq["priority"] == prio)]
         measures = []
         for m, (label, fmt) in EQUITY.items():
@@ -247,8 +293,14 @@ def _equity(data: ResultData) -> list[dict[str, Any]]:
                 else:
                     cells.append({"text": "-", "ci": "", "miss": False})
             measures.append({"label": label, "target": "", "cells": cells})
-        out.append({"service": data.service_name(service), "priority": prio,
-                    "per_community": per_com, "measures": measures})
+        out.append(
+            {
+                "service": data.service_name(service),
+                "priority": prio,
+                "per_community": per_com,
+                "measures": measures,
+            }
+        )
     return out
 
 
@@ -258,17 +310,26 @@ def _costs(data: ResultData) -> dict[str, Any]:
     totals = {o: 0.0 for o in data.options}
     for service in data.services:
         sub = costs[(costs["service"] == service) & (costs["metric"] == "cost")].set_index("option")
-        per_inc = costs[(costs["service"] == service) & (costs["metric"] == "cost_per_incident")].set_index("option")
+        per_inc = costs[
+            (costs["service"] == service) & (costs["metric"] == "cost_per_incident")
+        ].set_index("option")
         cells = []
         for o in data.options:
             v = float(sub.loc[o, "mean"]) if o in sub.index else math.nan
             pi = float(per_inc.loc[o, "mean"]) if o in per_inc.index else math.nan
             totals[o] += v if math.isfinite(v) else 0.0
-            cells.append({"text": fmt_money(v), "sub": f"{fmt_money(pi)} per call" if math.isfinite(pi) else ""})
+            cells.append(
+                {
+                    "text": fmt_money(v),
+                    "sub": f"{fmt_money(pi)} per call" if math.isfinite(pi) else "",
+                }
+            )
         rows.append({"service": data.service_name(service), "cells": cells})
     pop = sum(data.population().values())
-    total = [{"text": fmt_money(totals[o]),
-              "sub": f"{totals[o] / pop:,.0f} per resident" if pop else ""} for o in data.options]
+    total = [
+        {"text": fmt_money(totals[o]), "sub": f"{totals[o] / pop:,.0f} per resident" if pop else ""}
+        for o in data.options
+    ]
     shares = data.table("shares")
     formulas = [f for f in FORMULA_NAMES if (shares["formula"] == f).any()]
     sharing = []
@@ -279,20 +340,35 @@ def _costs(data: ResultData) -> dict[str, Any]:
         table = []
         for com in data.communities:
             cs = s[s["community"] == com].set_index("formula")
-            table.append({"community": data.community_name(com), "cells": [
-                fmt_money(float(cs.loc[f, "mean"])) if f in cs.index else "-" for f in formulas
-            ]})
+            table.append(
+                {
+                    "community": data.community_name(com),
+                    "cells": [
+                        fmt_money(float(cs.loc[f, "mean"])) if f in cs.index else "-"
+                        for f in formulas
+                    ],
+                }
+            )
         sharing.append({"option": opt, "rows": table})
-    return {"rows": rows, "total": total, "formulas": [FORMULA_NAMES[f] for f in formulas],
-            "sharing": sharing}
+    return {
+        "rows": rows,
+        "total": total,
+        "formulas": [FORMULA_NAMES[f] for f in formulas],
+        "sharing": sharing,
+    }
 
 
 # --- scenario in brief ------------------------------------------------------------------------
 def _scenario(data: ResultData) -> dict[str, Any]:
     region = data.region or {}
     coms = [
-        {"name": c["name"], "id": c["id"], "population": f"{c['population']:,}", "zone": c.get("zone", ""),
-         "location": _loc_text(c.get("location"))}
+        {
+            "name": c["name"],
+            "id": c["id"],
+            "population": f"{c['population']:,}",
+            "zone": c.get("zone", ""),
+            "location": _loc_text(c.get("location")),
+        }
         for c in region.get("communities", [])
     ]
     units = data.table("unit_summary")
@@ -309,12 +385,15 @@ def _scenario(data: ResultData) -> dict[str, Any]:
     options = []
     for o in data.options:
         spec = next((x for x in region.get("options", []) if x["id"] == o), None)
-        options.append({
-            "id": o, "baseline": o == data.baseline,
-            "description": spec["description"] if spec else "",
-            "dispatch": _dispatch_text(data, spec["dispatch"]) if spec else "",
-            "changes": _unit_changes(data, region, o) if spec else [],
-        })
+        options.append(
+            {
+                "id": o,
+                "baseline": o == data.baseline,
+                "description": spec["description"] if spec else "",
+                "dispatch": _dispatch_text(data, spec["dispatch"]) if spec else "",
+                "changes": _unit_changes(data, region, o) if spec else [],
+            }
+        )
     return {"communities": coms, "fleet": fleet, "options": options}
 
 
@@ -344,6 +423,7 @@ def _dispatch_text(data: ResultData, dispatch: dict[str, str]) -> str:
 
 def _unit_changes(data: ResultData, region: dict[str, Any], option: str) -> list[str]:
     """Units an option places differently from the baseline, e.g. '+1 Ambulance at Hub'."""
+
     def counter(o: str) -> Counter[tuple[str, str, str]]:
         spec = next((x for x in region.get("options", []) if x["id"] == o), None)
         c: Counter[tuple[str, str, str]] = Counter()
@@ -360,8 +440,10 @@ def _unit_changes(data: ResultData, region: dict[str, Any], option: str) -> list
         if d:
             service, station, owner = key
             whose = "" if owner == station else f" (owned by {data.community_name(owner)})"
-            out.append(f"{d:+d} {data.service_name(service)} at "
-                       f"{data.station_name(station, short=True)}{whose}")
+            out.append(
+                f"{d:+d} {data.service_name(service)} at "
+                f"{data.station_name(station, short=True)}{whose}"
+            )
     return out
 
 
@@ -369,7 +451,9 @@ def _unit_changes(data: ResultData, region: dict[str, Any], option: str) -> list
 def _findings(data: ResultData) -> list[str]:
     out = []
     comp = data.table("comparison")
-    c = comp[(comp["community"] == ALL) & (comp["priority"] == ALL) & (comp["metric"] == "mean_response")]
+    c = comp[
+        (comp["community"] == ALL) & (comp["priority"] == ALL) & (comp["metric"] == "mean_response")
+    ]
     base = data.baseline
     for service in data.services:
         sub = c[c["service"] == service]
@@ -386,15 +470,18 @@ def _findings(data: ResultData) -> list[str]:
             continue
         b = good.loc[good["diff"].idxmin()]
         out.append(
-            f"{name}: {b['option']} gives the shortest mean response, {fmt_duration(b['option_mean'])} "
+            f"{name}: {b['option']} gives the shortest mean response, "
+            f"{fmt_duration(b['option_mean'])} "
             f"against {fmt_duration(b['baseline_mean'])} under {base} (difference "
-            f"{_fmt_diff('mean_response', float(b['diff']))}, 95 % CI {_ci(b, lambda v: _fmt_diff('mean_response', v))})."
+            f"{_fmt_diff('mean_response', float(b['diff']))}, 95 % CI "
+            f"{_ci(b, lambda v: _fmt_diff('mean_response', v))})."
         )
     g = biggest_gain(data, "p90_response")
     if g is not None:
         out.append(
             f"Largest cut of a 90th percentile: {g['option']} takes the "
-            f"{data.service_name(g['service']).lower()} p90 from {fmt_duration(g['baseline_mean'])} "
+            f"{data.service_name(g['service']).lower()} p90 from "
+            f"{fmt_duration(g['baseline_mean'])} "
             f"to {fmt_duration(g['option_mean'])}."
         )
     costs = data.table("costs")
@@ -402,10 +489,14 @@ def _findings(data: ResultData) -> list[str]:
     if base in total.index and len(total) > 1:
         diffs = {o: total[o] - total[base] for o in data.options if o in total.index and o != base}
         if all(abs(d) <= 0.005 * abs(total[base]) for d in diffs.values()):
-            out.append(f"Total cost is about the same under every option ({fmt_money(total[base])} a run).")
+            out.append(
+                f"Total cost is about the same under every option ({fmt_money(total[base])} a run)."
+            )
         else:
             parts = [f"{o} {'+' if d >= 0 else '-'}{fmt_money(abs(d))}" for o, d in diffs.items()]
-            out.append(f"Total cost against {base} ({fmt_money(total[base])} a run): {', '.join(parts)}.")
+            out.append(
+                f"Total cost against {base} ({fmt_money(total[base])} a run): {', '.join(parts)}."
+            )
     return out
 
 
@@ -416,8 +507,10 @@ def _context(data: ResultData, figures: list[dict[str, Any]]) -> dict[str, Any]:
     run = region.get("run", {})
     notes = []
     if data.region is None:
-        notes.append("This result directory has no region.json (written by intersim 0.1+): the "
-                      "scenario summary, targets and map locations are missing.")
+        notes.append(
+            "This result directory has no region.json (written by intersim 0.1+): the "
+            "scenario summary, targets and map locations are missing."
+        )
     return {
         "title": region.get("name") or Path(str(m.get("scenario_file", "scenario"))).stem,
         "description": region.get("description", ""),

@@ -11,6 +11,8 @@ import pandas as pd
 
 from .demand import generate_incidents
 from .engine import simulate
+from .estimate import estimate, overload_warnings
+from .metrics import backlog_warnings
 from .model import Fleet, Region, compile_fleet, compile_region
 from .records import help_table, incident_table, level_table, unit_table
 from .schema import Scenario
@@ -97,6 +99,8 @@ def run(
         if progress is not None:
             progress(1)
     inc, units, levels, helped = (_concat([p[i] for p in parts]) for i in range(len(TABLES)))
+    warnings = overload_warnings(estimate(compiled.region, compiled.fleets)) + backlog_warnings(inc)
     return RunResult(
-        inc, units, levels, helped, list(compiled.fleets), n, s, time.perf_counter() - started
+        inc, units, levels, helped, list(compiled.fleets), n, s, time.perf_counter() - started,
+        warnings,
     )

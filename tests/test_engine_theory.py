@@ -239,7 +239,12 @@ def test_busy_fraction_counts_on_duty_time_of_the_window(pooled: RunResult) -> N
 
 
 def littles_difference(result: RunResult, rate: float) -> pd.Series:
-    """Per replication: time-average number waiting (levels) - arrival rate x mean wait."""
+    """Per replication: time-average number waiting (levels) - arrival rate x mean wait.
+
+    ``rate`` is the scenario's arrival rate, so E[difference] = 0 is Little's law L = lambda W.
+    (With the observed rate the difference would only be the window's edge effects: calls
+    waiting across the warm-up cut or the horizon, a small but systematic positive bias that
+    a tight CI could reject.)"""
     lv = result.levels[result.levels["hour"] == -1].set_index("replication")["waiting_calls"]
     return lv - rate * mean_wait_by_rep(counted(result))
 

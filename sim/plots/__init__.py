@@ -18,9 +18,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from . import costs, differences, equity, response, timeline, units
+from .data import ResultData, load_result
 from .help import figures as help_figures
 from .map import figures as map_figures
-from .data import ResultData, load_result
 from .region import REGION_FILE, region_record
 from .style import Drawn, save
 
@@ -41,8 +41,14 @@ INDEX_FILE = "index.json"
 
 # In report order.
 MODULES: tuple[Callable[[ResultData], Iterator[Drawn]], ...] = (
-    differences.figures, response.figures, equity.figures, units.figures, help_figures,
-    map_figures, timeline.figures, costs.figures,
+    differences.figures,
+    response.figures,
+    equity.figures,
+    units.figures,
+    help_figures,
+    map_figures,
+    timeline.figures,
+    costs.figures,
 )
 
 
@@ -85,8 +91,14 @@ def read_index(figures_dir: Path) -> list[FigureInfo] | None:
     try:
         index = json.loads(path.read_text(encoding="utf-8"))
         infos = [
-            FigureInfo(e["name"], e["section"], e["title"], e["caption"],
-                       figures_dir / e["png"], figures_dir / e["svg"])
+            FigureInfo(
+                e["name"],
+                e["section"],
+                e["title"],
+                e["caption"],
+                figures_dir / e["png"],
+                figures_dir / e["svg"],
+            )
             for e in index
         ]
     except (OSError, ValueError, KeyError, TypeError):

@@ -19,14 +19,18 @@ from .style import FORMULA_COLOURS, Drawn, fmt_money, new_figure, style
 __all__ = ["FORMULA_NAMES", "figures", "shares_figure"]
 
 FORMULA_NAMES = {
-    "per_capita": "per capita", "per_call": "per call", "per_unit_hour": "per unit-hour used",
+    "per_capita": "per capita",
+    "per_call": "per call",
+    "per_unit_hour": "per unit-hour used",
     "mix": "weighted mix",
 }
 
 
 def _formulas(data: ResultData) -> list[str]:
     present = list(dict.fromkeys(data.table("shares")["formula"]))
-    return [f for f in FORMULA_NAMES if f in present] + [f for f in present if f not in FORMULA_NAMES]
+    return [f for f in FORMULA_NAMES if f in present] + [
+        f for f in present if f not in FORMULA_NAMES
+    ]
 
 
 def shares_figure(data: ResultData) -> Figure | None:
@@ -40,13 +44,16 @@ def shares_figure(data: ResultData) -> Figure | None:
     nrows = math.ceil(len(opts) / ncols)
     days = data.run_days()
     per = f"per run of {days:g} days" if days else "per run"
-    fig = new_figure(min(10.0, max(5.0, 0.9 * len(coms) * ncols + 1.4)), 2.5 * nrows + 0.9,
-                     f"Cost per community under each cost-sharing formula ({per})")
+    fig = new_figure(
+        min(10.0, max(5.0, 0.9 * len(coms) * ncols + 1.4)),
+        2.5 * nrows + 0.9,
+        f"Cost per community under each cost-sharing formula ({per})",
+    )
     width = 0.8 / max(1, len(formulas))
     upper = float(np.nanmax(sh["ci_high"].to_numpy(dtype=np.float64), initial=0.0))
     with style():
         axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True).ravel()
-        for ax in axes[len(opts):]:
+        for ax in axes[len(opts) :]:
             ax.set_visible(False)
         for ax, opt in zip(axes, opts, strict=False):
             sub = sh[sh["option"] == opt]
@@ -54,16 +61,29 @@ def shares_figure(data: ResultData) -> Figure | None:
             for k, f in enumerate(formulas):
                 rows = sub[sub["formula"] == f].set_index("community").reindex(coms)
                 mean = rows["mean"].to_numpy(dtype=np.float64)
-                err = np.vstack([mean - rows["ci_low"].to_numpy(dtype=np.float64),
-                                 rows["ci_high"].to_numpy(dtype=np.float64) - mean])
-                bars = ax.bar(x - 0.4 + width * (k + 0.5), np.nan_to_num(mean), width * 0.92,
-                              color=FORMULA_COLOURS.get(f, "#999999"), label=FORMULA_NAMES.get(f, f),
-                              yerr=np.nan_to_num(err).clip(0),
-                              error_kw={"elinewidth": 0.7, "capsize": 1.2, "ecolor": "#222222"})
+                err = np.vstack(
+                    [
+                        mean - rows["ci_low"].to_numpy(dtype=np.float64),
+                        rows["ci_high"].to_numpy(dtype=np.float64) - mean,
+                    ]
+                )
+                bars = ax.bar(
+                    x - 0.4 + width * (k + 0.5),
+                    np.nan_to_num(mean),
+                    width * 0.92,
+                    color=FORMULA_COLOURS.get(f, "#999999"),
+                    label=FORMULA_NAMES.get(f, f),
+                    yerr=np.nan_to_num(err).clip(0),
+                    error_kw={"elinewidth": 0.7, "capsize": 1.2, "ecolor": "#222222"},
+                )
                 for patch, com in zip(bars.patches, coms, strict=True):
                     patch.set_gid(f"share:{opt}:{f}:{com}")
-            ax.set_xticks(x, [data.community_name(c) for c in coms],
-                          rotation=20 if len(coms) > 4 else 0, ha="right" if len(coms) > 4 else "center")
+            ax.set_xticks(
+                x,
+                [data.community_name(c) for c in coms],
+                rotation=20 if len(coms) > 4 else 0,
+                ha="right" if len(coms) > 4 else "center",
+            )
             total = sub[sub["formula"] == formulas[0]]["mean"].sum() if formulas else 0.0
             ax.set_title(f"{opt} (total {fmt_money(total)})", loc="left")
             ax.set_ylim(0, upper * 1.08 if upper > 0 else 1)
@@ -96,14 +116,17 @@ def _caption(data: ResultData) -> str:
     assert best is not None
     _spread, opt, com, g = best
     lo, hi = g.loc[g["mean"].idxmin()], g.loc[g["mean"].idxmax()]
-    return (f"The formula matters most for {data.community_name(com)}: under {opt} it pays "
-            f"{fmt_money(lo['mean'])} {FORMULA_NAMES.get(lo['formula'], lo['formula'])} but "
-            f"{fmt_money(hi['mean'])} {FORMULA_NAMES.get(hi['formula'], hi['formula'])}; every "
-            "formula splits the same total.")
+    return (
+        f"The formula matters most for {data.community_name(com)}: under {opt} it pays "
+        f"{fmt_money(lo['mean'])} {FORMULA_NAMES.get(lo['formula'], lo['formula'])} but "
+        f"{fmt_money(hi['mean'])} {FORMULA_NAMES.get(hi['formula'], hi['formula'])}; every "
+        "formula splits the same total."
+    )
 
 
 def figures(data: ResultData) -> Iterator[Drawn]:
     fig = shares_figure(data)
     if fig is not None:
-        yield Drawn("costs_shares", "costs", "Cost sharing per community and formula",
-                    _caption(data), fig)
+        yield Drawn(
+            "costs_shares", "costs", "Cost sharing per community and formula", _caption(data), fig
+        )

@@ -22,10 +22,42 @@ __all__ = ["ALL", "TABLES", "ResultData", "load_result"]
 
 ALL = "all"
 TABLES: dict[str, tuple[str, ...]] = {
-    "summary": ("option", "service", "priority", "community", "metric", "mean", "n", "ci_low", "ci_high"),
-    "comparison": ("option", "service", "priority", "community", "metric", "option_mean",
-                   "baseline_mean", "diff", "n", "ci_low", "ci_high", "verdict"),
-    "unit_summary": ("option", "unit", "service", "station", "owner", "metric", "mean", "ci_low", "ci_high"),
+    "summary": (
+        "option",
+        "service",
+        "priority",
+        "community",
+        "metric",
+        "mean",
+        "n",
+        "ci_low",
+        "ci_high",
+    ),
+    "comparison": (
+        "option",
+        "service",
+        "priority",
+        "community",
+        "metric",
+        "option_mean",
+        "baseline_mean",
+        "diff",
+        "n",
+        "ci_low",
+        "ci_high",
+        "verdict",
+    ),
+    "unit_summary": (
+        "option",
+        "unit",
+        "service",
+        "station",
+        "owner",
+        "metric",
+        "mean",
+        "ci_low",
+        "ci_high",
+    ),
     "help": ("option", "service", "owner", "community", "mean", "ci_low", "ci_high"),
     "costs": ("option", "service", "metric", "mean", "ci_low", "ci_high"),
     "shares": ("option", "formula", "community", "mean", "ci_low", "ci_high"),
@@ -35,11 +67,33 @@ TABLES: dict[str, tuple[str, ...]] = {
     "headline": ("service", "option"),
 }
 INCIDENT_COLUMNS = (
-    "replication", "option", "service", "priority", "community", "t_call", "t_ready",
-    "t_dispatch", "response", "target", "met_target", "warmup",
+    "replication",
+    "option",
+    "service",
+    "priority",
+    "community",
+    "t_call",
+    "t_ready",
+    "t_dispatch",
+    "response",
+    "target",
+    "met_target",
+    "warmup",
 )
-_TEXT = ("option", "service", "priority", "community", "metric", "unit", "station", "owner",
-         "formula", "verdict", "policy", "fleet")
+_TEXT = (
+    "option",
+    "service",
+    "priority",
+    "community",
+    "metric",
+    "unit",
+    "station",
+    "owner",
+    "formula",
+    "verdict",
+    "policy",
+    "fleet",
+)
 
 
 @dataclass
@@ -57,7 +111,10 @@ class ResultData:
             path = self.root / f"{name}.csv"
             try:
                 df = pd.read_csv(
-                    path, dtype={c: str for c in _TEXT}, keep_default_na=False, na_values=[""],
+                    path,
+                    dtype={c: str for c in _TEXT},
+                    keep_default_na=False,
+                    na_values=[""],
                 )
             except (OSError, ValueError, pd.errors.ParserError) as exc:
                 raise InputError(f"{path}: cannot read: {exc}") from None
@@ -77,8 +134,10 @@ class ResultData:
                 raise InputError(f"{path}: cannot read: {exc}") from None
             df = df[~df["warmup"].astype(bool)]
             df = df.assign(
-                option=df["option"].astype(str), service=df["service"].astype(str),
-                community=df["community"].astype(str), priority=df["priority"].astype(int),
+                option=df["option"].astype(str),
+                service=df["service"].astype(str),
+                community=df["community"].astype(str),
+                priority=df["priority"].astype(int),
             )
             self._tables["incidents"] = df.reset_index(drop=True)
         return self._tables["incidents"]
@@ -162,14 +221,20 @@ class ResultData:
 
     def target_share(self, service: str, priority: int, community: str) -> float | None:
         for t in (self.region or {}).get("targets", []):
-            if t["service"] == service and int(t["priority"]) == int(priority) and t["community"] == community:
+            if (
+                t["service"] == service
+                and int(t["priority"]) == int(priority)
+                and t["community"] == community
+            ):
                 return float(t["share"])
         return None
 
     def urgent_priority(self, service: str) -> str | None:
         """The most urgent priority of a service with a response target (as in summary.csv)."""
         s = self.table("summary")
-        sub = s[(s["service"] == service) & (s["metric"] == "within_target") & (s["priority"] != ALL)]
+        sub = s[
+            (s["service"] == service) & (s["metric"] == "within_target") & (s["priority"] != ALL)
+        ]
         sub = sub[sub["n"] > 0]
         prios = sorted({p for p in sub["priority"] if p.isdigit()}, key=int)
         return prios[0] if prios else None

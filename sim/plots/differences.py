@@ -29,7 +29,9 @@ FOREST_METRICS = {
 def forest_table(data: ResultData) -> pd.DataFrame:
     """Rows of comparison.csv drawn, with the drawn values: ``x``, ``x_low``, ``x_high``."""
     c = data.table("comparison")
-    c = c[(c["community"] == ALL) & (c["priority"] == ALL) & c["metric"].isin(FOREST_METRICS)].copy()
+    c = c[
+        (c["community"] == ALL) & (c["priority"] == ALL) & c["metric"].isin(FOREST_METRICS)
+    ].copy()
     relative = c["metric"].map(lambda m: FOREST_METRICS[m][2]).astype(bool)
     base = c["baseline_mean"].abs().where(c["baseline_mean"].abs() > 0)
     scale = np.where(relative, 100.0 / base, 100.0)
@@ -57,8 +59,11 @@ def forest_figure(data: ResultData) -> Figure | None:
     for s in services:
         rows.append((s, None))  # header row: the service's name
         rows += [(s, o) for o in opts]
-    fig = new_figure(min(10.0, 2.9 * len(metrics) + 1.6), 0.24 * len(rows) + 1.5,
-                     f"Each option against {data.baseline}: difference with 95 % confidence interval")
+    fig = new_figure(
+        min(10.0, 2.9 * len(metrics) + 1.6),
+        0.24 * len(rows) + 1.5,
+        f"Each option against {data.baseline}: difference with 95 % confidence interval",
+    )
     with style():
         axes = fig.subplots(1, len(metrics), squeeze=False, sharey=True).ravel()
         for ax, metric in zip(axes, metrics, strict=True):
@@ -71,11 +76,27 @@ def forest_figure(data: ResultData) -> Figure | None:
                 x, lo, hi = float(r["x"]), float(r["x_low"]), float(r["x_high"])
                 colour = VERDICT_COLOURS.get(str(r["verdict"]), "#999999")
                 err = [[max(0.0, x - lo)], [max(0.0, hi - x)]] if math.isfinite(lo) else None
-                cont = ax.errorbar([x if math.isfinite(x) else 0.0], [y], xerr=err, fmt="o",
-                                   color=colour, markersize=4.5, elinewidth=1.6, capsize=2)
+                cont = ax.errorbar(
+                    [x if math.isfinite(x) else 0.0],
+                    [y],
+                    xerr=err,
+                    fmt="o",
+                    color=colour,
+                    markersize=4.5,
+                    elinewidth=1.6,
+                    capsize=2,
+                )
                 cont.lines[0].set_gid(f"forest:{metric}:{service}:{opt}")
-                ax.text(1.02, y, _diff_text(metric, float(r["diff"])), transform=ax.get_yaxis_transform(),
-                        ha="left", va="center", fontsize=6.5, color="#444444")
+                ax.text(
+                    1.02,
+                    y,
+                    _diff_text(metric, float(r["diff"])),
+                    transform=ax.get_yaxis_transform(),
+                    ha="left",
+                    va="center",
+                    fontsize=6.5,
+                    color="#444444",
+                )
             ax.axvline(0, color="#333333", linewidth=0.9)
             better = "right" if metric == "within_target" else "left"
             ax.set_title(f"{title}\n(better: {better})", loc="left")
@@ -88,7 +109,9 @@ def forest_figure(data: ResultData) -> Figure | None:
             if opt is None and y > 0:
                 for ax in axes:
                     ax.axhline(y - 0.5, color="#cccccc", linewidth=0.6)
-        axes[0].set_yticks(range(len(rows)), [data.service_name(s) if o is None else o for s, o in rows])
+        axes[0].set_yticks(
+            range(len(rows)), [data.service_name(s) if o is None else o for s, o in rows]
+        )
         for tick, (_s, o) in zip(axes[0].get_yticklabels(), rows, strict=True):
             if o is None:
                 tick.set_fontweight("bold")
@@ -96,7 +119,11 @@ def forest_figure(data: ResultData) -> Figure | None:
         axes[0].set_ylim(len(rows) - 0.5, -0.5)
         from matplotlib.lines import Line2D
 
-        seen = [v for v in ("better", "worse", "no significant difference") if (table["verdict"] == v).any()]
+        seen = [
+            v
+            for v in ("better", "worse", "no significant difference")
+            if (table["verdict"] == v).any()
+        ]
         handles = [Line2D([], [], marker="o", linestyle="", color=VERDICT_COLOURS[v]) for v in seen]
         fig.legend(handles, seen, loc="outside lower center", ncols=3)
     return fig
@@ -113,25 +140,37 @@ def biggest_gain(data: ResultData, metric: str = "p90_response") -> pd.Series | 
 
 
 def _caption(data: ResultData) -> str:
-    text = ("Dots left of zero (right of zero for within target) are improvements, numbers on "
-            "the right the differences themselves; a bar crossing zero means no significant "
-            "difference")
+    text = (
+        "Dots left of zero (right of zero for within target) are improvements, numbers on "
+        "the right the differences themselves; a bar crossing zero means no significant "
+        "difference"
+    )
     for metric in ("p90_response", "mean_response"):
         g = biggest_gain(data, metric)
         if g is None:
             continue
         what = "90th percentile response" if metric == "p90_response" else "mean response"
         lo, hi = sorted((-float(g["ci_high"]), -float(g["ci_low"])))
-        extra = (f" (95 % CI of the cut {lo:.1f} to {hi:.1f} min)"
-                 if np.isfinite(lo) and np.isfinite(hi) else "")
-        return (f"{text}; the largest gain: {g['option']} cuts the "
-                f"{data.service_name(g['service']).lower()} {what} from "
-                f"{fmt_duration(g['baseline_mean'])} to {fmt_duration(g['option_mean'])}{extra}.")
+        extra = (
+            f" (95 % CI of the cut {lo:.1f} to {hi:.1f} min)"
+            if np.isfinite(lo) and np.isfinite(hi)
+            else ""
+        )
+        return (
+            f"{text}; the largest gain: {g['option']} cuts the "
+            f"{data.service_name(g['service']).lower()} {what} from "
+            f"{fmt_duration(g['baseline_mean'])} to {fmt_duration(g['option_mean'])}{extra}."
+        )
     return text + "; no option is significantly faster than the baseline."
 
 
 def figures(data: ResultData) -> Iterator[Drawn]:
     fig = forest_figure(data)
     if fig is not None:
-        yield Drawn("differences_forest", "differences", f"Differences against {data.baseline}",
-                    _caption(data), fig)
+        yield Drawn(
+            "differences_forest",
+            "differences",
+            f"Differences against {data.baseline}",
+            _caption(data),
+            fig,
+        )

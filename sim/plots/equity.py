@@ -28,8 +28,12 @@ def within_target_table(data: ResultData) -> pd.DataFrame:
         prio = data.urgent_priority(service)
         if prio is None:
             continue
-        sub = s[(s["service"] == service) & (s["priority"] == prio) & (s["metric"] == "within_target")
-                & (s["community"] != "all")]
+        sub = s[
+            (s["service"] == service)
+            & (s["priority"] == prio)
+            & (s["metric"] == "within_target")
+            & (s["community"] != "all")
+        ]
         rows.append(sub)
     if not rows:
         return s.iloc[0:0]
@@ -52,7 +56,7 @@ def within_target_figure(data: ResultData) -> Figure | None:
     bar_w = 0.8 / max(1, len(opts))
     with style():
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-        for ax in axes[len(services):]:
+        for ax in axes[len(services) :]:
             ax.set_visible(False)
         for ax, service in zip(axes, services, strict=False):
             sub = table[table["service"] == service]
@@ -65,18 +69,36 @@ def within_target_figure(data: ResultData) -> Figure | None:
                 hi = np.clip(rows["ci_high"].to_numpy(dtype=np.float64), 0, 1)
                 err = np.vstack([np.nan_to_num(mean - lo), np.nan_to_num(hi - mean)]).clip(0)
                 pos = x - 0.4 + bar_w * (k + 0.5)
-                bars = ax.bar(pos, np.nan_to_num(mean), bar_w * 0.92, color=styles[opt]["color"],
-                              label=opt, yerr=err, error_kw={"elinewidth": 0.8, "capsize": 1.5,
-                                                            "ecolor": "#222222"})
+                bars = ax.bar(
+                    pos,
+                    np.nan_to_num(mean),
+                    bar_w * 0.92,
+                    color=styles[opt]["color"],
+                    label=opt,
+                    yerr=err,
+                    error_kw={"elinewidth": 0.8, "capsize": 1.5, "ecolor": "#222222"},
+                )
                 for patch, com in zip(bars.patches, coms, strict=True):
                     patch.set_gid(f"within:{service}:{opt}:{com}")
             for i, com in enumerate(coms):
                 share = data.target_share(service, int(prio), com)
                 if share is not None:
-                    ax.hlines(share, i - 0.46, i + 0.46, colors=TARGET_COLOUR, linestyles="--",
-                              linewidth=1.1, gid=f"target-share:{com}")
-            ax.set_xticks(x, [data.community_name(c) for c in coms],
-                          rotation=20 if len(coms) > 4 else 0, ha="right" if len(coms) > 4 else "center")
+                    ax.hlines(
+                        share,
+                        i - 0.46,
+                        i + 0.46,
+                        colors=TARGET_COLOUR,
+                        linestyles="--",
+                        linewidth=1.1,
+                        gid=f"target-share:{service}:{com}",
+                        zorder=4,
+                    )
+            ax.set_xticks(
+                x,
+                [data.community_name(c) for c in coms],
+                rotation=20 if len(coms) > 4 else 0,
+                ha="right" if len(coms) > 4 else "center",
+            )
             ax.set_ylim(0, 1.08)
             ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
             ax.set_ylabel("Within target, %")
@@ -100,19 +122,27 @@ def _caption(data: ResultData) -> str:
         gap = (share if share is not None else 1.0) - r.mean
         if worst is None or gap > worst[0]:
             worst = (gap, r, share)
-    text = ("Bars below their dashed line miss the standard; whiskers are 95 % confidence "
-            "intervals")
+    text = "Bars below their dashed line miss the standard; whiskers are 95 % confidence intervals"
     if worst is None or not math.isfinite(worst[1].mean):
         return text + "."
     gap, r, share = worst
-    others = table[(table["service"] == r.service) & (table["community"] == r.community)
-                   & (table["option"] != base)]
-    where = f"{data.community_name(r.community)} ({data.service_name(r.service)}, priority {r.priority})"
+    others = table[
+        (table["service"] == r.service)
+        & (table["community"] == r.community)
+        & (table["option"] != base)
+    ]
+    where = (
+        f"{data.community_name(r.community)} ({data.service_name(r.service)}, "
+        f"priority {r.priority})"
+    )
     if gap > 0:
         text += f"; furthest below target under {base} is {where} at {fmt_pct(r.mean)}"
         text += f" of {fmt_pct(share)}" if share is not None else ""
     else:
-        text += f"; every community meets its target under {base}, the lowest being {where} at {fmt_pct(r.mean)}"
+        text += (
+            f"; every community meets its target under {base}, the lowest being {where} "
+            f"at {fmt_pct(r.mean)}"
+        )
     if not others.empty and others["mean"].notna().any():
         best = others.loc[others["mean"].idxmax()]
         text += f", {fmt_pct(best['mean'])} under {best['option']}"
@@ -123,6 +153,9 @@ def figures(data: ResultData) -> Iterator[Drawn]:
     fig = within_target_figure(data)
     if fig is not None:
         yield Drawn(
-            name="equity_within_target", section="equity",
-            title="Share within target by community and option", caption=_caption(data), figure=fig,
+            name="equity_within_target",
+            section="equity",
+            title="Share within target by community and option",
+            caption=_caption(data),
+            figure=fig,
         )

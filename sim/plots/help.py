@@ -21,7 +21,9 @@ from .style import Drawn, fmt_pct, new_figure, style
 __all__ = ["cross_border", "figures", "help_figure", "help_matrix"]
 
 # white (no help) to Okabe-Ito blue to dark navy: one hue, readable without colour vision
-CMAP = LinearSegmentedColormap.from_list("intersim_help", ["#ffffff", "#56B4E9", "#0072B2", "#00304d"])
+CMAP = LinearSegmentedColormap.from_list(
+    "intersim_help", ["#ffffff", "#56B4E9", "#0072B2", "#00304d"]
+)
 
 
 def help_matrix(data: ResultData, option: str, service: str | None = None) -> pd.DataFrame:
@@ -54,14 +56,17 @@ def help_figure(data: ResultData) -> Figure | None:
     side = cell * len(coms) + 1.4
     days = data.run_days()
     per = f"per run of {days:g} days" if days else "per run"
-    fig = new_figure(min(10.5, side * ncols + 1.2), side * nrows + 0.9,
-                     f"Who helps whom: busy unit-hours {per}, all services")
+    fig = new_figure(
+        min(10.5, side * ncols + 1.2),
+        side * nrows + 0.9,
+        f"Who helps whom: busy unit-hours {per}, all services",
+    )
     norm = Normalize(0, vmax)
     names = [data.community_name(c) for c in coms]
     fs = 7 if len(coms) <= 6 else 5.5
     with style():
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-        for ax in axes[len(opts):]:
+        for ax in axes[len(opts) :]:
             ax.set_visible(False)
         im = None
         for ax, opt in zip(axes, opts, strict=False):
@@ -78,8 +83,16 @@ def help_figure(data: ResultData) -> Figure | None:
                     else:
                         colour = "white" if norm(val) > 0.55 else "#222222"
                         txt = f"{val:,.0f}" if val >= 0.5 else ("0" if val == 0 else "<1")
-                    ax.text(j, i, txt, ha="center", va="center", fontsize=fs, color=colour,
-                            style="italic" if i == j else "normal")
+                    ax.text(
+                        j,
+                        i,
+                        txt,
+                        ha="center",
+                        va="center",
+                        fontsize=fs,
+                        color=colour,
+                        style="italic" if i == j else "normal",
+                    )
             ax.set_xticks(range(len(coms)), names, rotation=35, ha="right")
             ax.set_yticks(range(len(coms)), names)
             ax.grid(False)
@@ -112,11 +125,17 @@ def _caption(data: ResultData) -> str:
         if best is None or cross > best[0]:
             best = (cross, opt, cross / total, flow)
     if best is None or best[0] <= 0:
-        return "No unit helped another community under any option: every call was served by its own community's units."
+        return (
+            "No unit helped another community under any option: every call was served by "
+            "its own community's units."
+        )
     cross, opt, share, (a, b, hours) = best
-    return (f"Read a row as what one community's units gave: under {opt}, {cross:,.0f} unit-hours a run "
-            f"({fmt_pct(share)} of all busy time) cross borders, most from "
-            f"{data.community_name(a)} to {data.community_name(b)} ({hours:,.0f} h).")
+    return (
+        f"Read a row as what one community's units gave: under {opt}, {cross:,.0f} unit-hours "
+        "a run "
+        f"({fmt_pct(share)} of all busy time) cross borders, most from "
+        f"{data.community_name(a)} to {data.community_name(b)} ({hours:,.0f} h)."
+    )
 
 
 def figures(data: ResultData) -> Iterator[Drawn]:

@@ -74,7 +74,9 @@ def layout(data: ResultData) -> tuple[dict[str, tuple[float, float]], dict[str, 
 def flows(data: ResultData, option: str) -> list[tuple[str, str, float]]:
     """Cross-border help (owner, community, unit-hours per run), largest first."""
     m = help_matrix(data, option)
-    out = [(a, b, float(m.loc[a, b])) for a in m.index for b in m.columns if a != b and m.loc[a, b] > 0]
+    out = [
+        (a, b, float(m.loc[a, b])) for a in m.index for b in m.columns if a != b and m.loc[a, b] > 0
+    ]
     return sorted(out, key=lambda f: -f[2])
 
 
@@ -97,15 +99,18 @@ def map_figure(data: ResultData) -> Figure | None:
     panel_h = min(4.6, max(2.4, panel_w * h_km / w_km))
     days = data.run_days()
     per = f"per run of {days:g} days" if days else "per run"
-    fig = new_figure(panel_w * ncols, panel_h * nrows + 1.0,
-                     f"Help across borders: arrow width = unit-hours {per}")
+    fig = new_figure(
+        panel_w * ncols,
+        panel_h * nrows + 1.0,
+        f"Help across borders: arrow width = unit-hours {per}",
+    )
     pops = data.population()
     pmax = max(pops.values(), default=1.0)
-    sizes = {c: 120 + 1400 * pops.get(c, pmax) / pmax for c in coms}  # marker area, points²
+    sizes = {c: 60 + 700 * pops.get(c, pmax) / pmax for c in coms}  # marker area, points²
     radius = {c: math.sqrt(s) / 2 for c, s in sizes.items()}
     with style():
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-        for ax in axes[len(opts):]:
+        for ax in axes[len(opts) :]:
             ax.set_visible(False)
         for ax, opt in zip(axes, opts, strict=False):
             ax.set_aspect("equal")
@@ -115,38 +120,86 @@ def map_figure(data: ResultData) -> Figure | None:
             for c in coms:
                 x, y = pos[c]
                 size = sizes[c]
-                ax.scatter([x], [y], s=size, color=OKABE_ITO["sky_blue"], alpha=0.35,
-                           edgecolor="#1f4e79", linewidth=0.8, zorder=2, gid=f"community:{c}")
+                ax.scatter(
+                    [x],
+                    [y],
+                    s=size,
+                    color=OKABE_ITO["sky_blue"],
+                    alpha=0.35,
+                    edgecolor="#1f4e79",
+                    linewidth=0.8,
+                    zorder=2,
+                    gid=f"community:{c}",
+                )
                 label = data.community_name(c)
                 if c in pops:
                     label += f"\n{pops[c]:,.0f}"
-                ax.annotate(label, (x, y), xytext=(0, -math.sqrt(size) / 2 - 2),
-                            textcoords="offset points", ha="center", va="top", fontsize=6.5,
-                            zorder=5, bbox={"boxstyle": "round,pad=0.1", "fc": "white",
-                                            "ec": "none", "alpha": 0.7})
+                ax.annotate(
+                    label,
+                    (x, y),
+                    xytext=(0, -math.sqrt(size) / 2 - 2),
+                    textcoords="offset points",
+                    ha="center",
+                    va="top",
+                    fontsize=6.5,
+                    zorder=5,
+                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7},
+                )
             units = data.table("unit_summary")
             used = set(units.loc[units["option"] == opt, "station"])
             for st in extras["stations"]:
                 if st["id"] in used:
-                    ax.scatter(*st["xy"], marker="s", s=36, color="black", zorder=4,
-                               gid=f"station:{st['id']}")
-                    ax.annotate(data.station_name(st["id"], short=True), st["xy"], xytext=(5, 4), textcoords="offset points",
-                                fontsize=6, zorder=5)
+                    ax.scatter(
+                        *st["xy"],
+                        marker="s",
+                        s=36,
+                        color="black",
+                        zorder=4,
+                        gid=f"station:{st['id']}",
+                    )
+                    ax.annotate(
+                        data.station_name(st["id"], short=True),
+                        st["xy"],
+                        xytext=(5, 4),
+                        textcoords="offset points",
+                        fontsize=6,
+                        zorder=5,
+                    )
             for f in extras["facilities"]:
-                ax.annotate("H" if f.get("kind") == "hospital" else "F", f["xy"], xytext=(7, 7),
-                            textcoords="offset points", ha="center", va="center", fontsize=6.5,
-                            color="white", fontweight="bold", zorder=6, gid=f"facility:{f['id']}",
-                            bbox={"boxstyle": "square,pad=0.2", "fc": OKABE_ITO["vermillion"],
-                                  "ec": "none"})
+                ax.annotate(
+                    "H" if f.get("kind") == "hospital" else "F",
+                    f["xy"],
+                    xytext=(7, 7),
+                    textcoords="offset points",
+                    ha="center",
+                    va="center",
+                    fontsize=6.5,
+                    color="white",
+                    fontweight="bold",
+                    zorder=6,
+                    gid=f"facility:{f['id']}",
+                    bbox={
+                        "boxstyle": "square,pad=0.2",
+                        "fc": OKABE_ITO["vermillion"],
+                        "ec": "none",
+                    },
+                )
             for owner, com, hours in all_flows[opt]:
                 if hmax <= 0 or hours < MIN_SHARE * hmax:
                     continue
                 lw = MAX_ARROW_WIDTH * hours / hmax
                 arrow = FancyArrowPatch(
-                    pos[owner], pos[com], arrowstyle="-|>", mutation_scale=7 + 1.5 * lw,
-                    linewidth=lw, color=OKABE_ITO["blue"], alpha=0.75,
-                    connectionstyle="arc3,rad=0.2", shrinkA=radius[owner] + 1,
-                    shrinkB=radius[com] + 2, zorder=3,
+                    pos[owner],
+                    pos[com],
+                    arrowstyle="-|>",
+                    mutation_scale=7 + 1.5 * lw,
+                    linewidth=lw,
+                    color=OKABE_ITO["blue"],
+                    alpha=0.75,
+                    connectionstyle="arc3,rad=0.2",
+                    shrinkA=radius[owner] + 1,
+                    shrinkB=radius[com] + 2,
+                    zorder=3,
                 )
                 arrow.set_gid(f"flow:{opt}:{owner}>{com}")
                 ax.add_patch(arrow)
@@ -157,14 +210,26 @@ def map_figure(data: ResultData) -> Figure | None:
                 ax.set_ylabel("km north", fontsize=7)
             else:
                 ax.set_axis_off()
-        handles = [
-            Line2D([], [], color=OKABE_ITO["blue"], alpha=0.75, linewidth=MAX_ARROW_WIDTH * f)
-            for f in (1.0, 0.25)
-        ] if hmax > 0 else []
+        handles = (
+            [
+                Line2D([], [], color=OKABE_ITO["blue"], alpha=0.75, linewidth=MAX_ARROW_WIDTH * f)
+                for f in (1.0, 0.25)
+            ]
+            if hmax > 0
+            else []
+        )
         labels = [f"{hmax * f:,.0f} unit-hours" for f in (1.0, 0.25)] if hmax > 0 else []
         handles += [
-            Line2D([], [], marker="o", linestyle="", markersize=9, color=OKABE_ITO["sky_blue"],
-                   alpha=0.5, markeredgecolor="#1f4e79"),
+            Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="",
+                markersize=9,
+                color=OKABE_ITO["sky_blue"],
+                alpha=0.5,
+                markeredgecolor="#1f4e79",
+            ),
             Line2D([], [], marker="s", linestyle="", markersize=5, color="black"),
             Line2D([], [], marker="s", linestyle="", markersize=6, color=OKABE_ITO["vermillion"]),
         ]
@@ -184,12 +249,16 @@ def _caption(data: ResultData) -> str:
         text = "No unit crossed a border under any option, so no arrows are drawn"
     else:
         o, a, b, h = best
-        text = (f"Arrows run from the community owning the units to the one they helped; the "
-                f"widest is under {o}, {data.community_name(a)} to {data.community_name(b)} "
-                f"({h:,.0f} unit-hours a run)")
+        text = (
+            f"Arrows run from the community owning the units to the one they helped; the "
+            f"widest is under {o}, {data.community_name(a)} to {data.community_name(b)} "
+            f"({h:,.0f} unit-hours a run)"
+        )
     if not scaled:
-        text += ("; the scenario gives no locations for every community, so communities are "
-                 "drawn on a circle, not to scale")
+        text += (
+            "; the scenario gives no locations for every community, so communities are "
+            "drawn on a circle, not to scale"
+        )
     return text + "."
 
 

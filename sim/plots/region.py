@@ -27,7 +27,8 @@ def _loc(loc: Location | None) -> dict[str, float] | None:
         return None
     if loc.x is not None and loc.y is not None:
         return {"x": loc.x, "y": loc.y}
-    assert loc.lat is not None and loc.lon is not None
+    assert loc.lat is not None
+    assert loc.lon is not None
     return {"lat": loc.lat, "lon": loc.lon}
 
 
@@ -40,7 +41,9 @@ def duty_text(duty: Duty | None) -> str:
     days = [d for d in _DAYS if d in set(duty.days)]
     if len(days) == 7:
         return "24/7" if hours == "24 h" else hours
-    if days == list(_DAYS[: len(days)]) or days == list(_DAYS[_DAYS.index(days[0]):_DAYS.index(days[-1]) + 1]):
+    if days == list(_DAYS[: len(days)]) or days == list(
+        _DAYS[_DAYS.index(days[0]) : _DAYS.index(days[-1]) + 1]
+    ):
         span = f"{days[0]}-{days[-1]}" if len(days) > 1 else days[0]
     else:
         span = ",".join(days)
@@ -68,10 +71,16 @@ def _targets(scenario: Scenario) -> list[dict[str, Any]]:
             m, q = float(t.target_minutes[c]), float(t.target_share[c])
             if np.isnan(m):
                 continue
-            rows.append({
-                "type": t.id, "service": region.services[t.service], "priority": t.priority,
-                "community": com, "minutes": m, "share": q,
-            })
+            rows.append(
+                {
+                    "type": t.id,
+                    "service": region.services[t.service],
+                    "priority": t.priority,
+                    "community": com,
+                    "minutes": m,
+                    "share": q,
+                }
+            )
     return rows
 
 
@@ -79,29 +88,48 @@ def region_record(scenario: Scenario) -> dict[str, Any]:
     """The JSON-ready record of ``scenario`` written as ``region.json``."""
     s = scenario
     stations = [
-        {"id": c, "name": com.name or c, "community": c, "location": _loc(com.location), "home": True}
+        {
+            "id": c,
+            "name": com.name or c,
+            "community": c,
+            "location": _loc(com.location),
+            "home": True,
+        }
         for c, com in s.communities.items()
     ]
     for sid, st in s.stations.items():
         loc = st.location or (s.communities[st.community].location if st.community else None)
-        stations.append({
-            "id": sid, "name": st.name or sid, "community": st.community, "location": _loc(loc),
-            "home": False,
-        })
+        stations.append(
+            {
+                "id": sid,
+                "name": st.name or sid,
+                "community": st.community,
+                "location": _loc(loc),
+                "home": False,
+            }
+        )
     facilities = []
     for fid, f in s.facilities.items():
         loc = f.location or (s.communities[f.community].location if f.community else None)
-        facilities.append({
-            "id": fid, "name": f.name or fid, "kind": f.kind, "community": f.community,
-            "location": _loc(loc),
-        })
+        facilities.append(
+            {
+                "id": fid,
+                "name": f.name or fid,
+                "kind": f.kind,
+                "community": f.community,
+                "location": _loc(loc),
+            }
+        )
     types = {tid: t.service for tid, t in s.incident_types.items()}
     return {
         "name": s.name,
         "description": s.description,
         "communities": [
             {
-                "id": c, "name": com.name or c, "population": com.population, "zone": com.zone,
+                "id": c,
+                "name": com.name or c,
+                "population": com.population,
+                "zone": com.zone,
                 "location": _loc(com.location),
             }
             for c, com in s.communities.items()
@@ -114,7 +142,8 @@ def region_record(scenario: Scenario) -> dict[str, Any]:
         ],
         "options": [
             {
-                "id": name, "description": opt.description,
+                "id": name,
+                "description": opt.description,
                 "dispatch": {sid: d.policy for sid, d in _dispatch(s, name).items()},
                 "units": _units(s, name),
             }
@@ -124,22 +153,33 @@ def region_record(scenario: Scenario) -> dict[str, Any]:
         "targets": _targets(s),
         "surges": [
             {
-                "name": g.name, "start": g.start, "end": g.start + g.duration,
-                "multiplier": g.multiplier, "services": g.services, "communities": g.communities,
+                "name": g.name,
+                "start": g.start,
+                "end": g.start + g.duration,
+                "multiplier": g.multiplier,
+                "services": g.services,
+                "communities": g.communities,
                 "types": g.types,
             }
             for g in s.surges
         ],
         "bursts": [
             {
-                "name": b.name, "time": b.time, "spread": b.spread, "community": b.community,
-                "type": b.type, "service": types[b.type], "count": b.count,
+                "name": b.name,
+                "time": b.time,
+                "spread": b.spread,
+                "community": b.community,
+                "type": b.type,
+                "service": types[b.type],
+                "count": b.count,
             }
             for b in s.bursts
         ],
         "run": {
-            "horizon": s.run.horizon, "warmup": s.run.warmup,
-            "replications": s.run.replications, "seed": s.run.seed,
+            "horizon": s.run.horizon,
+            "warmup": s.run.warmup,
+            "replications": s.run.replications,
+            "seed": s.run.seed,
         },
     }
 

@@ -30,7 +30,9 @@ __all__ = ["ecdf_figure", "ecdf_points", "figures", "response_quantile"]
 MAX_POINTS = 600  # per curve: enough for a smooth step line, small enough for SVG
 
 
-def ecdf_points(responses: np.ndarray, max_points: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
+def ecdf_points(
+    responses: np.ndarray, max_points: int = MAX_POINTS
+) -> tuple[np.ndarray, np.ndarray]:
     """Points (x, F(x)) of the empirical CDF of ``responses``; NaN (never reached) counts in
     the denominator. Long samples are thinned to ``max_points`` exact points of the ECDF."""
     r = np.asarray(responses, dtype=np.float64)
@@ -69,13 +71,14 @@ def ecdf_figure(data: ResultData, service: str) -> Figure | None:
     ncols = min(3, len(prios))
     nrows = math.ceil(len(prios) / ncols)
     fig = new_figure(
-        min(10.0, 3.4 * ncols + 0.5), 2.9 * nrows + 0.8,
+        min(10.0, 3.4 * ncols + 0.5),
+        2.9 * nrows + 0.8,
         f"{data.service_name(service)}: time from call to first unit on scene",
     )
     styles = option_styles(data.options, data.baseline)
     with style():
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-        for ax in axes[len(prios):]:
+        for ax in axes[len(prios) :]:
             ax.set_visible(False)
         titles, most_rows = [], 0
         for i, (ax, prio) in enumerate(zip(axes, prios, strict=False)):
@@ -100,9 +103,15 @@ def ecdf_figure(data: ResultData, service: str) -> Figure | None:
             lower = max(lowest * 0.8, upper / 1000) if log else 0.0
             for opt, (x, y) in curves.items():
                 st = styles[opt]
-                (line,) = ax.step(np.concatenate([[lower], x]), np.concatenate([[0.0], y]),
-                                  where="post", color=st["color"], linestyle=st["linestyle"],
-                                  linewidth=1.6, label=opt)
+                (line,) = ax.step(
+                    np.concatenate([[lower], x]),
+                    np.concatenate([[0.0], y]),
+                    where="post",
+                    color=st["color"],
+                    linestyle=st["linestyle"],
+                    linewidth=1.6,
+                    label=opt,
+                )
                 line.set_gid(f"ecdf:{opt}:{prio}")
             if log:
                 ax.set_xscale("log")
@@ -148,26 +157,48 @@ def _mark_targets(ax, data: ResultData, targets, lower: float, upper: float, log
     for minutes, share, _coms in targets:
         line = ax.axvline(minutes, color=TARGET_COLOUR, linestyle=":", linewidth=1.2)
         line.set_gid("target-minutes")
-        pos = (math.log(minutes) - math.log(lower)) / (math.log(upper) - math.log(lower)) if log \
+        pos = (
+            (math.log(minutes) - math.log(lower)) / (math.log(upper) - math.log(lower))
+            if log
             else minutes / upper
+        )
         row = 1 - row if pos - last < 0.1 else 0
         rows = max(rows, row + 1)
         last = pos
-        ax.text(minutes, 1.01 + 0.055 * row, fmt_minutes(minutes), transform=ax.get_xaxis_transform(),
-                ha="center", va="bottom", fontsize=6.5, color=TARGET_COLOUR)
+        ax.text(
+            minutes,
+            1.01 + 0.055 * row,
+            fmt_minutes(minutes),
+            transform=ax.get_xaxis_transform(),
+            ha="center",
+            va="bottom",
+            fontsize=6.5,
+            color=TARGET_COLOUR,
+        )
         if share is not None:
             shares.add(share)
     for share in sorted(shares):
         line = ax.axhline(share, color=TARGET_COLOUR, linestyle="--", linewidth=0.9)
         line.set_gid("target-share")
     if targets:
-        lines = [f"{fmt_minutes(m)}" + (f": {_names(data, c)}" if len(targets) > 1 else "")
-                 for m, _q, c in targets]
+        lines = [
+            f"{fmt_minutes(m)}" + (f": {_names(data, c)}" if len(targets) > 1 else "")
+            for m, _q, c in targets
+        ]
         if shares:
             lines.append(" / ".join(f"{q:.0%}" for q in sorted(shares)) + " of calls in time")
-        ax.text(0.98, 0.04, "target\n" + "\n".join(lines), transform=ax.transAxes, ha="right",
-                va="bottom", fontsize=6.5, color=TARGET_COLOUR, linespacing=1.3,
-                bbox={"boxstyle": "round,pad=0.4", "fc": "white", "ec": "#cccccc", "lw": 0.6})
+        ax.text(
+            0.98,
+            0.04,
+            "target\n" + "\n".join(lines),
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize=6.5,
+            color=TARGET_COLOUR,
+            linespacing=1.3,
+            bbox={"boxstyle": "round,pad=0.4", "fc": "white", "ec": "#cccccc", "lw": 0.6},
+        )
     return rows
 
 
@@ -177,11 +208,17 @@ def _caption(data: ResultData, service: str) -> str:
     urgent = data.urgent_priority(service)
     prio = int(urgent) if urgent else int(inc["priority"].min())
     sub = inc[inc["priority"] == prio]
-    p90 = {o: response_quantile(sub.loc[sub["option"] == o, "response"].to_numpy(), 0.9)
-           for o in data.options if (sub["option"] == o).any()}
+    p90 = {
+        o: response_quantile(sub.loc[sub["option"] == o, "response"].to_numpy(), 0.9)
+        for o in data.options
+        if (sub["option"] == o).any()
+    }
     base = data.baseline
     name = data.service_name(service)
-    text = f"{name}, priority {prio}: 90 % of calls are reached within {fmt_duration(p90.get(base, math.nan))} under {base}"
+    text = (
+        f"{name}, priority {prio}: 90 % of calls are reached within "
+        f"{fmt_duration(p90.get(base, math.nan))} under {base}"
+    )
     others = {o: v for o, v in p90.items() if o != base}
     if others:
         best = min(others, key=lambda o: others[o])
@@ -205,7 +242,9 @@ def figures(data: ResultData) -> Iterator[Drawn]:
         if fig is None:
             continue
         yield Drawn(
-            name=f"response_ecdf_{service}", section="response",
+            name=f"response_ecdf_{service}",
+            section="response",
             title=f"{data.service_name(service)}: response-time distribution",
-            caption=_caption(data, service), figure=fig,
+            caption=_caption(data, service),
+            figure=fig,
         )

@@ -22,12 +22,12 @@ from matplotlib.ticker import FuncFormatter
 __all__ = [
     "BASELINE_COLOUR",
     "DPI",
-    "Drawn",
     "FORMULA_COLOURS",
     "LINESTYLES",
     "MARKERS",
     "OKABE_ITO",
     "VERDICT_COLOURS",
+    "Drawn",
     "fmt_duration",
     "fmt_minutes",
     "fmt_money",
@@ -42,8 +42,14 @@ __all__ = [
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision
 # deficiency. Grey (#999999) is the palette's neutral, used for the baseline.
 OKABE_ITO = {
-    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "green": "#009E73",
-    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7",
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
     "grey": "#999999",
 }
 BASELINE_COLOUR = OKABE_ITO["grey"]
@@ -51,13 +57,17 @@ _OPTION_COLOURS = ("blue", "orange", "green", "purple", "sky_blue", "vermillion"
 LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)))
 MARKERS = ("o", "s", "D", "^", "v", "P", "X", "*")
 VERDICT_COLOURS = {
-    "better": OKABE_ITO["green"], "worse": OKABE_ITO["vermillion"],
-    "no significant difference": OKABE_ITO["grey"], "higher": OKABE_ITO["blue"],
+    "better": OKABE_ITO["green"],
+    "worse": OKABE_ITO["vermillion"],
+    "no significant difference": OKABE_ITO["grey"],
+    "higher": OKABE_ITO["blue"],
     "lower": OKABE_ITO["blue"],
 }
 FORMULA_COLOURS = {
-    "per_capita": OKABE_ITO["sky_blue"], "per_call": OKABE_ITO["orange"],
-    "per_unit_hour": OKABE_ITO["green"], "mix": OKABE_ITO["purple"],
+    "per_capita": OKABE_ITO["sky_blue"],
+    "per_call": OKABE_ITO["orange"],
+    "per_unit_hour": OKABE_ITO["green"],
+    "mix": OKABE_ITO["purple"],
 }
 TARGET_COLOUR = "#333333"
 DPI = 150
@@ -72,6 +82,7 @@ class Drawn:
     title: str
     caption: str  # one sentence: what to read from it
     figure: Figure
+
 
 RC: dict[str, Any] = {
     "font.family": "DejaVu Sans",

@@ -33,14 +33,23 @@ def levels_figure(data: ResultData) -> Figure | None:
         axes = fig.subplots(len(services), 2, squeeze=False, sharex=True)
         for row, service in zip(axes, services, strict=True):
             sub = lv[lv["service"] == service]
-            for ax, col, what in ((row[0], "busy_units", "busy units"), (row[1], "waiting_calls", "waiting calls")):
+            for ax, col, what in (
+                (row[0], "busy_units", "busy units"),
+                (row[1], "waiting_calls", "waiting calls"),
+            ):
                 for opt in data.options:
                     r = sub[sub["option"] == opt].sort_values("hour")
                     if r.empty:
                         continue
                     st = styles[opt]
-                    (line,) = ax.plot(r["hour"], r[col], color=st["color"], linestyle=st["linestyle"],
-                                      linewidth=1.5, label=opt)
+                    (line,) = ax.plot(
+                        r["hour"],
+                        r[col],
+                        color=st["color"],
+                        linestyle=st["linestyle"],
+                        linewidth=1.5,
+                        label=opt,
+                    )
                     line.set_gid(f"levels:{service}:{col}:{opt}")
                 ax.set_ylim(bottom=0)
                 ax.set_ylabel(what, fontsize=7.5)
@@ -63,11 +72,18 @@ def _levels_caption(data: ResultData) -> str:
     b = lv[lv["option"] == base]
     peak = b.loc[b["waiting_calls"].idxmax()] if not b.empty else None
     if peak is None or not peak["waiting_calls"] > 0:
-        return "Left: units busy at each hour of the day; right: calls waiting for a free unit (none wait here)."
-    others = lv[(lv["service"] == peak["service"]) & (lv["hour"] == peak["hour"]) & (lv["option"] != base)]
-    text = (f"Left: units busy at each hour; right: calls waiting for a free unit. Waiting peaks for "
-            f"{data.service_name(peak['service']).lower()} at {int(peak['hour']):02d}:00 with "
-            f"{peak['waiting_calls']:.2f} calls on average under {base}")
+        return (
+            "Left: units busy at each hour of the day; right: calls waiting for a free unit "
+            "(none wait here)."
+        )
+    others = lv[
+        (lv["service"] == peak["service"]) & (lv["hour"] == peak["hour"]) & (lv["option"] != base)
+    ]
+    text = (
+        f"Left: units busy at each hour; right: calls waiting for a free unit. Waiting peaks for "
+        f"{data.service_name(peak['service']).lower()} at {int(peak['hour']):02d}:00 with "
+        f"{peak['waiting_calls']:.2f} calls on average under {base}"
+    )
     if not others.empty:
         best = others.loc[others["waiting_calls"].idxmin()]
         text += f", {best['waiting_calls']:.2f} under {best['option']}"
@@ -85,10 +101,18 @@ def surge_windows(data: ResultData) -> list[dict[str, Any]]:
             w = windows[-1]
             w["end"] = max(w["end"], s["end"])
             w["names"].append(s["name"])
-            w["services"] = None if w["services"] is None or services is None else w["services"] | set(services)
+            w["services"] = (
+                None if w["services"] is None or services is None else w["services"] | set(services)
+            )
         else:
-            windows.append({"start": s["start"], "end": s["end"], "names": [s["name"]],
-                            "services": None if services is None else set(services)})
+            windows.append(
+                {
+                    "start": s["start"],
+                    "end": s["end"],
+                    "names": [s["name"]],
+                    "services": None if services is None else set(services),
+                }
+            )
     run = region.get("run", {})
     for w in windows:
         w["lo"] = max(float(run.get("warmup", 0.0)), w["start"] - MARGIN)
@@ -110,11 +134,14 @@ def bin_hours(data: ResultData, window: dict[str, Any], service: str) -> int:
     inc = inc[(inc["service"] == service) & (inc["option"] == data.options[0])]
     calls = int(((inc["t_call"] >= window["lo"]) & (inc["t_call"] < window["hi"])).sum())
     hours = (window["hi"] - window["lo"]) / 60.0
-    return next((h for h in BIN_HOURS if calls * h / max(hours, 1.0) >= MIN_CALLS_PER_BIN), BIN_HOURS[-1])
+    return next(
+        (h for h in BIN_HOURS if calls * h / max(hours, 1.0) >= MIN_CALLS_PER_BIN), BIN_HOURS[-1]
+    )
 
 
-def surge_bins(data: ResultData, window: dict[str, Any], service: str, option: str,
-               hours: int = 1) -> pd.DataFrame:
+def surge_bins(
+    data: ResultData, window: dict[str, Any], service: str, option: str, hours: int = 1
+) -> pd.DataFrame:
     """Per bin of ``hours`` in the window: mean number of calls waiting for a unit (time
     average, per replication) and mean response of the calls made in the bin."""
     inc = data.incidents()
@@ -122,7 +149,11 @@ def surge_bins(data: ResultData, window: dict[str, Any], service: str, option: s
     reps = max(1, inc["replication"].nunique())
     edges = np.arange(window["lo"], window["hi"] + 1e-9, 60.0 * hours)
     if len(edges) < 2 or edges[-1] < window["hi"] - 1e-9:
-        edges = np.append(edges, window["hi"]) if len(edges) >= 1 else np.array([window["lo"], window["hi"]])
+        edges = (
+            np.append(edges, window["hi"])
+            if len(edges) >= 1
+            else np.array([window["lo"], window["hi"]])
+        )
     horizon = float((data.region or {}).get("run", {}).get("horizon", inc["t_call"].max()))
     ready = inc["t_ready"].to_numpy(dtype=np.float64)
     sent = inc["t_dispatch"].to_numpy(dtype=np.float64)
@@ -135,10 +166,14 @@ def surge_bins(data: ResultData, window: dict[str, Any], service: str, option: s
     k = np.searchsorted(edges, t, side="right") - 1
     inside = (k >= 0) & (k < len(edges) - 1)
     resp = pd.Series(inc["response"].to_numpy(dtype=np.float64)[inside]).groupby(k[inside]).mean()
-    return pd.DataFrame({
-        "start": edges[:-1], "end": edges[1:], "waiting_calls": waiting,
-        "mean_response": resp.reindex(range(len(edges) - 1)).to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "start": edges[:-1],
+            "end": edges[1:],
+            "waiting_calls": waiting,
+            "mean_response": resp.reindex(range(len(edges) - 1)).to_numpy(),
+        }
+    )
 
 
 def _surge_name(window: dict[str, Any]) -> str:
@@ -153,8 +188,11 @@ def _surge_name(window: dict[str, Any]) -> str:
 
 def surge_figure(data: ResultData, window: dict[str, Any]) -> Figure:
     services = window["services"]
-    fig = new_figure(7.6, 1.9 * len(services) + 1.1,
-                     f"Around the surge ({_surge_name(window)}): calls waiting and response over time")
+    fig = new_figure(
+        7.6,
+        1.9 * len(services) + 1.1,
+        f"Around the surge ({_surge_name(window)}): calls waiting and response over time",
+    )
     styles = option_styles(data.options, data.baseline)
     t0 = window["start"]
     with style():
@@ -166,17 +204,34 @@ def surge_figure(data: ResultData, window: dict[str, Any]) -> Figure:
                 mid = ((bins["start"] + bins["end"]) / 2 - t0) / 60.0
                 st = styles[opt]
                 for ax, col in ((row[0], "waiting_calls"), (row[1], "mean_response")):
-                    (line,) = ax.plot(mid, bins[col], color=st["color"], linestyle=st["linestyle"],
-                                      linewidth=1.4, label=opt, marker="." if hours > 1 else None,
-                                      markersize=3)
+                    (line,) = ax.plot(
+                        mid,
+                        bins[col],
+                        color=st["color"],
+                        linestyle=st["linestyle"],
+                        linewidth=1.4,
+                        label=opt,
+                        marker="." if hours > 1 else None,
+                        markersize=3,
+                    )
                     line.set_gid(f"surge:{service}:{col}:{opt}")
             for ax in row:
-                span = ax.axvspan(0, (window["end"] - t0) / 60.0, color=OKABE_ITO["orange"], alpha=0.15,
-                                  linewidth=0)
+                span = ax.axvspan(
+                    0,
+                    (window["end"] - t0) / 60.0,
+                    color=OKABE_ITO["orange"],
+                    alpha=0.15,
+                    linewidth=0,
+                )
                 span.set_gid("surge-period")
                 for b in window["bursts"]:
-                    ax.axvline((b["time"] - t0) / 60.0, color=OKABE_ITO["vermillion"], linestyle=":",
-                               linewidth=1.0, gid="burst")
+                    ax.axvline(
+                        (b["time"] - t0) / 60.0,
+                        color=OKABE_ITO["vermillion"],
+                        linestyle=":",
+                        linewidth=1.0,
+                        gid="burst",
+                    )
                 top = ax.get_ylim()[1]
                 ax.set_ylim(0, top if top > 0.05 else 1.0)
             per = "hour" if hours == 1 else f"{hours} hours"
@@ -220,19 +275,31 @@ def _surge_caption(data: ResultData, window: dict[str, Any]) -> str:
     p = peaks[worst]
     if base in p and p[base][0] > 0:
         best = min(p, key=lambda o: p[o][0])
-        text += (f"; {data.service_name(worst).lower()} calls pile up most: up to "
-                 f"{p[base][0]:.1f} waiting at once under {base} (mean response up to "
-                 f"{fmt_duration(p[base][1])}), {p[best][0]:.1f} under {best}")
+        text += (
+            f"; {data.service_name(worst).lower()} calls pile up most: up to "
+            f"{p[base][0]:.1f} waiting at once under {base} (mean response up to "
+            f"{fmt_duration(p[base][1])}), {p[best][0]:.1f} under {best}"
+        )
     return text + "."
 
 
 def figures(data: ResultData) -> Iterator[Drawn]:
     fig = levels_figure(data)
     if fig is not None:
-        yield Drawn("levels_by_hour", "levels", "Busy units and waiting calls by hour of day",
-                    _levels_caption(data), fig)
+        yield Drawn(
+            "levels_by_hour",
+            "levels",
+            "Busy units and waiting calls by hour of day",
+            _levels_caption(data),
+            fig,
+        )
     for i, window in enumerate(surge_windows(data)):
         if not window["services"]:
             continue
-        yield Drawn(f"surge_{i + 1}", "surge", f"Around the surge: {', '.join(window['names'])}",
-                    _surge_caption(data, window), surge_figure(data, window))
+        yield Drawn(
+            f"surge_{i + 1}",
+            "surge",
+            f"Around the surge: {', '.join(window['names'])}",
+            _surge_caption(data, window),
+            surge_figure(data, window),
+        )

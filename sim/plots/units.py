@@ -29,8 +29,14 @@ def unit_label(data: ResultData, unit: str, service: str, station: str, owner: s
     number = unit.rsplit("-", 1)[-1]
     label = f"{data.station_name(station, short=True)} #{number}"
     if owner != station:
-        home = next((s.get("community") for s in (data.region or {}).get("stations", [])
-                     if s["id"] == station), None)
+        home = next(
+            (
+                s.get("community")
+                for s in (data.region or {}).get("stations", [])
+                if s["id"] == station
+            ),
+            None,
+        )
         if home != owner:
             label += f" ({data.community_name(owner)}'s)"
     return label
@@ -57,20 +63,32 @@ def busy_figure(data: ResultData) -> Figure | None:
     sizes = [table.loc[table["service"] == s, "unit"].nunique() for s in services]
     columns = _columns(sizes)
     rows = max(sum(sizes[i] + 1.6 for i in col) for col in columns)
-    fig = new_figure(4.6 * len(columns) + 0.6, 0.22 * rows + 1.3,
-                     "How busy each unit is: share of its on-duty time spent on calls")
+    fig = new_figure(
+        4.6 * len(columns) + 0.6,
+        0.22 * rows + 1.3,
+        "How busy each unit is: share of its on-duty time spent on calls",
+    )
     styles = option_styles(data.options, data.baseline)
     opts = [o for o in data.options if (table["option"] == o).any()]
     step = 0.7 / max(1, len(opts))
-    upper = max(0.05, float(np.nanmax(table["ci_high"].to_numpy(dtype=np.float64), initial=0.0)) * 1.08)
+    upper = max(
+        0.05, float(np.nanmax(table["ci_high"].to_numpy(dtype=np.float64), initial=0.0)) * 1.08
+    )
     with style():
         subfigs = np.atleast_1d(fig.subfigures(1, len(columns)))
         first = None
         for sf, col in zip(subfigs, columns, strict=True):
             ratios = [sizes[i] + 1.6 for i in col]
             filler = rows - sum(ratios)
-            axes = list(sf.subplots(len(col) + (filler > 0.5), 1, squeeze=False, sharex=True,
-                                    gridspec_kw={"height_ratios": ratios + ([filler] if filler > 0.5 else [])}).ravel())
+            axes = list(
+                sf.subplots(
+                    len(col) + (filler > 0.5),
+                    1,
+                    squeeze=False,
+                    sharex=True,
+                    gridspec_kw={"height_ratios": ratios + ([filler] if filler > 0.5 else [])},
+                ).ravel()
+            )
             if filler > 0.5:
                 axes.pop().set_visible(False)
             for ax, i in zip(axes, col, strict=True):
@@ -82,13 +100,26 @@ def busy_figure(data: ResultData) -> Figure | None:
             first = first or axes[0]
         assert first is not None
         handles, labels_ = first.get_legend_handles_labels()
-        fig.legend(handles, labels_, loc="outside lower center", ncols=min(6, len(labels_)),
-                   title="dot: mean; line: 95 % confidence interval", title_fontsize=7.5)
+        fig.legend(
+            handles,
+            labels_,
+            loc="outside lower center",
+            ncols=min(6, len(labels_)),
+            title="dot: mean; line: 95 % confidence interval",
+            title_fontsize=7.5,
+        )
     return fig
 
 
-def _panel(ax, data: ResultData, table: pd.DataFrame, service: str, opts: list[str],  # type: ignore[no-untyped-def]
-           styles: dict, step: float) -> None:
+def _panel(
+    ax,
+    data: ResultData,
+    table: pd.DataFrame,
+    service: str,
+    opts: list[str],  # type: ignore[no-untyped-def]
+    styles: dict,
+    step: float,
+) -> None:
     sub = table[table["service"] == service]
     units = list(dict.fromkeys(sub["unit"]))
     labels = []
@@ -102,11 +133,24 @@ def _panel(ax, data: ResultData, table: pd.DataFrame, service: str, opts: list[s
             continue
         ys = np.array([y[u] for u in rows["unit"]]) - 0.35 + step * (k + 0.5)
         mean = rows["mean"].to_numpy(dtype=np.float64)
-        err = np.vstack([mean - rows["ci_low"].to_numpy(dtype=np.float64),
-                         rows["ci_high"].to_numpy(dtype=np.float64) - mean])
+        err = np.vstack(
+            [
+                mean - rows["ci_low"].to_numpy(dtype=np.float64),
+                rows["ci_high"].to_numpy(dtype=np.float64) - mean,
+            ]
+        )
         st = styles[opt]
-        cont = ax.errorbar(mean, ys, xerr=np.nan_to_num(err).clip(0), fmt=st["marker"],
-                           color=st["color"], markersize=3.8, elinewidth=0.8, capsize=0, label=opt)
+        cont = ax.errorbar(
+            mean,
+            ys,
+            xerr=np.nan_to_num(err).clip(0),
+            fmt=st["marker"],
+            color=st["color"],
+            markersize=3.8,
+            elinewidth=0.8,
+            capsize=0,
+            label=opt,
+        )
         cont.lines[0].set_gid(f"busy:{service}:{opt}")
     ax.set_yticks(range(len(units)), labels, fontsize=7)
     ax.set_ylim(len(units) - 0.5, -0.5)
@@ -124,14 +168,18 @@ def _caption(data: ResultData) -> str:
         b = t
     top = b.loc[b["mean"].idxmax()]
     label = unit_label(data, top["unit"], top["service"], top["station"], top["owner"])
-    text = (f"Under {top['option']} the busiest unit is {data.service_name(top['service'])} "
-            f"{label} at {fmt_pct(top['mean'])} busy")
+    text = (
+        f"Under {top['option']} the busiest unit is {data.service_name(top['service'])} "
+        f"{label} at {fmt_pct(top['mean'])} busy"
+    )
     same = t[(t["service"] == top["service"]) & (t["option"] != top["option"])]
     if not same.empty:
         peak = same.groupby("option")["mean"].max()
         best = peak.idxmin()
-        text += (f"; under {best} no {data.service_name(top['service']).lower()} unit is busier "
-                 f"than {fmt_pct(peak[best])}")
+        text += (
+            f"; under {best} no {data.service_name(top['service']).lower()} unit is busier "
+            f"than {fmt_pct(peak[best])}"
+        )
     return text + " (dots further right: busier units, less spare capacity)."
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -142,7 +143,9 @@ class SweepDefinition:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _located_scenario(scenario: str | Path | dict[str, Any] | Located) -> tuple[Located, Path | None]:
+def _located_scenario(
+    scenario: str | Path | dict[str, Any] | Located,
+) -> tuple[Located, Path | None]:
     if isinstance(scenario, Located):
         return scenario, Path(scenario.file) if Path(scenario.file).is_file() else None
     if isinstance(scenario, dict):
@@ -150,7 +153,9 @@ def _located_scenario(scenario: str | Path | dict[str, Any] | Located) -> tuple[
     return read_yaml(scenario), Path(scenario)
 
 
-def _problem(located: Located | None, where: tuple[str | int, ...], message: str, label: str) -> InputError:
+def _problem(
+    located: Located | None, where: tuple[str | int, ...], message: str, label: str
+) -> InputError:
     if located is None:
         return InputError(f"{label}: {message}")
     pos = located.position(where, key=True)
@@ -160,7 +165,7 @@ def _problem(located: Located | None, where: tuple[str | int, ...], message: str
 
 def build_definition(
     scenario: str | Path | dict[str, Any] | Located,
-    params: dict[str, object] | None = None,
+    params: Mapping[str, object] | None = None,
     *,
     design: str | None = None,
     samples: int | None = None,
@@ -209,12 +214,15 @@ def build_definition(
             if source == "args" and path in file_params:
                 del file_params[path]  # given on the command line: overrides the file
     if not parsed:
-        raise InputError("sweep: give at least one --param PATH=VALUES (or params: in a sweep file)")
+        raise InputError(
+            "sweep: give at least one --param PATH=VALUES (or params: in a sweep file)"
+        )
 
     chosen = list(options) if options else list(base_scenario.options)
     unknown = [o for o in chosen if o not in base_scenario.options]
     if unknown:
-        raise InputError(f"sweep: unknown option '{unknown[0]}' (known: {', '.join(base_scenario.options)})")
+        known = ", ".join(base_scenario.options)
+        raise InputError(f"sweep: unknown option '{unknown[0]}' (known: {known})")
     if len(set(chosen)) < len(chosen):
         raise InputError("sweep: an option is listed twice")
     reps = replications or base_scenario.run.replications
@@ -269,6 +277,6 @@ def _check_points(located: Located, base: dict[str, Any], points: list[dict[str,
     if problems:
         if bad_points > 1:
             last = problems[-1]
-            problems[-1] = Problem(last.file, last.line, last.column, last.field,
-                                   f"{last.message}; {bad_points} of {len(points)} points are invalid")
+            message = f"{last.message}; {bad_points} of {len(points)} points are invalid"
+            problems[-1] = Problem(last.file, last.line, last.column, last.field, message)
         raise ScenarioError(problems)

@@ -32,7 +32,8 @@ _STREAM = 0x5EED  # spawn key of the design's generator, apart from the simulati
 
 
 def _rng(seed: int, design: str) -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_STREAM, DESIGNS.index(design))))
+    key = (_STREAM, DESIGNS.index(design))
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
 
 
 def _from_unit(param: Param, u: np.ndarray) -> list[Scalar]:

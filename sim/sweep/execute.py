@@ -20,7 +20,6 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -75,12 +74,15 @@ def _process_pool(workers: int) -> Iterator[cf.ProcessPoolExecutor]:
     ctx = multiprocessing.get_context(method)
     if method == "forkserver":
         ctx.set_forkserver_preload(["sim.sweep.task"])  # workers fork with intersim imported
-    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=ignore_interrupts)
+    pool = cf.ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=ignore_interrupts
+    )
     try:
         yield pool
     except BaseException:
+        processes = list((getattr(pool, "_processes", None) or {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
-        for proc in list(getattr(pool, "_processes", {}).values()):  # stop in-flight tasks now
+        for proc in processes:  # stop the tasks in flight now rather than wait for them
             proc.terminate()
         pool.shutdown(wait=True)
         raise
@@ -92,7 +94,9 @@ def _dask(address: str, workers: int | None) -> Iterator[Any]:
     try:
         from distributed import Client, LocalCluster
     except ImportError:  # pragma: no cover - a dependency; kept for a clear message
-        raise InputError("--dask needs dask[distributed]: pip install 'dask[distributed]'") from None
+        raise InputError(
+            "--dask needs dask[distributed]: pip install 'dask[distributed]'"
+        ) from None
     cluster = None
     try:
         if address == "local":
@@ -224,7 +228,3 @@ def _describe(definition: SweepDefinition, task: Task, error: str) -> str:
     first = error.splitlines()[0] if error else "error"
     return (f"task {task.index} (point {task.point}: {shown}; option {task.option}; "
             f"replication {task.replication}): {first}")
-
-
-def stderr_is_tty() -> bool:
-    return sys.stderr.isatty()

@@ -3,7 +3,8 @@
 A path such as ``services.ambulance.units.0.count`` walks the plain data read from the scenario
 file: mapping keys by name, list items by index. It must end at a value (a number, a word, a
 duration string, true/false), either written in the file or a field of the model at that place
-that the file leaves at its default (``demand_scale``, ``options.pooled.dispatch.ambulance.reserve``).
+that the file leaves at its default (``demand_scale``,
+``options.pooled.dispatch.ambulance.reserve``).
 
 Values are written as one of:
 
@@ -130,7 +131,9 @@ def _range(text: str) -> list[Scalar]:
     return [float(f"{start + (stop - start) * i / (steps - 1):.12g}") for i in range(steps)]
 
 
-def parse_values(text: str, *, sampled: bool) -> tuple[tuple[Scalar, ...], tuple[str, float, float] | None]:
+def parse_values(
+    text: str, *, sampled: bool
+) -> tuple[tuple[Scalar, ...], tuple[str, float, float] | None]:
     """Parse VALUES: a list of values, or (for sampled designs) a distribution."""
     m = _DIST.match(text)
     if m:
@@ -288,7 +291,7 @@ def check_path(data: Any, path: str) -> list[Key]:
         raise ValueError(FORBIDDEN[path])
     if not path or any(not p for p in _split(path)):
         raise ValueError("empty path (write keys separated by dots, e.g. run.warmup)")
-    keys, node, problem = _walk(data, path)
+    keys, _, problem = _walk(data, path)
     if problem is None:
         return keys
     valid = sorted(set(_candidates(data)))

@@ -28,7 +28,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
-__all__ = ["OKABE_ITO", "draw_sweep_figures", "is_sweep_dir"]
+__all__ = ["OKABE_ITO", "draw_figures", "draw_sweep_figures", "is_sweep_dir"]
 
 OKABE_ITO = (
     "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000",
@@ -58,6 +58,19 @@ def is_sweep_dir(directory: str | Path) -> bool:
     return m is not None and m.get("kind") == "sweep"
 
 
+def _label(path: str, width: int = 26) -> str:
+    """A parameter path as an axis label, wrapped at dots so that long paths fit."""
+    lines = [""]
+    for part in path.split("."):
+        add = part if not lines[-1] else f"{lines[-1]}.{part}"
+        if lines[-1] and len(add) > width:
+            lines[-1] += "."
+            lines.append(part)
+        else:
+            lines[-1] = add
+    return "\n".join(lines)
+
+
 def _colour(i: int) -> str:
     return OKABE_ITO[i % len(OKABE_ITO)]
 
@@ -83,14 +96,23 @@ def draw_sweep_figures(directory: str | Path, out: str | Path | None = None) -> 
     summary = pd.read_csv(directory / "summary.csv")
     points = pd.read_csv(directory / "points.csv")
     target = Path(out) if out is not None else directory / "figures"
+    return draw_figures(summary, points, manifest.get("options"), manifest.get("services"),
+                        manifest.get("design", "grid"), target)
+
+
+def draw_figures(
+    summary: pd.DataFrame, points: pd.DataFrame, options: list[str] | None,
+    services: list[str] | None, design: str, target: Path,
+) -> list[Path]:
+    """Draw the figures of a sweep's summary and design into ``target``."""
     target.mkdir(parents=True, exist_ok=True)
     params = [c for c in points.columns if c != "point"]
     varied = [p for p in params if points[p].nunique(dropna=False) > 1]
     if summary.empty or not varied or len(varied) > 2:
         return []
-    options = _order(summary["option"], manifest.get("options"))
-    services = _order(summary["service"], manifest.get("services"))
-    sampled = manifest.get("design", "grid") != "grid"
+    options = _order(summary["option"], options)
+    services = _order(summary["service"], services)
+    sampled = design != "grid"
     if len(varied) == 1:
         return [
             _line_figure(summary, varied[0], metric, label, options, services, sampled, target)
@@ -146,11 +168,11 @@ def _line_figure(
         if not numeric:
             ax.set_xticks(range(len(categories)), categories)
         ax.set_title(service)
-        ax.set_xlabel(param)
+        ax.set_xlabel(_label(param, 40))
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
     axes[0].legend(title="option", fontsize="small")
-    fig.suptitle(f"{label} vs {param} (95 % CI)")
+    fig.suptitle(f"{label} (95 % CI)")
     return _save(fig, target / f"{metric}.png")
 
 
@@ -164,18 +186,23 @@ def _axis_values(values: pd.Series) -> list[Any]:
     return sorted(unique) if _numeric(values) else unique
 
 
-def _matrix(part: pd.DataFrame, varied: list[str], column: str, xs: list[Any], ys: list[Any]) -> np.ndarray:
+def _matrix(
+    part: pd.DataFrame, varied: list[str], column: str, xs: list[Any], ys: list[Any]
+) -> np.ndarray:
     z = np.full((len(ys), len(xs)), np.nan)
     for _, row in part.iterrows():
         z[ys.index(row[varied[1]]), xs.index(row[varied[0]])] = row[column]
     return z
 
 
-def _ticks(ax: Any, varied: list[str], xs: list[Any], ys: list[Any]) -> None:
+def _ticks(
+    ax: Any, varied: list[str], xs: list[Any], ys: list[Any], *, ylabel: bool = True
+) -> None:
     ax.set_xticks(range(len(xs)), [f"{v:g}" if isinstance(v, float) else str(v) for v in xs])
     ax.set_yticks(range(len(ys)), [f"{v:g}" if isinstance(v, float) else str(v) for v in ys])
-    ax.set_xlabel(varied[0])
-    ax.set_ylabel(varied[1])
+    ax.set_xlabel(_label(varied[0]))
+    if ylabel:
+        ax.set_ylabel(_label(varied[1]))
 
 
 def _heatmap_figure(
@@ -188,7 +215,7 @@ def _heatmap_figure(
     finite = np.concatenate([m[np.isfinite(m)] for m in mats]) if mats else np.array([])
     vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     image = None
-    for ax, option, z in zip(axes, options, mats, strict=True):
+    for k, (ax, option, z) in enumerate(zip(axes, options, mats, strict=True)):
         image = ax.imshow(z, origin="lower", aspect="auto", cmap="cividis", vmin=vmin, vmax=vmax)
         if z.size <= 144:
             mid = (vmin + vmax) / 2
@@ -196,7 +223,7 @@ def _heatmap_figure(
                 if np.isfinite(v):
                     ax.text(c, r, f"{v:.3g}", ha="center", va="center", fontsize=7,
                             color="black" if v > mid else "white")
-        _ticks(ax, varied, xs, ys)
+        _ticks(ax, varied, xs, ys, ylabel=k == 0)
         ax.set_title(option)
     if image is not None:
         fig.colorbar(image, ax=list(axes), label="mean response (min)")
@@ -237,17 +264,21 @@ def _winner_figure(
                                    edgecolor="white", linewidth=0))
         _ticks(ax, varied, xs, ys)
     else:
-        for i, option in enumerate(options):
+        for i in range(len(options)):
             w = wins[wins["winner"] == i]
-            ax.scatter(w[varied[0]], w[varied[1]], color=_colour(i), s=28,
-                       edgecolors=np.where(w["clear"], _colour(i), "black"))
-        ax.set_xlabel(varied[0])
-        ax.set_ylabel(varied[1])
+            edges = [_colour(i) if clear else "black" for clear in w["clear"]]
+            ax.scatter(w[varied[0]], w[varied[1]], color=_colour(i), s=28, edgecolors=edges)
+        ax.set_xlabel(_label(varied[0]))
+        ax.set_ylabel(_label(varied[1]))
     handles = [Patch(facecolor=_colour(i), label=o) for i, o in enumerate(options)]
-    handles.append(Patch(facecolor="grey", hatch="///", edgecolor="white",
-                         label="not clearly best (CIs overlap)"))
+    if grid:
+        handles.append(Patch(facecolor="grey", hatch="///", edgecolor="white",
+                             label="not clearly best (CIs overlap)"))
+    else:
+        handles.append(Patch(facecolor="white", edgecolor="black",
+                             label="black edge: not clearly best"))
     ax.legend(handles=handles, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
-    ax.set_title(f"{service}: option with the lowest mean response")
+    fig.suptitle(f"{service}: option with the lowest mean response")
     return _save(fig, target / f"winner_{service}.png")
 
 
@@ -259,12 +290,13 @@ def _scatter_figure(
     finite = part["mean"].dropna()
     vmin, vmax = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
     sc = None
-    for ax, option in zip(axes, options, strict=True):
+    for k, (ax, option) in enumerate(zip(axes, options, strict=True)):
         d = part[part["option"] == option]
         sc = ax.scatter(d[varied[0]], d[varied[1]], c=d["mean"], cmap="cividis", vmin=vmin,
                         vmax=vmax, s=30)
-        ax.set_xlabel(varied[0])
-        ax.set_ylabel(varied[1])
+        ax.set_xlabel(_label(varied[0]))
+        if k == 0:
+            ax.set_ylabel(_label(varied[1]))
         ax.set_title(option)
     if sc is not None:
         fig.colorbar(sc, ax=list(axes), label="mean response (min)")

@@ -50,11 +50,9 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
-    if readonly:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
-    else:
-        conn = sqlite3.connect(path, timeout=30)
+def _connect(path: Path, *, reader: bool = False) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=30)
+    if not reader:  # readers only read; WAL lets them do so while the parent writes
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")  # WAL: durable across process crashes
     return conn
@@ -144,7 +142,9 @@ class Store:
         ok = outcome.get("error") is None
         now = datetime.now(UTC).isoformat(timespec="seconds")
         with self.conn:
-            self.conn.execute("DELETE FROM tasks WHERE task = ? AND status = 'failed'", (task.index,))
+            self.conn.execute(
+                "DELETE FROM tasks WHERE task = ? AND status = 'failed'", (task.index,)
+            )
             self.conn.execute(
                 "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (task.index, task.point, task.option, task.replication, "ok" if ok else "failed",
@@ -214,7 +214,7 @@ def _reader(directory: Path) -> Iterator[sqlite3.Connection]:
     path = Path(directory) / STORE_NAME
     if not path.is_file():
         raise InputError(f"{directory}: no sweep store ({STORE_NAME}) here")
-    conn = _connect(path, readonly=True)
+    conn = _connect(path, reader=True)
     try:
         yield conn
     finally:

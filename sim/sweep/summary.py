@@ -7,6 +7,9 @@ interval (Student's t, :func:`sim.stats.with_ci`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import pandas as pd
 
 from ..stats import with_ci
@@ -15,7 +18,7 @@ from .task import METRICS
 __all__ = ["points_table", "summarise"]
 
 
-def points_table(points: list[dict[str, object]] | tuple[dict[str, object], ...], paths: list[str]) -> pd.DataFrame:
+def points_table(points: Sequence[Mapping[str, Any]], paths: list[str]) -> pd.DataFrame:
     """The design: one row per point, one column per parameter path."""
     df = pd.DataFrame([{p: pt[p] for p in paths} for pt in points], columns=paths)
     df.insert(0, "point", range(len(df)))
