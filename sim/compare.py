@@ -13,7 +13,7 @@ import pandas as pd
 from .costs import cost_metrics, cost_shares
 from .estimate import estimate, overload_warnings
 from .metrics import ALL, backlog_warnings, equity_metrics, incident_metrics, unit_metrics
-from .runner import RunResult, _concat, compile_scenario, run_replication
+from .runner import IncidentSource, RunResult, _concat, compile_scenario, run_replication
 from .schema import Scenario
 from .stats import paired_differences, with_ci
 
@@ -99,6 +99,7 @@ def compare(
     baseline: str | None = None,
     seed: int | None = None,
     progress: Callable[[int], None] | None = None,
+    source: IncidentSource | None = None,
 ) -> Comparison:
     """Run every option over the same replications and compare them with the baseline.
 
@@ -111,7 +112,7 @@ def compare(
         from .errors import InputError
 
         raise InputError(f"--baseline: unknown option '{base}' (known: {', '.join(scenario.options)})")
-    compiled = compile_scenario(scenario)
+    compiled = compile_scenario(scenario, source=source)
     s = scenario.run.seed if seed is None else seed
     if replications:
         target = replications

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .demand import generate_incidents
+from .demand import Incidents, generate_incidents
 from .engine import simulate
 from .estimate import estimate, overload_warnings
 from .metrics import backlog_warnings
@@ -17,16 +17,22 @@ from .model import Fleet, Region, compile_fleet, compile_region
 from .records import help_table, incident_table, level_table, unit_table
 from .schema import Scenario
 
-__all__ = ["Compiled", "RunResult", "compile_scenario", "run", "run_replication"]
+__all__ = ["Compiled", "IncidentSource", "RunResult", "compile_scenario", "run", "run_replication"]
+
+
+IncidentSource = Callable[[Region, int, int], Incidents]
+"""Makes the incidents of replication ``r`` for a seed: sampled (default) or replayed."""
 
 
 @dataclass(frozen=True)
 class Compiled:
-    """A scenario compiled for the engine: the shared region and one fleet per option."""
+    """A scenario compiled for the engine: the shared region, one fleet per option, and where
+    the incidents come from."""
 
     scenario: Scenario
     region: Region
     fleets: dict[str, Fleet]
+    source: IncidentSource = generate_incidents
 
 
 @dataclass
@@ -44,10 +50,13 @@ class RunResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def compile_scenario(scenario: Scenario, options: Sequence[str] | None = None) -> Compiled:
+def compile_scenario(
+    scenario: Scenario, options: Sequence[str] | None = None, source: IncidentSource | None = None
+) -> Compiled:
     region = compile_region(scenario)
     names = list(options) if options else list(scenario.options)
-    return Compiled(scenario, region, {o: compile_fleet(scenario, region, o) for o in names})
+    fleets = {o: compile_fleet(scenario, region, o) for o in names}
+    return Compiled(scenario, region, fleets, source or generate_incidents)
 
 
 TABLES = (incident_table, unit_table, level_table, help_table)
@@ -56,7 +65,7 @@ TABLES = (incident_table, unit_table, level_table, help_table)
 def run_replication(compiled: Compiled, replication: int, seed: int) -> tuple[pd.DataFrame, ...]:
     """Every option of ``compiled`` against the incidents of one replication."""
     region = compiled.region
-    incidents = generate_incidents(region, seed, replication)
+    incidents = compiled.source(region, seed, replication)
     tables: list[list[pd.DataFrame]] = [[] for _ in TABLES]
     for fleet in compiled.fleets.values():
         rec = simulate(region, fleet, incidents)
@@ -83,6 +92,7 @@ def run(
     replications: int | None = None,
     seed: int | None = None,
     progress: Callable[[int], None] | None = None,
+    source: IncidentSource | None = None,
 ) -> RunResult:
     """Simulate ``options`` (default: all) of ``scenario`` over ``replications`` replications.
 
@@ -90,7 +100,7 @@ def run(
     run and in whatever order.
     """
     started = time.perf_counter()
-    compiled = compile_scenario(scenario, options)
+    compiled = compile_scenario(scenario, options, source)
     n = replications if replications is not None else scenario.run.replications
     s = seed if seed is not None else scenario.run.seed
     parts = []

@@ -302,7 +302,10 @@ def check_path(data: Any, path: str) -> list[Key]:
     near = difflib.get_close_matches(path, valid, n=5, cutoff=0.6)
     if not near:  # the paths below the deepest part that exists
         prefix = ".".join(map(str, keys))
-        near = [p for p in valid if p.startswith(prefix + ".")][:5] if prefix else []
+        if prefix:
+            near = [p for p in valid if p.startswith(prefix + ".")][:5]
+        else:
+            near = [p for p in valid if "." not in p][:5]
     hint = f"; nearest valid paths: {', '.join(near)}" if near else ""
     raise ValueError(f"{problem}{hint}")
 
