@@ -60,8 +60,11 @@ def mmc_scenario(n: int) -> dict[str, object]:
         "travel": {"matrix": {"a": {"a": 0}}},
         "services": {"s": {"units": [{"station": "a", "count": C}]}},
         "incident_types": {
-            "k": {"service": "s", "rate_per_year": LAMBDA * 525_600,
-                  "on_scene": {"dist": "exponential", "mean": 1 / MU}}
+            "k": {
+                "service": "s",
+                "rate_per_year": LAMBDA * 525_600,
+                "on_scene": {"dist": "exponential", "mean": 1 / MU},
+            }
         },
         "run": {"horizon": n / LAMBDA, "replications": 1, "seed": 1},
         "options": {"pooled": {"dispatch": {"all": {"policy": "pooled"}}}},
@@ -133,7 +136,9 @@ def sweep_efficiency(tasks: int) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--quick", action="store_true", help="smaller workloads (a smoke test)")
     parser.add_argument("--skip", default="", help="comma list of parts to skip, e.g. d,e")
     args = parser.parse_args(argv)
@@ -147,31 +152,48 @@ def main(argv: list[str] | None = None) -> int:
     tb, nb, wait_b = intersim_mmc(n)
     rate_a, rate_b = n / ta, nb / tb
     rows += [
-        ("(a) textbook SimPy M/M/10", f"{rate_a:,.0f} customers/s ({ta:.2f} s), mean wait {wait_a:.4f}"),
-        ("(b) intersim, same workload", f"{rate_b:,.0f} incidents/s ({tb:.2f} s), mean wait {wait_b:.4f}"),
+        (
+            "(a) textbook SimPy M/M/10",
+            f"{rate_a:,.0f} customers/s ({ta:.2f} s), mean wait {wait_a:.4f}",
+        ),
+        (
+            "(b) intersim, same workload",
+            f"{rate_b:,.0f} incidents/s ({tb:.2f} s), mean wait {wait_b:.4f}",
+        ),
         ("    Erlang C mean wait", f"{theory:.4f}"),
         ("    (b)/(a) throughput", f"{rate_b / rate_a:.2f}x   (target >= 1.5)"),
     ]
     if "c" not in skip:
         tc, nc = five_valleys()
         rows += [
-            ("(c) Five Valleys, 1 year, 4 options", f"{nc / tc:,.0f} incidents/s ({nc:,} incident-runs, {tc:.1f} s)"),
+            (
+                "(c) Five Valleys, 1 year, 4 options",
+                f"{nc / tc:,.0f} incidents/s ({nc:,} incident-runs, {tc:.1f} s)",
+            ),
             ("    (c)/(a) per incident", f"{nc / tc / rate_a:.2f}x   (target >= 0.5)"),
         ]
     if "d" not in skip:
         d = sweep_efficiency(40)
         many = d[f"seconds_{int(d['cores'])}"]
         rows += [
-            ("(d) sweep of 40 tasks", f"1 worker {d['seconds_1']:.1f} s, {int(d['cores'])} workers {many:.1f} s"),
+            (
+                "(d) sweep of 40 tasks",
+                f"1 worker {d['seconds_1']:.1f} s, {int(d['cores'])} workers {many:.1f} s",
+            ),
             ("    parallel efficiency", f"{d['efficiency']:.0%}   (target >= 85 %)"),
         ]
     if "e" not in skip:
         e = peak_memory(100_000 if args.quick else 1_000_000)
         rows += [
-            (f"(e) peak memory, {e['incidents']:,} incidents", f"{e['bytes_per_incident']:.0f} bytes/incident   (target <= 200)"),
+            (
+                f"(e) peak memory, {e['incidents']:,} incidents",
+                f"{e['bytes_per_incident']:.0f} bytes/incident   (target <= 200)",
+            ),
         ]
     width = max(len(k) for k, _ in rows)
-    print(f"intersim benchmarks on {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    machine = platform.processor() or platform.machine()
+    version = platform.python_version()
+    print(f"intersim benchmarks on {machine}, {os.cpu_count()} cores, Python {version}")
     for k, v in rows:
         print(f"{k:<{width}}  {v}")
     return 0

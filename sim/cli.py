@@ -104,6 +104,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         result = run(
             scenario, options=[args.option] if args.option else None, replications=n,
             seed=args.seed, progress=bar.update,
+            source=_replay(args, scenario),  # --replay LOG.csv (sim.data)
         )
     summary = write_run(
         result, out, scenario_file=Path(args.scenario), command=args.command_line,
@@ -139,7 +140,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         comp = compare(
             scenario, replications=args.replications, precision=args.precision,
             max_replications=args.max_replications, baseline=args.baseline, seed=args.seed,
-            progress=bar.update,
+            progress=bar.update, source=_replay(args, scenario),  # --replay LOG.csv (sim.data)
         )
     seconds = time.perf_counter() - t0
     write_comparison(
@@ -157,7 +158,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 def _cmd_plot(args: argparse.Namespace) -> int:
     from .plots import redraw_figures
+    from .sweep.plots import draw_sweep_figures, is_sweep_dir
 
+    if is_sweep_dir(args.dir):  # a sweep directory: metric-vs-parameter figures
+        paths = draw_sweep_figures(Path(args.dir))
+        print(f"{len(paths)} figure(s) in {Path(args.dir) / 'figures'}")
+        return EXIT_OK
     try:
         infos = redraw_figures(Path(args.dir))
     except OSError as exc:
@@ -207,6 +213,41 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     for warning in overload_warnings(est):
         print(f"warning: {warning}", file=sys.stderr)
     return EXIT_OK
+
+
+# --- your own data: export-log, calibrate, backtest, --replay (sim.data) ---
+def _cmd_export_log(args: argparse.Namespace) -> int:
+    from .data.cli import cmd_export_log
+
+    return cmd_export_log(args)
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from .data.cli import cmd_calibrate
+
+    return cmd_calibrate(args)
+
+
+def _cmd_backtest(args: argparse.Namespace) -> int:
+    from .data.cli import cmd_backtest
+
+    return cmd_backtest(args)
+
+
+def _add_replay_args(p: argparse.ArgumentParser) -> None:
+    from .data.cli import add_replay_args
+
+    add_replay_args(p)
+
+
+def _replay(args: argparse.Namespace, scenario: Scenario):  # type: ignore[no-untyped-def]
+    """The incident source of ``--replay LOG.csv``, or None (sampled arrivals)."""
+    from .data.cli import replay_source_for
+
+    return replay_source_for(args, scenario)
+
+
+# --- end of your own data ---
 
 
 def _add_run_args(p: argparse.ArgumentParser) -> None:
@@ -263,10 +304,12 @@ def _build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_schema)
     p = sub.add_parser("run", help="simulate a scenario and write incident and unit tables")
     _add_run_args(p)
+    _add_replay_args(p)
     p.add_argument("--option", metavar="NAME", help="only this pooling option (default: all)")
     p.set_defaults(func=_cmd_run)
     p = sub.add_parser("compare", help="compare the pooling options of a scenario (the main job)")
     _add_run_args(p)
+    _add_replay_args(p)
     p.add_argument("--precision", type=_fraction, metavar="F",
                        help="add replications until headline CI half-widths are within F of the mean")
     p.add_argument("--max-replications", type=_positive_int, default=100, metavar="N",
@@ -290,6 +333,19 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sweep", help="parameter sweep: design points x options x replications")
     _add_sweep_arguments(p)
     p.set_defaults(func=_cmd_sweep)
+    # --- your own data: export-log, calibrate, backtest (sim.data) ---
+    from .data.cli import add_backtest_args, add_calibrate_args, add_export_log_args
+
+    p = sub.add_parser("export-log", help="write a simulated run as a CAD-style incident log (CSV)")
+    add_export_log_args(p)
+    p.set_defaults(func=_cmd_export_log)
+    p = sub.add_parser("calibrate", help="fit a commented scenario to an incident log")
+    add_calibrate_args(p)
+    p.set_defaults(func=_cmd_calibrate)
+    p = sub.add_parser("backtest", help="replay a log and compare simulated with recorded response")
+    add_backtest_args(p)
+    p.set_defaults(func=_cmd_backtest)
+    # --- end of your own data ---
     return parser
 
 

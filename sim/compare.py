@@ -48,11 +48,26 @@ class Comparison:
         """Region-wide metrics per option and service (all priorities), with verdicts."""
         s = self.summary
         s = s[(s["community"] == ALL) & (s["priority"] == ALL)]
-        wide = s.pivot_table(index=["service", "option"], columns="metric", values="mean", observed=True, sort=False)
-        cols = [c for c in ("incidents", "mean_response", "p90_response", "within_target", "waited", "mean_wait") if c in wide]
+        wide = s.pivot_table(
+            index=["service", "option"], columns="metric", values="mean", observed=True, sort=False
+        )
+        cols = [
+            c
+            for c in (
+                "incidents",
+                "mean_response",
+                "p90_response",
+                "within_target",
+                "waited",
+                "mean_wait",
+            )
+            if c in wide
+        ]
         out = wide[cols].reset_index()
         order = {o: i for i, o in enumerate([self.baseline, *self.raw.options])}
-        out = out.sort_values(["service", "option"], key=lambda col: col.map(order) if col.name == "option" else col)
+        out = out.sort_values(
+            ["service", "option"], key=lambda col: col.map(order) if col.name == "option" else col
+        )
         out = out.reset_index(drop=True)
         c = self.comparison
         c = c[(c["community"] == ALL) & (c["priority"] == ALL) & (c["metric"] == "mean_response")]
@@ -64,24 +79,34 @@ class Comparison:
         est = self.estimate[self.estimate["community"] == ALL]
         relevant = est[(est["fleet"] == "pooled") == (est["policy"] == "pooled")]
         analytic = relevant.set_index(["service", "option"])["p_wait"]
-        out["p_wait_erlang"] = [analytic.get((sv, o), np.nan) for sv, o in zip(out["service"], out["option"], strict=True)]
+        out["p_wait_erlang"] = [
+            analytic.get((sv, o), np.nan)
+            for sv, o in zip(out["service"], out["option"], strict=True)
+        ]
         return out
 
 
 def help_balance(helped: pd.DataFrame) -> pd.DataFrame:
     """Net unit-hours between every pair: what ``owner`` gave ``community`` minus what it got."""
-    h = helped.groupby(["option", "service", "owner", "community"], observed=True)["unit_hours"].mean()
+    h = helped.groupby(["option", "service", "owner", "community"], observed=True)[
+        "unit_hours"
+    ].mean()
     h = h.reset_index()
     given = h[h["owner"] != h["community"]]
-    back = given.rename(columns={"owner": "community", "community": "owner", "unit_hours": "received"})
-    net = given.merge(back, on=["option", "service", "owner", "community"], how="left").fillna({"received": 0.0})
+    back = given.rename(
+        columns={"owner": "community", "community": "owner", "unit_hours": "received"}
+    )
+    net = given.merge(back, on=["option", "service", "owner", "community"], how="left").fillna(
+        {"received": 0.0}
+    )
     net["net_unit_hours"] = net["unit_hours"] - net["received"]
     return net.rename(columns={"unit_hours": "given"})
 
 
 def _precision_ok(per_rep: pd.DataFrame, precision: float) -> bool:
     head = per_rep[
-        (per_rep["community"] == ALL) & (per_rep["priority"] == ALL)
+        (per_rep["community"] == ALL)
+        & (per_rep["priority"] == ALL)
         & per_rep["metric"].isin(PRECISION_METRICS)
     ]
     ci = with_ci(head, KEYS)
@@ -111,7 +136,9 @@ def compare(
     if base not in scenario.options:
         from .errors import InputError
 
-        raise InputError(f"--baseline: unknown option '{base}' (known: {', '.join(scenario.options)})")
+        raise InputError(
+            f"--baseline: unknown option '{base}' (known: {', '.join(scenario.options)})"
+        )
     compiled = compile_scenario(scenario, source=source)
     s = scenario.run.seed if seed is None else seed
     if replications:
@@ -144,16 +171,30 @@ def compare(
     est = estimate(region, compiled.fleets)
     warnings = overload_warnings(est)
     if reached is False:
-        warnings.append(f"precision {precision:g} not reached within {max_replications} replications")
+        warnings.append(
+            f"precision {precision:g} not reached within {max_replications} replications"
+        )
     warnings += backlog_warnings(inc)
-    shares = cost_shares(units, inc, helped, region, dict(scenario.cost_sharing.mix))
+    shares = cost_shares(
+        units, inc, helped, region, {str(k): v for k, v in scenario.cost_sharing.mix.items()}
+    )
     share_ci = with_ci(shares.rename(columns={"cost": "value"}), ["option", "formula", "community"])
-    helped_ci = with_ci(helped.rename(columns={"unit_hours": "value"}), ["option", "service", "owner", "community"])
-    lv = levels.groupby(["option", "service", "hour"], observed=True)[["busy_units", "waiting_calls"]].mean().reset_index()
+    helped_ci = with_ci(
+        helped.rename(columns={"unit_hours": "value"}), ["option", "service", "owner", "community"]
+    )
+    lv = (
+        levels.groupby(["option", "service", "hour"], observed=True)[
+            ["busy_units", "waiting_calls"]
+        ]
+        .mean()
+        .reset_index()
+    )
     return Comparison(
         summary=with_ci(all_metrics, KEYS),
         comparison=paired_differences(all_metrics, KEYS, base),
-        units=with_ci(unit_metrics(units), ["option", "unit", "service", "station", "owner", "metric"]),
+        units=with_ci(
+            unit_metrics(units), ["option", "unit", "service", "station", "owner", "metric"]
+        ),
         help=helped_ci,
         balance=help_balance(helped),
         costs=with_ci(costs, KEYS),

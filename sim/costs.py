@@ -23,9 +23,13 @@ def cost_metrics(units: pd.DataFrame, metrics: pd.DataFrame, region: Region) -> 
     (long format, community 'all', priority 'all')."""
     cost = units.groupby(["replication", "option", "service"], observed=True)["cost"].sum()
     n = metrics[
-        (metrics["metric"] == "incidents") & (metrics["community"] == "all") & (metrics["priority"] == "all")
+        (metrics["metric"] == "incidents")
+        & (metrics["community"] == "all")
+        & (metrics["priority"] == "all")
     ].set_index(["replication", "option", "service"])["value"]
-    cost.index = cost.index.set_levels([cost.index.levels[1].astype(str), cost.index.levels[2].astype(str)], level=[1, 2])
+    cost.index = cost.index.set_levels(
+        [cost.index.levels[1].astype(str), cost.index.levels[2].astype(str)], level=[1, 2]
+    )
     df = pd.DataFrame({"cost": cost})
     df["cost_per_incident"] = df["cost"] / n.reindex(df.index)
     df["cost_per_resident"] = df["cost"] / region.population.sum()
@@ -36,7 +40,10 @@ def cost_metrics(units: pd.DataFrame, metrics: pd.DataFrame, region: Region) -> 
 
 
 def cost_shares(
-    units: pd.DataFrame, incidents: pd.DataFrame, helped: pd.DataFrame, region: Region,
+    units: pd.DataFrame,
+    incidents: pd.DataFrame,
+    helped: pd.DataFrame,
+    region: Region,
     mix: dict[str, float],
 ) -> pd.DataFrame:
     """Each community's share of each option's total cost (all services), per formula and
@@ -44,7 +51,8 @@ def cost_shares(
     total = units.groupby(["replication", "option"], observed=True)["cost"].sum()
     calls = (
         incidents[~incidents["warmup"]]
-        .groupby(["replication", "option", "community"], observed=False).size()
+        .groupby(["replication", "option", "community"], observed=False)
+        .size()
     )
     used = helped.groupby(["replication", "option", "community"], observed=True)["unit_hours"].sum()
     pop = pd.Series(region.population, index=list(region.communities))
@@ -66,7 +74,9 @@ def cost_shares(
         for name, share in formulas.items():
             for com in region.communities:
                 rows.append((rep, opt, name, com, float(share[com]), float(share[com]) * cost))
-    return pd.DataFrame(rows, columns=["replication", "option", "formula", "community", "share", "cost"])
+    return pd.DataFrame(
+        rows, columns=["replication", "option", "formula", "community", "share", "cost"]
+    )
 
 
 def _shares(counts: pd.Series, rep: int, option: str, region: Region) -> pd.Series:

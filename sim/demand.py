@@ -71,7 +71,11 @@ def _arrivals(region: Region, c: int, k: int, rng: np.random.Generator) -> np.nd
 
 
 def _attributes(
-    t: TypeSpec, n: int, kmax: int, rng: np.random.Generator, noise_rng: np.random.Generator,
+    t: TypeSpec,
+    n: int,
+    kmax: int,
+    rng: np.random.Generator,
+    noise_rng: np.random.Generator,
     noise_sd: float,
 ) -> dict[str, np.ndarray]:
     turnout = np.full((n, kmax), np.nan, dtype=DURATION)
@@ -119,7 +123,9 @@ def generate_incidents(region: Region, seed: int, replication: int) -> Incidents
     return Incidents(**merged)
 
 
-def _with_ids(part: dict[str, np.ndarray], times: np.ndarray, k: int, c: int) -> dict[str, np.ndarray]:
+def _with_ids(
+    part: dict[str, np.ndarray], times: np.ndarray, k: int, c: int
+) -> dict[str, np.ndarray]:
     n = len(times)
     part["t_call"] = times
     part["type"] = np.full(n, k, dtype=np.int16)

@@ -4,13 +4,15 @@ Each community's offered load (Erlangs) is its call rate times the mean time a c
 units busy (turnout, trip, time on scene, transport and handover). Treating each fleet as an
 M/M/c queue (Erlang C) gives the probability of waiting and the mean wait for the community's
 own units (``separate``) and for all units of the service together (``pooled``). This is an
-approximation: service times are not exponential, part-time units count as slower servers, pooled trips are longer than trips at home,
-and mutual aid lies between the two; the simulation says how far off it is.
+approximation: service times are not exponential, part-time units count as slower servers,
+pooled trips are longer than trips at home, and mutual aid lies between the two; the simulation
+says how far off it is.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -55,7 +57,9 @@ def estimate(region: Region, fleets: dict[str, Fleet]) -> pd.DataFrame:
             rate = region.rates[:, kinds].sum(axis=1)  # calls per minute, per community
             work = sum(region.rates[:, k] * _busy_minutes(region, fleet, k) for k in kinds)
             mine = fleet.service == s
-            units = np.array([duty[mine & (fleet.owner == c)].sum() for c in range(len(region.communities))])
+            units = np.array(
+                [duty[mine & (fleet.owner == c)].sum() for c in range(len(region.communities))]
+            )
             policy = fleet.dispatch[s].policy
             alone = [
                 _row(name, service, policy, com, "separate", rate[c], work[c], units[c])
@@ -63,32 +67,57 @@ def estimate(region: Region, fleets: dict[str, Fleet]) -> pd.DataFrame:
             ]
             rows += alone
             rows.append(_region_of(alone, name, service, policy))
-            rows.append(_row(name, service, policy, "all", "pooled", rate.sum(), work.sum(), units.sum()))
+            rows.append(
+                _row(name, service, policy, "all", "pooled", rate.sum(), work.sum(), units.sum())
+            )
     return pd.DataFrame(rows)
 
 
-def _region_of(alone: list[dict[str, object]], option: str, service: str, policy: str) -> dict[str, object]:
+def _region_of(
+    alone: list[dict[str, Any]], option: str, service: str, policy: str
+) -> dict[str, Any]:
     """Region-wide figures of separate fleets: call-weighted means of the communities'."""
     calls = np.array([r["calls_per_day"] for r in alone], dtype=np.float64)
     weights = calls / calls.sum() if calls.sum() > 0 else np.zeros_like(calls)
-    load = float(sum(float(r["offered_load"]) for r in alone))  # type: ignore[arg-type]
-    units = float(sum(float(r["units"]) for r in alone))  # type: ignore[arg-type]
+    load = float(np.sum([r["offered_load"] for r in alone], dtype=np.float64))
+    units = float(np.sum([r["units"] for r in alone], dtype=np.float64))
     return {
-        "option": option, "service": service, "policy": policy, "community": "all",
-        "fleet": "separate", "calls_per_day": float(calls.sum()), "offered_load": load,
-        "units": units, "utilisation": load / units if units > 0 else math.inf,
+        "option": option,
+        "service": service,
+        "policy": policy,
+        "community": "all",
+        "fleet": "separate",
+        "calls_per_day": float(calls.sum()),
+        "offered_load": load,
+        "units": units,
+        "utilisation": load / units if units > 0 else math.inf,
         "p_wait": float(weights @ np.array([r["p_wait"] for r in alone], dtype=np.float64)),
         "mean_wait": float(weights @ np.array([r["mean_wait"] for r in alone], dtype=np.float64)),
         "overloaded": any(bool(r["overloaded"]) for r in alone),
     }
 
 
-def _row(option: str, service: str, policy: str, scope: str, model: str, rate: float, work: float, units: float) -> dict[str, object]:
+def _row(
+    option: str,
+    service: str,
+    policy: str,
+    scope: str,
+    model: str,
+    rate: float,
+    work: float,
+    units: float,
+) -> dict[str, Any]:
     load = work  # Erlangs: calls per minute x busy minutes per call
     c = max(1, round(units))
-    row: dict[str, object] = {
-        "option": option, "service": service, "policy": policy, "community": scope, "fleet": model,
-        "calls_per_day": rate * 1440.0, "offered_load": load, "units": units,
+    row: dict[str, Any] = {
+        "option": option,
+        "service": service,
+        "policy": policy,
+        "community": scope,
+        "fleet": model,
+        "calls_per_day": rate * 1440.0,
+        "offered_load": load,
+        "units": units,
         "utilisation": load / units if units > 0 else math.inf,
     }
     if rate <= 0:

@@ -14,8 +14,8 @@ import pandas as pd
 __all__ = [
     "ALL",
     "BACKLOG_SHARE",
-    "backlog_warnings",
     "HEADLINE",
+    "backlog_warnings",
     "equity_metrics",
     "gini",
     "incident_metrics",
@@ -24,8 +24,15 @@ __all__ = [
 
 ALL = "all"
 HEADLINE = (
-    "incidents", "mean_response", "median_response", "p90_response", "p95_response",
-    "within_target", "mean_wait", "waited", "open",
+    "incidents",
+    "mean_response",
+    "median_response",
+    "p90_response",
+    "p95_response",
+    "within_target",
+    "mean_wait",
+    "waited",
+    "open",
 )
 KEYS = ["replication", "option", "service", "priority", "community"]
 
@@ -52,9 +59,22 @@ def _stats(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 def incident_metrics(incidents: pd.DataFrame) -> pd.DataFrame:
     """Headline metrics per replication x option x service x priority x community, plus the
     region-wide and all-priority aggregates."""
-    df = incidents.loc[~incidents["warmup"], ["replication", "option", "service", "priority",
-                                             "community", "response", "met_target", "wait", "open",
-                                             "t_dispatch", "t_ready"]]
+    df = incidents.loc[
+        ~incidents["warmup"],
+        [
+            "replication",
+            "option",
+            "service",
+            "priority",
+            "community",
+            "response",
+            "met_target",
+            "wait",
+            "open",
+            "t_dispatch",
+            "t_ready",
+        ],
+    ]
     horizon_waiting = df["t_dispatch"].isna() & df["t_ready"].notna()
     df = df.assign(
         # a call still waiting at the horizon certainly waited; its (censored) wait is not
@@ -69,7 +89,11 @@ def incident_metrics(incidents: pd.DataFrame) -> pd.DataFrame:
     frames = []
     for prio_all in (False, True):
         for com_all in (False, True):
-            keys = [k for k in KEYS if not (prio_all and k == "priority") and not (com_all and k == "community")]
+            keys = [
+                k
+                for k in KEYS
+                if not (prio_all and k == "priority") and not (com_all and k == "community")
+            ]
             part = _stats(df, keys)
             if prio_all:
                 part["priority"] = ALL
@@ -95,10 +119,17 @@ def equity_metrics(metrics: pd.DataFrame) -> pd.DataFrame:
     """Across communities, per replication x option x service x priority: the worst share
     within target, the spread (max - min) of that share, and the spread and Gini of p90."""
     per_com = metrics[(metrics["community"] != ALL)]
-    wide = per_com.pivot_table(
-        index=["replication", "option", "service", "priority", "community"],
-        columns="metric", values="value", observed=True, dropna=False,
-    ).reindex(columns=list(HEADLINE)).reset_index()  # keep all-NaN metrics (no targets)
+    wide = (
+        per_com.pivot_table(
+            index=["replication", "option", "service", "priority", "community"],
+            columns="metric",
+            values="value",
+            observed=True,
+            dropna=False,
+        )
+        .reindex(columns=list(HEADLINE))
+        .reset_index()
+    )  # keep all-NaN metrics (no targets)
     g = wide.groupby(["replication", "option", "service", "priority"], observed=True)
     out = pd.DataFrame(
         {
@@ -117,7 +148,9 @@ def unit_metrics(units: pd.DataFrame) -> pd.DataFrame:
     """Per replication x option x unit: busy fraction, dispatches, share of busy time spent on
     other communities' incidents."""
     df = units.assign(
-        share_for_others=np.where(units["busy_min"] > 0, units["busy_min_for_others"] / units["busy_min"], 0.0)
+        share_for_others=np.where(
+            units["busy_min"] > 0, units["busy_min_for_others"] / units["busy_min"], 0.0
+        )
     )
     keys = ["replication", "option", "unit", "service", "station", "owner"]
     long = df[[*keys, "busy_fraction", "dispatches", "share_for_others", "cost"]].melt(
@@ -140,10 +173,12 @@ def backlog_warnings(incidents: pd.DataFrame) -> list[str]:
     share = waiting.groupby([df["option"], df["service"]], observed=True).mean()
     oldest = df[waiting].groupby(["option", "service"], observed=True)["t_ready"].min()
     end = df["t_ready"].max()
+    count = waiting.groupby([df["option"], df["service"]], observed=True).sum()
     return [
-        f"option '{opt}': {share[(opt, svc)]:.1%} of {svc} calls ({int(waiting[(df['option'] == opt) & (df['service'] == svc)].sum()):,}) "
-        f"still waited for a unit at the horizon, the longest for {(end - oldest.get((opt, svc), end)) / 60:.1f} h: "
+        f"option '{opt}': {share[key]:.1%} of {svc} calls ({int(count[key]):,}) still waited "
+        f"for a unit at the horizon, the longest for {(end - oldest.get(key, end)) / 60:.1f} h: "
         "the fleet cannot keep up"
-        for opt, svc in share.index
-        if share[(opt, svc)] > BACKLOG_SHARE
+        for key in share.index
+        for opt, svc in [key]
+        if share[key] > BACKLOG_SHARE
     ]

@@ -128,11 +128,19 @@ def _rates(s: Scenario, t: IncidentType) -> np.ndarray:
     out = np.zeros(len(s.communities))
     for i, (cid, com) in enumerate(s.communities.items()):
         if t.rate_per_1000 is not None:
-            r = t.rate_per_1000.get(cid, 0.0) if isinstance(t.rate_per_1000, dict) else t.rate_per_1000
+            r = (
+                t.rate_per_1000.get(cid, 0.0)
+                if isinstance(t.rate_per_1000, dict)
+                else t.rate_per_1000
+            )
             out[i] = r * com.population / 1000.0
         else:
             assert t.rate_per_year is not None
-            r = t.rate_per_year.get(cid, 0.0) if isinstance(t.rate_per_year, dict) else t.rate_per_year
+            r = (
+                t.rate_per_year.get(cid, 0.0)
+                if isinstance(t.rate_per_year, dict)
+                else t.rate_per_year
+            )
             out[i] = r
     return out * t.share * s.demand_scale / MINUTES_PER_YEAR
 

@@ -60,7 +60,9 @@ def output_dir(path: Path, overwrite: bool = False) -> Iterator[Path]:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale(path)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent))
+        tmp = Path(
+            tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
+        )
         tmp.chmod(DIR_MODE)  # mkdtemp makes it private; results are meant to be shared
     except OSError as exc:
         raise InputError(f"{path}: cannot write there ({exc.strerror})") from None
@@ -128,8 +130,16 @@ def _versions() -> dict[str, str]:
 
 
 def manifest(
-    *, scenario_file: Path, command: str, seed: int, replications: int, options: list[str],
-    started: datetime, seconds: float, warnings: list[str], extra: dict[str, Any] | None = None,
+    *,
+    scenario_file: Path,
+    command: str,
+    seed: int,
+    replications: int,
+    options: list[str],
+    started: datetime,
+    seconds: float,
+    warnings: list[str],
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What is needed to repeat a run, and what it was run with."""
     return {

@@ -6,7 +6,8 @@ rules, so adding a policy means adding a class here and a name in :data:`POLICIE
 - ``choose_unit(view, service, community, t)`` -> ``(unit, delay)`` or ``None``
 - ``choose_call(view, unit, t)`` -> ``(incident, community, delay)`` or ``None``
 
-``view`` is the engine: it offers ``free[s]`` (free units of service ``s``), ``free_by_owner[s][c]``,
+``view`` is the engine: it offers ``free[s]`` (free units of service ``s``),
+``free_by_owner[s][c]``,
 ``head(unit, c)`` (the first call waiting in community ``c`` that the unit may take, as
 ``(priority, t_ready, incident)``),
 ``travel`` (minutes between places), ``expected_travel(unit, place, t)`` and ``hour_factor(t)``.
@@ -28,7 +29,9 @@ INF = float("inf")
 
 
 class Policy(Protocol):
-    def choose_unit(self, view: Engine, service: int, community: int, t: float) -> tuple[Unit, float] | None: ...
+    def choose_unit(
+        self, view: Engine, service: int, community: int, t: float
+    ) -> tuple[Unit, float] | None: ...
 
     def choose_call(self, view: Engine, unit: Unit, t: float) -> tuple[int, int, float] | None: ...
 
@@ -41,10 +44,8 @@ def closest(
     best, best_trip, best_index = None, INF, 0
     rows = view.travel
     for u in units:
-        if t >= u.ret_end:  # at its station (the common case, inlined for speed)
-            trip = rows[u.station][place]
-        else:
-            trip = view.expected_travel(u, place, t)
+        # at its station (the common case, inlined for speed) or on its way back
+        trip = rows[u.station][place] if t >= u.ret_end else view.expected_travel(u, place, t)
         if trip < best_trip or (trip == best_trip and u.index < best_index):
             best, best_trip, best_index = u, trip, u.index
     if best is not None and limit < INF and best_trip * view.hour_factor(t) > limit:
@@ -56,7 +57,9 @@ def best_waiting(
     view: Engine, unit: Unit, communities: Iterable[int], t: float, rule: str, limit: float = INF
 ) -> tuple[int, int] | None:
     """Of the calls waiting in ``communities`` for ``unit``'s service: the most urgent, then the
-    oldest (``rule='oldest'``) or the nearest (``rule='nearest'``). Returns (incident, community)."""
+    oldest (``rule='oldest'``) or the nearest (``rule='nearest'``).
+
+    Returns (incident, community)."""
     scale = view.hour_factor(t)
     best, best_key = None, None
     for c in communities:
@@ -79,7 +82,9 @@ class Separate:
     def __init__(self, rule: Dispatch, n_communities: int) -> None:
         self.rule = rule
 
-    def choose_unit(self, view: Engine, service: int, community: int, t: float) -> tuple[Unit, float] | None:
+    def choose_unit(
+        self, view: Engine, service: int, community: int, t: float
+    ) -> tuple[Unit, float] | None:
         unit = closest(view, view.free_by_owner[service][community].values(), community, t)
         return None if unit is None else (unit, 0.0)
 
@@ -95,7 +100,9 @@ class Pooled:
         self.rule = rule
         self.all = range(n_communities)
 
-    def choose_unit(self, view: Engine, service: int, community: int, t: float) -> tuple[Unit, float] | None:
+    def choose_unit(
+        self, view: Engine, service: int, community: int, t: float
+    ) -> tuple[Unit, float] | None:
         unit = closest(view, view.free[service].values(), community, t)
         return None if unit is None else (unit, 0.0)
 
@@ -109,7 +116,9 @@ class MutualAid:
     within ``max_travel``, if the lender keeps ``reserve`` free units, after ``request_delay``.
     A freed unit serves its own community's waiting calls before any partner's."""
 
-    def __init__(self, rule: Dispatch, n_communities: int, communities: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, rule: Dispatch, n_communities: int, communities: tuple[str, ...] = ()
+    ) -> None:
         self.rule = rule
         self.limit = rule.max_travel if rule.max_travel is not None else INF
         every = range(n_communities)
@@ -118,19 +127,22 @@ class MutualAid:
         else:
             index = {cid: i for i, cid in enumerate(communities)}
             self.lenders = [
-                [index[p] for p in rule.partners.get(cid, []) if p != cid]
-                for cid in communities
+                [index[p] for p in rule.partners.get(cid, []) if p != cid] for cid in communities
             ]
         self.borrowers = [[c for c in every if o in self.lenders[c]] for o in every]
 
-    def choose_unit(self, view: Engine, service: int, community: int, t: float) -> tuple[Unit, float] | None:
+    def choose_unit(
+        self, view: Engine, service: int, community: int, t: float
+    ) -> tuple[Unit, float] | None:
         by_owner = view.free_by_owner[service]
         own = closest(view, by_owner[community].values(), community, t)
         if own is not None:
             return own, 0.0
         reserve = self.rule.reserve
         candidates = [
-            u for lender in self.lenders[community] if len(by_owner[lender]) > reserve
+            u
+            for lender in self.lenders[community]
+            if len(by_owner[lender]) > reserve
             for u in by_owner[lender].values()
         ]
         lent = closest(view, candidates, community, t, self.limit)
@@ -148,11 +160,15 @@ class MutualAid:
         return None if found is None else (*found, self.rule.request_delay)
 
 
-POLICIES = {"separate": Separate, "pooled": Pooled, "mutual_aid": MutualAid}
+POLICIES: dict[str, type[Separate] | type[Pooled] | type[MutualAid]] = {
+    "separate": Separate,
+    "pooled": Pooled,
+    "mutual_aid": MutualAid,
+}
 
 
 def make_policy(rule: Dispatch, communities: tuple[str, ...]) -> Policy:
     """The policy object for one service's dispatch rule."""
     if rule.policy == "mutual_aid":
         return MutualAid(rule, len(communities), communities)
-    return POLICIES[rule.policy](rule, len(communities))  # type: ignore[no-any-return]
+    return POLICIES[rule.policy](rule, len(communities))

@@ -34,7 +34,9 @@ def incident_table(
     response = rec.t_first_arrival - inc.t_call
     reached = ~np.isnan(response)
     met = pd.array(response <= target, dtype="boolean")
-    undecided = np.isnan(target) | (~reached & (inc.t_call + np.nan_to_num(target) > region.horizon))
+    undecided = np.isnan(target) | (
+        ~reached & (inc.t_call + np.nan_to_num(target) > region.horizon)
+    )
     met[undecided] = pd.NA
     has_unit = rec.first_unit >= 0
     owner = np.where(has_unit, fleet.owner[np.maximum(rec.first_unit, 0)], -1)
@@ -89,7 +91,9 @@ def _chunks(n: int) -> list[slice]:
     return [slice(i, min(i + CHUNK, n)) for i in range(0, n, CHUNK)] or [slice(0, 0)]
 
 
-def unit_table(region: Region, fleet: Fleet, inc: Incidents, rec: EngineRecords, replication: int) -> pd.DataFrame:
+def unit_table(
+    region: Region, fleet: Fleet, inc: Incidents, rec: EngineRecords, replication: int
+) -> pd.DataFrame:
     """One row per unit: time on duty and busy within the statistics window, dispatches."""
     lo, hi = region.warmup, region.horizon
     size = fleet.size
@@ -149,7 +153,9 @@ def _level_spans(lo: float, hi: float) -> np.ndarray:
     return np.where(span > 0, span, np.nan)
 
 
-def level_table(region: Region, fleet: Fleet, inc: Incidents, rec: EngineRecords, replication: int) -> pd.DataFrame:
+def level_table(
+    region: Region, fleet: Fleet, inc: Incidents, rec: EngineRecords, replication: int
+) -> pd.DataFrame:
     """Time-weighted mean busy units and waiting calls per service, overall (hour -1) and by
     hour of day. A call waits from the end of call handling until its first unit is sent."""
     lo, hi = region.warmup, region.horizon
@@ -174,10 +180,14 @@ def level_table(region: Region, fleet: Fleet, inc: Incidents, rec: EngineRecords
         for s, name in enumerate(region.services)
         for h in range(25)
     ]
-    return pd.DataFrame(rows, columns=["replication", "option", "service", "hour", "busy_units", "waiting_calls"])
+    return pd.DataFrame(
+        rows, columns=["replication", "option", "service", "hour", "busy_units", "waiting_calls"]
+    )
 
 
-def help_table(region: Region, fleet: Fleet, inc: Incidents, rec: EngineRecords, replication: int) -> pd.DataFrame:
+def help_table(
+    region: Region, fleet: Fleet, inc: Incidents, rec: EngineRecords, replication: int
+) -> pd.DataFrame:
     """Unit-hours that each owning community's units spent on each community's incidents
     (busy time clipped to the statistics window), per service."""
     lo, hi = region.warmup, region.horizon
@@ -188,7 +198,6 @@ def help_table(region: Region, fleet: Fleet, inc: Incidents, rec: EngineRecords,
         hours = (np.clip(rec.job_free[sl], lo, hi) - np.clip(rec.job_assigned[sl], lo, hi)) / 60.0
         key = (fleet.service[u] * n_c + fleet.owner[u]) * n_c + inc.community[rec.job_incident[sl]]
         total += np.bincount(key, hours, n_s * n_c * n_c)
-    total = total.reshape(n_s, n_c, n_c)
     s, o, c = np.meshgrid(np.arange(n_s), np.arange(n_c), np.arange(n_c), indexing="ij")
     return pd.DataFrame(
         {
@@ -197,6 +206,6 @@ def help_table(region: Region, fleet: Fleet, inc: Incidents, rec: EngineRecords,
             "service": [region.services[i] for i in s.ravel()],
             "owner": [region.communities[i] for i in o.ravel()],
             "community": [region.communities[i] for i in c.ravel()],
-            "unit_hours": total.ravel(),
+            "unit_hours": total,  # flat in (service, owner, community) order
         }
     )

@@ -111,10 +111,13 @@ def _figures(root: Path) -> list[dict[str, Any]]:
 
 
 # --- tables ---------------------------------------------------------------------------------
-def _ci(row: Any, fmt: Any) -> str:
+def _ci(row: Any, fmt: Any, share: bool = False) -> str:
+    """'lo to hi' of a row's confidence interval; a share's interval is clipped to 0-100 %."""
     lo, hi = float(row["ci_low"]), float(row["ci_high"])
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return ""
+    if share:
+        lo, hi = max(0.0, lo), min(1.0, hi)
     return f"{fmt(lo)} to {fmt(hi)}"
 
 
@@ -158,12 +161,15 @@ def _vclass(verdict: str) -> str:
     return {"better": "better", "worse": "worse", "baseline": "base"}.get(verdict, "ns")
 
 
-def _fmt_diff(metric: str, v: float) -> str:
+def _fmt_diff(metric: str, v: float, ref: float | None = None) -> str:
+    """A difference: percentage points for shares, minutes or hours (chosen by ``ref``, the
+    difference itself by default, so that a difference and its interval share one unit)."""
     if not math.isfinite(v):
         return "-"
     if metric in ("within_target", "waited"):
         return f"{100 * v:+.1f} pp"
-    return f"{v:+.1f} min" if abs(v) < 120 else f"{v / 60:+.1f} h"
+    scale = abs(v if ref is None or not math.isfinite(ref) else ref)
+    return f"{v:+.1f} min" if scale < 120 else f"{v / 60:+.1f} h"
 
 
 def _verdicts(data: ResultData) -> dict[str, Any]:
@@ -186,7 +192,7 @@ def _verdicts(data: ResultData) -> dict[str, Any]:
                 cells.append(
                     {
                         "text": _fmt_diff(m, float(r["diff"])),
-                        "ci": _ci(r, lambda v, m=m: _fmt_diff(m, v)),
+                        "ci": _ci(r, lambda v, m=m, d=float(r["diff"]): _fmt_diff(m, v, d)),
                         "verdict": str(r["verdict"]),
                         "vclass": _vclass(str(r["verdict"])),
                     }
@@ -233,7 +239,9 @@ def _estimate(data: ResultData) -> list[dict[str, Any]]:
                     "utilisation": fmt_pct(float(r["utilisation"]), 1),
                     "p_wait": fmt_pct(p_wait, 1),
                     "waited": fmt_pct(sim_v, 1),
-                    "waited_ci": _ci(sim, lambda v: fmt_pct(v, 1)) if sim is not None else "",
+                    "waited_ci": _ci(sim, lambda v: fmt_pct(v, 1), share=True)
+                    if sim is not None
+                    else "",
                     "gap": f"{100 * (sim_v - p_wait):+.1f} pp"
                     if math.isfinite(sim_v) and math.isfinite(p_wait)
                     else "-",
@@ -289,7 +297,8 @@ def _equity(data: ResultData) -> list[dict[str, Any]]:
                 o = sub[(sub["option"] == opt) & (sub["metric"] == m)]
                 if not o.empty and pd.notna(o["mean"].iloc[0]):
                     r = o.iloc[0]
-                    cells.append({"text": fmt(float(r["mean"])), "ci": _ci(r, fmt), "miss": False})
+                    ci = _ci(r, fmt, share=m.endswith("within_target"))
+                    cells.append({"text": fmt(float(r["mean"])), "ci": ci, "miss": False})
                 else:
                     cells.append({"text": "-", "ci": "", "miss": False})
             measures.append({"label": label, "target": "", "cells": cells})
@@ -474,7 +483,7 @@ def _findings(data: ResultData) -> list[str]:
             f"{fmt_duration(b['option_mean'])} "
             f"against {fmt_duration(b['baseline_mean'])} under {base} (difference "
             f"{_fmt_diff('mean_response', float(b['diff']))}, 95 % CI "
-            f"{_ci(b, lambda v: _fmt_diff('mean_response', v))})."
+            f"{_ci(b, lambda v, d=float(b['diff']): _fmt_diff('mean_response', v, d))})."
         )
     g = biggest_gain(data, "p90_response")
     if g is not None:

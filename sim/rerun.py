@@ -35,7 +35,9 @@ class RerunReport:
     def text(self) -> str:
         if self.identical:
             return f"identical: {len(self.compared)} tables match byte for byte"
-        lines = [f"DIFFERENT: {len(self.differing) + len(self.missing)} of {len(self.compared)} tables"]
+        lines = [
+            f"DIFFERENT: {len(self.differing) + len(self.missing)} of {len(self.compared)} tables"
+        ]
         lines += [f"  differs: {name}" for name in self.differing]
         lines += [f"  missing: {name}" for name in self.missing]
         return "\n".join(lines)
@@ -48,7 +50,9 @@ def _manifest(directory: Path) -> dict[str, object]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError(f"{directory}: no manifest.json (not an intersim result directory)") from None
+        raise InputError(
+            f"{directory}: no manifest.json (not an intersim result directory)"
+        ) from None
     except (OSError, ValueError) as exc:
         raise InputError(f"{path}: unreadable manifest ({exc})") from None
     if not isinstance(data, dict) or "intersim_command" not in data:
@@ -87,7 +91,13 @@ def rerun(directory: Path, main: Callable[[Sequence[str]], int]) -> RerunReport:
             code = main(_arguments(str(manifest["intersim_command"]), out))
         if code != 0:
             raise InputError(f"{directory}: repeating the run failed (exit code {code})")
-        tables = sorted(p.relative_to(directory) for p in directory.rglob("*") if p.suffix in TABLE_SUFFIXES)
-        differing = [str(t) for t in tables if (out / t).exists() and (out / t).read_bytes() != (directory / t).read_bytes()]
+        tables = sorted(
+            p.relative_to(directory) for p in directory.rglob("*") if p.suffix in TABLE_SUFFIXES
+        )
+        differing = [
+            str(t)
+            for t in tables
+            if (out / t).exists() and (out / t).read_bytes() != (directory / t).read_bytes()
+        ]
         missing = [str(t) for t in tables if not (out / t).exists()]
     return RerunReport(not differing and not missing, [str(t) for t in tables], differing, missing)

@@ -111,6 +111,13 @@ def run(
     inc, units, levels, helped = (_concat([p[i] for p in parts]) for i in range(len(TABLES)))
     warnings = overload_warnings(estimate(compiled.region, compiled.fleets)) + backlog_warnings(inc)
     return RunResult(
-        inc, units, levels, helped, list(compiled.fleets), n, s, time.perf_counter() - started,
+        inc,
+        units,
+        levels,
+        helped,
+        list(compiled.fleets),
+        n,
+        s,
+        time.perf_counter() - started,
         warnings,
     )

@@ -18,10 +18,22 @@ __all__ = ["LOWER_IS_BETTER", "half_width", "paired_differences", "with_ci"]
 LEVEL = 0.95
 
 LOWER_IS_BETTER = {
-    "mean_response": True, "median_response": True, "p90_response": True, "p95_response": True,
-    "within_target": False, "mean_wait": True, "waited": True, "open": True, "incidents": None,
-    "busy_fraction": None, "cost": True, "cost_per_incident": True, "cost_per_resident": True,
-    "worst_within_target": False, "spread_within_target": True, "gini_p90": True,
+    "mean_response": True,
+    "median_response": True,
+    "p90_response": True,
+    "p95_response": True,
+    "within_target": False,
+    "mean_wait": True,
+    "waited": True,
+    "open": True,
+    "incidents": None,
+    "busy_fraction": None,
+    "cost": True,
+    "cost_per_incident": True,
+    "cost_per_resident": True,
+    "worst_within_target": False,
+    "spread_within_target": True,
+    "gini_p90": True,
     "spread_p90": True,
 }
 
@@ -58,14 +70,18 @@ def paired_differences(
     merged["diff"] = merged["value"] - merged["value_base"]
     grouped = merged.groupby(["option", *keys], observed=True, sort=False)
     out = grouped.agg(
-        option_mean=("value", "mean"), baseline_mean=("value_base", "mean"),
-        diff=("diff", "mean"), sd=("diff", "std"), n=("diff", "count"),
+        option_mean=("value", "mean"),
+        baseline_mean=("value_base", "mean"),
+        diff=("diff", "mean"),
+        sd=("diff", "std"),
+        n=("diff", "count"),
     ).reset_index()
     t = stats.t.ppf(0.5 + level / 2, np.maximum(out["n"] - 1, 1))
     half = np.where(out["n"] >= 2, t * out["sd"] / np.sqrt(out["n"]), np.nan)
     out["ci_low"], out["ci_high"] = out["diff"] - half, out["diff"] + half
     out["verdict"] = [
-        _verdict(m, lo, hi) for m, lo, hi in zip(out["metric"], out["ci_low"], out["ci_high"], strict=True)
+        _verdict(m, lo, hi)
+        for m, lo, hi in zip(out["metric"], out["ci_low"], out["ci_high"], strict=True)
     ]
     return out.drop(columns="sd")
 

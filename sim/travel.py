@@ -23,7 +23,10 @@ def distance_km(a: Location, b: Location) -> float:
     """Straight-line distance: Euclidean for x/y, great-circle for lat/lon."""
     if a.x is not None and b.x is not None and a.y is not None and b.y is not None:
         return math.hypot(a.x - b.x, a.y - b.y)
-    assert a.lat is not None and a.lon is not None and b.lat is not None and b.lon is not None
+    assert a.lat is not None
+    assert a.lon is not None
+    assert b.lat is not None
+    assert b.lon is not None
     p1, p2 = math.radians(a.lat), math.radians(b.lat)
     dp, dl = p2 - p1, math.radians(b.lon - a.lon)
     h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
@@ -52,7 +55,8 @@ def _inside(s: Scenario, community: str) -> float:
     """Mean travel inside a community when not given: from the centre of a disc of its area
     to a uniform point in it, 2/3 of the radius."""
     com = s.communities[community]
-    assert com.area_km2 is not None and s.travel.speed_kmh is not None
+    assert com.area_km2 is not None
+    assert s.travel.speed_kmh is not None
     radius = math.sqrt(com.area_km2 / math.pi)
     return 2 * radius / 3 * s.travel.detour_factor / s.travel.speed_kmh * 60.0
 
@@ -76,7 +80,8 @@ def travel_matrix(s: Scenario) -> np.ndarray:
                     given = 0.0
             if given is None:
                 la, lb = locations[a], locations[b]
-                assert la is not None and lb is not None
+                assert la is not None
+                assert lb is not None
                 given = _derived(s, la, lb)
             m[i, j] = m[j, i] = given
     return m

@@ -43,8 +43,14 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
 
 def test_public_namespace_is_curated() -> None:
     exported = set(sim.__all__)
-    public = {n for n in vars(sim) if not n.startswith("_") and n not in {"annotations", "TYPE_CHECKING", "Any"}}
+    public = {
+        n
+        for n in vars(sim)
+        if not n.startswith("_") and n not in {"annotations", "TYPE_CHECKING", "Any"}
+    }
     public -= {m for m in public if type(getattr(sim, m)).__name__ == "module"}
-    assert public <= exported | {"__version__"}, f"public names missing from __all__: {public - exported}"
+    assert public <= exported | {"__version__"}, (
+        f"public names missing from __all__: {public - exported}"
+    )
     for name in exported:
         assert hasattr(sim, name), f"sim.__all__ names {name}, which sim does not define"

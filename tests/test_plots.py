@@ -523,6 +523,7 @@ def test_plot_command_redraws_figures_atomically(
     assert infos is not None
     assert {i.name for i in infos} == drawn
     assert not [p.name for p in copy.iterdir() if p.name.startswith(".")], "no temporary left"
+    assert (copy / FIGURES_DIR).stat().st_mode & 0o055 == 0o055, "figures readable by others"
 
 
 @pytest.mark.parametrize("kind", ["missing", "file", "empty", "no_tables", "bad_manifest"])

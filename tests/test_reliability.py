@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
@@ -63,8 +62,12 @@ def test_killed_runs_leave_complete_outputs_or_none(tmp_path: Path) -> None:
     for attempt in range(6):
         fresh = tmp_path / f"fresh{attempt}"
         for out, extra in ((fresh, []), (previous, ["--overwrite"])):
-            proc = subprocess.Popen([*cmd, "--out", str(out), *extra], cwd=ROOT,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            proc = subprocess.Popen(
+                [*cmd, "--out", str(out), *extra],
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             time.sleep(rng.uniform(0.5, 4.0))
             proc.send_signal(signal.SIGKILL)
             proc.wait()
@@ -77,7 +80,9 @@ def test_killed_runs_leave_complete_outputs_or_none(tmp_path: Path) -> None:
                     before = now
     leftovers = [p for p in tmp_path.iterdir() if p.name.startswith(".")]
     assert main(["run", str(scenario), "--replications", "1", "--out", str(tmp_path / "last")]) == 0
-    stale = [p for p in tmp_path.iterdir() if p.name.startswith(".") and p in leftovers and p.exists()]
+    stale = [
+        p for p in tmp_path.iterdir() if p.name.startswith(".") and p in leftovers and p.exists()
+    ]
     assert not [p for p in stale if p.name.startswith(".last.")], "stale temporaries are cleaned"
 
 
@@ -93,12 +98,15 @@ def test_stale_temporaries_of_killed_runs_are_removed(tmp_path: Path) -> None:
 # --- the guard ------------------------------------------------------------------------------
 
 
-def test_guard_refuses_a_run_far_beyond_the_machine(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_guard_refuses_a_run_far_beyond_the_machine(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     scenario = _small(tmp_path, horizon="17000 d", demand_scale=400)
     code = main(["run", str(scenario), "--replications", "100", "--out", str(tmp_path / "x")])
     err = capsys.readouterr().err
     assert code == 2, "a run far beyond the machine should be refused with exit code 2"
-    assert "refusing a run beyond this machine" in err and "--force" in err, err
+    assert "refusing a run beyond this machine" in err, err
+    assert "--force" in err, err
     assert "incidents per replication" in err, "the refusal should say what it estimated"
     assert not (tmp_path / "x").exists(), "nothing is written when a run is refused"
 
@@ -134,14 +142,17 @@ run: {horizon: 20 d, replications: 2}
 """
 
 
-def test_overloaded_scenario_runs_to_the_horizon_and_warns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_overloaded_scenario_runs_to_the_horizon_and_warns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "over.yaml"
     path.write_text(OVERLOADED, encoding="utf-8")
     assert main(["estimate", str(path)]) == 0
     assert "overloaded" in capsys.readouterr().err, "estimate should flag utilisation >= 1 first"
     assert main(["run", str(path), "--out", str(tmp_path / "o")]) == 0
     err = capsys.readouterr().err
-    assert "still waited for a unit at the horizon" in err and "cannot keep up" in err, err
+    assert "still waited for a unit at the horizon" in err, err
+    assert "cannot keep up" in err, err
     inc = pd.read_parquet(tmp_path / "o" / "incidents.parquet")
     assert inc["t_call"].max() > 19 * 1440, "calls are generated up to the horizon"
     assert inc["open"].sum() > 0.3 * len(inc), "the backlog is kept and flagged open, not dropped"
@@ -151,7 +162,9 @@ def test_overloaded_scenario_runs_to_the_horizon_and_warns(tmp_path: Path, capsy
 # --- rerun ----------------------------------------------------------------------------------
 
 
-def test_rerun_repeats_and_checks_the_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_rerun_repeats_and_checks_the_tables(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     scenario = _small(tmp_path, horizon="30 d")
     out = tmp_path / "res"
     assert main(["compare", str(scenario), "--replications", "2", "--out", str(out)]) == 0
@@ -190,21 +203,27 @@ BAD_COMMANDS = [
 
 
 @pytest.mark.parametrize(("argv", "message"), BAD_COMMANDS)
-def test_bad_command_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
+def test_bad_command_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "keep.txt").write_text("mine", encoding="utf-8")
     (tmp_path / "file").write_text("x", encoding="utf-8")
     (tmp_path / "dir").mkdir()
     names = {
-        "scenario": str(_small(tmp_path, horizon="5 d")), "missing": str(tmp_path / "none.yaml"),
-        "dir": str(tmp_path / "dir"), "file": str(tmp_path / "file"), "full": str(tmp_path / "full"),
+        "scenario": str(_small(tmp_path, horizon="5 d")),
+        "missing": str(tmp_path / "none.yaml"),
+        "dir": str(tmp_path / "dir"),
+        "file": str(tmp_path / "file"),
+        "full": str(tmp_path / "full"),
     }
     before = sorted(p.name for p in tmp_path.rglob("*"))
     code = main([a.format(**names) for a in argv])
     err = capsys.readouterr().err
     assert code == 2, f"{argv} should exit 2, got {code}: {err}"
     assert message in err, f"{argv}: expected {message!r} in {err!r}"
-    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, f"one line, no traceback: {err!r}"
+    assert "Traceback" not in err, f"no traceback: {err!r}"
+    assert len(err.strip().splitlines()) == 1, f"one line: {err!r}"
     assert sorted(p.name for p in tmp_path.rglob("*")) == before, "nothing should be written"
     assert (tmp_path / "full" / "keep.txt").read_text(encoding="utf-8") == "mine"
 
@@ -213,8 +232,13 @@ def test_bad_command_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str], a
 
 BASE = yaml.safe_load(TWO_TOWNS.read_text(encoding="utf-8"))
 JUNK = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=12), st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
 )
 
 
@@ -232,9 +256,19 @@ def _paths(node: object, prefix: tuple[object, ...] = ()) -> list[tuple[object, 
 PATHS = _paths(BASE)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(st.sampled_from(PATHS), st.sampled_from(["set", "delete"]), JUNK), min_size=1, max_size=3))
-def test_random_mutations_only_give_validation_errors(tmp_path: Path, edits: list[tuple[tuple[object, ...], str, object]]) -> None:
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(PATHS), st.sampled_from(["set", "delete"]), JUNK),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_random_mutations_only_give_validation_errors(
+    tmp_path: Path, edits: list[tuple[tuple[object, ...], str, object]]
+) -> None:
     data = json.loads(json.dumps(BASE))
     for path, action, value in edits:
         node = data
@@ -249,8 +283,10 @@ def test_random_mutations_only_give_validation_errors(tmp_path: Path, edits: lis
             continue
     path = tmp_path / "mutant.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    problems = []
     try:
         load_scenario(path)
-    except ScenarioError as exc:
-        assert exc.problems, "a ScenarioError names at least one problem"
-        assert all(str(p).startswith(str(path)) for p in exc.problems), "each problem names the file"
+    except ScenarioError as exc:  # the only exception allowed
+        problems = exc.problems or ["<none>"]
+    assert "<none>" not in problems, "a ScenarioError names at least one problem"
+    assert all(str(p).startswith(str(path)) for p in problems), "each problem names the file"

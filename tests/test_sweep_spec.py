@@ -37,11 +37,13 @@ def test_comma_list_keeps_types() -> None:
 
 def test_range_is_inclusive_and_keeps_integers() -> None:
     values, _ = parse_values("1:5:3", sampled=False)
-    assert values == (1, 3, 5) and all(type(v) is int for v in values)
+    assert values == (1, 3, 5)
+    assert all(type(v) is int for v in values)
     values, _ = parse_values("0.8:1.2:5", sampled=False)
     assert values == (0.8, 0.9, 1.0, 1.1, 1.2)
     values, _ = parse_values("1:2:3", sampled=False)
-    assert values == (1.0, 1.5, 2.0) and all(type(v) is float for v in values)
+    assert values == (1.0, 1.5, 2.0)
+    assert all(type(v) is float for v in values)
 
 
 @pytest.mark.parametrize(
@@ -111,7 +113,7 @@ def test_unknown_path_lists_nearest_valid_paths(data: dict, path: str, expected:
 
 
 def test_path_to_a_mapping_or_a_bad_index(data: dict) -> None:
-    with pytest.raises(ValueError, match="is a mapping, not a single value; e.g. run.horizon"):
+    with pytest.raises(ValueError, match=r"is a mapping, not a single value; e\.g\. run\.horizon"):
         check_path(data, "run")
     with pytest.raises(ValueError, match="not an index of the list there"):
         check_path(data, "services.ambulance.units.7.count")
@@ -135,7 +137,8 @@ def test_grid_has_every_combination() -> None:
     points = make_points([Param("a", (1, 2, 3)), Param("b", ("p", "q")), Param("c", (0,))],
                          "grid", None, 1)
     assert len(points) == 6
-    assert points[0] == {"a": 1, "b": "p", "c": 0} and points[-1] == {"a": 3, "b": "q", "c": 0}
+    assert points[0] == {"a": 1, "b": "p", "c": 0}
+    assert points[-1] == {"a": 3, "b": "q", "c": 0}
 
 
 @pytest.mark.parametrize("n", [1, 8, 25])
@@ -150,7 +153,8 @@ def test_lhs_is_stratified(n: int) -> None:
     assert all(isinstance(v, int) and 1 <= v <= 8 for v in b)
     if n == 8:
         assert sorted(b) == list(range(1, 9)), "int(1,8) with 8 samples takes every value once"
-    assert {p["c"] for p in points} <= {"x", "y"} and {p["d"] for p in points} == {7}
+    assert {p["c"] for p in points} <= {"x", "y"}
+    assert {p["d"] for p in points} == {7}
 
 
 def test_sampled_designs_are_seeded() -> None:
@@ -169,14 +173,17 @@ def test_design_errors() -> None:
 
 
 def test_definition_counts_points_and_tasks() -> None:
-    d = build_definition(SCENARIO, {"demand_scale": "1:2:3", "services.ambulance.units.1.count": "1,2",
-                                    **SHORT}, replications=2)
-    assert len(d.points) == 6 and d.options == ("separate", "mutual_aid", "pooled")
-    assert d.n_tasks == 36 and [t.index for t in d.tasks()] == list(range(36))
+    params = {"demand_scale": "1:2:3", "services.ambulance.units.1.count": "1,2", **SHORT}
+    d = build_definition(SCENARIO, params, replications=2)
+    assert len(d.points) == 6
+    assert d.options == ("separate", "mutual_aid", "pooled")
+    assert d.n_tasks == 36
+    assert [t.index for t in d.tasks()] == list(range(36))
     assert d.varied == ["demand_scale", "services.ambulance.units.1.count"]
     lhs = build_definition(SCENARIO, {"demand_scale": "uniform(0.5,1.5)", **SHORT},
                            design="lhs", samples=7, replications=1, options=["pooled"])
-    assert len(lhs.points) == 7 and lhs.n_tasks == 7
+    assert len(lhs.points) == 7
+    assert lhs.n_tasks == 7
     assert lhs.points == build_definition(
         SCENARIO, {"demand_scale": "uniform(0.5,1.5)", **SHORT}, design="lhs", samples=7,
         replications=1, options=["pooled"],
@@ -189,7 +196,8 @@ def test_invalid_point_is_an_error_with_path_and_value() -> None:
         build_definition(SCENARIO, {"services.ambulance.units.0.count": "2,-1", **SHORT})
     (problem,) = info.value.problems
     text = str(problem)
-    assert "services.ambulance.units.0.count" in text and "-1" in text
+    assert "services.ambulance.units.0.count" in text
+    assert "-1" in text
     assert problem.line is not None, "the problem points into the scenario file"
 
 
@@ -212,7 +220,8 @@ def test_sweep_file_matches_command_line(tmp_path: Path) -> None:
                    "pooled,separate", **SHORT}, replications=2, seed=7,
     )
     assert from_file.hash() == from_args.hash()
-    assert from_file.points == from_args.points and from_file.seed == 7
+    assert from_file.points == from_args.points
+    assert from_file.seed == 7
 
 
 def test_sweep_file_errors_carry_lines(tmp_path: Path) -> None:
@@ -222,13 +231,15 @@ def test_sweep_file_errors_carry_lines(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as info:
         build_definition(study)
     (problem,) = info.value.problems
-    assert problem.line == 4 and "unknown key 'sample'; did you mean 'samples'?" in str(problem)
+    assert problem.line == 4
+    assert "unknown key 'sample'; did you mean 'samples'?" in str(problem)
     study.write_text(f"scenario: {SCENARIO}\nparams:\n  demand_scale: 1,2\n  run.warmpu: 0\n",
                      encoding="utf-8")
     with pytest.raises(ScenarioError) as info:
         build_definition(study)
     (problem,) = info.value.problems
-    assert problem.line == 4 and "nearest valid paths: run.warmup" in str(problem)
+    assert problem.line == 4
+    assert "nearest valid paths: run.warmup" in str(problem)
 
 
 def test_unknown_option_is_an_input_error() -> None:
@@ -242,7 +253,8 @@ def test_unknown_option_is_an_input_error() -> None:
 @pytest.mark.parametrize(
     ("param", "expected"),
     [
-        ("services.ambulance.unit.0.count=1,2", "nearest valid paths: services.ambulance.units.0.count"),
+        ("services.ambulance.unit.0.count=1,2",
+         "nearest valid paths: services.ambulance.units.0.count"),
         ("demand_scale=1:x:3", "bad range '1:x:3'"),
         ("services.ambulance.units.0.count=-1", "services.ambulance.units.0.count"),
         ("demand_scale", "expected PATH=VALUES"),
@@ -261,7 +273,9 @@ def test_cli_bad_param_is_exit_2_with_one_line(
 
 
 def test_cli_bad_value_names_the_value(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["sweep", str(SCENARIO), "--param", "options.pooled.dispatch.ambulance.policy=pooled,shared",
-                 "--out", str(tmp_path / "out")])
+    param = "options.pooled.dispatch.ambulance.policy=pooled,shared"
+    code = main(["sweep", str(SCENARIO), "--param", param, "--out", str(tmp_path / "out")])
     (line,) = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and "options.pooled.dispatch.ambulance.policy" in line and "'shared'" in line
+    assert code == 2
+    assert "options.pooled.dispatch.ambulance.policy" in line
+    assert "'shared'" in line

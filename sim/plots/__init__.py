@@ -111,10 +111,14 @@ def read_index(figures_dir: Path) -> list[FigureInfo] | None:
 def redraw_figures(result_dir: Path) -> list[FigureInfo]:
     """Redraw the figures of an existing result directory and swap them in atomically: the
     old figures stay in place until the new ones are complete."""
+    from ..outputs import DIR_MODE, _remove_stale
+
     root = Path(result_dir)
     load_result(root)  # InputError before any work for a bad directory
-    tmp = Path(tempfile.mkdtemp(prefix=f".{FIGURES_DIR}.", suffix=".tmp", dir=root))
+    _remove_stale(root / FIGURES_DIR)  # left by a redraw that was killed
+    tmp = Path(tempfile.mkdtemp(prefix=f".{FIGURES_DIR}.{os.getpid()}.", suffix=".tmp", dir=root))
     try:
+        tmp.chmod(DIR_MODE)  # mkdtemp makes it private; results are meant to be shared
         draw_figures(root, tmp)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

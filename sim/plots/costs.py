@@ -55,7 +55,7 @@ def shares_figure(data: ResultData) -> Figure | None:
         axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True).ravel()
         for ax in axes[len(opts) :]:
             ax.set_visible(False)
-        for ax, opt in zip(axes, opts, strict=False):
+        for i, (ax, opt) in enumerate(zip(axes, opts, strict=False)):
             sub = sh[sh["option"] == opt]
             x = np.arange(len(coms))
             for k, f in enumerate(formulas):
@@ -88,7 +88,8 @@ def shares_figure(data: ResultData) -> Figure | None:
             ax.set_title(f"{opt} (total {fmt_money(total)})", loc="left")
             ax.set_ylim(0, upper * 1.08 if upper > 0 else 1)
             ax.yaxis.set_major_formatter(FuncFormatter(_tick))
-            ax.set_ylabel("cost, money units")
+            if i % ncols == 0:
+                ax.set_ylabel("cost, money units")
             ax.grid(axis="x", visible=False)
         handles, labels = axes[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))

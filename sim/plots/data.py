@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ..errors import InputError
@@ -276,8 +275,3 @@ def load_result(result_dir: Path | str) -> ResultData:
         except (OSError, ValueError) as exc:
             raise InputError(f"{path}: cannot read: {exc}") from None
     return ResultData(root, manifest, region)
-
-
-def finite(values: Any) -> np.ndarray:
-    v = np.asarray(values, dtype=np.float64)
-    return v[np.isfinite(v)]

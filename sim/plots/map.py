@@ -92,11 +92,15 @@ def map_figure(data: ResultData) -> Figure | None:
     ys = [p[1] for p in pos.values()] + [e["xy"][1] for k in extras.values() for e in k]
     span = max(max(xs) - min(xs), max(ys) - min(ys), 1.0)
     pad = 0.14 * span
-    w_km, h_km = max(xs) - min(xs) + 2 * pad, max(ys) - min(ys) + 2 * pad
-    ncols = min(2, len(opts))
+    # a window at least half as wide as tall (and vice versa), centred on the places
+    cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
+    half_w = max(max(xs) - min(xs) + 2 * pad, 0.5 * (max(ys) - min(ys) + 2 * pad)) / 2
+    half_h = max(max(ys) - min(ys) + 2 * pad, 0.5 * (max(xs) - min(xs) + 2 * pad)) / 2
+    aspect = half_h / half_w
+    ncols = min(len(opts), 2 if aspect <= 1.0 else 3 if aspect <= 1.6 else 4)
     nrows = math.ceil(len(opts) / ncols)
-    panel_w = 4.6
-    panel_h = min(4.6, max(2.4, panel_w * h_km / w_km))
+    panel_w = min(4.6, 9.6 / ncols)
+    panel_h = min(4.6, max(2.4, panel_w * aspect))
     days = data.run_days()
     per = f"per run of {days:g} days" if days else "per run"
     fig = new_figure(
@@ -114,8 +118,8 @@ def map_figure(data: ResultData) -> Figure | None:
             ax.set_visible(False)
         for ax, opt in zip(axes, opts, strict=False):
             ax.set_aspect("equal")
-            ax.set_xlim(min(xs) - pad, max(xs) + pad)
-            ax.set_ylim(min(ys) - pad, max(ys) + pad)
+            ax.set_xlim(cx - half_w, cx + half_w)
+            ax.set_ylim(cy - half_h, cy + half_h)
             ax.grid(False)
             for c in coms:
                 x, y = pos[c]
@@ -219,7 +223,7 @@ def map_figure(data: ResultData) -> Figure | None:
             else []
         )
         labels = [f"{hmax * f:,.0f} unit-hours" for f in (1.0, 0.25)] if hmax > 0 else []
-        handles += [
+        handles.append(
             Line2D(
                 [],
                 [],
@@ -229,11 +233,19 @@ def map_figure(data: ResultData) -> Figure | None:
                 color=OKABE_ITO["sky_blue"],
                 alpha=0.5,
                 markeredgecolor="#1f4e79",
-            ),
-            Line2D([], [], marker="s", linestyle="", markersize=5, color="black"),
-            Line2D([], [], marker="s", linestyle="", markersize=6, color=OKABE_ITO["vermillion"]),
-        ]
-        labels += ["community (area ~ population)", "extra station", "facility (H: hospital)"]
+            )
+        )
+        labels.append("community (area ~ population)")
+        if extras["stations"]:
+            handles.append(Line2D([], [], marker="s", linestyle="", markersize=5, color="black"))
+            labels.append("extra station")
+        if extras["facilities"]:
+            handles.append(
+                Line2D(
+                    [], [], marker="s", linestyle="", markersize=6, color=OKABE_ITO["vermillion"]
+                )
+            )
+            labels.append("facility (H: hospital)")
         fig.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=7)
     return fig
 

@@ -41,9 +41,8 @@ def duty_text(duty: Duty | None) -> str:
     days = [d for d in _DAYS if d in set(duty.days)]
     if len(days) == 7:
         return "24/7" if hours == "24 h" else hours
-    if days == list(_DAYS[: len(days)]) or days == list(
-        _DAYS[_DAYS.index(days[0]) : _DAYS.index(days[-1]) + 1]
-    ):
+    first, last = _DAYS.index(days[0]), _DAYS.index(days[-1])
+    if days == list(_DAYS[first : last + 1]):  # consecutive days
         span = f"{days[0]}-{days[-1]}" if len(days) > 1 else days[0]
     else:
         span = ",".join(days)

@@ -139,7 +139,7 @@ def ecdf_figure(data: ResultData, service: str) -> Figure | None:
 
 def _log_ticks(lower: float, upper: float) -> list[float]:
     """1-2-5 steps of minutes, then hours, inside [lower, upper]."""
-    steps = [1, 2, 5, 10, 20, 30, 60, 120, 240, 480, 720, 1440, 2880, 4320, 10080, 20160, 43200]
+    steps: list[float] = [1, 2, 5, 10, 20, 30, 60, 120, 240, 480, 720, 1440, 2880, 4320, 10080]
     steps = [0.5, *steps] if lower < 1 else steps
     return [v for v in steps if lower <= v <= upper]
 

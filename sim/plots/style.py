@@ -116,7 +116,7 @@ RC: dict[str, Any] = {
 @contextmanager
 def style() -> Iterator[None]:
     """The house style, for the duration of the block only."""
-    with matplotlib.rc_context(RC):
+    with matplotlib.rc_context(RC):  # type: ignore[arg-type]
         yield
 
 

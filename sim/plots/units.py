@@ -64,9 +64,9 @@ def busy_figure(data: ResultData) -> Figure | None:
     columns = _columns(sizes)
     rows = max(sum(sizes[i] + 1.6 for i in col) for col in columns)
     fig = new_figure(
-        4.6 * len(columns) + 0.6,
+        max(6.4, 4.6 * len(columns) + 0.6),
         0.22 * rows + 1.3,
-        "How busy each unit is: share of its on-duty time spent on calls",
+        "How busy each unit is: share of on-duty time spent on calls",
     )
     styles = option_styles(data.options, data.baseline)
     opts = [o for o in data.options if (table["option"] == o).any()]
@@ -75,7 +75,8 @@ def busy_figure(data: ResultData) -> Figure | None:
         0.05, float(np.nanmax(table["ci_high"].to_numpy(dtype=np.float64), initial=0.0)) * 1.08
     )
     with style():
-        subfigs = np.atleast_1d(fig.subfigures(1, len(columns)))
+        made = fig.subfigures(1, len(columns))
+        subfigs = list(made.ravel()) if isinstance(made, np.ndarray) else [made]
         first = None
         for sf, col in zip(subfigs, columns, strict=True):
             ratios = [sizes[i] + 1.6 for i in col]
@@ -94,7 +95,7 @@ def busy_figure(data: ResultData) -> Figure | None:
             for ax, i in zip(axes, col, strict=True):
                 _panel(ax, data, table, services[i], opts, styles, step)
                 ax.set_xlim(0, upper)
-                ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+                ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
                 ax.tick_params(axis="x", labelbottom=True)
             axes[-1].set_xlabel("Busy, % of on-duty time")
             first = first or axes[0]

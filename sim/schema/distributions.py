@@ -73,7 +73,8 @@ class LogNormal(_Dist):
         """The parameters of the underlying normal distribution."""
         if self.median is not None and self.log_sd is not None:
             return math.log(self.median), self.log_sd
-        assert self.mean is not None and self.sd is not None
+        assert self.mean is not None
+        assert self.sd is not None
         sigma2 = math.log1p((self.sd / self.mean) ** 2)
         return math.log(self.mean) - sigma2 / 2, math.sqrt(sigma2)
 

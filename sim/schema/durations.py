@@ -15,11 +15,23 @@ from pydantic import AfterValidator, BeforeValidator
 __all__ = ["Duration", "PositiveDuration", "parse_duration"]
 
 _UNITS = {
-    "s": 1 / 60, "sec": 1 / 60, "second": 1 / 60, "seconds": 1 / 60,
-    "m": 1.0, "min": 1.0, "minute": 1.0, "minutes": 1.0,
-    "h": 60.0, "hour": 60.0, "hours": 60.0,
-    "d": 1440.0, "day": 1440.0, "days": 1440.0,
-    "w": 10080.0, "week": 10080.0, "weeks": 10080.0,
+    "s": 1 / 60,
+    "sec": 1 / 60,
+    "second": 1 / 60,
+    "seconds": 1 / 60,
+    "m": 1.0,
+    "min": 1.0,
+    "minute": 1.0,
+    "minutes": 1.0,
+    "h": 60.0,
+    "hour": 60.0,
+    "hours": 60.0,
+    "d": 1440.0,
+    "day": 1440.0,
+    "days": 1440.0,
+    "w": 10080.0,
+    "week": 10080.0,
+    "weeks": 10080.0,
 }
 _PART = re.compile(r"(-?[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([a-zA-Z]+)")
 _CLOCK = re.compile(r"^\s*([0-9]+):([0-5][0-9])\s*$")

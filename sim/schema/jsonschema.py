@@ -47,6 +47,13 @@ def _allow_duration_strings(node: Any) -> None:
 
 
 _DURATION_FIELDS = {
-    "horizon", "warmup", "minutes", "start", "duration", "time", "spread",
-    "max_travel", "request_delay",
+    "horizon",
+    "warmup",
+    "minutes",
+    "start",
+    "duration",
+    "time",
+    "spread",
+    "max_travel",
+    "request_delay",
 }

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar, Union
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from ..errors import Problem, ScenarioError
 from .references import check_references
@@ -79,10 +80,9 @@ def _data_path(data: Any, loc: tuple[str | int, ...]) -> tuple[PathKey, list[str
     tags: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-            path.append(part)
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_dict or in_list:
             node = node[part]
             path.append(part)
         else:
@@ -156,7 +156,7 @@ def _unknown_key(
     return _at(located, path, f"unknown key '{key}'{hint}{listing}", key=True)
 
 
-def _message(err: dict[str, Any]) -> str:
+def _message(err: ErrorDetails) -> str:
     if err["type"] in ("model_type", "model_attributes_type", "dict_type"):
         return f"expected a mapping of keys (key: value), got {_kind(err.get('input'))}"
     if err["type"] in ("list_type",):
@@ -165,7 +165,9 @@ def _message(err: dict[str, Any]) -> str:
     for prefix in ("Value error, ", "Assertion failed, "):
         msg = msg.removeprefix(prefix)
     msg = msg[:1].lower() + msg[1:]
-    if err["type"] not in ("missing", "value_error") and not isinstance(err.get("input"), dict | list):
+    if err["type"] not in ("missing", "value_error") and not isinstance(
+        err.get("input"), dict | list
+    ):
         shown = repr(err.get("input"))
         msg += f" (got {shown[:60]})"
     return msg
@@ -179,7 +181,7 @@ def _kind(value: object) -> str:
     return repr(value)[:60]
 
 
-def _bad_tag(err: dict[str, Any]) -> str:
+def _bad_tag(err: ErrorDetails) -> str:
     tag = str(err.get("ctx", {}).get("tag", ""))
     allowed = [t.strip(" '") for t in str(err.get("ctx", {}).get("expected_tags", "")).split(",")]
     close = difflib.get_close_matches(tag, allowed, n=1, cutoff=0.6)
@@ -224,7 +226,8 @@ def _problems(
         if len(unique) > 1:  # union: drop the branches of another shape than the input's
             given = _value_at(located.data, path)
             unique = [
-                m for m in unique
+                m
+                for m in unique
                 if not (m.startswith("expected a mapping") and not isinstance(given, dict))
                 and not (m.startswith("expected a list") and not isinstance(given, list))
             ] or unique

@@ -70,27 +70,39 @@ def _units(scenario: Scenario, name: str) -> Iterator[tuple[Path, str] | Resolve
             units += [ResolvedUnit(sid, g.station, owner, g.duty, cost, "")] * g.count
     for i, ch in enumerate(opt.remove_units):
         matching = [
-            k for k, u in enumerate(units)
-            if u.service == ch.service and u.station == ch.station
+            k
+            for k, u in enumerate(units)
+            if u.service == ch.service
+            and u.station == ch.station
             and (ch.owner is None or u.owner == ch.owner)
         ]
         if len(matching) < ch.count:
-            yield ("options", name, "remove_units", i, "count"), (
-                f"removes {ch.count} {ch.service} unit(s) at '{ch.station}' but only "
-                f"{len(matching)} are there"
+            yield (
+                ("options", name, "remove_units", i, "count"),
+                (
+                    f"removes {ch.count} {ch.service} unit(s) at '{ch.station}' but only "
+                    f"{len(matching)} are there"
+                ),
             )
             continue
-        for k in reversed(matching[-ch.count:]):
+        for k in reversed(matching[-ch.count :]):
             del units[k]
     for i, mv in enumerate(opt.move_units):
-        matching = [k for k, u in enumerate(units) if u.service == mv.service and u.station == mv.from_station]
+        matching = [
+            k
+            for k, u in enumerate(units)
+            if u.service == mv.service and u.station == mv.from_station
+        ]
         if len(matching) < mv.count:
-            yield ("options", name, "move_units", i, "count"), (
-                f"moves {mv.count} {mv.service} unit(s) from '{mv.from_station}' but only "
-                f"{len(matching)} are there"
+            yield (
+                ("options", name, "move_units", i, "count"),
+                (
+                    f"moves {mv.count} {mv.service} unit(s) from '{mv.from_station}' but only "
+                    f"{len(matching)} are there"
+                ),
             )
             continue
-        for k in matching[-mv.count:]:
+        for k in matching[-mv.count :]:
             u = units[k]
             units[k] = ResolvedUnit(u.service, mv.to_station, u.owner, u.duty, u.cost_per_hour, "")
     for ch in opt.add_units:
@@ -103,10 +115,14 @@ def _units(scenario: Scenario, name: str) -> Iterator[tuple[Path, str] | Resolve
     seen: dict[tuple[str, str], int] = {}
     for u in units:
         n = seen[(u.service, u.station)] = seen.get((u.service, u.station), 0) + 1
-        yield ResolvedUnit(u.service, u.station, u.owner, u.duty, u.cost_per_hour, f"{u.service}-{u.station}-{n}")
+        yield ResolvedUnit(
+            u.service, u.station, u.owner, u.duty, u.cost_per_hour, f"{u.service}-{u.station}-{n}"
+        )
 
 
-def _separate_gaps(scenario: Scenario, name: str, resolved: ResolvedOption) -> Iterator[tuple[Path, str]]:
+def _separate_gaps(
+    scenario: Scenario, name: str, resolved: ResolvedOption
+) -> Iterator[tuple[Path, str]]:
     """Calls that could never be served completely: too few units they may use."""
     owned: dict[tuple[str, str], int] = {}
     for u in resolved.units:
@@ -116,8 +132,9 @@ def _separate_gaps(scenario: Scenario, name: str, resolved: ResolvedOption) -> I
         rate = t.rate_per_1000 if t.rate_per_1000 is not None else t.rate_per_year
         total = sum(n for (svc, _), n in owned.items() if svc == t.service)
         if total < t.units_needed:
-            yield ("options", name), (
-                f"{tid} needs {t.units_needed} {t.service} units but there are only {total}"
+            yield (
+                ("options", name),
+                (f"{tid} needs {t.units_needed} {t.service} units but there are only {total}"),
             )
             return
         if rule.policy != "separate":
@@ -126,10 +143,13 @@ def _separate_gaps(scenario: Scenario, name: str, resolved: ResolvedOption) -> I
             r = rate.get(c, 0.0) if isinstance(rate, dict) else rate
             have = owned.get((t.service, c), 0)
             if r and r > 0 and have < t.units_needed:
-                yield ("options", name), (
-                    f"under policy 'separate', community '{c}' has {tid} incidents needing "
-                    f"{t.units_needed} {t.service} unit(s) but owns {have} (use mutual_aid or "
-                    "pooled, or give it units)"
+                yield (
+                    ("options", name),
+                    (
+                        f"under policy 'separate', community '{c}' has {tid} incidents needing "
+                        f"{t.units_needed} {t.service} unit(s) but owns {have} (use mutual_aid or "
+                        "pooled, or give it units)"
+                    ),
                 )
                 return
 
@@ -144,7 +164,9 @@ def resolve_option(scenario: Scenario, name: str) -> ResolvedOption:
 
 def _resolve(scenario: Scenario, name: str) -> ResolvedOption:
     units = tuple(u for u in _units(scenario, name) if isinstance(u, ResolvedUnit))
-    return ResolvedOption(name, scenario.options[name].description, _dispatch_for(scenario, name), units)
+    return ResolvedOption(
+        name, scenario.options[name].description, _dispatch_for(scenario, name), units
+    )
 
 
 def option_problems(scenario: Scenario, name: str) -> list[tuple[Path, str]]:

@@ -95,10 +95,19 @@ def format_reference() -> str:
     ]
     for model in _models(Scenario):
         doc = (model.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
-        out += [f"### {model.__name__}", "", doc, "", "| key | type | default | meaning |", "|---|---|---|---|"]
+        out += [
+            f"### {model.__name__}",
+            "",
+            doc,
+            "",
+            "| key | type | default | meaning |",
+            "|---|---|---|---|",
+        ]
         for name, field in model.model_fields.items():
             desc = (field.description or "").replace("|", "\\|")
-            out.append(f"| `{name}` | {_type_name(field.annotation)} | {_default(field)} | {desc} |")
+            out.append(
+                f"| `{name}` | {_type_name(field.annotation)} | {_default(field)} | {desc} |"
+            )
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 

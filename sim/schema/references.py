@@ -45,8 +45,9 @@ def _check_places(s: Scenario) -> Found:
     for section, group in (("stations", s.stations), ("facilities", s.facilities)):
         for pid, p in group.items():
             if pid in s.communities:
-                yield (section, pid), (
-                    f"'{pid}' is already a community (each community has a station of its id)"
+                yield (
+                    (section, pid),
+                    (f"'{pid}' is already a community (each community has a station of its id)"),
                 )
             if p.community is not None and p.community not in s.communities:
                 yield (section, pid, "community"), _unknown("community", p.community, s.communities)
@@ -115,7 +116,9 @@ def _check_travel(s: Scenario) -> Found:
         if not _has_time(s, a, b, places)
     ]
     if missing:
-        shown = ", ".join(f"{a}->{b}" for a, b in missing[:6]) + (" ..." if len(missing) > 6 else "")
+        shown = ", ".join(f"{a}->{b}" for a, b in missing[:6]) + (
+            " ..." if len(missing) > 6 else ""
+        )
         hint = "give them in travel.matrix, or locations and travel.speed_kmh"
         yield ("travel",), f"no travel time for {len(missing)} pair(s): {shown}; {hint}"
 
@@ -147,22 +150,34 @@ def _check_services(s: Scenario) -> Found:
                     if c not in s.communities:
                         yield (*base, key, c), _unknown("community", c, s.communities)
         if t.transport is not None and t.transport.facility not in s.facilities:
-            yield (*base, "transport", "facility"), _unknown(
-                "facility", t.transport.facility, s.facilities
+            yield (
+                (*base, "transport", "facility"),
+                _unknown("facility", t.transport.facility, s.facilities),
             )
         if t.target is not None:
             for c in t.target.by_community:
                 if c not in s.communities:
-                    yield (*base, "target", "by_community", c), _unknown("community", c, s.communities)
+                    yield (
+                        (*base, "target", "by_community", c),
+                        _unknown("community", c, s.communities),
+                    )
         if t.profile is not None and t.profile not in s.profiles:
             yield (*base, "profile"), _unknown("profile", t.profile, s.profiles)
-    demanded = {t.service for t in s.incident_types.values() if _total_rate(s, t.rate_per_1000, t.rate_per_year) > 0}
+    demanded = {
+        t.service
+        for t in s.incident_types.values()
+        if _total_rate(s, t.rate_per_1000, t.rate_per_year) > 0
+    }
     for sid in sorted(demanded & set(s.services)):
         if sum(g.count for g in s.services[sid].units) == 0:
             yield ("services", sid, "units"), f"service '{sid}' has demand but no units"
 
 
-def _total_rate(s: Scenario, per_1000: object, per_year: object) -> float:
+def _total_rate(
+    s: Scenario,
+    per_1000: float | dict[str, float] | None,
+    per_year: float | dict[str, float] | None,
+) -> float:
     rate = per_1000 if per_1000 is not None else per_year
     if isinstance(rate, dict):
         return float(sum(rate.values()))
@@ -178,7 +193,9 @@ def _check_lists(path: Path, names: list[str] | None, known: Iterable[str], kind
 
 def _check_events(s: Scenario) -> Found:
     for i, sg in enumerate(s.surges):
-        yield from _check_lists(("surges", i, "communities"), sg.communities, s.communities, "community")
+        yield from _check_lists(
+            ("surges", i, "communities"), sg.communities, s.communities, "community"
+        )
         yield from _check_lists(("surges", i, "services"), sg.services, s.services, "service")
         yield from _check_lists(("surges", i, "types"), sg.types, s.incident_types, "incident type")
     for i, b in enumerate(s.bursts):
@@ -197,7 +214,9 @@ def _check_dispatch(path: Path, rules: dict[str, Dispatch], s: Scenario) -> Foun
         for c, partners in (rule.partners or {}).items():
             if c not in s.communities:
                 yield (*path, sid, "partners", c), _unknown("community", c, s.communities)
-            yield from _check_lists((*path, sid, "partners", c), partners, s.communities, "community")
+            yield from _check_lists(
+                (*path, sid, "partners", c), partners, s.communities, "community"
+            )
 
 
 def _check_option(name: str, opt: Option, s: Scenario) -> Found:

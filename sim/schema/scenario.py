@@ -19,6 +19,7 @@ from .distributions import Distribution
 from .durations import Duration, PositiveDuration
 
 __all__ = [
+    "ZONES",
     "Burst",
     "Community",
     "CostSharing",
@@ -42,7 +43,6 @@ __all__ = [
     "UnitChange",
     "UnitGroup",
     "UnitMove",
-    "ZONES",
 ]
 
 Id = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=64)]
@@ -53,6 +53,7 @@ Zone = Literal["urban", "suburban", "rural", "remote"]
 ZONES: tuple[str, ...] = ("urban", "suburban", "rural", "remote")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Policy = Literal["separate", "mutual_aid", "pooled"]
+WEEK: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class _Model(BaseModel):
@@ -137,7 +138,9 @@ class Travel(_Model):
     """
 
     matrix: dict[Id, dict[Id, NonNegFloat]] = Field(default_factory=dict)
-    speed_kmh: PosFloat | None = Field(None, description="Average emergency speed for derived trips")
+    speed_kmh: PosFloat | None = Field(
+        None, description="Average emergency speed for derived trips"
+    )
     detour_factor: Annotated[float, Field(ge=1, le=3)] = Field(
         1.3, description="Road distance / straight-line distance for derived trips"
     )
@@ -146,7 +149,9 @@ class Travel(_Model):
     )
     noise: TravelNoise | None = Field(None, description="Random factor on every trip")
     hour_factors: list[PosFloat] | None = Field(
-        None, min_length=24, max_length=24,
+        None,
+        min_length=24,
+        max_length=24,
         description="24 multipliers of travel time by hour of day (e.g. 1.2 at night)",
     )
 
@@ -155,11 +160,13 @@ class Duty(_Model):
     """When units are on duty. Hours are [start, end) in 0-24; end < start wraps midnight."""
 
     hours: list[Annotated[float, Field(ge=0, le=24)]] = Field(
-        default_factory=lambda: [0.0, 24.0], min_length=2, max_length=2,
+        default_factory=lambda: [0.0, 24.0],
+        min_length=2,
+        max_length=2,
         description="[start, end) hours of the shift",
     )
     days: list[Weekday] = Field(
-        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+        default_factory=lambda: list(WEEK),
         min_length=1,
         description="Days the shift starts on",
     )
@@ -197,7 +204,9 @@ class Transport(_Model):
 
     probability: Probability
     facility: Id
-    handover: Distribution = Field(0, validate_default=True, description="Time at the facility, minutes")
+    handover: Distribution = Field(
+        0, validate_default=True, description="Time at the facility, minutes"
+    )
 
 
 class TargetOverride(_Model):
@@ -232,8 +241,12 @@ class IncidentType(_Model):
     )
     share: Probability = Field(1.0, description="Multiplier of the rate, e.g. a priority mix")
     units_needed: int = Field(1, ge=1, le=50)
-    call_handling: Distribution = Field(0, validate_default=True, description="Call answer and processing, minutes")
-    turnout: Distribution = Field(0, validate_default=True, description="From dispatch to wheels rolling, minutes")
+    call_handling: Distribution = Field(
+        0, validate_default=True, description="Call answer and processing, minutes"
+    )
+    turnout: Distribution = Field(
+        0, validate_default=True, description="From dispatch to wheels rolling, minutes"
+    )
     on_scene: Distribution = Field(description="Time at the scene (or service time), minutes")
     transport: Transport | None = None
     target: Target | None = None
@@ -349,6 +362,9 @@ class UnitChange(_Model):
 ShareBasis = Literal["population", "calls", "unit_hours"]
 
 
+_EVEN_MIX: dict[ShareBasis, float] = {"population": 0.5, "calls": 0.5}
+
+
 class CostSharing(_Model):
     """How the cost of the units is split between communities in a weighted-mix formula.
 
@@ -357,9 +373,7 @@ class CostSharing(_Model):
     agreements use such mixes (e.g. 40 % calls, 30 % property value, 20 % population).
     """
 
-    mix: dict[ShareBasis, NonNegFloat] = Field(
-        default_factory=lambda: {"population": 0.5, "calls": 0.5}
-    )
+    mix: dict[ShareBasis, NonNegFloat] = Field(default_factory=lambda: dict(_EVEN_MIX))
 
     @model_validator(mode="after")
     def _some_weight(self) -> Self:
@@ -410,8 +424,7 @@ class Scenario(_Model):
     options: dict[Id, Option] = Field(
         default_factory=lambda: {"base": Option(description="The scenario as written")},
         min_length=1,
-        description="Pooling options to compare, each a patch over the base (default: one, "
-        "'base')",
+        description="Pooling options to compare, each a patch over the base (default: one, 'base')",
     )
     baseline: Id | None = Field(None, description="Option compared against; default: the first")
     cost_sharing: CostSharing = Field(

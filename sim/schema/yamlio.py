@@ -110,7 +110,8 @@ class _Builder:
             elif index < merged:
                 from_merge.add(key)
             self.located.keys[(*path, key)] = (
-                key_node.start_mark.line + 1, key_node.start_mark.column + 1
+                key_node.start_mark.line + 1,
+                key_node.start_mark.column + 1,
             )
             out[key] = self.build(value_node, (*path, key))
         return out
@@ -140,7 +141,9 @@ def read_yaml(path: str | Path) -> Located:
     except FileNotFoundError:
         raise ScenarioError([Problem(file, None, None, "", "no such file")]) from None
     except OSError as exc:
-        raise ScenarioError([Problem(file, None, None, "", f"cannot read: {exc.strerror}")]) from None
+        raise ScenarioError(
+            [Problem(file, None, None, "", f"cannot read: {exc.strerror}")]
+        ) from None
     if len(raw) > MAX_BYTES:
         raise ScenarioError(
             [Problem(file, None, None, "", f"larger than {MAX_BYTES // 2**20} MiB; not a scenario")]
@@ -150,11 +153,20 @@ def read_yaml(path: str | Path) -> Located:
     try:
         root = loader.get_single_node()
         if root is None:
-            raise ScenarioError([Problem(file, 1, 1, "", "empty file: expected a scenario mapping")])
+            raise ScenarioError(
+                [Problem(file, 1, 1, "", "empty file: expected a scenario mapping")]
+            )
         if not isinstance(root, yaml.MappingNode):
             raise ScenarioError(
-                [Problem(file, root.start_mark.line + 1, root.start_mark.column + 1, "",
-                         "expected a mapping of keys at the top level")]
+                [
+                    Problem(
+                        file,
+                        root.start_mark.line + 1,
+                        root.start_mark.column + 1,
+                        "",
+                        "expected a mapping of keys at the top level",
+                    )
+                ]
             )
         builder = _Builder(file, loader)
         builder.located.data = builder.build(root, ())

@@ -4,7 +4,7 @@
 * otherwise, by default: a :class:`concurrent.futures.ProcessPoolExecutor` with the
   ``forkserver`` start method where available (``spawn`` elsewhere) and ``workers`` processes
   (default: the number of CPUs). The fork server imports intersim once; workers ignore Ctrl-C,
-  which the parent handles.
+  which the parent handles, and exit when the parent dies (``kill -9``).
 * ``dask="local"``: a :class:`distributed.LocalCluster` of ``workers`` (default 2) single-threaded
   worker processes; any other ``dask`` value is the address of a running scheduler
   (``tcp://host:8786``), whose workers need intersim installed.
@@ -28,7 +28,7 @@ from typing import Any
 from ..errors import InputError
 from .definition import SweepDefinition, Task
 from .store import Store
-from .task import ignore_interrupts, run_task
+from .task import run_task, worker_init
 
 __all__ = ["ExecutionReport", "execute"]
 
@@ -75,7 +75,7 @@ def _process_pool(workers: int) -> Iterator[cf.ProcessPoolExecutor]:
     if method == "forkserver":
         ctx.set_forkserver_preload(["sim.sweep.task"])  # workers fork with intersim imported
     pool = cf.ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=ignore_interrupts
+        max_workers=workers, mp_context=ctx, initializer=worker_init, initargs=(os.getpid(),)
     )
     try:
         yield pool
@@ -102,7 +102,7 @@ def _dask(address: str, workers: int | None) -> Iterator[Any]:
         if address == "local":
             cluster = LocalCluster(
                 n_workers=workers or 2, threads_per_worker=1, processes=True,
-                dashboard_address=None,
+                host="127.0.0.1", dashboard_address=None,  # loopback only
             )
             client = Client(cluster)
         else:

@@ -23,7 +23,14 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError
-from ..outputs import atomic_write_text, check_out_dir, manifest, write_csv, write_json
+from ..outputs import (
+    atomic_write_text,
+    check_out_dir,
+    file_sha256,
+    manifest,
+    write_csv,
+    write_json,
+)
 from .definition import SweepDefinition
 from .execute import ExecutionReport, execute
 from .plots import draw_figures
@@ -178,6 +185,7 @@ def _write_outputs(
             "kind": "sweep",
             "name": definition.name,
             "sweep_file": str(definition.sweep_file) if definition.sweep_file else None,
+            "sweep_sha256": file_sha256(definition.sweep_file) if definition.sweep_file else None,
             "design": definition.design,
             "samples": definition.samples,
             "params": [p.spec() for p in definition.params],

@@ -14,6 +14,7 @@ while the sweep goes on. Warnings are recorded too, whatever the host's warning 
 from __future__ import annotations
 
 import json
+import os
 import time
 import traceback
 import warnings
@@ -97,8 +98,35 @@ def _warnings(caught: list[warnings.WarningMessage]) -> list[str]:
     return list(seen)[:MAX_WARNINGS]
 
 
-def ignore_interrupts() -> None:
-    """Worker initializer: Ctrl-C is the parent's to handle (it stops the pool)."""
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie, killed but not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except OSError:
+        return True  # no /proc (macOS): signal 0 is all we know
+
+
+def _watch_parent(pid: int, every: float) -> None:
+    while True:
+        time.sleep(every)
+        if not _alive(pid):
+            os._exit(3)
+
+
+def worker_init(parent: int, every: float = 0.5) -> None:
+    """Worker initializer: Ctrl-C is the parent's to handle (it stops the pool), and a worker
+    whose parent died (``kill -9``) exits instead of waiting forever for work."""
     import signal
+    import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if os.name == "posix":  # os.kill(pid, 0) would terminate the process on Windows
+        threading.Thread(target=_watch_parent, args=(parent, every), daemon=True,
+                         name="intersim-parent-watch").start()
