@@ -137,6 +137,7 @@ class Engine:
         self._ready = _mv(self.ready)
         self._order = _mv(np.argsort(self.ready, kind="stable"))
         self._next = 0
+        self._calls = n
         self.need = np.array([t.units_needed for t in types], dtype=np.int8)[incidents.type]
         self._need = _mv(self.need)
         # outputs: numpy arrays written through memoryviews, handed over without a copy
@@ -240,18 +241,13 @@ class Engine:
         if not self._from_road[unit.service]:
             free_at += travel_rows[end][unit.station] * self.hour_factor(leave)
             end = unit.station
-        if slot == 0:
+        need = self._need[i]
+        if need == 1:  # the common case: this unit is the whole response
             self.t_dispatch[i] = now + delay
-        if self._need[i] > 1:
-            self._crews.setdefault(i, []).append(unit.index)
-            if slot + 1 == self._need[i]:
-                del self._crews[i]
-        if not arrive >= self.t_first[i]:  # also true while t_first is NaN
-            self.t_first[i], self.first_unit[i], self.travel_first[i] = arrive, unit.index, travel
-        if not leave <= self.t_clear[i]:  # running maxima; NaN compares false
-            self.t_clear[i] = leave
-        if not arrive <= self.t_full[i]:
-            self.t_full[i] = arrive
+            self.t_first[i] = self.t_full[i] = arrive
+            self.first_unit[i], self.travel_first[i], self.t_clear[i] = unit.index, travel, leave
+        else:
+            self._record_crew(unit, i, slot, need, now + delay, arrive, travel, leave)
         jobs = self._jobs
         jobs[0].append(i)
         jobs[1].append(unit.index)
@@ -261,6 +257,23 @@ class Engine:
         jobs[5].append(free_at)
         unit.ret_from = end
         Timeout(self.env, free_at - now).callbacks.append(self._free_callbacks[unit.index])  # type: ignore[union-attr]
+
+    def _record_crew(
+        self, unit: Unit, i: int, slot: int, need: int, sent: float, arrive: float,
+        travel: float, leave: float,
+    ) -> None:
+        """Records of a call needing several units: first and last arrival, last to leave."""
+        if slot == 0:
+            self.t_dispatch[i] = sent
+        self._crews.setdefault(i, []).append(unit.index)
+        if slot + 1 == need:
+            del self._crews[i]
+        if not arrive >= self.t_first[i]:  # also true while t_first is NaN
+            self.t_first[i], self.first_unit[i], self.travel_first[i] = arrive, unit.index, travel
+        if not leave <= self.t_clear[i]:  # running maxima; NaN compares false
+            self.t_clear[i] = leave
+        if not arrive <= self.t_full[i]:
+            self.t_full[i] = arrive
 
     def _on_free(self, unit: Unit, _event: simpy.Event) -> None:
         now = self.env.now
@@ -282,7 +295,7 @@ class Engine:
         policy = self.policies[s]
         c = self._community[i]
         need = self._need[i]
-        while self._sent[i] < need:
+        while self._sent[i] < need:  # for most calls need is 1: one pass
             choice = policy.choose_unit(self, s, c, now)
             if choice is None:
                 heapq.heappush(self.queues[s][c], (self._type_priority[k], self._ready[i], i))
@@ -294,16 +307,19 @@ class Engine:
 
     # -- the flow of calls: one event at a time, each scheduling the next ---------------------
     def _schedule_call(self) -> None:
-        if self._next < len(self._order):
+        if self._next < self._calls:
             t = self._ready[self._order[self._next]]
             if t < self.horizon:
                 Timeout(self.env, t - self.env.now).callbacks.append(self._call)  # type: ignore[union-attr]
 
     def _call(self, _event: simpy.Event) -> None:
-        i = self._order[self._next]
-        self._next += 1
-        self._on_ready(i)
-        self._schedule_call()
+        k = self._next
+        self._next = k + 1
+        self._on_ready(self._order[k])
+        if k + 1 < self._calls:
+            t = self._ready[self._order[k + 1]]
+            if t < self.horizon:
+                Timeout(self.env, t - self.env.now).callbacks.append(self._call)  # type: ignore[union-attr]
 
     def _duty_changes(self) -> Generator[simpy.Event, Any, None]:
         changes = sorted(

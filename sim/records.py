@@ -133,9 +133,13 @@ def unit_table(
     )
 
 
-def _hour_time(t: np.ndarray, hour: int) -> np.ndarray:
-    """Minutes of hour-of-day ``hour`` in [0, t)."""
-    return (t // 1440) * 60 + np.clip(t % 1440 - 60 * hour, 0, 60)
+_HOUR_STARTS = 60.0 * np.arange(24)
+
+
+def _hour_times(t: np.ndarray) -> np.ndarray:
+    """Minutes of each hour of day within [0, t): shape (len(t), 24)."""
+    days, rest = np.divmod(t, 1440.0)
+    return days[:, None] * 60.0 + np.clip(rest[:, None] - _HOUR_STARTS, 0.0, 60.0)
 
 
 def _level_sums(starts: np.ndarray, ends: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -143,8 +147,7 @@ def _level_sums(starts: np.ndarray, ends: np.ndarray, lo: float, hi: float) -> n
     a, b = np.clip(starts, lo, hi), np.clip(ends, lo, hi)
     out = np.empty(25)
     out[0] = (b - a).sum()
-    for h in range(24):
-        out[h + 1] = (_hour_time(b, h) - _hour_time(a, h)).sum()
+    out[1:] = (_hour_times(b) - _hour_times(a)).sum(axis=0)
     return out
 
 

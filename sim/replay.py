@@ -69,9 +69,12 @@ class ReplayLog:
 
     def summary(self) -> str:
         given = {
-            "on-scene times": self.on_scene, "call handling": self.call_handling,
-            "turnouts": self.turnout, "transports": self.transport, "handovers": self.handover,
-        }  # fmt: skip
+            "on-scene times": self.on_scene,
+            "call handling": self.call_handling,
+            "turnouts": self.turnout,
+            "transports": self.transport,
+            "handovers": self.handover,
+        }
         shares = ", ".join(
             f"{name} {np.isfinite(v).mean():.0%}" for name, v in given.items() if len(v)
         )
@@ -124,8 +127,11 @@ def _types(log: Log, scenario: Scenario, dropped: Counter[str]) -> pd.Series:
         found = by_service.get(key) or []
         return found[0] if len(found) == 1 else None
 
-    out = pd.Series([pick(s, p) for s, p in zip(inc["service"], prio, strict=True)],
-                    index=inc.index, dtype=object)  # fmt: skip
+    out = pd.Series(
+        [pick(s, p) for s, p in zip(inc["service"], prio, strict=True)],
+        index=inc.index,
+        dtype=object,
+    )
     if out.isna().any():
         dropped["no single scenario type for the service and priority"] += int(out.isna().sum())
     return out
@@ -185,16 +191,27 @@ def load_replay(
         no_facility = {tid for tid, ty in scenario.incident_types.items() if ty.transport is None}
         odd = keep & (transport == 1) & kinds.isin(no_facility).to_numpy()
         if odd.any():
-            notes.append(f"{int(odd.sum())} transported incident(s) of types without transport "
-                         "in the scenario: replayed without transport")  # fmt: skip
+            notes.append(
+                f"{int(odd.sum())} transported incident(s) of types without transport "
+                "in the scenario: replayed without transport"
+            )
             transport[odd] = 0.0
     return ReplayLog(
-        str(path), origin, t[keep], inc["community"].to_numpy(dtype=object)[keep],
-        kinds.to_numpy(dtype=object)[keep], span("call_time", "call_processed")[keep],
-        turnout[keep], span("on_scene", "left_scene")[keep], transport[keep],
-        span("at_hospital", "clear")[keep], span("call_time", "on_scene")[keep], log, dropped,
+        str(path),
+        origin,
+        t[keep],
+        inc["community"].to_numpy(dtype=object)[keep],
+        kinds.to_numpy(dtype=object)[keep],
+        span("call_time", "call_processed")[keep],
+        turnout[keep],
+        span("on_scene", "left_scene")[keep],
+        transport[keep],
+        span("at_hospital", "clear")[keep],
+        span("call_time", "on_scene")[keep],
+        log,
+        dropped,
         notes,
-    )  # fmt: skip
+    )
 
 
 def _given(drawn: np.ndarray, observed: np.ndarray) -> np.ndarray:
@@ -212,11 +229,13 @@ def replay_incidents(region: Region, replay: ReplayLog, seed: int, replication: 
     n, kmax = len(replay), region.max_units_needed
     order = np.argsort(replay.t_call, kind="stable")
     cols = {
-        "call_handling": np.zeros(n, dtype=DURATION), "on_scene": np.zeros(n, dtype=DURATION),
-        "handover": np.zeros(n, dtype=DURATION), "transport": np.zeros(n, dtype=bool),
+        "call_handling": np.zeros(n, dtype=DURATION),
+        "on_scene": np.zeros(n, dtype=DURATION),
+        "handover": np.zeros(n, dtype=DURATION),
+        "transport": np.zeros(n, dtype=bool),
         "turnout": np.full((n, kmax), np.nan, dtype=DURATION),
         "noise": np.ones((n, kmax + 1), dtype=DURATION),
-    }  # fmt: skip
+    }
     for c in range(len(region.communities)):
         for k, spec in enumerate(region.types):
             idx = order[(com[order] == c) & (typ[order] == k)]  # in call order, as when sampled

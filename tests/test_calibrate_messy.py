@@ -26,8 +26,16 @@ COMMUNITIES = {
     "northtown": {"name": "Northtown", "population": 20000, "location": {"x": 0, "y": 0}},
     "southvale": {"name": "Southvale", "population": 8000, "location": {"x": 3, "y": -9}},
 }
-TIMES = ["call_time", "call_processed", "dispatched", "en_route", "on_scene", "left_scene",
-         "at_hospital", "clear"]  # fmt: skip
+TIMES = [
+    "call_time",
+    "call_processed",
+    "dispatched",
+    "en_route",
+    "on_scene",
+    "left_scene",
+    "at_hospital",
+    "clear",
+]
 
 
 @pytest.fixture(scope="module")
@@ -56,9 +64,12 @@ def messy_log(frame: pd.DataFrame, path: Path) -> dict[str, int]:
     for i in range(30, 40):  # another time zone: the same instants, written in UTC
         for c in TIMES:
             if f.loc[i, c]:
-                f.loc[i, c] = pd.Timestamp(f.loc[i, c]).tz_convert("UTC").strftime(
-                    "%Y-%m-%dT%H:%M:%S.%f"
-                )[:-3] + "Z"
+                f.loc[i, c] = (
+                    pd.Timestamp(f.loc[i, c])
+                    .tz_convert("UTC")
+                    .strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+                    + "Z"
+                )
     for i in range(40, 45):  # another date format: local wall clock, day first, no offset
         f.loc[i, "call_time"] = pd.Timestamp(f.loc[i, "call_time"]).strftime("%d.%m.%Y %H:%M:%S")
     f.loc[45:46, "on_scene"] = "??"
@@ -113,16 +124,29 @@ def test_another_time_zone_gives_the_same_instants_and_local_hours(clean) -> Non
     second = pd.Timedelta(seconds=1)
     assert ((a.loc[ids, "call_time"] - b.loc[ids, "call_time"]).abs() < second).all()
     assert ((a.loc[ids, "call_local"] - b.loc[ids, "call_local"]).abs() < second).all()
-    assert (a.loc[frame.loc[30:39, "incident_id"], "clear"]
-            == b.loc[frame.loc[30:39, "incident_id"], "clear"]).all()  # fmt: skip
+    assert (
+        a.loc[frame.loc[30:39, "incident_id"], "clear"]
+        == b.loc[frame.loc[30:39, "incident_id"], "clear"]
+    ).all()
 
 
 def test_messy_log_calibrates_to_a_valid_scenario_and_reports_reasons(clean) -> None:
     frame, tmp = clean
     expected = messy_log(frame, tmp / "messy.csv")
     out = tmp / "messy.yaml"
-    code = main(["calibrate", str(tmp / "messy.csv"), "--communities",
-                 str(tmp / "communities.yaml"), "--tz", TZ, "--out", str(out), "--overwrite"])  # fmt: skip
+    code = main(
+        [
+            "calibrate",
+            str(tmp / "messy.csv"),
+            "--communities",
+            str(tmp / "communities.yaml"),
+            "--tz",
+            TZ,
+            "--out",
+            str(out),
+            "--overwrite",
+        ]
+    )
     assert code == 0
     load_scenario(out)
     text = out.read_text(encoding="utf-8")
@@ -130,38 +154,75 @@ def test_messy_log_calibrates_to_a_valid_scenario_and_reports_reasons(clean) -> 
     for reason, n in expected.items():
         assert f"dropped {n}: {reason}" in text, reason
         assert html_escape(reason, quote=False) in html, reason
-    assert OUT_OF_ORDER in text and OUT_OF_ORDER in html
+    assert OUT_OF_ORDER in text
+    assert OUT_OF_ORDER in html
 
 
 def test_column_names_values_and_formats_are_mapped(clean) -> None:
     frame, tmp = clean
-    f = frame.rename(columns={
-        "call_time": "Received", "community": "Kommune", "incident_type": "Nature",
-        "on_scene": "Arrived", "left_scene": "Depart Scene", "unit_id": "Vehicle",
-        "unit_home": "Home Station", "clear": "Cleared", "dispatched": "Dispatch Time",
-        "call_processed": "Queued", "en_route": "Enroute", "at_hospital": "Hospital Arrival",
-        "priority": "Prio Code", "service": "Etat", "incident_id": "Event ID",
-    })  # fmt: skip
+    f = frame.rename(
+        columns={
+            "call_time": "Received",
+            "community": "Kommune",
+            "incident_type": "Nature",
+            "on_scene": "Arrived",
+            "left_scene": "Depart Scene",
+            "unit_id": "Vehicle",
+            "unit_home": "Home Station",
+            "clear": "Cleared",
+            "dispatched": "Dispatch Time",
+            "call_processed": "Queued",
+            "en_route": "Enroute",
+            "at_hospital": "Hospital Arrival",
+            "priority": "Prio Code",
+            "service": "Etat",
+            "incident_id": "Event ID",
+        }
+    )
     f["Kommune"] = f["Kommune"].map({"northtown": "NORTH", "southvale": "SOUTH"})
     f["Home Station"] = f["Home Station"].map({"northtown": "NORTH", "southvale": "SOUTH"})
     f["Received"] = [pd.Timestamp(t).strftime("%d.%m.%Y %H:%M:%S") for t in f["Received"]]
     f.to_csv(tmp / "renamed.csv", index=False, sep=";")
-    (tmp / "mapping.yaml").write_text(yaml.safe_dump({
-        "columns": {"Etat": "service"},
-        "communities": {"NORTH": "northtown", "SOUTH": "southvale"},
-    }), encoding="utf-8")  # fmt: skip
+    (tmp / "mapping.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "columns": {"Etat": "service"},
+                "communities": {"NORTH": "northtown", "SOUTH": "southvale"},
+            }
+        ),
+        encoding="utf-8",
+    )
     out = tmp / "renamed.yaml"
-    assert main(["calibrate", str(tmp / "renamed.csv"), "--communities",
-                 str(tmp / "communities.yaml"), "--map", "Prio Code=priority", "--mapping",
-                 str(tmp / "mapping.yaml"), "--tz", TZ, "--out", str(out), "--no-report",
-                 "--overwrite"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "calibrate",
+                str(tmp / "renamed.csv"),
+                "--communities",
+                str(tmp / "communities.yaml"),
+                "--map",
+                "Prio Code=priority",
+                "--mapping",
+                str(tmp / "mapping.yaml"),
+                "--tz",
+                TZ,
+                "--out",
+                str(out),
+                "--no-report",
+                "--overwrite",
+            ]
+        )
+        == 0
+    )
     write_log(frame, tmp / "clean.csv")
     plain = calibrate(tmp / "clean.csv", communities=tmp / "communities.yaml", tz=TZ)
     mapped = load_scenario(out)
     for tid, t in plain.types.items():
         rates = mapped.incident_types[tid].rate_per_1000
         for cid, n in t.counts.items():
-            assert rates[cid] == pytest.approx(n / COMMUNITIES[cid]["population"] * 1000 * 365 / plain.window.days, rel=1e-3)
+            assert rates[cid] == pytest.approx(
+                n / COMMUNITIES[cid]["population"] * 1000 * 365 / plain.window.days, rel=1e-3
+            )
     assert mapped.incident_types["emergency"].priority == 1
     units = {g.station: g.count for g in mapped.services["ambulance"].units}
     assert units == {"northtown": 2, "southvale": 1}
@@ -175,8 +236,9 @@ def test_coordinates_are_placed_in_the_nearest_community(clean) -> None:
     f["x"] = [loc[c]["x"] + rng.uniform(-2, 2) for c in frame["community"]]
     f["y"] = [loc[c]["y"] + rng.uniform(-2, 2) for c in frame["community"]]
     f.to_csv(tmp / "xy.csv", index=False)
-    pd.DataFrame([{"id": c, "population": v["population"], **v["location"]}
-                  for c, v in COMMUNITIES.items()]).to_csv(tmp / "communities.csv", index=False)  # fmt: skip
+    pd.DataFrame(
+        [{"id": c, "population": v["population"], **v["location"]} for c, v in COMMUNITIES.items()]
+    ).to_csv(tmp / "communities.csv", index=False)
     cal = calibrate(tmp / "xy.csv", communities=tmp / "communities.csv", tz=TZ)
     log = cal.log
     assert len(log.incidents) == len(frame)
@@ -201,7 +263,8 @@ def test_few_rows_and_missing_columns_still_give_a_valid_scenario(clean) -> None
     scenario = load_scenario(tmp / "bare.yaml")
     text = (tmp / "bare.yaml").read_text(encoding="utf-8")
     assert scenario.incident_types["incident"].rate_per_year is not None
-    assert "FILL IN" in text and "[assumption]" in text
+    assert "FILL IN" in text
+    assert "[assumption]" in text
     assert any("no unit ids" in s.units_note for s in cal.services.values())
 
 
@@ -215,8 +278,11 @@ def test_few_rows_and_missing_columns_still_give_a_valid_scenario(clean) -> None
         ("call_time,community\n2025-01-06T00:00,a\n", ["--map", "nonsense"], "COLUMN=FIELD"),
         ("call_time,community\n2025-01-06T00:00,a\n", ["--map", "zz=call_time"], "no column 'zz'"),
         ("call_time,community\n2025-01-06T00:00,a\n", ["--tz", "Mars/Olympus"], "time zone"),
-        ("call_time,community\n2025-01-06T00:00,a\n", ["--communities", "/nonexistent.yaml"],
-         "no such file"),
+        (
+            "call_time,community\n2025-01-06T00:00,a\n",
+            ["--communities", "/nonexistent.yaml"],
+            "no such file",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_one_line(tmp_path: Path, capsys, content, args, message) -> None:
@@ -228,11 +294,14 @@ def test_bad_input_exits_2_with_one_line(tmp_path: Path, capsys, content, args, 
     code = main(["calibrate", str(log), "--out", str(tmp_path / "s.yaml"), *args])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
-    assert len(err) == 1 and message in err[0], err
+    assert len(err) == 1, err
+    assert message in err[0], err
 
 
 def test_missing_and_unreadable_files_exit_2(tmp_path: Path, capsys) -> None:
     assert main(["calibrate", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "s.yaml")]) == 2
     assert main(["calibrate", str(tmp_path), "--out", str(tmp_path / "s.yaml")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 2 and "no such file" in err[0] and "directory" in err[1]
+    assert len(err) == 2, err
+    assert "no such file" in err[0]
+    assert "directory" in err[1]

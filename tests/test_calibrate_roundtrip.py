@@ -47,7 +47,9 @@ def truth() -> dict:
 
 
 @pytest.fixture(scope="module")
-def roundtrip(tmp_path_factory: pytest.TempPathFactory, truth: dict) -> tuple[Calibration, Path, pd.DataFrame]:
+def roundtrip(
+    tmp_path_factory: pytest.TempPathFactory, truth: dict
+) -> tuple[Calibration, Path, pd.DataFrame]:
     tmp = tmp_path_factory.mktemp("roundtrip")
     frame, warnings = export_log(scenario_from_dict(truth), start=START)
     assert warnings == []
@@ -64,12 +66,13 @@ def poisson_interval(n: int, level: float) -> tuple[float, float]:
 
 
 def test_written_scenario_is_valid_and_commented(roundtrip) -> None:
-    cal, tmp, _ = roundtrip
+    _, tmp, _ = roundtrip
     scenario = load_scenario(tmp / "calibrated.yaml")
     assert set(scenario.communities) == {"northtown", "southvale"}
     assert set(scenario.incident_types) == {"emergency", "urgent"}
     text = (tmp / "calibrated.yaml").read_text(encoding="utf-8")
-    assert "AIC" in text and "KS D=" in text, "each fitted distribution states its fit quality"
+    assert "AIC" in text, "each fitted distribution states its fit quality"
+    assert "KS D=" in text
     assert "95 % CI" in text, "each rate and parameter states its interval"
     assert scenario.run.horizon == 365 * 1440, "the horizon covers the log's days"
 
@@ -100,8 +103,9 @@ def test_hour_of_day_and_weekday_profiles_recover_the_shape(roundtrip) -> None:
     level = 1 - 0.01 / 24  # Bonferroni over the 24 hours, 99 % in all
     for h in range(24):
         k = int(svc.hours[h])
-        lo, hi = stats.beta.ppf((1 - level) / 2, k, n - k + 1), stats.beta.ppf(
-            1 - (1 - level) / 2, k + 1, n - k
+        lo, hi = (
+            stats.beta.ppf((1 - level) / 2, k, n - k + 1),
+            stats.beta.ppf(1 - (1 - level) / 2, k + 1, n - k),
         )
         assert lo <= truth_share[h] <= hi, f"hour {h}: {k} of {n} calls"
         assert written.hour_of_day[h] == pytest.approx(24 * k / n, rel=1e-3)
@@ -142,11 +146,14 @@ def minutes(frame: pd.DataFrame, end: str, start: str) -> np.ndarray:
         ("handover", ("at_hospital", "clear"), 32.3, 0.44),
     ],
 )
-def test_lognormal_stages_recover_median_and_log_sd(roundtrip, segment, stages, median, log_sd) -> None:
+def test_lognormal_stages_recover_median_and_log_sd(
+    roundtrip, segment, stages, median, log_sd
+) -> None:
     cal, _, frame = roundtrip
     seg = cal.types["urgent"].segments[segment]
     assert seg.level == "type"
-    assert seg.spec is not None and seg.spec["dist"] == "lognormal", f"{segment}: {seg.fit.comment()}"
+    assert seg.spec is not None
+    assert seg.spec["dist"] == "lognormal", f"{segment}: {seg.fit.comment()}"
     mine = frame[frame["incident_type"] == "urgent"]
     values = minutes(mine, stages[1], stages[0])
     values = values[np.isfinite(values)]
@@ -155,7 +162,9 @@ def test_lognormal_stages_recover_median_and_log_sd(roundtrip, segment, stages, 
     assert ci["log_sd"][0] <= log_sd <= ci["log_sd"][1], f"{segment} log_sd: {ci['log_sd']}"
     best = seg.fit.best
     assert best is not None
-    assert best.params["median"] == pytest.approx(float(np.exp(np.mean(np.log(values[values > 0])))), rel=1e-6)
+    assert best.params["median"] == pytest.approx(
+        float(np.exp(np.mean(np.log(values[values > 0])))), rel=1e-6
+    )
     assert best.ci["median"][0] <= best.params["median"] <= best.ci["median"][1]
 
 
@@ -177,13 +186,14 @@ def test_transport_share_and_units_and_travel(roundtrip) -> None:
 
 
 def test_report_shows_rows_fits_and_figures(roundtrip) -> None:
-    cal, tmp, _ = roundtrip
+    _, tmp, _ = roundtrip
     html = (tmp / "calibrated.report.html").read_text(encoding="utf-8")
     assert "Every row of the log" in html
     assert html.count("data:image/png;base64,") >= 5, "profile and one figure per stage"
     for tid in ("emergency", "urgent"):
         assert tid in html
-    assert "<script" not in html and "http" not in html.split("<body>", 1)[1], "self-contained"
+    assert "<script" not in html, "self-contained"
+    assert "http" not in html.split("<body>", 1)[1], "self-contained"
 
 
 def test_calibrated_scenario_runs(roundtrip) -> None:

@@ -54,7 +54,8 @@ def test_export_log_has_cad_columns(exported) -> None:
     assert frame["incident_id"].is_unique
     assert frame["call_time"].str.match(r"^2025-01-06T\d\d:\d\d:\d\d\.\d{3}\+01:00$").iloc[0]
     moved = frame["at_hospital"] != ""
-    assert 0.5 < moved.mean() < 0.8 and (frame.loc[moved, "destination"] == "hospital").all()
+    assert 0.5 < moved.mean() < 0.8
+    assert (frame.loc[moved, "destination"] == "hospital").all()
 
 
 def test_replay_reproduces_the_incidents(exported) -> None:
@@ -76,8 +77,9 @@ def test_replay_gives_the_same_response_times(exported) -> None:
     scenario, log, _ = exported
     replay = load_replay(log, scenario, tz="Europe/Oslo")
     sampled = run(scenario, options=["separate"], replications=1, seed=SEED).incidents
-    replayed = run(scenario, options=["separate"], replications=1, seed=SEED,
-                   source=replay_source(replay)).incidents  # fmt: skip
+    replayed = run(
+        scenario, options=["separate"], replications=1, seed=SEED, source=replay_source(replay)
+    ).incidents
     np.testing.assert_allclose(replayed["response"], sampled["response"], atol=TOL)
     np.testing.assert_allclose(replayed["wait"], sampled["wait"], atol=TOL)
 
@@ -92,8 +94,9 @@ def test_without_randomness_left_every_seed_and_replication_agrees(tmp_path: Pat
     write_log(frame, tmp_path / "log.csv")
     replay = load_replay(tmp_path / "log.csv", scenario)
     original = run(scenario, options=["pooled"], replications=1, seed=SEED).incidents
-    replayed = run(scenario, options=["pooled"], replications=2, seed=SEED + 1,
-                   source=replay_source(replay)).incidents  # fmt: skip
+    replayed = run(
+        scenario, options=["pooled"], replications=2, seed=SEED + 1, source=replay_source(replay)
+    ).incidents
     for r in (0, 1):
         mine = replayed[replayed["replication"] == r]
         np.testing.assert_allclose(mine["response"], original["response"], atol=TOL)
@@ -120,14 +123,15 @@ def test_outside_the_horizon_and_unknown_types_are_counted(exported, tmp_path: P
     frame.loc[:2, "incident_type"] = "burglary"
     frame.to_csv(tmp_path / "log.csv", index=False)
     replay = load_replay(tmp_path / "log.csv", shorter, tz="Europe/Oslo")
-    late = (pd.to_datetime(frame["call_time"], format="ISO8601")
-            >= pd.Timestamp("2025-02-05T00:00+01:00")).sum()  # fmt: skip
+    late = (
+        pd.to_datetime(frame["call_time"], format="ISO8601")
+        >= pd.Timestamp("2025-02-05T00:00+01:00")
+    ).sum()
     assert replay.dropped["incident type not in the scenario ('burglary')"] == 3
     assert replay.dropped["after the scenario's horizon (43200 min)"] == late
     assert len(replay) == len(frame) - 3 - late
     assert replay.t_call.max() < 30 * 1440
-    later = load_replay(tmp_path / "log.csv", shorter, tz="Europe/Oslo",
-                        start="2025-01-07T00:00")  # fmt: skip
+    later = load_replay(tmp_path / "log.csv", shorter, tz="Europe/Oslo", start="2025-01-07T00:00")
     assert later.dropped["before the start (time 0)"] > 0
     shifted = np.sort(later.t_call[later.t_call < 29 * 1440]) + 1440
     base = np.sort(replay.t_call[replay.t_call >= 1440])
@@ -136,9 +140,19 @@ def test_outside_the_horizon_and_unknown_types_are_counted(exported, tmp_path: P
 
 def test_run_and_compare_accept_replay(exported, tmp_path: Path, capsys) -> None:
     _, log, path = exported
-    args = ["--replay", str(log), "--replay-tz", "Europe/Oslo", "--replications", "2",
-            "--seed", str(SEED)]  # fmt: skip
-    assert main(["run", str(path), "--option", "separate", "--out", str(tmp_path / "r"), *args]) == 0
+    args = [
+        "--replay",
+        str(log),
+        "--replay-tz",
+        "Europe/Oslo",
+        "--replications",
+        "2",
+        "--seed",
+        str(SEED),
+    ]
+    assert (
+        main(["run", str(path), "--option", "separate", "--out", str(tmp_path / "r"), *args]) == 0
+    )
     incidents = pd.read_parquet(tmp_path / "r" / "incidents.parquet")
     n = len(pd.read_csv(log))
     assert len(incidents) == 2 * n
@@ -151,43 +165,86 @@ def test_run_and_compare_accept_replay(exported, tmp_path: Path, capsys) -> None
 def test_backtest_compares_recorded_and_simulated_response(exported, tmp_path: Path) -> None:
     scenario, log, path = exported
     out = tmp_path / "backtest.csv"
-    assert main(["backtest", str(path), str(log), "--tz", "Europe/Oslo", "--replications", "3",
-                 "--seed", str(SEED), "--out", str(out)]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "backtest",
+                str(path),
+                str(log),
+                "--tz",
+                "Europe/Oslo",
+                "--replications",
+                "3",
+                "--seed",
+                str(SEED),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     table = pd.read_csv(out, dtype={"priority": str})
     frame = pd.read_csv(log)
     t = lambda c: pd.to_datetime(frame[c], format="ISO8601", utc=True)  # noqa: E731
     frame["response"] = (t("on_scene") - t("call_time")).dt.total_seconds() / 60
     frame = frame[t("call_time") >= t("call_time").min().normalize() + pd.Timedelta(days=7)]
-    row = table[(table["community"] == "northtown") & (table["priority"] == "all")
-                & (table["metric"] == "mean_response")].iloc[0]  # fmt: skip
+    row = table[
+        (table["community"] == "northtown")
+        & (table["priority"] == "all")
+        & (table["metric"] == "mean_response")
+    ].iloc[0]
     recorded = frame.loc[frame["community"] == "northtown", "response"].mean()
     assert row["observed"] == pytest.approx(recorded, abs=1e-3)
     assert row["replications"] == 3
     assert row["ci_low"] <= row["simulated"] <= row["ci_high"]
-    same = backtest(scenario, load_replay(log, scenario, tz="Europe/Oslo"), replications=1,
-                    seed=SEED)  # fmt: skip
+    same = backtest(
+        scenario, load_replay(log, scenario, tz="Europe/Oslo"), replications=1, seed=SEED
+    )
     np.testing.assert_allclose(same["simulated"], same["observed"], atol=TOL)
 
 
 def test_cli_errors_exit_2_with_one_line(exported, tmp_path: Path, capsys) -> None:
     _, log, path = exported
-    assert main(["run", str(path), "--replay", str(tmp_path / "none.csv"), "--out",
-                 str(tmp_path / "r")]) == 2  # fmt: skip
+    assert (
+        main(
+            ["run", str(path), "--replay", str(tmp_path / "none.csv"), "--out", str(tmp_path / "r")]
+        )
+        == 2
+    )
     (tmp_path / "bad.csv").write_text("call_time,x\n2025-01-06T00:00,1\n", encoding="utf-8")
     assert main(["backtest", str(path), str(tmp_path / "bad.csv")]) == 2
     assert main(["export-log", str(path), "--out", str(log)]) == 2, "no --overwrite"
-    assert main(["export-log", str(path), "--option", "nope", "--out", str(tmp_path / "l.csv")]) == 2
+    assert (
+        main(["export-log", str(path), "--option", "nope", "--out", str(tmp_path / "l.csv")]) == 2
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 4, err
-    assert "no such file" in err[0] and "community" in err[1] and "exists" in err[2]
+    assert "no such file" in err[0]
+    assert "community" in err[1]
+    assert "exists" in err[2]
     assert "unknown option" in err[3]
 
 
 def test_export_log_cli(exported, tmp_path: Path, capsys) -> None:
     _, _, path = exported
     out = tmp_path / "log.csv"
-    assert main(["export-log", str(path), "--replications", "2", "--start",
-                 "2025-03-04T08:00", "--tz", "America/New_York", "--out", str(out)]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "export-log",
+                str(path),
+                "--replications",
+                "2",
+                "--start",
+                "2025-03-04T08:00",
+                "--tz",
+                "America/New_York",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     captured = capsys.readouterr()
     assert "not a Monday 00:00" in captured.err
     frame = pd.read_csv(out, dtype=str)

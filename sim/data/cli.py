@@ -29,6 +29,11 @@ __all__ = [
 ]
 
 
+def _say(text: str, err: bool = False) -> None:
+    """A line for the user: results on stdout, warnings and what was read on stderr."""
+    (sys.stderr if err else sys.stdout).write(f"{text}\n")
+
+
 def _mapping(items: list[str] | None, file: str | None, tz: str | None = None):  # type: ignore[no-untyped-def]
     from .columns import Mapping, load_mapping, parse_map_options
 
@@ -62,35 +67,59 @@ def _seed(text: str) -> int:
 
 
 def _log_args(p: argparse.ArgumentParser, prefix: str = "") -> None:
-    p.add_argument(f"--{prefix}tz", metavar="ZONE",
-                   help="time zone of timestamps without an offset, and of local hours "
-                   "(e.g. Europe/Oslo; default UTC)")  # fmt: skip
-    p.add_argument(f"--{prefix}map", action="append", metavar="COLUMN=FIELD",
-                   help="the log's COLUMN holds FIELD (call_time, community, incident_type, "
-                   "on_scene, ...); repeatable")  # fmt: skip
-    p.add_argument(f"--{prefix}mapping", metavar="FILE",
-                   help="YAML mapping file: columns, value recodes, time_format, tz")
+    p.add_argument(
+        f"--{prefix}tz",
+        metavar="ZONE",
+        help="time zone of timestamps without an offset, and of local hours "
+        "(e.g. Europe/Oslo; default UTC)",
+    )
+    p.add_argument(
+        f"--{prefix}map",
+        action="append",
+        metavar="COLUMN=FIELD",
+        help="the log's COLUMN holds FIELD (call_time, community, incident_type, "
+        "on_scene, ...); repeatable",
+    )
+    p.add_argument(
+        f"--{prefix}mapping",
+        metavar="FILE",
+        help="YAML mapping file: columns, value recodes, time_format, tz",
+    )
 
 
 def add_export_log_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", metavar="SCENARIO")
     p.add_argument("--option", metavar="NAME", help="pooling option (default: the baseline)")
-    p.add_argument("--replications", type=_count, default=1, metavar="N",
-                   help="replications, laid end to end (default 1)")  # fmt: skip
+    p.add_argument(
+        "--replications",
+        type=_count,
+        default=1,
+        metavar="N",
+        help="replications, laid end to end (default 1)",
+    )
     p.add_argument("--seed", type=_seed, metavar="S")
-    p.add_argument("--start", default="2025-01-06T00:00", metavar="WHEN",
-                   help="date and time of simulated time 0, a Monday 00:00 "
-                   "(default 2025-01-06T00:00)")  # fmt: skip
-    p.add_argument("--tz", metavar="ZONE", help="time zone of the timestamps (default: UTC, or "
-                   "the offset given with --start)")  # fmt: skip
+    p.add_argument(
+        "--start",
+        default="2025-01-06T00:00",
+        metavar="WHEN",
+        help="date and time of simulated time 0, a Monday 00:00 (default 2025-01-06T00:00)",
+    )
+    p.add_argument(
+        "--tz",
+        metavar="ZONE",
+        help="time zone of the timestamps (default: UTC, or the offset given with --start)",
+    )
     p.add_argument("--out", required=True, metavar="LOG.csv")
     p.add_argument("--overwrite", action="store_true", help="replace an existing file")
 
 
 def add_calibrate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("log", metavar="LOG.csv")
-    p.add_argument("--communities", metavar="FILE",
-                   help="communities with populations and locations (YAML or CSV)")  # fmt: skip
+    p.add_argument(
+        "--communities",
+        metavar="FILE",
+        help="communities with populations and locations (YAML or CSV)",
+    )
     _log_args(p)
     p.add_argument("--name", metavar="TEXT", help="scenario name")
     p.add_argument("--out", required=True, metavar="SCENARIO.yaml")
@@ -104,23 +133,32 @@ def add_backtest_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--option", metavar="NAME", help="the current arrangement (default: baseline)")
     p.add_argument("--replications", type=_count, metavar="N")
     p.add_argument("--seed", type=_seed, metavar="S")
-    p.add_argument("--start", metavar="WHEN",
-                   help="date and time of simulated time 0 (default: the Monday 00:00 before "
-                   "the first call)")  # fmt: skip
+    p.add_argument(
+        "--start",
+        metavar="WHEN",
+        help="date and time of simulated time 0 (default: the Monday 00:00 before the first call)",
+    )
     _log_args(p)
-    p.add_argument("--out", metavar="FILE.csv",
-                   help="table file (default results/<scenario>-backtest-<time>.csv)")  # fmt: skip
+    p.add_argument(
+        "--out",
+        metavar="FILE.csv",
+        help="table file (default results/<scenario>-backtest-<time>.csv)",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace an existing file")
 
 
 def add_replay_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("replay (trace-driven simulation)")
-    g.add_argument("--replay", metavar="LOG.csv",
-                   help="the incidents of this log drive the simulation instead of sampled "
-                   "arrivals")  # fmt: skip
-    g.add_argument("--replay-start", metavar="WHEN",
-                   help="date and time of simulated time 0 (default: the Monday 00:00 before "
-                   "the first call)")  # fmt: skip
+    g.add_argument(
+        "--replay",
+        metavar="LOG.csv",
+        help="the incidents of this log drive the simulation instead of sampled arrivals",
+    )
+    g.add_argument(
+        "--replay-start",
+        metavar="WHEN",
+        help="date and time of simulated time 0 (default: the Monday 00:00 before the first call)",
+    )
     _log_args(g, "replay-")  # type: ignore[arg-type]
 
 
@@ -131,9 +169,10 @@ def replay_source_for(args: argparse.Namespace, scenario: Scenario) -> IncidentS
     from ..replay import load_replay, replay_source
 
     mapping = _mapping(args.replay_map, args.replay_mapping, args.replay_tz)
-    replay = load_replay(args.replay, scenario, start=args.replay_start, tz=mapping.tz,
-                         mapping=mapping)  # fmt: skip
-    print(replay.summary(), file=sys.stderr)
+    replay = load_replay(
+        args.replay, scenario, start=args.replay_start, tz=mapping.tz, mapping=mapping
+    )
+    _say(replay.summary(), err=True)
     return replay_source(replay)
 
 
@@ -144,12 +183,18 @@ def cmd_export_log(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     out = Path(args.out)
     _free(out, args.overwrite)
-    frame, warnings = export_log(scenario, option=args.option, replications=args.replications,
-                                 seed=args.seed, start=args.start, tz=args.tz)  # fmt: skip
+    frame, warnings = export_log(
+        scenario,
+        option=args.option,
+        replications=args.replications,
+        seed=args.seed,
+        start=args.start,
+        tz=args.tz,
+    )
     write_log(frame, out)
     for w in warnings:
-        print(f"warning: {w}", file=sys.stderr)
-    print(f"{len(frame)} incident(s) written to {out}")
+        _say(f"warning: {w}", err=True)
+    _say(f"{len(frame)} incident(s) written to {out}")
     return 0
 
 
@@ -161,15 +206,16 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if not args.no_report:
         _free(out.with_suffix(".report.html"), args.overwrite)
     mapping = _mapping(args.map, args.mapping, args.tz)
-    cal = calibrate(args.log, communities=args.communities, mapping=mapping, tz=mapping.tz,
-                    name=args.name)  # fmt: skip
+    cal = calibrate(
+        args.log, communities=args.communities, mapping=mapping, tz=mapping.tz, name=args.name
+    )
     written = write_calibration(cal, out, report=not args.no_report)
-    print(cal.log.summary())
+    _say(cal.log.summary())
     for problem in cal.problems:
-        print(f"  not fitted: {problem}")
-    print(f"scenario: {written[0]} (valid)")
+        _say(f"  not fitted: {problem}")
+    _say(f"scenario: {written[0]} (valid)")
     if len(written) > 1:
-        print(f"report: {written[1]}")
+        _say(f"report: {written[1]}")
     return 0
 
 
@@ -187,11 +233,12 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     _free(out, args.overwrite)
     mapping = _mapping(args.map, args.mapping, args.tz)
     replay = load_replay(args.log, scenario, start=args.start, tz=mapping.tz, mapping=mapping)
-    print(replay.summary(), file=sys.stderr)
-    table = backtest(scenario, replay, option=args.option, replications=args.replications,
-                     seed=args.seed)  # fmt: skip
+    _say(replay.summary(), err=True)
+    table = backtest(
+        scenario, replay, option=args.option, replications=args.replications, seed=args.seed
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     write_csv(table, out)
-    print(format_backtest(table))
-    print(f"\nbacktest of option '{table['option'].iloc[0]}': {out}")
+    _say(format_backtest(table))
+    _say(f"\nbacktest of option '{table['option'].iloc[0]}': {out}")
     return 0

@@ -27,9 +27,9 @@ __all__ = [
     "TIME_FIELDS",
     "Mapping",
     "RawLog",
+    "describe",
     "load_mapping",
     "parse_map_options",
-    "describe",
     "read_log_file",
     "require",
 ]
@@ -48,40 +48,139 @@ STAGES = (
 TIME_FIELDS = STAGES
 
 FIELDS: dict[str, tuple[str, ...]] = {
-    "incident_id": ("id", "incident", "incident_number", "incident_no", "event_id", "event",
-                    "cad_id", "cad_number", "call_id", "case_id", "case_number"),
-    "call_time": ("call", "call_received", "received", "time_received", "call_datetime",
-                  "call_start", "created", "created_at", "alarm", "alarm_time", "psap_time",
-                  "time_call", "call_date"),
-    "call_processed": ("processed", "queued", "call_entered", "entered", "pending",
-                       "call_queued", "ready", "time_queued"),
-    "dispatched": ("dispatch", "dispatch_time", "time_dispatched", "assigned", "unit_assigned",
-                   "alerted", "notified"),
-    "en_route": ("enroute", "responding", "mobile", "departed", "wheels_rolling", "time_enroute",
-                 "en_route_time"),
-    "on_scene": ("onscene", "at_scene", "arrived", "arrival", "arrived_scene", "time_arrived",
-                 "on_scene_time"),
-    "left_scene": ("depart_scene", "departed_scene", "leave_scene", "left", "transporting",
-                   "transport_start", "left_scene_time"),
-    "at_hospital": ("at_destination", "arrived_hospital", "hospital_arrival", "at_facility",
-                    "arrived_destination", "transport_end"),
-    "clear": ("cleared", "available", "in_service", "back_in_service", "completed", "closed",
-              "time_clear", "clear_time"),
-    "community": ("municipality", "town", "city", "district", "commune", "kommune", "area",
-                  "borough", "incident_community", "location"),
-    "incident_type": ("type", "nature", "call_type", "category", "problem", "event_type",
-                      "incident_category", "complaint"),
+    "incident_id": (
+        "id",
+        "incident",
+        "incident_number",
+        "incident_no",
+        "event_id",
+        "event",
+        "cad_id",
+        "cad_number",
+        "call_id",
+        "case_id",
+        "case_number",
+    ),
+    "call_time": (
+        "call",
+        "call_received",
+        "received",
+        "time_received",
+        "call_datetime",
+        "call_start",
+        "created",
+        "created_at",
+        "alarm",
+        "alarm_time",
+        "psap_time",
+        "time_call",
+        "call_date",
+    ),
+    "call_processed": (
+        "processed",
+        "queued",
+        "call_entered",
+        "entered",
+        "pending",
+        "call_queued",
+        "ready",
+        "time_queued",
+    ),
+    "dispatched": (
+        "dispatch",
+        "dispatch_time",
+        "time_dispatched",
+        "assigned",
+        "unit_assigned",
+        "alerted",
+        "notified",
+    ),
+    "en_route": (
+        "enroute",
+        "responding",
+        "mobile",
+        "departed",
+        "wheels_rolling",
+        "time_enroute",
+        "en_route_time",
+    ),
+    "on_scene": (
+        "onscene",
+        "at_scene",
+        "arrived",
+        "arrival",
+        "arrived_scene",
+        "time_arrived",
+        "on_scene_time",
+    ),
+    "left_scene": (
+        "depart_scene",
+        "departed_scene",
+        "leave_scene",
+        "left",
+        "transporting",
+        "transport_start",
+        "left_scene_time",
+    ),
+    "at_hospital": (
+        "at_destination",
+        "arrived_hospital",
+        "hospital_arrival",
+        "at_facility",
+        "arrived_destination",
+        "transport_end",
+    ),
+    "clear": (
+        "cleared",
+        "available",
+        "in_service",
+        "back_in_service",
+        "completed",
+        "closed",
+        "time_clear",
+        "clear_time",
+    ),
+    "community": (
+        "municipality",
+        "town",
+        "city",
+        "district",
+        "commune",
+        "kommune",
+        "area",
+        "borough",
+        "incident_community",
+        "location",
+    ),
+    "incident_type": (
+        "type",
+        "nature",
+        "call_type",
+        "category",
+        "problem",
+        "event_type",
+        "incident_category",
+        "complaint",
+    ),
     "priority": ("prio", "urgency", "priority_level", "response_priority", "category_priority"),
     "service": ("agency", "discipline", "service_type", "department"),
     "unit_id": ("unit", "vehicle", "resource", "callsign", "call_sign", "apparatus"),
-    "unit_home": ("home", "home_station", "station", "unit_station", "base", "unit_community",
-                  "unit_base", "home_community"),
+    "unit_home": (
+        "home",
+        "home_station",
+        "station",
+        "unit_station",
+        "base",
+        "unit_community",
+        "unit_base",
+        "home_community",
+    ),
     "destination": ("hospital", "facility", "destination_name"),
     "x": ("x_km", "easting", "east", "x_coord", "coord_x"),
     "y": ("y_km", "northing", "north", "y_coord", "coord_y"),
     "lat": ("latitude",),
     "lon": ("lng", "long", "longitude"),
-}  # fmt: skip
+}
 
 
 def _norm(name: str) -> str:
@@ -147,7 +246,9 @@ def load_mapping(path: str | Path) -> Mapping:
         data = {"columns": data}
     unknown = sorted(set(data) - sections)
     if unknown:
-        raise InputError(f"{file}: unknown key '{unknown[0]}' (allowed: {', '.join(sorted(sections))})")
+        raise InputError(
+            f"{file}: unknown key '{unknown[0]}' (allowed: {', '.join(sorted(sections))})"
+        )
     out = Mapping()
     for key in ("columns", "communities", "incident_types"):
         part = data.get(key) or {}
@@ -224,9 +325,15 @@ def read_log_file(path: str | Path, mapping: Mapping | None = None) -> RawLog:
 
     try:
         frame = pd.read_csv(
-            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=_NA,
-            skipinitialspace=True, engine="python", on_bad_lines=bad_line,
-        )  # fmt: skip
+            io.StringIO(text),
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            na_values=_NA,
+            skipinitialspace=True,
+            engine="python",
+            on_bad_lines=bad_line,
+        )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"{file}: not a readable CSV log: {reason}") from None

@@ -150,11 +150,17 @@ def from_scenario(scenario: Any) -> list[Community]:
         loc = c.location
         out.append(
             Community(
-                cid, c.name or cid, c.population,
-                loc.x if loc else None, loc.y if loc else None,
-                loc.lat if loc else None, loc.lon if loc else None, c.zone, c.area_km2,
+                cid,
+                c.name or cid,
+                c.population,
+                loc.x if loc else None,
+                loc.y if loc else None,
+                loc.lat if loc else None,
+                loc.lon if loc else None,
+                c.zone,
+                c.area_km2,
             )
-        )  # fmt: skip
+        )
     return out
 
 
@@ -206,6 +212,6 @@ class Resolver:
         else:
             d = (pa[:, None] - ca[None, :]) ** 2 + (pb[:, None] - cb[None, :]) ** 2
         ok = np.isfinite(pa) & np.isfinite(pb)
-        best = np.argmin(np.where(np.isfinite(d), d, np.inf), axis=1) if len(placed) else []
-        ids = np.array([c.id for c in placed], dtype=object)[best]
-        return pd.Series(np.where(ok, ids, None), index=a.index, dtype=object)
+        best = np.argmin(np.where(np.isfinite(d), d, np.inf), axis=1)
+        ids = pd.Series(np.array([c.id for c in placed], dtype=object)[best], index=a.index)
+        return ids.where(ok, None)

@@ -8,7 +8,6 @@ and a note on how it was obtained; :mod:`sim.data.calibrate` writes them into a 
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -17,7 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from .communities import Community, Resolver, make_id
-from .fitting import MIN_FIT, DurationFit, fit_durations
+from .fitting import DurationFit, fit_durations
 from .log import Log, minutes_between
 
 __all__ = [
@@ -27,16 +26,21 @@ __all__ = [
     "ServiceEstimate",
     "TypeEstimate",
     "Window",
+    "build_services",
+    "build_types",
     "classify",
     "durations",
     "estimate_segments",
+    "estimate_transport",
+    "estimate_units",
+    "hour_day_counts",
     "poisson_ci",
     "proportion_ci",
+    "units_needed",
     "window",
 ]
 
 MIN_PROFILE = 100  # calls of a service needed to fit its daily and weekly profile
-MIN_TRAVEL = 3  # trips needed for an observed travel time between two communities
 SEGMENTS = ("call_handling", "turnout", "on_scene", "handover")
 SEGMENT_STAGES = {
     "call_handling": ("call_time", "call_processed"),
@@ -98,8 +102,9 @@ def _priority(values: pd.Series) -> tuple[pd.Series, str]:
     if digits.notna().sum() >= text.notna().sum() and text.notna().any():
         return digits.clip(1, 9).astype("Int64"), ""
     ranks = {v: i + 1 for i, v in enumerate(sorted(text.dropna().unique()))}
-    note = "priorities are not numbers: ranked " + ", ".join(f"{v} -> {r}" for v, r in
-                                                             list(ranks.items())[:9])  # fmt: skip
+    note = "priorities are not numbers: ranked " + ", ".join(
+        f"{v} -> {r}" for v, r in list(ranks.items())[:9]
+    )
     return text.map(ranks).clip(1, 9).astype("Int64"), note
 
 
@@ -183,16 +188,19 @@ def durations(log: Log, segment: str) -> tuple[np.ndarray, str]:
     note = ""
     if segment == "call_handling" and "call_processed" not in log.stages:
         end = "dispatched"
-        note = ("no call-processed times: call handling is measured from the call to the first "
-                "dispatch, which includes any wait for a free unit (an upper bound)")  # fmt: skip
+        note = (
+            "no call-processed times: call handling is measured from the call to the first "
+            "dispatch, which includes any wait for a free unit (an upper bound)"
+        )
     if start not in log.stages or end not in log.stages:
         missing = [s for s in (start, end) if s not in log.stages]
         return np.full(len(inc), np.nan), f"no {' and '.join(missing)} column in the log"
     return minutes_between(inc[end], inc[start]), note
 
 
-def _segment(name: str, values: np.ndarray, pooled: np.ndarray, service: str,
-             source: str) -> Segment:  # fmt: skip
+def _segment(
+    name: str, values: np.ndarray, pooled: np.ndarray, service: str, source: str
+) -> Segment:
     own = fit_durations(values)
     missing = int(np.sum(~np.isfinite(values)))
     note = source
@@ -230,8 +238,13 @@ def estimate_segments(log: Log, kinds: pd.DataFrame, types: dict[str, TypeEstima
             t.segments[seg] = _segment(seg, values[mine], values[pooled], t.service, source)
 
 
-def estimate_transport(log: Log, kinds: pd.DataFrame, types: dict[str, TypeEstimate],
-                       problems: list[str], notes: list[str]) -> dict[str, str]:  # fmt: skip
+def estimate_transport(
+    log: Log,
+    kinds: pd.DataFrame,
+    types: dict[str, TypeEstimate],
+    problems: list[str],
+    notes: list[str],
+) -> dict[str, str]:
     """Transport share per type and the facilities (id -> community); ``problems`` says what
     is missing, ``notes`` what was inferred."""
     inc = log.incidents
@@ -252,8 +265,10 @@ def estimate_transport(log: Log, kinds: pd.DataFrame, types: dict[str, TypeEstim
         t.transport = (int((mine & moved).sum()), int(mine.sum()))
         if t.transport[0]:
             t.facility = fac_ids[dest[mine & moved].mode().iloc[0]]
-    transport_time = pd.Series(minutes_between(inc["at_hospital"], inc["left_scene"])
-                               if "left_scene" in inc else np.nan, index=inc.index)  # fmt: skip
+    transport_time = pd.Series(
+        minutes_between(inc["at_hospital"], inc["left_scene"]) if "left_scene" in inc else np.nan,
+        index=inc.index,
+    )
     resolver = Resolver(log.communities)
     out = {}
     for value, fid in fac_ids.items():
@@ -261,17 +276,21 @@ def estimate_transport(log: Log, kinds: pd.DataFrame, types: dict[str, TypeEstim
         going = dest == value
         times = pd.DataFrame({"c": inc["community"][going], "t": transport_time[going]}).dropna()
         medians = times.groupby("c")["t"].agg(["median", "size"])
-        medians = medians[medians["size"] >= MIN_TRAVEL]
+        medians = medians[medians["size"] >= 3]
         if named is not None:
             out[fid] = named
         elif len(medians):
             out[fid] = str(medians["median"].idxmin())
-            notes.append(f"facility {fid}: placed in {out[fid]}, the community with the "
-                         "shortest transports to it [inferred]")  # fmt: skip
+            notes.append(
+                f"facility {fid}: placed in {out[fid]}, the community with the "
+                "shortest transports to it [inferred]"
+            )
         else:
             out[fid] = str(inc["community"][going].mode().iloc[0])
-            notes.append(f"facility {fid}: placed in {out[fid]}, where most of its transports "
-                         "start [assumption]")  # fmt: skip
+            notes.append(
+                f"facility {fid}: placed in {out[fid]}, where most of its transports "
+                "start [assumption]"
+            )
     return out
 
 
@@ -285,8 +304,9 @@ def units_needed(log: Log, kinds: pd.DataFrame, types: dict[str, TypeEstimate]) 
             t.units_needed = int(max(1, min(50, n.mode().iloc[0])))
 
 
-def estimate_units(log: Log, kinds: pd.DataFrame, services: dict[str, ServiceEstimate],
-                   notes: list[str]) -> None:  # fmt: skip
+def estimate_units(
+    log: Log, kinds: pd.DataFrame, services: dict[str, ServiceEstimate], notes: list[str]
+) -> None:
     """Distinct unit ids per service and home community (the home inferred where missing)."""
     inc = log.incidents
     resp = log.responses
@@ -308,14 +328,17 @@ def estimate_units(log: Log, kinds: pd.DataFrame, services: dict[str, ServiceEst
     )
     inferred = per_unit["home"].isna()
     if inferred.any():
-        notes.append(f"{int(inferred.sum())} unit(s) without a known home community: placed "
-                     "where they responded most often [inferred]")  # fmt: skip
+        notes.append(
+            f"{int(inferred.sum())} unit(s) without a known home community: placed "
+            "where they responded most often [inferred]"
+        )
         per_unit.loc[inferred, "home"] = per_unit.loc[inferred, "where"]
     for sid, s in services.items():
         mine = per_unit[per_unit["svc"] == sid]
         s.units = {str(k): int(v) for k, v in Counter(mine["home"]).items()}
-        s.units_note = (f"{len(mine)} distinct unit id(s) in the log, counted by home community"
-                        + (" (some homes inferred)" if inferred[mine.index].any() else ""))  # fmt: skip
+        s.units_note = f"{len(mine)} distinct unit id(s) in the log, counted by home community" + (
+            " (some homes inferred)" if inferred[mine.index].any() else ""
+        )
         first = r.merge(inc[["incident_id", "unit_id"]], on=["incident_id", "unit_id"])
         first = first[first["svc"] == sid]
         known = first["home"].notna()
@@ -323,38 +346,26 @@ def estimate_units(log: Log, kinds: pd.DataFrame, services: dict[str, ServiceEst
             s.cross_border = float((first["home"][known] != first["community"][known]).mean())
 
 
-def travel_observations(log: Log) -> pd.DataFrame:
-    """Observed trips (en route -> on scene) by the first unit's home and the incident's
-    community: median minutes and count per pair, and the log-spread around the medians."""
-    inc = log.incidents
-    if "unit_home" not in inc or "en_route" not in log.stages or "on_scene" not in log.stages:
-        return pd.DataFrame(columns=["home", "community", "median", "n"])
-    home = Resolver(log.communities).names(inc["unit_home"])
-    trips = pd.DataFrame({"home": home, "community": inc["community"],
-                          "t": minutes_between(inc["on_scene"], inc["en_route"])})  # fmt: skip
-    trips = trips.dropna()
-    trips = trips[trips["t"] > 0]
-    g = trips.groupby(["home", "community"])["t"]
-    out = g.agg(median="median", n="size").reset_index()
-    trips = trips.merge(out, on=["home", "community"])
-    out.attrs["log_sd"] = float(np.std(np.log(trips["t"] / trips["median"]))) if len(trips) else 0.0
-    out.attrs["trips"] = len(trips)
-    return out
-
-
 def hour_day_counts(local: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    return (np.bincount(local.dt.hour, minlength=24).astype(float),
-            np.bincount(local.dt.day_of_week, minlength=7).astype(float))  # fmt: skip
+    return (
+        np.bincount(local.dt.hour, minlength=24).astype(float),
+        np.bincount(local.dt.day_of_week, minlength=7).astype(float),
+    )
 
 
-def build_types(log: Log, kinds: pd.DataFrame, communities: list[Community]) -> dict[str, TypeEstimate]:
+def build_types(
+    log: Log, kinds: pd.DataFrame, communities: list[Community]
+) -> dict[str, TypeEstimate]:
     out = {}
     for tid, part in kinds.groupby("type", sort=False):
         counts = Counter(log.incidents.loc[part.index, "community"])
         out[str(tid)] = TypeEstimate(
-            str(tid), str(part["label"].iloc[0]), str(part["service"].iloc[0]),
-            int(part["priority"].iloc[0]), {c.id: int(counts.get(c.id, 0)) for c in communities},
-        )  # fmt: skip
+            str(tid),
+            str(part["label"].iloc[0]),
+            str(part["service"].iloc[0]),
+            int(part["priority"].iloc[0]),
+            {c.id: int(counts.get(c.id, 0)) for c in communities},
+        )
     return dict(sorted(out.items(), key=lambda kv: (kv[1].service, kv[1].priority, kv[0])))
 
 
@@ -362,14 +373,7 @@ def build_services(log: Log, kinds: pd.DataFrame) -> dict[str, ServiceEstimate]:
     out = {}
     for sid, part in kinds.groupby("service", sort=True):
         hours, days = hour_day_counts(log.incidents.loc[part.index, "call_local"])
-        out[str(sid)] = ServiceEstimate(str(sid), str(part["service_label"].iloc[0]), len(part),
-                                        hours, days)  # fmt: skip
+        out[str(sid)] = ServiceEstimate(
+            str(sid), str(part["service_label"].iloc[0]), len(part), hours, days
+        )
     return out
-
-
-def plain(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
-__all__ += ["MIN_FIT", "build_services", "build_types", "estimate_transport", "estimate_units",
-            "hour_day_counts", "plain", "travel_observations", "units_needed"]  # fmt: skip

@@ -30,10 +30,23 @@ __all__ = ["DEFAULT_START", "LOG_COLUMNS", "export_log", "format_times", "write_
 
 DEFAULT_START = "2025-01-06T00:00"  # a Monday
 LOG_COLUMNS = [
-    "incident_id", "call_time", "community", "incident_type", "priority", "service",
-    "call_processed", "dispatched", "en_route", "on_scene", "left_scene", "at_hospital",
-    "clear", "unit_id", "unit_home", "destination",
-]  # fmt: skip
+    "incident_id",
+    "call_time",
+    "community",
+    "incident_type",
+    "priority",
+    "service",
+    "call_processed",
+    "dispatched",
+    "en_route",
+    "on_scene",
+    "left_scene",
+    "at_hospital",
+    "clear",
+    "unit_id",
+    "unit_home",
+    "destination",
+]
 
 
 def format_times(minutes: np.ndarray, start: pd.Timestamp, tz: str | None) -> np.ndarray:
@@ -99,9 +112,21 @@ def export_log(
         rec = simulate(region, fleet, inc)
         parts.append(_rows(scenario, region, fleet, homes, inc, rec, r * period))
     frame = pd.concat(parts, ignore_index=True)
-    times = [c for c in LOG_COLUMNS if c in ("call_time", "call_processed", "dispatched",
-                                             "en_route", "on_scene", "left_scene",
-                                             "at_hospital", "clear")]  # fmt: skip
+    times = [
+        c
+        for c in LOG_COLUMNS
+        if c
+        in (
+            "call_time",
+            "call_processed",
+            "dispatched",
+            "en_route",
+            "on_scene",
+            "left_scene",
+            "at_hospital",
+            "clear",
+        )
+    ]
     for c in times:
         frame[c] = format_times(frame[c].to_numpy(), origin, tz)
     frame.insert(0, "incident_id", [f"INC{k + 1:07d}" for k in range(len(frame))])
@@ -155,8 +180,12 @@ def _rows(scenario, region, fleet, homes, inc, rec, offset: float) -> pd.DataFra
             "left_scene": upto(left),
             "at_hospital": upto(at_hospital),
             "clear": upto(clear),
-            "unit_id": np.where(has_unit, np.array(fleet.labels, dtype=object)[np.maximum(first, 0)], ""),
-            "unit_home": np.where(has_unit, np.array(homes, dtype=object)[np.maximum(first, 0)], ""),
+            "unit_id": np.where(
+                has_unit, np.array(fleet.labels, dtype=object)[np.maximum(first, 0)], ""
+            ),
+            "unit_home": np.where(
+                has_unit, np.array(homes, dtype=object)[np.maximum(first, 0)], ""
+            ),
             "destination": np.where(np.isfinite(upto(at_hospital)), destinations, ""),
         }
     )

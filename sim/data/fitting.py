@@ -127,27 +127,38 @@ def _candidates(x: np.ndarray) -> list[Fit]:
         half = t * s1 / math.sqrt(n)
         sd_lo = math.sqrt((n - 1) * s1**2 / stats.chi2.ppf(1 - a, n - 1))
         sd_hi = math.sqrt((n - 1) * s1**2 / stats.chi2.ppf(a, n - 1))
-        out.append((
-            "lognormal", {"median": math.exp(mu), "log_sd": sigma},
-            {"median": (math.exp(mu - half), math.exp(mu + half)), "log_sd": (sd_lo, sd_hi)},
-            stats.lognorm(sigma, scale=math.exp(mu)),
-        ))  # fmt: skip
+        out.append(
+            (
+                "lognormal",
+                {"median": math.exp(mu), "log_sd": sigma},
+                {"median": (math.exp(mu - half), math.exp(mu + half)), "log_sd": (sd_lo, sd_hi)},
+                stats.lognorm(sigma, scale=math.exp(mu)),
+            )
+        )
     if sd > 0:
         shape, _, scale = stats.gamma.fit(x, floc=0)
         g_mean, g_sd = shape * scale, math.sqrt(shape) * scale
         half = t * sd / math.sqrt(n)
-        out.append((
-            "gamma", {"mean": g_mean, "sd": g_sd},
-            {"mean": (g_mean - half, g_mean + half), "sd": _sd_ci(x, g_sd, z)},
-            stats.gamma(shape, scale=scale),
-        ))  # fmt: skip
+        out.append(
+            (
+                "gamma",
+                {"mean": g_mean, "sd": g_sd},
+                {"mean": (g_mean - half, g_mean + half), "sd": _sd_ci(x, g_sd, z)},
+                stats.gamma(shape, scale=scale),
+            )
+        )
         s0 = float(x.std(ddof=0))
-        out.append((
-            "normal", {"mean": mean, "sd": s0},
-            {"mean": (mean - t * sd / math.sqrt(n), mean + t * sd / math.sqrt(n)),
-             "sd": _sd_ci(x, s0, z)},
-            stats.norm(mean, s0),
-        ))  # fmt: skip
+        out.append(
+            (
+                "normal",
+                {"mean": mean, "sd": s0},
+                {
+                    "mean": (mean - t * sd / math.sqrt(n), mean + t * sd / math.sqrt(n)),
+                    "sd": _sd_ci(x, s0, z),
+                },
+                stats.norm(mean, s0),
+            )
+        )
     fits = []
     for name, params, ci, rv in out:
         with np.errstate(divide="ignore"):

@@ -58,7 +58,9 @@ class Log:
         """Every row of the file: used, merged into its incident, partly used, or dropped."""
         rows = [("used", "incidents (one row each)", len(self.incidents))]
         if self.merged:
-            rows.append(("merged", "further unit responses merged into their incident", self.merged))
+            rows.append(
+                ("merged", "further unit responses merged into their incident", self.merged)
+            )
         rows += [("dropped", reason, n) for reason, n in self.dropped.most_common()]
         rows += [("partly used", reason, n) for reason, n in self.partial.most_common()]
         return pd.DataFrame(rows, columns=["status", "reason", "rows"])
@@ -94,8 +96,9 @@ def _communities_from_log(raw: RawLog, recode: dict[str, str]) -> list[Community
     return [Community(make_id(v, "c", taken), v) for v in values.value_counts().index]
 
 
-def _place(raw: RawLog, frame: pd.DataFrame, resolver: Resolver, dropped: Counter[str],
-           notes: list[str]) -> pd.Series:  # fmt: skip
+def _place(
+    raw: RawLog, frame: pd.DataFrame, resolver: Resolver, dropped: Counter[str], notes: list[str]
+) -> pd.Series:
     """Community id of every row (None where it cannot be placed, counted by reason)."""
     out = pd.Series(None, index=frame.index, dtype=object)
     if raw.has("community"):
@@ -148,19 +151,33 @@ def read_log(
     stages = tuple(s for s in STAGES if raw.has(s))
     times: dict[str, Times] = {}
     for s in stages:
-        times[s] = parse_times(frame[s], tz=tz, fmt=mapping.time_format,
-                               dayfirst=mapping.dayfirst, wall_clock=s == "call_time")
+        times[s] = parse_times(
+            frame[s],
+            tz=tz,
+            fmt=mapping.time_format,
+            dayfirst=mapping.dayfirst,
+            wall_clock=s == "call_time",
+        )
         notes += [f"{s}: {text}: {n}" for text, n in times[s].notes.items()]
     formats = Counter(t.format for t in times.values())
-    notes.insert(0, "time format: " + ", ".join(
-        f"{f} ({', '.join(s for s in stages if times[s].format == f)})" if len(formats) > 1
-        else f for f in formats))  # fmt: skip
+    notes.insert(
+        0,
+        "time format: "
+        + ", ".join(
+            f"{f} ({', '.join(s for s in stages if times[s].format == f)})"
+            if len(formats) > 1
+            else f
+            for f in formats
+        ),
+    )
     offsets = times["call_time"].offsets
     if len(offsets) > 1 and tz is None:
         shown = ", ".join(f"{k}: {v}" for k, v in offsets.most_common())
-        notes.append(f"call times carry {len(offsets)} UTC offsets ({shown}), e.g. summer and "
-                     "winter time: local hours are read as written (give --tz to convert all "
-                     "times to one zone)")  # fmt: skip
+        notes.append(
+            f"call times carry {len(offsets)} UTC offsets ({shown}), e.g. summer and "
+            "winter time: local hours are read as written (give --tz to convert all "
+            "times to one zone)"
+        )
     call = times["call_time"]
     ok = ~call.missing & ~call.bad
     dropped["no call time"] += int(call.missing.sum())
@@ -171,8 +188,15 @@ def read_log(
     ok = ok & place.reindex(frame.index).notna()
     data = pd.DataFrame(index=frame.index[ok])
     data["community"] = place[ok[ok].index]
-    for name in ("incident_id", "incident_type", "service", "priority", "unit_id", "unit_home",
-                 "destination"):  # fmt: skip
+    for name in (
+        "incident_id",
+        "incident_type",
+        "service",
+        "priority",
+        "unit_id",
+        "unit_home",
+        "destination",
+    ):
         if raw.has(name):
             data[name] = frame.loc[ok, name]
     if raw.has("incident_type"):
@@ -190,9 +214,19 @@ def read_log(
     for k in [k for k, v in dropped.items() if v == 0]:
         del dropped[k]
     return Log(
-        str(path), incidents, responses, stages, raw.rows, dropped, partial, merged,
-        communities, raw.columns, raw.ignored, notes,
-    )  # fmt: skip
+        str(path),
+        incidents,
+        responses,
+        stages,
+        raw.rows,
+        dropped,
+        partial,
+        merged,
+        communities,
+        raw.columns,
+        raw.ignored,
+        notes,
+    )
 
 
 def _merge(data: pd.DataFrame, dropped: Counter[str]) -> tuple[pd.DataFrame, pd.DataFrame, int]:
@@ -209,15 +243,39 @@ def _merge(data: pd.DataFrame, dropped: Counter[str]) -> tuple[pd.DataFrame, pd.
     if repeated.any():
         dropped[REPEATED] += int(repeated.sum())
         data = data[~repeated]
-    responses = data[[c for c in ("incident_id", "unit_id", "unit_home", "service", "community",
-                                  "en_route", "on_scene", "dispatched") if c in data]].copy()  # fmt: skip
-    order = data.sort_values(["on_scene"], na_position="last", kind="stable") if "on_scene" in data else data
+    responses = data[
+        [
+            c
+            for c in (
+                "incident_id",
+                "unit_id",
+                "unit_home",
+                "service",
+                "community",
+                "en_route",
+                "on_scene",
+                "dispatched",
+            )
+            if c in data
+        ]
+    ].copy()
+    order = (
+        data.sort_values(["on_scene"], na_position="last", kind="stable")
+        if "on_scene" in data
+        else data
+    )
     first = order.drop_duplicates("incident_id", keep="first").set_index("incident_id")
     merged = len(data) - len(first)
     if merged:
         g = data.groupby("incident_id", sort=False)
-        for col, how in (("call_time", "min"), ("call_processed", "min"), ("dispatched", "min"),
-                         ("at_hospital", "min"), ("clear", "max"), ("call_local", "min")):  # fmt: skip
+        for col, how in (
+            ("call_time", "min"),
+            ("call_processed", "min"),
+            ("dispatched", "min"),
+            ("at_hospital", "min"),
+            ("clear", "max"),
+            ("call_local", "min"),
+        ):
             if col in data:
                 first[col] = getattr(g[col], how)()
         if "unit_id" in data:

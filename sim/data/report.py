@@ -22,7 +22,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..plots.style import OKABE_ITO, style
-from .estimate import SEGMENTS, poisson_ci
+from .estimate import MIN_PROFILE, SEGMENTS, poisson_ci
 
 if TYPE_CHECKING:
     from .calibrate import Calibration
@@ -60,7 +60,7 @@ def profile_figure(cal: Calibration, service: str) -> Figure:
     fig = new_figure(9.0, 3.0, f"{service}: demand by hour of day and weekday ({s.calls} calls)")
     with style():
         axes = fig.subplots(1, 2, width_ratios=[3, 1.3])
-    fig.subplots_adjust(left=0.07, right=0.99, bottom=0.17, top=0.86, wspace=0.18)
+    fig.subplots_adjust(left=0.07, right=0.99, bottom=0.17, top=0.8, wspace=0.18)
     for ax, counts, labels, per in (
         (axes[0], s.hours, [str(h) for h in range(24)], np.full(24, w.days, dtype=float)),
         (axes[1], s.days, list(DAYS), w.weekdays.astype(float)),
@@ -70,25 +70,44 @@ def profile_figure(cal: Calibration, service: str) -> Figure:
             ci = np.array([poisson_ci(int(n)) for n in counts]) / per[:, None]
         x = np.arange(len(counts))
         ax.bar(x, rate, color=OKABE_ITO["sky_blue"], label="observed calls per day")
-        ax.errorbar(x, rate, yerr=[rate - ci[:, 0], ci[:, 1] - rate], fmt="none",
-                    ecolor="#555555", lw=0.8, capsize=1.5)  # fmt: skip
-        fitted = np.full(len(counts), np.nanmean(rate))
-        if s.calls >= 100:
-            fitted = rate  # the profile is the observed shape, scaled to mean 1
-        ax.step(x, fitted, where="mid", color=OKABE_ITO["vermillion"], lw=1.2,
-                label="written profile x mean rate")  # fmt: skip
-        ax.set_xticks(x[:: 3 if len(x) > 7 else 1], [labels[i] for i in x[:: 3 if len(x) > 7 else 1]])
+        ax.errorbar(
+            x,
+            rate,
+            yerr=[rate - ci[:, 0], ci[:, 1] - rate],
+            fmt="none",
+            ecolor="#555555",
+            lw=0.8,
+            capsize=1.5,
+        )
+        mean = float(np.nanmean(rate))
+        if s.calls >= MIN_PROFILE:  # the written profile: the observed shape, scaled to mean 1
+            ax.step(
+                x,
+                rate,
+                where="mid",
+                color=OKABE_ITO["vermillion"],
+                lw=1.2,
+                label="written profile x mean rate",
+            )
+        ax.axhline(mean, color="#333333", ls="--", lw=0.9, label="flat demand (no profile)")
+        ax.set_xticks(
+            x[:: 3 if len(x) > 7 else 1], [labels[i] for i in x[:: 3 if len(x) > 7 else 1]]
+        )
         ax.set_ylabel("calls per day")
     axes[0].set_xlabel("hour of day (local)")
     axes[1].set_xlabel("weekday")
-    axes[0].legend(loc="upper left")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.93), ncols=3)
     return fig
 
 
 def segment_figure(cal: Calibration, segment: str) -> Figure | None:
     """For each incident type: histogram of one stage's durations and the fitted densities."""
-    panels = [(t, t.segments[segment]) for t in cal.types.values()
-              if segment in t.segments and t.segments[segment].fit.n > 0]  # fmt: skip
+    panels = [
+        (t, t.segments[segment])
+        for t in cal.types.values()
+        if segment in t.segments and t.segments[segment].fit.n > 0
+    ]
     if not panels:
         return None
     panels = panels[:MAX_PANELS]
@@ -97,30 +116,49 @@ def segment_figure(cal: Calibration, segment: str) -> Figure | None:
     fig = new_figure(3.2 * cols, 2.4 * rows, f"{segment.replace('_', ' ')}: observed and fitted")
     with style():
         axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
-    fig.subplots_adjust(left=0.06, right=0.99, bottom=0.1 / rows + 0.05, top=1 - 0.3 / (2.4 * rows),
-                        hspace=0.55, wspace=0.22)  # fmt: skip
+    fig.subplots_adjust(
+        left=0.06,
+        right=0.99,
+        bottom=0.1 / rows + 0.05,
+        top=1 - 0.6 / (2.4 * rows),
+        hspace=0.55,
+        wspace=0.22,
+    )
     for ax, (t, seg) in zip(axes, panels, strict=False):
         x = seg.fit.values
         top = float(np.quantile(x, 0.99)) if len(x) else 1.0
-        ax.hist(x[x <= top], bins=min(40, max(5, len(x) // 10)), density=True,
-                color=OKABE_ITO["sky_blue"], alpha=0.8)  # fmt: skip
+        ax.hist(
+            x[x <= top],
+            bins=min(40, max(5, len(x) // 10)),
+            density=True,
+            color=OKABE_ITO["sky_blue"],
+            alpha=0.8,
+        )
         grid = np.linspace(max(top / 500, 1e-6), top, 200)
         ranked = sorted(seg.fit.candidates, key=lambda f: f.aic)
         for fit, colour, ls in zip(ranked[:2], ("vermillion", "black"), ("-", "--"), strict=False):
-            ax.plot(grid, fit.frozen().pdf(grid), color=OKABE_ITO[colour], ls=ls, lw=1.2,
-                    label=f"{fit.dist} (KS p={fit.ks_p:.2g})")  # fmt: skip
+            ax.plot(
+                grid,
+                fit.frozen().pdf(grid),
+                color=OKABE_ITO[colour],
+                ls=ls,
+                lw=1.2,
+                label=f"{fit.dist} (KS p={fit.ks_p:.2g})",
+            )
         level = "" if seg.level == "type" else f" [{seg.level}]"
         ax.set_title(f"{t.id} (n={seg.fit.n}){level}", fontsize=8.5)
         ax.set_xlabel("minutes")
         if ranked:
             ax.legend(fontsize=7)
-    for ax in axes[len(panels):]:
+    for ax in axes[len(panels) :]:
         ax.set_visible(False)
     return fig
 
 
 def _table(frame: pd.DataFrame) -> str:
-    return frame.to_html(index=False, border=0, classes="t", na_rep="-", float_format=lambda v: f"{v:.4g}")
+    return frame.to_html(
+        index=False, border=0, classes="t", na_rep="-", float_format=lambda v: f"{v:.4g}"
+    )
 
 
 def _fits_table(cal: Calibration) -> pd.DataFrame:
@@ -132,16 +170,31 @@ def _fits_table(cal: Calibration) -> pd.DataFrame:
                 continue
             best = s.fit.best
             for f in sorted(s.fit.candidates, key=lambda f: f.aic):
-                rows.append({
-                    "type": t.id, "stage": seg, "fitted to": s.level, "n": s.fit.n,
-                    "family": f.dist + (" (chosen)" if f is best and s.spec else ""),
-                    "parameters": ", ".join(f"{k} {v:.4g}" for k, v in f.params.items()),
-                    "AIC": f.aic, "dAIC": f.aic - best.aic if best else np.nan,
-                    "KS D": f.ks_d, "KS p": f.ks_p,
-                })  # fmt: skip
+                rows.append(
+                    {
+                        "type": t.id,
+                        "stage": seg,
+                        "fitted to": s.level,
+                        "n": s.fit.n,
+                        "family": f.dist + (" (chosen)" if f is best and s.spec else ""),
+                        "parameters": ", ".join(f"{k} {v:.4g}" for k, v in f.params.items()),
+                        "AIC": f.aic,
+                        "dAIC": f.aic - best.aic if best else np.nan,
+                        "KS D": f.ks_d,
+                        "KS p": f.ks_p,
+                    }
+                )
             if not s.fit.candidates:
-                rows.append({"type": t.id, "stage": seg, "fitted to": s.level, "n": s.fit.n,
-                             "family": "-", "parameters": s.note})  # fmt: skip
+                rows.append(
+                    {
+                        "type": t.id,
+                        "stage": seg,
+                        "fitted to": s.level,
+                        "n": s.fit.n,
+                        "family": "-",
+                        "parameters": s.note,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -152,8 +205,16 @@ def _rates_table(cal: Calibration) -> pd.DataFrame:
             n = t.counts.get(c.id, 0)
             lo, hi = poisson_ci(n)
             y = cal.window.years
-            rows.append({"type": t.id, "community": c.id, "calls": n, "per year": n / y,
-                         "95 % CI low": lo / y, "95 % CI high": hi / y})  # fmt: skip
+            rows.append(
+                {
+                    "type": t.id,
+                    "community": c.id,
+                    "calls": n,
+                    "per year": n / y,
+                    "95 % CI low": lo / y,
+                    "95 % CI high": hi / y,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -177,20 +238,27 @@ def write_report(cal: Calibration, path: Path) -> Path:
         f"<p>{log.rows} row(s) read, {len(log.incidents)} incident(s) used, over "
         f"{cal.window.days} days from {cal.window.first_day.date()}. Written "
         f"{datetime.now(UTC).strftime('%Y-%m-%d %H:%M')} UTC.</p>",
-        "<h2>Every row of the log</h2>", _table(log.accounting()),
+        "<h2>Every row of the log</h2>",
+        _table(log.accounting()),
         "<h2>Not fitted, and why</h2>",
         "<ul>" + "".join(f"<li class='warn'>{esc(p)}</li>" for p in cal.problems) + "</ul>"
-        if cal.problems else "<p>Everything was fitted from the log.</p>",
+        if cal.problems
+        else "<p>Everything was fitted from the log.</p>",
         "<h2>Notes</h2><ul>" + "".join(f"<li>{esc(n)}</li>" for n in cal.notes) + "</ul>",
         "<h2>Columns</h2>",
-        _table(pd.DataFrame({"field": list(log.columns), "log column": list(log.columns.values())})),
+        _table(
+            pd.DataFrame({"field": list(log.columns), "log column": list(log.columns.values())})
+        ),
         f"<p>Ignored columns: {esc(', '.join(map(str, log.ignored)) or 'none')}</p>",
-        "<h2>Demand</h2>", _table(_rates_table(cal)),
-    ]  # fmt: skip
+        "<h2>Demand</h2>",
+        _table(_rates_table(cal)),
+    ]
     for sid in cal.services:
         parts.append(_png(profile_figure(cal, sid)))
-    parts.append("<h2>Durations</h2><p>Histograms of the observed durations (up to the 99th "
-                 "percentile) and the densities of the two best families by AIC.</p>")  # fmt: skip
+    parts.append(
+        "<h2>Durations</h2><p>Histograms of the observed durations (up to the 99th "
+        "percentile) and the densities of the two best families by AIC.</p>"
+    )
     for seg in SEGMENTS:
         fig = segment_figure(cal, seg)
         if fig is not None:
@@ -198,17 +266,37 @@ def write_report(cal: Calibration, path: Path) -> Path:
     parts += ["<h3>Every candidate fit</h3>", _table(_fits_table(cal))]
     obs = cal.travel_obs
     if len(obs):
-        parts += ["<h2>Travel</h2><p>Observed trips by home community and incident community.</p>",
-                  _table(obs.rename(columns={"median": "median minutes", "n": "trips"}))]  # fmt: skip
+        parts += [
+            "<h2>Travel</h2><p>Observed trips by home community and incident community.</p>",
+            _table(obs.rename(columns={"median": "median minutes", "n": "trips"})),
+        ]
     parts.append("<h2>Travel matrix written</h2>")
-    parts.append(_table(pd.DataFrame([{"from": a, "to": b, "minutes": m, "source": how}
-                                      for (a, b), (m, how) in cal.travel.items()])))  # fmt: skip
+    parts.append(
+        _table(
+            pd.DataFrame(
+                [
+                    {"from": a, "to": b, "minutes": m, "source": how}
+                    for (a, b), (m, how) in cal.travel.items()
+                ]
+            )
+        )
+    )
     parts.append("<h2>Units</h2>")
-    parts.append(_table(pd.DataFrame([
-        {"service": s.id, "units by home": ", ".join(f"{c}: {n}" for c, n in s.units.items()) or "-",
-         "note": s.units_note,
-         "first units from another community": s.cross_border}
-        for s in cal.services.values()])))  # fmt: skip
+    parts.append(
+        _table(
+            pd.DataFrame(
+                [
+                    {
+                        "service": s.id,
+                        "units by home": ", ".join(f"{c}: {n}" for c, n in s.units.items()) or "-",
+                        "note": s.units_note,
+                        "first units from another community": s.cross_border,
+                    }
+                    for s in cal.services.values()
+                ]
+            )
+        )
+    )
     parts.append("</body></html>")
     atomic_write_text(path, "\n".join(parts))
     return path

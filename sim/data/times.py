@@ -22,17 +22,31 @@ __all__ = ["Times", "check_tz", "parse_times", "to_timestamp"]
 
 ISO = "ISO8601"
 _DAYFIRST = (
-    "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M",
-    "%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d-%m-%Y %H:%M:%S",
+    "%d-%m-%Y %H:%M",
 )
 _MONTHFIRST = (
-    "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %I:%M %p",
 )
 _OTHER = (
-    "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%d %b %Y %H:%M:%S", "%d %b %Y %H:%M",
-    "%d-%b-%Y %H:%M:%S", "%d-%b-%Y %H:%M", "%Y%m%d%H%M%S", "%Y%m%dT%H%M%S",
-    "%d.%m.%y %H:%M", "%d/%m/%y %H:%M",
-)  # fmt: skip
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%d %b %Y %H:%M:%S",
+    "%d %b %Y %H:%M",
+    "%d-%b-%Y %H:%M:%S",
+    "%d-%b-%Y %H:%M",
+    "%Y%m%d%H%M%S",
+    "%Y%m%dT%H%M%S",
+    "%d.%m.%y %H:%M",
+    "%d/%m/%y %H:%M",
+)
 _OFFSET = r"\s*([Zz]|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$"  # only applied where _HAS_OFFSET
 _HAS_OFFSET = r"\d\s*(?:[Zz]|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$"  # RE2-friendly: fast in pyarrow
 _HAS_TIME = re.compile(r"\d{1,2}:\d{2}")
@@ -94,9 +108,13 @@ def _choose(sample: pd.Series, dayfirst: bool | None) -> list[tuple[str, int]]:
 
 
 def parse_times(
-    values: pd.Series, *, tz: str | None = None, fmt: str | None = None,
-    dayfirst: bool | None = None, wall_clock: bool = True,
-) -> Times:  # fmt: skip
+    values: pd.Series,
+    *,
+    tz: str | None = None,
+    fmt: str | None = None,
+    dayfirst: bool | None = None,
+    wall_clock: bool = True,
+) -> Times:
     """Parse a column of timestamps written as text (see the module docstring). Without
     ``wall_clock`` the local times are not worked out (``local`` is all NaT)."""
     text = values.astype("string").str.strip()
@@ -107,7 +125,7 @@ def parse_times(
     utc = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
     aware = pd.Series(False, index=values.index)
     used = fmt or ISO
-    if len(present) and fmt is None and present.iloc[: SAMPLE].str.fullmatch(_EPOCH).all():
+    if len(present) and fmt is None and present.iloc[:SAMPLE].str.fullmatch(_EPOCH).all():
         number = pd.to_numeric(present, errors="coerce")
         unit = "ms" if number.median() > 1e11 else "s"
         utc[present.index] = pd.to_datetime(number, unit=unit, utc=True, errors="coerce")
@@ -137,8 +155,10 @@ def parse_times(
             twin = best.replace("%d", "%D").replace("%m", "%d").replace("%D", "%m")
             if dict(formats).get(twin) == score:
                 side = "day" if best in _DAYFIRST else "month"
-                notes[f"dates such as 05/06 could be read either way: read {side} first "
-                      "(set dayfirst in a mapping file to change)"] += len(present)  # fmt: skip
+                notes[
+                    f"dates such as 05/06 could be read either way: read {side} first "
+                    "(set dayfirst in a mapping file to change)"
+                ] += len(present)
     bad = pd.Series((~missing & utc.isna()).to_numpy(dtype=bool), index=values.index)
     naive = utc.notna() & ~aware
     local = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")

@@ -27,7 +27,7 @@ WIDTH = 96
 
 @dataclass
 class Node:
-    """A value with comments: ``comment`` after it on its line, ``above`` on lines before its key."""
+    """A value with comments: ``comment`` after it on its line, ``above`` on lines before it."""
 
     value: Any
     comment: str = ""
