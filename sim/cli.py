@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .cliargs import fraction, non_negative_int, positive_int
 from .errors import InputError, ScenarioError
 
 if TYPE_CHECKING:
@@ -252,38 +253,11 @@ def _replay(args: argparse.Namespace, scenario: Scenario):  # type: ignore[no-un
 
 def _add_run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", metavar="SCENARIO")
-    p.add_argument("--replications", type=_positive_int, metavar="N")
-    p.add_argument("--seed", type=_non_negative_int, metavar="S")
+    p.add_argument("--replications", type=positive_int, metavar="N")
+    p.add_argument("--seed", type=non_negative_int, metavar="S")
     p.add_argument("--out", metavar="DIR", help="output directory (default results/<scenario>-<time>)")
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty output directory")
     p.add_argument("--force", action="store_true", help="run even when the estimate is huge")
-
-
-def _positive_int(text: str) -> int:
-    value = _non_negative_int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
-    return value
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, e.g. 0.05: {text!r}")
-    return value
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -310,9 +284,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="compare the pooling options of a scenario (the main job)")
     _add_run_args(p)
     _add_replay_args(p)
-    p.add_argument("--precision", type=_fraction, metavar="F",
+    p.add_argument("--precision", type=fraction, metavar="F",
                        help="add replications until headline CI half-widths are within F of the mean")
-    p.add_argument("--max-replications", type=_positive_int, default=100, metavar="N",
+    p.add_argument("--max-replications", type=positive_int, default=100, metavar="N",
                    help="cap for --precision (default 100)")
     p.add_argument("--baseline", metavar="NAME", help="option to compare against")
     p.set_defaults(func=_cmd_compare)

@@ -151,7 +151,7 @@ def load_replay(
     dropped: Counter[str] = Counter()
     notes: list[str] = []
     if len(inc) == 0:
-        raise InputError(f"{path}: no usable incidents to replay\n{log.summary()}")
+        raise InputError(log.why_empty())
     if start is not None:
         origin = to_timestamp(start, tz, "--replay-start")
     else:  # the Monday 00:00 (local) on or before the first call

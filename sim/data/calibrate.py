@@ -76,7 +76,7 @@ def calibrate(
     coms = read_communities(communities) if communities is not None else None
     log = read_log(log_path, mapping=mapping, communities=coms, tz=tz)
     if len(log.incidents) == 0:
-        raise InputError(f"{log_path}: no usable incidents\n{log.summary()}")
+        raise InputError(log.why_empty())
     notes = list(log.notes)
     problems: list[str] = []
     kinds = classify(log, notes)

@@ -65,6 +65,11 @@ class Log:
         rows += [("partly used", reason, n) for reason, n in self.partial.most_common()]
         return pd.DataFrame(rows, columns=["status", "reason", "rows"])
 
+    def why_empty(self) -> str:
+        """One line: why no incident could be used."""
+        reasons = "; ".join(f"{n} {r}" for r, n in self.dropped.most_common(4)) or "no data rows"
+        return f"{self.file}: no usable incidents in {self.rows} row(s) ({reasons})"
+
     def summary(self) -> str:
         """A few lines for the console."""
         lines = [f"{self.file}: {self.rows} row(s) read, {len(self.incidents)} incident(s) used"]

@@ -12,30 +12,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..cliargs import non_negative_int, positive_int
+
 __all__ = ["add_arguments", "run_command"]
 
 EXIT_OK, EXIT_FAIL, EXIT_INTERRUPTED = 0, 1, 130
 MAX_TABLE_POINTS = 30
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
-    return value
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -53,14 +35,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "lhs/random; one value fixes the field. Repeat for more parameters",
     )
     p.add_argument("--design", choices=["grid", "lhs", "random"], help="default: grid")
-    p.add_argument("--samples", type=_positive_int, metavar="N", help="points of lhs / random")
-    p.add_argument("--replications", type=_positive_int, metavar="N",
+    p.add_argument("--samples", type=positive_int, metavar="N", help="points of lhs / random")
+    p.add_argument("--replications", type=positive_int, metavar="N",
                    help="per point and option (default: the scenario's)")
-    p.add_argument("--seed", type=_non_negative_int, metavar="S",
+    p.add_argument("--seed", type=non_negative_int, metavar="S",
                    help="seed of the design and the simulation (default: the scenario's)")
     p.add_argument("--option", action="append", metavar="NAME",
                    help="only this pooling option (repeatable; default: all)")
-    p.add_argument("--workers", type=_positive_int, metavar="N",
+    p.add_argument("--workers", type=positive_int, metavar="N",
                    help="worker processes (default: all CPUs; 1 runs in this process; with "
                    "--dask local: Dask workers, default 2)")
     p.add_argument("--dask", metavar="local|ADDRESS",
