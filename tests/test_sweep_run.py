@@ -130,6 +130,56 @@ def test_killed_sweep_resumes_every_task_exactly_once(reference: Path, tmp_path:
     assert manifest["tasks_run"] == TASKS - stored
 
 
+def _descendants(pid: int) -> list[tuple[int, int]]:
+    """Every process below ``pid`` with its depth (1: child, 2: grandchild, ...), from /proc."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found: list[tuple[int, int]] = []
+    todo = [(pid, 0)]
+    while todo:
+        parent, depth = todo.pop()
+        for child in parents.get(parent, []):
+            found.append((child, depth + 1))
+            todo.append((child, depth + 1))
+    return found
+
+
+def test_dying_worker_stops_the_sweep_and_resume_completes_it(reference: Path, tmp_path: Path) -> None:
+    """A worker process killed mid-sweep (SIGKILL): the sweep stops with exit code 1 and says to
+    resume; nothing stored is lost, and --resume finishes every task exactly once."""
+    out = tmp_path / "worker"
+    cmd = [sys.executable, "-m", "sim", "sweep", *CLI_ARGS, "--workers", "2", "--out", str(out)]
+    log = tmp_path / "stderr.txt"
+    with log.open("wb") as err:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        deadline = time.monotonic() + 120
+        while _stored(out) < 2:
+            assert proc.poll() is None, f"the sweep ended before a worker died: {log.read_text()}"
+            assert time.monotonic() < deadline, "no task was stored in time"
+            time.sleep(0.02)
+        # forkserver: the pool's workers are the forkserver's children, two levels down
+        workers = [p for p, depth in _descendants(proc.pid) if depth == 2]
+        assert workers, "the sweep should run worker processes"
+        os.kill(workers[0], signal.SIGKILL)
+        code = proc.wait(timeout=120)
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+    assert code == 1, f"a dead worker should end the sweep with exit code 1: {log.read_text()}"
+    assert "--resume" in log.read_text(), "the message should say how to continue"
+    stored = _stored(out)
+    assert stored < TASKS, "the sweep stopped before the end"
+    assert main(["sweep", *CLI_ARGS, "--workers", "1", "--out", str(out), "--resume"]) == 0
+    assert _tasks(out) == list(range(TASKS)), "every task exactly once"
+    assert_frame_equal(read_rows(out), read_rows(reference), check_exact=True)
+
+
 def test_resume_refuses_another_definition(
     reference: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
