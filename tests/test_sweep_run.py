@@ -28,8 +28,13 @@ SCENARIO = ROOT / "scenarios" / "two_towns.yaml"
 PARAMS = {"demand_scale": "1,1.5", "run.horizon": "20 d", "run.warmup": "1 d"}
 REPLICATIONS = 3
 TASKS = 18
-CLI_ARGS = [str(SCENARIO), *(a for k, v in PARAMS.items() for a in ("--param", f"{k}={v}")),
-            "--replications", str(REPLICATIONS), "--quiet"]
+CLI_ARGS = [
+    str(SCENARIO),
+    *(a for k, v in PARAMS.items() for a in ("--param", f"{k}={v}")),
+    "--replications",
+    str(REPLICATIONS),
+    "--quiet",
+]
 
 
 def _tasks(directory: Path) -> list[int]:
@@ -45,8 +50,7 @@ def _summary(directory: Path) -> pd.DataFrame:
 def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sweep run one task after the other in this process."""
     out = tmp_path_factory.mktemp("sweep") / "reference"
-    summary = sweep(SCENARIO, PARAMS, replications=REPLICATIONS, workers=1, out=out,
-                    progress=False)
+    summary = sweep(SCENARIO, PARAMS, replications=REPLICATIONS, workers=1, out=out, progress=False)
     assert summary.attrs["failed"] == 0
     return out
 
@@ -69,15 +73,18 @@ def test_reference_outputs(reference: Path) -> None:
     assert manifest["tasks"] == TASKS
     assert manifest["failed"] == 0
     assert is_sweep_dir(reference)
-    assert {p.name for p in (reference / "figures").iterdir()} >= {"mean_response.png",
-                                                                   "within_target.png"}
+    assert {p.name for p in (reference / "figures").iterdir()} >= {
+        "mean_response.png",
+        "within_target.png",
+    }
     redrawn = draw_sweep_figures(reference, reference.parent / "redrawn")
     assert {p.name for p in redrawn} == {p.name for p in (reference / "figures").iterdir()}
 
 
 def test_two_local_processes_give_identical_results(reference: Path, tmp_path: Path) -> None:
-    summary = sweep(SCENARIO, PARAMS, replications=REPLICATIONS, workers=2, out=tmp_path / "two",
-                    progress=False)
+    summary = sweep(
+        SCENARIO, PARAMS, replications=REPLICATIONS, workers=2, out=tmp_path / "two", progress=False
+    )
     assert_frame_equal(summary, _summary(reference), check_exact=False, rtol=1e-5)
     assert_frame_equal(read_rows(tmp_path / "two"), read_rows(reference), check_exact=True)
     assert_frame_equal(_summary(tmp_path / "two"), _summary(reference), check_exact=True)
@@ -149,7 +156,9 @@ def _descendants(pid: int) -> list[tuple[int, int]]:
     return found
 
 
-def test_dying_worker_stops_the_sweep_and_resume_completes_it(reference: Path, tmp_path: Path) -> None:
+def test_dying_worker_stops_the_sweep_and_resume_completes_it(
+    reference: Path, tmp_path: Path
+) -> None:
     """A worker process killed mid-sweep (SIGKILL): the sweep stops with exit code 1 and says to
     resume; nothing stored is lost, and --resume finishes every task exactly once."""
     out = tmp_path / "worker"
@@ -200,9 +209,23 @@ def test_failing_task_is_recorded_and_the_sweep_goes_on(
     # a rate that validates but is too large for numpy's Poisson generator: every task of the
     # second point raises in demand generation, those of the first succeed
     out = tmp_path / "failing"
-    args = ["sweep", str(SCENARIO), "--param", "incident_types.urgent.rate_per_1000=100,1e30",
-            "--param", "run.horizon=5 d", "--param", "run.warmup=0", "--replications", "2",
-            "--workers", "1", "--out", str(out), "--quiet"]
+    args = [
+        "sweep",
+        str(SCENARIO),
+        "--param",
+        "incident_types.urgent.rate_per_1000=100,1e30",
+        "--param",
+        "run.horizon=5 d",
+        "--param",
+        "run.warmup=0",
+        "--replications",
+        "2",
+        "--workers",
+        "1",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     assert main(args) == 1
     err = capsys.readouterr().err
     assert "error: 6 of 12 task(s) failed" in err
