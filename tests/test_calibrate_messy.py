@@ -305,3 +305,70 @@ def test_missing_and_unreadable_files_exit_2(tmp_path: Path, capsys) -> None:
     assert len(err) == 2, err
     assert "no such file" in err[0]
     assert "directory" in err[1]
+
+
+def _garbage_log(rng: np.random.Generator) -> str:
+    """A small log of random columns and values: times in several formats, blanks, junk."""
+    fields = [
+        "incident_id",
+        "community",
+        "incident_type",
+        "priority",
+        "service",
+        "dispatched",
+        "en_route",
+        "on_scene",
+        "left_scene",
+        "at_hospital",
+        "clear",
+        "unit_id",
+        "unit_home",
+        "x",
+        "y",
+    ]
+    chosen = ["call_time", *rng.choice(fields, size=rng.integers(0, len(fields)), replace=False)]
+    junk = ["", "NaN", "-", "??", "0", "2025-13-45T99:99", "31.02.2025 10:00", "1e9", "P2", "x"]
+    formats = [
+        "2025-01-{:02d}T{:02d}:{:02d}:00+01:00",
+        "{:02d}.01.2025 {:02d}:{:02d}",
+        "2025-01-{:02d} {:02d}:{:02d}",
+        "2025-01-{:02d}T{:02d}:{:02d}Z",
+    ]
+
+    def value(c: str) -> str:
+        if rng.random() < 0.2:
+            return str(rng.choice(junk))
+        if c in TIMES:
+            day, hour, minute = rng.integers(1, 28), rng.integers(0, 24), rng.integers(0, 60)
+            return str(rng.choice(formats)).format(day, hour, minute)
+        if c in ("x", "y"):
+            return f"{rng.uniform(-10, 10):.3f}"
+        return str(rng.choice(["northtown", "Southvale", "NORTH TOWN", "urgent", "1", "a;b"]))
+
+    rows = [",".join(chosen)]
+    for _ in range(rng.integers(0, 40)):
+        rows.append(",".join(f'"{value(c)}"' for c in chosen))
+    return "\n".join(rows) + "\n"
+
+
+def test_random_garbage_never_crashes(tmp_path: Path, clean) -> None:
+    _, data = clean
+    rng = np.random.default_rng(2024)
+    for trial in range(12):
+        log = tmp_path / f"garbage{trial}.csv"
+        log.write_text(_garbage_log(rng), encoding="utf-8")
+        extra = ["--communities", str(data / "communities.yaml")] if trial % 2 else []
+        code = main(
+            [
+                "calibrate",
+                str(log),
+                "--out",
+                str(tmp_path / "g.yaml"),
+                "--no-report",
+                "--overwrite",
+                *extra,
+            ]
+        )
+        assert code in (0, 2), f"trial {trial}"
+        if code == 0:
+            load_scenario(tmp_path / "g.yaml")

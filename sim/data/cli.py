@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..cliargs import non_negative_int, positive_int
 from ..errors import InputError
 
 if TYPE_CHECKING:
@@ -46,26 +47,6 @@ def _free(path: Path, overwrite: bool) -> None:
         raise InputError(f"--out: {path} exists (use --overwrite to replace it)")
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
-    return value
-
-
 def _log_args(p: argparse.ArgumentParser, prefix: str = "") -> None:
     p.add_argument(
         f"--{prefix}tz",
@@ -92,12 +73,12 @@ def add_export_log_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--option", metavar="NAME", help="pooling option (default: the baseline)")
     p.add_argument(
         "--replications",
-        type=_count,
+        type=positive_int,
         default=1,
         metavar="N",
         help="replications, laid end to end (default 1)",
     )
-    p.add_argument("--seed", type=_seed, metavar="S")
+    p.add_argument("--seed", type=non_negative_int, metavar="S")
     p.add_argument(
         "--start",
         default="2025-01-06T00:00",
@@ -131,8 +112,8 @@ def add_backtest_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", metavar="SCENARIO")
     p.add_argument("log", metavar="LOG.csv")
     p.add_argument("--option", metavar="NAME", help="the current arrangement (default: baseline)")
-    p.add_argument("--replications", type=_count, metavar="N")
-    p.add_argument("--seed", type=_seed, metavar="S")
+    p.add_argument("--replications", type=positive_int, metavar="N")
+    p.add_argument("--seed", type=non_negative_int, metavar="S")
     p.add_argument(
         "--start",
         metavar="WHEN",

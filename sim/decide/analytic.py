@@ -35,6 +35,7 @@ from .fleet import Context, Counts, build_fleet
 __all__ = [
     "Demand",
     "analytic_counts",
+    "covering",
     "demands_for",
     "distribute",
     "prob_late",
@@ -54,6 +55,7 @@ class Demand:
     load: float
     by_priority: dict[int, float]
     slack: dict[int, float]  # per priority with a check: target minutes - mean fixed times
+    reach: dict[int, float]  # per priority with a check: the longest trip that can make it
 
 
 def demands_for(region: Region, context: Context, checks: Sequence[Check]) -> dict[str, Demand]:
@@ -72,7 +74,7 @@ def demands_for(region: Region, context: Context, checks: Sequence[Check]) -> di
         for k in kinds:
             p = region.types[k].priority
             by_p[p] = by_p.get(p, 0.0) + float(region.rates[ci, k])
-        slack = {}
+        slack, reach = {}, {}
         for ch in checks:
             if ch.community != c:
                 continue
@@ -83,10 +85,35 @@ def demands_for(region: Region, context: Context, checks: Sequence[Check]) -> di
                               + mean_of(region.types[k].turnout) for k in ks])
             inside = float(region.travel[ci, ci]) * speed
             slack[ch.priority] = ch.minutes - float(w @ fixed / w.sum()) - inside
+            reach[ch.priority] = slack[ch.priority] + inside
         row = est.loc[c]
         out[c] = Demand(c, float(row["calls_per_day"]) / 1440.0, float(row["offered_load"]),
-                        by_p, slack)
+                        by_p, slack, reach)
     return out
+
+
+def covering(region: Region, context: Context, demands: dict[str, Demand],
+             check: Check) -> list[int]:
+    """Slots from which the expected response (fixed times and the trip) meets the check's
+    target minutes, nearest first."""
+    ci = region.communities.index(check.community)
+    speed = float(region.hour_factors.mean()) * math.exp(region.noise_sd**2 / 2)
+    reach = demands[check.community].reach[check.priority]
+    trips = [(float(region.travel[region.place_of[s.station], ci]) * speed, i)
+             for i, s in enumerate(context.slots)]
+    return [i for trip, i in sorted(trips) if trip <= reach + 1e-9]
+
+
+def _cover(region: Region, context: Context, demands: dict[str, Demand],
+           checks: Sequence[Check], counts: list[int]) -> list[int]:
+    """Add a unit near every checked community that has none within reach (pooling shares
+    units, not trips: a community far from every unit misses its target however many units
+    wait elsewhere)."""
+    for ch in checks:
+        near = covering(region, context, demands, ch)
+        if near and not any(counts[i] > 0 for i in near):
+            counts[near[0]] += 1
+    return counts
 
 
 def prob_late(c: int, rate: float, load: float, rate_upto: float, rate_before: float,
@@ -163,7 +190,7 @@ def analytic_counts(region: Region, context: Context, checks: Sequence[Check]) -
                 counts[i] = v
     else:
         n = max(units_for(list(demands.values()), checks), context.units_needed)
-        counts = distribute(n, list(today))
+        counts = _cover(region, context, demands, checks, distribute(n, list(today)))
     return tuple(counts)
 
 
@@ -185,11 +212,14 @@ def service_level(region: Region, context: Context, checks: Sequence[Check],
         load = sum(d.load for d in pool)
         c = max(1, round(units))
         scaled = [Demand(d.community, d.rate, d.load * c / units if units > 0 else math.inf,
-                         d.by_priority, d.slack) for d in pool]
+                         d.by_priority, d.slack, d.reach) for d in pool]
         for ch in checks:
             if ch.community not in names:
                 continue
-            late = 1.0 if units <= 0 or load * c / units >= c else _late(c, scaled, ch)
+            near = [i for i in covering(region, context, demands, ch) if counts[i] > 0
+                    and context.slots[i].owner in names]
+            late = 1.0 if units <= 0 or load * c / units >= c or not near \
+                else _late(c, scaled, ch)
             out[f"{ch.community}:{ch.priority}"] = 1.0 - late
             rate = demands[ch.community].by_priority.get(ch.priority, 0.0)
             out["missed_per_year"] += rate * MINUTES_PER_YEAR * late

@@ -142,6 +142,8 @@ class Context:
         calls owns enough units; otherwise the pool has enough for the largest call."""
         if any(n < 0 for n in counts):
             return False
+        if not self.demand:  # no calls: any fleet, even none, will do
+            return True
         if self.policy == "separate":
             owned = self.owned(counts)
             return all(owned.get(c, 0) >= self.units_needed for c in self.demand)
