@@ -251,6 +251,22 @@ def _replay(args: argparse.Namespace, scenario: Scenario):  # type: ignore[no-un
 # --- end of your own data ---
 
 
+# --- fleet sizing and coalitions (sim.decide) ---
+def _cmd_size(args: argparse.Namespace) -> int:
+    from .decide.cli import run_size
+
+    return run_size(args)
+
+
+def _cmd_coalitions(args: argparse.Namespace) -> int:
+    from .decide.cli import run_coalitions
+
+    return run_coalitions(args)
+
+
+# --- end of fleet sizing and coalitions ---
+
+
 def _add_run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", metavar="SCENARIO")
     p.add_argument("--replications", type=positive_int, metavar="N")
@@ -320,6 +336,16 @@ def _build_parser() -> argparse.ArgumentParser:
     add_backtest_args(p)
     p.set_defaults(func=_cmd_backtest)
     # --- end of your own data ---
+    # --- fleet sizing and coalitions (sim.decide) ---
+    from .decide.cli import add_coalitions_arguments, add_size_arguments
+
+    p = sub.add_parser("size", help="smallest fleet per option that meets every target")
+    add_size_arguments(p)
+    p.set_defaults(func=_cmd_size)
+    p = sub.add_parser("coalitions", help="coalition game: pooling gains, Shapley, core")
+    add_coalitions_arguments(p)
+    p.set_defaults(func=_cmd_coalitions)
+    # --- end of fleet sizing and coalitions ---
     return parser
 
 

@@ -540,6 +540,9 @@ def _context(data: ResultData, figures: list[dict[str, Any]]) -> dict[str, Any]:
         "costs": _costs(data),
         "figures": figures,
         "precision_reached": m.get("precision_reached"),
+        # --- fleet sizing and coalitions (sim.decide): optional section ---
+        "decision": _decision_section(data.root),
+        # --- end of fleet sizing and coalitions ---
         "footer": {
             "scenario_file": m.get("scenario_file", ""),
             "sha256": m.get("scenario_sha256", ""),
@@ -554,3 +557,15 @@ def _context(data: ResultData, figures: list[dict[str, Any]]) -> dict[str, Any]:
             "report_version": __version__,
         },
     }
+
+
+# --- fleet sizing and coalitions (sim.decide): optional section ---
+def _decision_section(root: Path) -> Any:
+    """Sizing and coalition results written in ``root`` or a subdirectory, as an escaped HTML
+    section (empty when there are none)."""
+    from .decide.html import report_fragment
+
+    return report_fragment(root)
+
+
+# --- end of fleet sizing and coalitions ---

@@ -24,6 +24,7 @@ from ..errors import InputError
 from ..model import MINUTES_PER_WEEK
 from ..runner import compile_scenario
 from ..schema import Scenario
+from .columns import STAGES
 from .times import check_tz, to_timestamp
 
 __all__ = ["DEFAULT_START", "LOG_COLUMNS", "export_log", "format_times", "write_log"]
@@ -112,21 +113,7 @@ def export_log(
         rec = simulate(region, fleet, inc)
         parts.append(_rows(scenario, region, fleet, homes, inc, rec, r * period))
     frame = pd.concat(parts, ignore_index=True)
-    times = [
-        c
-        for c in LOG_COLUMNS
-        if c
-        in (
-            "call_time",
-            "call_processed",
-            "dispatched",
-            "en_route",
-            "on_scene",
-            "left_scene",
-            "at_hospital",
-            "clear",
-        )
-    ]
+    times = [c for c in LOG_COLUMNS if c in STAGES]
     for c in times:
         frame[c] = format_times(frame[c].to_numpy(), origin, tz)
     frame.insert(0, "incident_id", [f"INC{k + 1:07d}" for k in range(len(frame))])
