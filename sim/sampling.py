@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
 
 from .schema.distributions import (
     Distribution,
@@ -73,6 +72,8 @@ def mean_of(spec: Distribution) -> float:
         case Normal(mean=m, sd=sd):
             if sd == 0:
                 return m
+            from scipy import stats  # imported here: scipy.stats takes most of a second to load
+
             return float(stats.truncnorm.mean(-m / sd, np.inf, loc=m, scale=sd))
         case Uniform(low=lo, high=hi):
             return (lo + hi) / 2
