@@ -37,7 +37,7 @@ from ..schema import Scenario
 from . import shapley as games
 from .analytic import analytic_counts, demands_for, service_level
 from .common import Problem, load, progress_bar
-from .evaluate import MINUTES_PER_YEAR, missed_per_year
+from .evaluate import MINUTES_PER_YEAR, held, missed_per_year
 from .fleet import HOURS_PER_YEAR, Context, Counts, coalition_context, coalition_name
 from .parallel import open_pool
 from .search import Driver, greedy_search
@@ -154,10 +154,15 @@ def coalitions(
     methods = _methods(problem, game, contexts, value)
     eps, _ = games.least_core(game)
     warnings = []
-    if not fast and value == "cost" and not all(r.get("status") == "met" for r in rows.values()):
-        bad = [k.split(":", 1)[1] for k, r in rows.items() if r.get("status") != "met"]
-        warnings.append(f"{len(bad)} coalition(s) could not meet their targets within the "
-                        f"search's cap: {', '.join(bad[:5])}")
+    unmet: dict[str, int] = {}
+    for r in rows.values():
+        for c in filter(None, str(r.get("unmet", "")).split(", ")):
+            unmet[c] = unmet.get(c, 0) + 1
+    if unmet and not fast and value == "cost":
+        warnings.append(
+            "no fleet met the target of " + ", ".join(
+                f"{sc.communities[c].name or c} (in {n} coalition(s))" for c, n in unmet.items())
+            + "; those coalitions are valued at the cheapest fleet that comes closest")
     return CoalitionResult(
         values=values,
         allocations=_allocations_table(game, methods),
@@ -194,18 +199,21 @@ def _simulated_costs(problem: Problem, contexts: dict[str, Context], driver: Dri
     found = driver.run({k: greedy_search(ctx, starts[k], placement=placement,
                                          max_units=max_units)
                         for k, ctx in contexts.items()})
-    held: dict[str, bool | None] = dict.fromkeys(contexts)
+    kept: dict[str, bool | None] = dict.fromkeys(contexts)
     if confirm:
         fresh = driver.evaluate([(k, found[k].counts) for k in contexts], problem.confirm_reps)
-        held = {k: problem.judge(contexts[k], fresh[(k, found[k].counts)]).ok
+        kept = {k: held(problem.judge(contexts[k], driver.cache[(k, problem.search_reps,
+                                                                  found[k].counts)]),
+                        problem.judge(contexts[k], fresh[(k, found[k].counts)]))
                 for k in contexts}
     out = {}
     for k, ctx in contexts.items():
         ev = driver.cache[(k, problem.search_reps, found[k].counts)]
         v = problem.judge(ctx, ev)
         out[k] = {"value": ctx.cost_per_year(found[k].counts), "counts": found[k].counts,
-                  "status": found[k].status, "held": held[k], "min_margin": v.min_margin,
-                  "candidates": found[k].evaluated}
+                  "status": found[k].status, "held": kept[k], "min_margin": v.min_margin,
+                  "candidates": found[k].evaluated,
+                  "unmet": ", ".join(r.check.community for r in v.results if not r.met)}
     return out
 
 
@@ -242,6 +250,7 @@ def _values_table(game: games.Game, contexts: dict[str, Context],
             "units": sum(counts),
             "units_today": sum(ctx.today),
             "status": r.get("status", ""),
+            "unmet": r.get("unmet", ""),
             "held": r.get("held"),
             "min_margin": r.get("min_margin", math.nan),
             "candidates": r.get("candidates", 0),

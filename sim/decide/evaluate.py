@@ -42,6 +42,7 @@ __all__ = [
     "Verdict",
     "checks_for",
     "evaluate_task",
+    "held",
     "judge",
     "priorities_for",
     "scenario_region",
@@ -265,6 +266,14 @@ def judge(
     margins = [r.margin for r in results if r.judged]
     ok = all(r.met for r in results) and backlog <= BACKLOG_SHARE
     return Verdict(ok, deficit, min(margins) if margins else math.inf, backlog, tuple(results))
+
+
+def held(search: Verdict, confirm: Verdict) -> bool:
+    """Every target the search met is met again on fresh replications, and the fleet keeps
+    up; for a search that could not meet every target the unreachable ones are left out."""
+    met = {r.check for r in search.results if r.met}
+    return confirm.backlog <= BACKLOG_SHARE and all(
+        r.met for r in confirm.results if r.check in met)
 
 
 def missed_per_year(evaluation: Evaluation, checks: list[Check], context: Context,

@@ -72,30 +72,39 @@ def short_names(names: dict[str, str]) -> dict[str, str]:
 
 # --- sizing -----------------------------------------------------------------------------------
 def units_figure(res: SizingResult) -> Figure:
+    from matplotlib.patches import Patch
+
     s = res.summary
     opts = list(s["option"])
-    fig = new_figure(max(6.0, 1.5 * len(opts) + 2.5), 3.4,
-                     f"Smallest {res.service} fleet meeting every target, per option")
+    fig = new_figure(max(6.0, 1.5 * len(opts) + 2.5), 3.6,
+                     f"Smallest {res.service} fleet meeting the targets, per option")
     x = np.arange(len(opts))
+    unmet = s["status"] != "met"
     with style():
         ax_u, ax_c = fig.subplots(1, 2)
         for ax, today, found, label in (
             (ax_u, "units_today", "units", "units"),
             (ax_c, "cost_today", "cost_per_year", "cost per year"),
         ):
-            ax.bar(x - 0.2, s[today], 0.38, color=BASELINE_COLOUR, label="today")
-            bars = ax.bar(x + 0.2, s[found], 0.38, color=OKABE_ITO["blue"], label="needed")
-            for patch, status in zip(bars.patches, s["status"], strict=True):
-                if status != "met":
+            ax.bar(x - 0.2, s[today], 0.38, color=BASELINE_COLOUR)
+            bars = ax.bar(x + 0.2, s[found], 0.38, color=OKABE_ITO["blue"])
+            for patch, bad in zip(bars.patches, unmet, strict=True):
+                if bad:
                     patch.set_hatch("//")
                     patch.set_edgecolor(ABOVE_COLOUR)
             ax.set_xticks(x, opts, rotation=15 if len(opts) > 3 else 0)
             ax.set_ylabel(label)
+            ax.set_ylim(0, 1.12 * float(max(s[today].max(), s[found].max(), 1)))
             ax.grid(axis="x", visible=False)
         ax_c.yaxis.set_major_formatter(FuncFormatter(_money))
         for xi, v in zip(x, s["units"], strict=True):
             ax_u.annotate(f"{v}", (xi + 0.2, v), ha="center", va="bottom", fontsize=8)
-        ax_u.legend(loc="upper left")
+        handles = [Patch(color=BASELINE_COLOUR, label="today"),
+                   Patch(color=OKABE_ITO["blue"], label="needed")]
+        if unmet.any():
+            handles.append(Patch(facecolor=OKABE_ITO["blue"], edgecolor=ABOVE_COLOUR,
+                                 hatch="//", label="closest: a target cannot be met"))
+        fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
     return fig
 
 
@@ -117,29 +126,33 @@ def margins_figure(res: SizingResult) -> Figure | None:
             rows = c[c["option"] == opt].set_index("community").reindex(coms)
             pos = x - 0.4 + width * (k + 0.5)
             mean = rows["within_target"].to_numpy(dtype=np.float64)
-            err = np.vstack([mean - rows["ci_low"].to_numpy(dtype=np.float64),
-                             rows["ci_high"].to_numpy(dtype=np.float64) - mean])
+            lo = np.clip(rows["ci_low"].to_numpy(dtype=np.float64), 0, 1)
+            hi = np.clip(rows["ci_high"].to_numpy(dtype=np.float64), 0, 1)
+            err = np.vstack([mean - lo, hi - mean])
             ax.errorbar(pos, mean, yerr=np.nan_to_num(err).clip(0), fmt="none",
                         ecolor=styles[opt]["color"], elinewidth=1.0, capsize=2)
             ax.plot(pos, mean, linestyle="none", marker=styles[opt]["marker"],
                     color=styles[opt]["color"], label=opt)
-            ax.plot(pos, rows["lower_bound"], linestyle="none", marker="_", markersize=9,
+            ax.plot(pos, rows["lower_bound"], linestyle="none", marker="_", markersize=11, mew=2,
                     color=styles[opt]["color"])
             for p, share in zip(pos, rows["target_share"], strict=True):
                 ax.hlines(share, p - width / 2, p + width / 2, color=TARGET_COLOUR,
                           linewidth=1.2)
-        ax.set_xticks(x, [str(v) for v in coms], rotation=15 if len(coms) > 4 else 0)
+        ax.set_xticks(x, [res.names.get(str(v), str(v)) for v in coms],
+                      rotation=15 if len(coms) > 4 else 0)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.set_ylabel("share within target")
         ax.grid(axis="x", visible=False)
-        ax.legend(loc="lower left", ncols=min(4, len(opts)))
+        handles, labels = ax.get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(5, len(labels)))
     return fig
 
 
 def sizing_figures(res: SizingResult) -> Iterator[Drawn]:
     yield Drawn("sizing_units", "sizing", "Units and cost: today and needed",
                 "Grey: today's fleet; blue: the smallest fleet found that meets every target "
-                "with the stated confidence (hatched: the search could not meet them).",
+                "with the stated confidence (hatched: some target cannot be met, and the "
+                "fleet is the smallest that comes closest).",
                 units_figure(res))
     fig = margins_figure(res)
     if fig is not None:
@@ -206,7 +219,8 @@ def allocation_figure(res: CoalitionResult) -> Figure:
             ax.yaxis.set_major_formatter(FuncFormatter(_money))
         ax.axhline(0, color="#555555", linewidth=0.6)
         ax.grid(axis="x", visible=False)
-        ax.legend(loc="outside lower center", ncols=min(4, len(methods) + 1))
+        handles, labels = ax.get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(4, len(labels)))
     return fig
 
 

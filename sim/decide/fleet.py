@@ -154,7 +154,9 @@ def coalition_name(members: Sequence[str]) -> str:
     return "+".join(members)
 
 
-def _service_units(scenario: Scenario, option: str, service: str) -> list[tuple[str, str, UnitSpec]]:
+def _service_units(
+    scenario: Scenario, option: str, service: str
+) -> list[tuple[str, str, UnitSpec]]:
     resolved = resolve_option(scenario, option)
     return [
         (u.station, u.owner,

@@ -78,12 +78,16 @@ def _read(root: Path, name: str) -> pd.DataFrame:
     return pd.read_csv(path) if path.is_file() else pd.DataFrame()
 
 
-def _signed_money(v: float) -> str:
-    if not math.isfinite(v):
-        return "-"
-    if v == 0:
-        return "0"
-    return ("+" if v > 0 else "-") + fmt_money(abs(v))
+def _fewer(saved: int) -> str:
+    if saved == 0:
+        return "as many units"
+    return f"{abs(saved)} unit{'s' if abs(saved) != 1 else ''} {'fewer' if saved > 0 else 'more'}"
+
+
+def _less(saved: float) -> str:
+    if not math.isfinite(saved) or saved == 0:
+        return "the same cost"
+    return f"{fmt_money(abs(saved))} a year {'less' if saved > 0 else 'more'}"
 
 
 def _bool(v: Any) -> bool:
@@ -106,21 +110,25 @@ def _sizing(root: Path, m: dict[str, Any]) -> dict[str, Any]:
             "units_today": int(r.units_today), "units": int(r.units),
             "units_analytic": int(r.units_analytic), "infeasible": r.status != "met",
             "cost": fmt_money(float(r.cost_per_year)), "cost_today": fmt_money(float(r.cost_today)),
-            "units_saved": f"{int(r.units_saved):+d} units" if r.option != base else "-",
-            "cost_saved": _signed_money(float(r.cost_saved)) + " a year" if r.option != base
-            else "",
+            "units_saved": _fewer(int(r.units_saved)) if r.option != base else "-",
+            "cost_saved": _less(float(r.cost_saved)) if r.option != base else "",
             "today": "yes" if _bool(r.today_meets_targets) else "no",
             "held": "held" if held else "did not hold", "held_class": "better" if held else "worse",
             "margin": f"{100 * float(r.confirm_min_margin):+.1f} pp"
             if math.isfinite(float(r.confirm_min_margin)) else "-",
         })
-        verb = "needs" if r.status == "met" else "could not meet every target even with"
+        verb = "needs" if r.status == "met" else "comes closest with"
         text = (f"{r.option}: {verb} {int(r.units)} unit(s) (today {int(r.units_today)}), "
                 f"{fmt_money(float(r.cost_per_year))} a year")
-        if r.option != base and r.status == "met":
-            saved = int(r.units_saved)
-            text += (f", {abs(saved)} unit(s) {'fewer' if saved >= 0 else 'more'} than {base} "
-                     f"({_signed_money(float(r.cost_saved))} a year saved)")
+        unmet = str(getattr(r, "unmet", "") or "")
+        if r.status != "met" and unmet and unmet != "nan":
+            text += (" but the target of " + ", ".join(names.get(x.strip(), x.strip())
+                                                        for x in unmet.split(","))
+                     + " cannot be met with this confidence by more units (travel-bound, or "
+                     "the search's cap)")
+        if r.option != base:
+            text += (f"; against {base}: {_fewer(int(r.units_saved))}, "
+                     f"{_less(float(r.cost_saved))}")
         findings.append(text + ("." if held else "; it did not hold on fresh replications."))
     station_rows = []
     if not stations.empty:
@@ -143,15 +151,15 @@ def _sizing(root: Path, m: dict[str, Any]) -> dict[str, Any]:
     if not confirm.empty:
         for (com, prio), g in confirm.groupby(["community", "priority"], sort=False):
             first = g.iloc[0]
-            cells = []
+            shares: list[dict[str, Any]] = []
             for o in options:
                 r = g[g["option"] == o]
                 if r.empty:
-                    cells.append({"text": "-", "ci": "", "sub": "", "miss": False})
+                    shares.append({"text": "-", "ci": "", "sub": "", "miss": False})
                     continue
                 r = r.iloc[0]
                 lo, hi = float(r["ci_low"]), float(r["ci_high"])
-                cells.append({
+                shares.append({
                     "text": fmt_pct(float(r["within_target"]), 1),
                     "ci": f"{fmt_pct(max(0.0, lo), 1)} to {fmt_pct(min(1.0, hi), 1)}"
                     if math.isfinite(lo) and math.isfinite(hi) else "",
@@ -166,7 +174,7 @@ def _sizing(root: Path, m: dict[str, Any]) -> dict[str, Any]:
                 "community": label,
                 "target": f"{fmt_pct(float(first['target_share']))} in "
                           f"{fmt_minutes(float(first['target_minutes']))}",
-                "cells": cells,
+                "cells": shares,
             })
     return {
         "service": m.get("service_name", m.get("service", "")),
@@ -259,16 +267,16 @@ def _game(root: Path, m: dict[str, Any]) -> dict[str, Any]:
                   f"computed by {how}. Allocations split the grand coalition's value.",
         "findings": findings, "methods": [METHOD_NAMES.get(x, x) for x in methods],
         "allocations": rows, "alone_total": fmt(alone_total), "grand": fmt(grand),
-        "stability": stability, "values": value_rows,
+        "stability": stability, "coalition_rows": value_rows,
         "value_label": "Cost per year" if cost else "Missed calls per year",
         "simulated": not info.get("fast"),
     }
 
 
-def _part(root: Path) -> dict[str, Any]:
+def _part(root: Path, where: str = "") -> dict[str, Any]:
     m = _manifest(root) or {}
     question = m.get("question")
-    footer = (f"{'Sizing' if question == 'size' else 'Coalitions'} from {root.name}: "
+    footer = (f"{'Sizing' if question == 'size' else 'Coalitions'}{where}: "
               f"{m.get('intersim_command', '')} (seed {m.get('seed', '?')}, scenario SHA-256 "
               f"{str(m.get('scenario_sha256', ''))[:12]}, {m.get('runtime_s', '?')} s).")
     return {
@@ -298,7 +306,8 @@ def report_fragment(root: Path) -> Markup:
     """The section of ``report.html`` for decision results in ``root`` or its subdirectories
     (empty when there are none, or when they cannot be read)."""
     try:
-        parts = [_part(d) for d in decision_dirs(Path(root))]
+        parts = [_part(d, f" in {d.relative_to(root)}/" if d != Path(root) else "")
+                 for d in decision_dirs(Path(root))]
         return Markup(_render(parts, fragment=True)) if parts else Markup("")
     except (OSError, ValueError, KeyError):
         return Markup("")

@@ -10,22 +10,26 @@ From a start (the Erlang C fleet), the search
    ``separate`` only the slots of communities that miss), keeping the candidate that misses
    least (the smallest sum of shortfalls of the lower confidence bounds), the cheaper on ties.
    It gives up (``infeasible``) when the fleet reaches ``max_units`` or when three additions
-   in a row bring no improvement (a target that travel alone makes unreachable);
-2. *removes* units while every target is still met: each slot in turn, keeping the feasible
-   removal that saves the most cost and leaves the widest margin;
-3. with ``placement``, when no single removal is feasible, repairs the two least-bad
-   removals by moving one unit between any two slots, and keeps removing if a repaired fleet
-   meets every target.
+   in a row bring no improvement (a target that travel alone makes unreachable), and goes
+   back to the smallest fleet that missed least;
+2. *removes* units while every target is still met (when infeasible: while every target met
+   stays met and the total shortfall stays within ``tolerance``, half a percentage point, of
+   the smallest reached, so that an unreachable target does not hoard units that buy it
+   nothing material): each slot in turn, keeping the acceptable removal that saves the most
+   cost and leaves the widest margin;
+3. when no single removal is acceptable, repairs the two least-bad removals by moving one
+   unit between two stations (those used today; with ``placement`` any slot, including a
+   community's own station that has no unit today), and keeps removing if a repaired fleet
+   is acceptable.
 
 Every candidate is judged on the same replications (common random numbers), so the search
 compares fleets, not noise. The result is a local optimum in units (then cost): no single
-addition, removal (or, with placement, removal plus move) does better.
+removal, nor removal with one move, does better; not a proven global optimum.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,12 +41,13 @@ from .parallel import Pool
 __all__ = ["Driver", "SearchResult", "Step", "greedy_search"]
 
 PATIENCE = 3
+TOLERANCE = 0.005  # shortfall (share) treated as no worse when a target cannot be met
 Search = Generator[list[Counts], dict[Counts, Verdict], "SearchResult"]
 
 
 @dataclass(frozen=True)
 class Step:
-    action: str  # start, add, remove, move
+    action: str  # start, add, back, remove, remove+move
     counts: Counts
     ok: bool
     deficit: float
@@ -68,7 +73,7 @@ def _rank(context: Context, verdicts: dict[Counts, Verdict]) -> Callable[[Counts
 
 
 def greedy_search(context: Context, start: Counts, *, placement: bool = False,
-                  max_units: int | None = None) -> Search:
+                  max_units: int | None = None, tolerance: float = TOLERANCE) -> Search:
     """The search of one context (see the module docstring)."""
     start = _feasible_start(context, start)
     cap = max_units if max_units is not None else 2 * max(sum(start), sum(context.today)) + 10
@@ -84,6 +89,7 @@ def greedy_search(context: Context, start: Counts, *, placement: bool = False,
     verdicts = yield from ask([start])
     cur, v = start, verdicts[start]
     result.steps.append(Step("start", cur, v.ok, v.deficit, v.min_margin))
+    best, best_v = cur, v  # the fewest units that miss least
     stale = 0
     while not v.ok:  # 1. add
         if sum(cur) >= cap or stale >= PATIENCE:
@@ -94,35 +100,52 @@ def greedy_search(context: Context, start: Counts, *, placement: bool = False,
                  if context.policy != "separate" or s.owner in failing or v.backlog > 0.01]
         cands = [_plus(cur, i, 1) for i in slots] or [_plus(cur, 0, 1)]
         got = yield from ask(cands)
-        best = min(cands, key=_rank(context, got))
-        stale = stale + 1 if got[best].deficit >= v.deficit - 1e-12 else 0
-        cur, v = best, got[best]
+        nxt = min(cands, key=_rank(context, got))
+        stale = stale + 1 if got[nxt].deficit >= v.deficit - 1e-12 else 0
+        cur, v = nxt, got[nxt]
         result.steps.append(Step("add", cur, v.ok, v.deficit, v.min_margin))
-    while v.ok:  # 2. remove (3. repair by a move)
+        if v.deficit < best_v.deficit - 1e-12 or v.ok:
+            best, best_v = cur, v
+    if not v.ok:
+        # some target cannot be met (travel-bound, or the cap): go back to the fewest units
+        # that missed least, then remove whatever does not make the misses worse
+        cur, v = best, best_v
+        result.steps.append(Step("back", cur, v.ok, v.deficit, v.min_margin))
+    met_at = {r.check for r in v.results if r.met}
+    # units move among the stations used today; with placement, to any slot
+    movable = [i for i, slot in enumerate(context.slots) if placement or slot.today]
+
+    def accept(w: Verdict) -> bool:
+        if v.ok:
+            return w.ok
+        return (w.deficit <= best_v.deficit + tolerance and w.backlog <= max(best_v.backlog, 0.01)
+                and met_at <= {r.check for r in w.results if r.met})
+
+    while True:  # 2. remove (3. repair by a move)
         cands = [c for i in range(len(cur)) if cur[i] > 0
                  if context.allowed(c := _plus(cur, i, -1))]
         if not cands:
             break
         got = yield from ask(cands)
-        feasible = [c for c in cands if got[c].ok]
+        feasible = [c for c in cands if accept(got[c])]
         action = "remove"
-        if not feasible and placement:
+        if not feasible:
             worst_first = sorted(cands, key=_rank(context, got))[:2]
             moves = sorted({
-                m for r in worst_first for a in range(len(r)) for b in range(len(r))
+                m for r in worst_first for a in movable for b in movable
                 if a != b and r[a] > 0 and context.allowed(m := _plus(_plus(r, a, -1), b, 1))
                 and m not in seen
             })
             if moves:
                 more = yield from ask(moves)
                 got.update(more)
-                feasible = [c for c in moves if got[c].ok]
+                feasible = [c for c in moves if accept(got[c])]
                 action = "remove+move"
         if not feasible:
             break
         cur = max(feasible, key=lambda c: (-context.cost_per_year(c), got[c].min_margin))
-        v = got[cur]
-        result.steps.append(Step(action, cur, v.ok, v.deficit, v.min_margin))
+        w = got[cur]
+        result.steps.append(Step(action, cur, w.ok, w.deficit, w.min_margin))
     result.counts = cur
     result.evaluated = len(seen)
     return result
@@ -181,8 +204,9 @@ class Driver:
                     tasks.append((key, batch, r, (ctx_json, json.dumps(batch), r)))
         if self.grow is not None and tasks:
             self.grow(len(tasks))
+        progress = self.progress
         done = self.pool.map(evaluate_task, [t[3] for t in tasks],
-                             on_done=(lambda: self.progress(1)) if self.progress else None)
+                             on_done=(lambda: progress(1)) if progress is not None else None)
         per: dict[tuple[str, Counts], dict[int, dict[str, Any]]] = {}
         for (key, batch, r, _), out in zip(tasks, done, strict=True):
             for counts, res in zip(batch, out, strict=True):

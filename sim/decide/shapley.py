@@ -29,7 +29,7 @@ import itertools
 import math
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -51,10 +51,10 @@ __all__ = [
 
 MAX_PLAYERS = 20
 TOL = 1e-9
-Player = Hashable
+P = TypeVar("P", bound=Hashable)
 
 
-def coalitions(players: Sequence[Player]) -> Iterator[frozenset[Player]]:
+def coalitions(players: Sequence[P]) -> Iterator[frozenset[P]]:
     """Every non-empty subset of ``players``, by size, then in the players' order."""
     for k in range(1, len(players) + 1):
         for combo in itertools.combinations(players, k):
@@ -62,11 +62,11 @@ def coalitions(players: Sequence[Player]) -> Iterator[frozenset[Player]]:
 
 
 @dataclass(frozen=True)
-class Game:
+class Game(Generic[P]):
     """A cost game: ``players`` in order and the cost of every non-empty coalition."""
 
-    players: tuple[Player, ...]
-    cost: Mapping[frozenset[Player], float]
+    players: tuple[P, ...]
+    cost: Mapping[frozenset[P], float]
 
     def __post_init__(self) -> None:
         if len(set(self.players)) != len(self.players):
@@ -82,20 +82,20 @@ class Game:
             raise ValueError("coalition costs must be finite numbers")
 
     @staticmethod
-    def from_function(players: Sequence[Player], fn: object) -> Game:
+    def from_function(players: Sequence[P], fn: Any) -> Game[P]:
         """A game from a function of a frozenset of players."""
-        return Game(tuple(players), {s: float(fn(s)) for s in coalitions(players)})  # type: ignore[operator]
+        return Game(tuple(players), {s: float(fn(s)) for s in coalitions(players)})
 
-    def __call__(self, coalition: frozenset[Player] | set[Player] | Sequence[Player]) -> float:
+    def __call__(self, coalition: frozenset[P] | set[P] | Sequence[P]) -> float:
         s = frozenset(coalition)
         return 0.0 if not s else float(self.cost[s])
 
     @property
-    def grand(self) -> frozenset[Player]:
+    def grand(self) -> frozenset[P]:
         return frozenset(self.players)
 
 
-def shapley(game: Game) -> dict[Player, float]:
+def shapley(game: Game[P]) -> dict[P, float]:
     """The Shapley value: each player's marginal cost averaged over all orders of arrival."""
     n = len(game.players)
     weight = [math.factorial(k) * math.factorial(n - k - 1) / math.factorial(n)
@@ -112,7 +112,7 @@ def shapley(game: Game) -> dict[Player, float]:
     return out
 
 
-def proportional(game: Game, basis: Mapping[Player, float]) -> dict[Player, float]:
+def proportional(game: Game[P], basis: Mapping[P, float]) -> dict[P, float]:
     """c(N) split in proportion to ``basis`` (population, calls, ...); equal if all zero."""
     total = sum(max(0.0, float(basis.get(p, 0.0))) for p in game.players)
     n = len(game.players)
@@ -121,29 +121,29 @@ def proportional(game: Game, basis: Mapping[Player, float]) -> dict[Player, floa
             for p in game.players}
 
 
-def excesses(game: Game, allocation: Mapping[Player, float]) -> dict[frozenset[Player], float]:
+def excesses(game: Game[P], allocation: Mapping[P, float]) -> dict[frozenset[P], float]:
     """``x(S) - c(S)`` for every proper coalition: positive means S pays more than alone."""
     return {s: sum(allocation[p] for p in s) - game(s)
             for s in coalitions(game.players) if s != game.grand}
 
 
-def core_violations(game: Game, allocation: Mapping[Player, float],
-                    tol: float = TOL) -> list[tuple[frozenset[Player], float]]:
+def core_violations(game: Game[P], allocation: Mapping[P, float],
+                    tol: float = TOL) -> list[tuple[frozenset[P], float]]:
     """Coalitions whose members pay more together than alone, worst first."""
     scale = max(1.0, abs(game(game.grand)))
     found = [(s, e) for s, e in excesses(game, allocation).items() if e > tol * scale]
     return sorted(found, key=lambda item: (-item[1], len(item[0])))
 
 
-def in_core(game: Game, allocation: Mapping[Player, float], tol: float = TOL) -> bool:
+def in_core(game: Game[P], allocation: Mapping[P, float], tol: float = TOL) -> bool:
     """Efficient (sums to c(N)) and no coalition pays more than its stand-alone cost."""
     scale = max(1.0, abs(game(game.grand)))
     efficient = abs(sum(allocation[p] for p in game.players) - game(game.grand)) <= tol * scale
     return efficient and not core_violations(game, allocation, tol)
 
 
-def most_violated(game: Game, allocation: Mapping[Player, float]
-                  ) -> tuple[frozenset[Player], float] | None:
+def most_violated(game: Game[P], allocation: Mapping[P, float]
+                  ) -> tuple[frozenset[P], float] | None:
     """The coalition with the largest excess ``x(S) - c(S)`` among proper coalitions, and the
     excess (the saving its members would make by leaving if positive); None for one player."""
     ex = excesses(game, allocation)
@@ -153,14 +153,14 @@ def most_violated(game: Game, allocation: Mapping[Player, float]
     return s, ex[s]
 
 
-def individually_rational(game: Game, allocation: Mapping[Player, float],
-                          tol: float = TOL) -> dict[Player, bool]:
+def individually_rational(game: Game[P], allocation: Mapping[P, float],
+                          tol: float = TOL) -> dict[P, bool]:
     """Per player: pays no more than going alone, ``x_i <= c({i})``."""
     scale = max(1.0, abs(game(game.grand)))
     return {p: allocation[p] <= game({p}) + tol * scale for p in game.players}
 
 
-def least_core(game: Game) -> tuple[float, dict[Player, float]]:
+def least_core(game: Game[P]) -> tuple[float, dict[P, float]]:
     """The least core's epsilon and one allocation in it: minimise e subject to
     ``x(S) <= c(S) + e`` for every proper coalition and ``sum x = c(N)``. The core is
     non-empty exactly when ``e <= 0``, and then the allocation is in the core."""
@@ -186,7 +186,7 @@ def least_core(game: Game) -> tuple[float, dict[Player, float]]:
     return float(res.x[-1]), {p: float(v) for p, v in zip(players, res.x[:n], strict=True)}
 
 
-def nucleolus(game: Game, tol: float = 1e-7) -> dict[Player, float]:
+def nucleolus(game: Game[P], tol: float = 1e-7) -> dict[P, float]:
     """The nucleolus: the allocation that lexicographically minimises the largest excesses
     ``x(S) - c(S)`` (Schmeidler 1969), by the sequence of linear programs of Maschler, Peleg
     and Shapley: minimise the largest excess, fix the coalitions that attain it in every
@@ -204,7 +204,7 @@ def nucleolus(game: Game, tol: float = 1e-7) -> dict[Player, float]:
     vec = {s: np.array([1.0 if p in s else 0.0 for p in players]) for s in coalitions(players)
            if s != game.grand}
     free = list(vec)
-    fixed: list[tuple[frozenset[Player], float]] = []
+    fixed: list[tuple[frozenset[P], float]] = []
     x = np.zeros(n)
 
     def solve(objective: np.ndarray, bound: float | None) -> Any:
@@ -241,7 +241,7 @@ def nucleolus(game: Game, tol: float = 1e-7) -> dict[Player, float]:
     return {p: float(v) for p, v in zip(players, x, strict=True)}
 
 
-def is_subadditive(game: Game, tol: float = TOL) -> bool:
+def is_subadditive(game: Game[P], tol: float = TOL) -> bool:
     """``c(S u T) <= c(S) + c(T)`` for all disjoint non-empty S, T: merging never costs more."""
     scale = max(1.0, abs(game(game.grand)))
     sets = list(coalitions(game.players))
@@ -249,7 +249,7 @@ def is_subadditive(game: Game, tol: float = TOL) -> bool:
                for s in sets for t in sets if not s & t)
 
 
-def pooling_gain(game: Game, coalition: frozenset[Player] | Sequence[Player]) -> float:
+def pooling_gain(game: Game[P], coalition: frozenset[P] | Sequence[P]) -> float:
     """What S saves by pooling: the sum of its members' stand-alone costs less c(S)."""
     s = frozenset(coalition)
     return sum(game({p}) for p in s) - game(s)

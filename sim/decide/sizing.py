@@ -7,11 +7,15 @@ target (priority 1 by default) reaches the target share:
 1. *analytic start*: Erlang C per community (``separate``) or for the region (``pooled``,
    ``mutual_aid``), spread over today's stations (:mod:`sim.decide.analytic`);
 2. *search* by simulation, every candidate on the same replications 0..n-1 (common random
-   numbers), greedily adding and removing units at stations (:mod:`sim.decide.search`);
-   ``placement`` also moves units between stations, including to communities' own stations
-   that have none today;
+   numbers), greedily adding and removing units at today's stations, and moving one between
+   them when no removal alone works (:mod:`sim.decide.search`); ``placement`` also uses
+   communities' own stations that have no unit today;
 3. *confirmation*: the answer simulated again on fresh replications n..n+m-1, and whether every
-   target still held.
+   target it met still held.
+
+A target that no number of units can meet (travel alone makes calls late) is reported
+(``status`` infeasible, ``unmet``); the fleet is then the smallest that meets every other
+target and comes within half a percentage point of the best the unreachable one allows.
 
 Costs are per year: on-duty unit-hours times each unit's hourly cost. Units and cost saved are
 counted against the answer for the baseline option (the scenario's ``baseline``), which is
@@ -32,7 +36,7 @@ from ..errors import InputError
 from ..schema import Scenario
 from .analytic import analytic_counts
 from .common import Problem, load, progress_bar
-from .evaluate import Verdict
+from .evaluate import Verdict, held
 from .fleet import Context, Counts, option_context
 from .parallel import open_pool
 from .search import Driver, SearchResult, greedy_search
@@ -58,6 +62,7 @@ class SizingResult:
     seconds: float
     executor: str
     priorities: str = "first"
+    names: dict[str, str] = field(default_factory=dict)
     scenario_file: Path | None = None
     warnings: list[str] = field(default_factory=list)
 
@@ -153,7 +158,9 @@ def size(
         service=service, baseline=baseline, confidence=confidence,
         replications=problem.replications, confirm_replications=problem.confirm_replications,
         seed=problem.seed, placement=placement, seconds=time.perf_counter() - t0,
-        executor=executor, priorities=priorities, scenario_file=path, warnings=warnings,
+        executor=executor, priorities=priorities,
+        names={c: v.name or c for c, v in sc.communities.items()},
+        scenario_file=path, warnings=warnings,
     )
 
 
@@ -183,9 +190,10 @@ def _summary(problem: Problem, contexts: dict[str, Context], starts: dict[str, C
             "today_meets_targets": bool(today.ok) if today is not None else False,
             "units_analytic": sum(starts[key]),
             "search_min_margin": search.min_margin,
-            "held": bool(confirm.ok),
+            "held": held(search, confirm),
             "confirm_min_margin": confirm.min_margin,
             "backlog_share": confirm.backlog,
+            "unmet": ", ".join(f"{r.check.community}" for r in search.results if not r.met),
             "candidates": res.evaluated,
             "stations": counts_text(ctx, res.counts),
             "baseline": key == base_key,
