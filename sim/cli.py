@@ -97,19 +97,28 @@ def _cmd_run(args: argparse.Namespace) -> int:
     started = datetime.now(UTC)
     scenario = load_scenario(args.scenario)
     if args.option and args.option not in scenario.options:
-        raise InputError(f"--option: unknown option '{args.option}' (known: {', '.join(scenario.options)})")
+        raise InputError(
+            f"--option: unknown option '{args.option}' (known: {', '.join(scenario.options)})"
+        )
     out = _out_dir(args)
     n = args.replications or scenario.run.replications
     _guard(scenario, 1 if args.option else len(scenario.options), n, args.force)
     with _progress(n, "replications") as bar:
         result = run(
-            scenario, options=[args.option] if args.option else None, replications=n,
-            seed=args.seed, progress=bar.update,
+            scenario,
+            options=[args.option] if args.option else None,
+            replications=n,
+            seed=args.seed,
+            progress=bar.update,
             source=_replay(args, scenario),  # --replay LOG.csv (sim.data)
         )
     summary = write_run(
-        result, out, scenario_file=Path(args.scenario), command=args.command_line,
-        started=started, overwrite=args.overwrite,
+        result,
+        out,
+        scenario_file=Path(args.scenario),
+        command=args.command_line,
+        started=started,
+        overwrite=args.overwrite,
     )
     print(format_headline(summary))
     for warning in result.warnings:
@@ -132,24 +141,41 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     out = _out_dir(args)
     _guard(
-        scenario, len(scenario.options),
-        args.replications or (args.max_replications if args.precision else scenario.run.replications),
+        scenario,
+        len(scenario.options),
+        args.replications
+        or (args.max_replications if args.precision else scenario.run.replications),
         args.force,
     )
-    total = args.replications or (args.max_replications if args.precision else scenario.run.replications)
+    total = args.replications or (
+        args.max_replications if args.precision else scenario.run.replications
+    )
     with _progress(total, "replications") as bar:
         comp = compare(
-            scenario, replications=args.replications, precision=args.precision,
-            max_replications=args.max_replications, baseline=args.baseline, seed=args.seed,
-            progress=bar.update, source=_replay(args, scenario),  # --replay LOG.csv (sim.data)
+            scenario,
+            replications=args.replications,
+            precision=args.precision,
+            max_replications=args.max_replications,
+            baseline=args.baseline,
+            seed=args.seed,
+            progress=bar.update,
+            source=_replay(args, scenario),  # --replay LOG.csv (sim.data)
         )
     seconds = time.perf_counter() - t0
     write_comparison(
-        comp, out, scenario_file=Path(args.scenario), command=args.command_line,
-        started=started, seconds=seconds, overwrite=args.overwrite, scenario=scenario,
+        comp,
+        out,
+        scenario_file=Path(args.scenario),
+        command=args.command_line,
+        started=started,
+        seconds=seconds,
+        overwrite=args.overwrite,
+        scenario=scenario,
     )
-    print(f"{scenario.name}: {len(comp.raw.options)} options x {comp.replications} replications, "
-          f"baseline '{comp.baseline}'\n")
+    print(
+        f"{scenario.name}: {len(comp.raw.options)} options x {comp.replications} replications, "
+        f"baseline '{comp.baseline}'\n"
+    )
     print(format_comparison(comp))
     for warning in comp.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -208,8 +234,18 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     compiled = compile_scenario(scenario)
     est = estimate(compiled.region, compiled.fleets)
     shown = est[(est["community"] != "all") | (est["fleet"] == "pooled")]
-    cols = ["option", "service", "community", "fleet", "calls_per_day", "offered_load", "units",
-            "utilisation", "p_wait", "mean_wait"]
+    cols = [
+        "option",
+        "service",
+        "community",
+        "fleet",
+        "calls_per_day",
+        "offered_load",
+        "units",
+        "utilisation",
+        "p_wait",
+        "mean_wait",
+    ]
     print(shown[cols].to_string(index=False, float_format=lambda v: f"{v:.3g}"))
     for warning in overload_warnings(est):
         print(f"warning: {warning}", file=sys.stderr)
@@ -271,7 +307,9 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", metavar="SCENARIO")
     p.add_argument("--replications", type=positive_int, metavar="N")
     p.add_argument("--seed", type=non_negative_int, metavar="S")
-    p.add_argument("--out", metavar="DIR", help="output directory (default results/<scenario>-<time>)")
+    p.add_argument(
+        "--out", metavar="DIR", help="output directory (default results/<scenario>-<time>)"
+    )
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty output directory")
     p.add_argument("--force", action="store_true", help="run even when the estimate is huge")
 
@@ -300,10 +338,19 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="compare the pooling options of a scenario (the main job)")
     _add_run_args(p)
     _add_replay_args(p)
-    p.add_argument("--precision", type=fraction, metavar="F",
-                       help="add replications until headline CI half-widths are within F of the mean")
-    p.add_argument("--max-replications", type=positive_int, default=100, metavar="N",
-                   help="cap for --precision (default 100)")
+    p.add_argument(
+        "--precision",
+        type=fraction,
+        metavar="F",
+        help="add replications until headline CI half-widths are within F of the mean",
+    )
+    p.add_argument(
+        "--max-replications",
+        type=positive_int,
+        default=100,
+        metavar="N",
+        help="cap for --precision (default 100)",
+    )
     p.add_argument("--baseline", metavar="NAME", help="option to compare against")
     p.set_defaults(func=_cmd_compare)
     p = sub.add_parser("plot", help="redraw the figures of a compare result directory")
@@ -312,7 +359,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="rebuild report.html of a compare result directory")
     p.add_argument("dir", metavar="DIR", help="result directory written by 'intersim compare'")
     p.set_defaults(func=_cmd_report)
-    p = sub.add_parser("rerun", help="repeat the run of a result directory and check the tables match")
+    p = sub.add_parser(
+        "rerun", help="repeat the run of a result directory and check the tables match"
+    )
     p.add_argument("dir", metavar="DIR")
     p.set_defaults(func=_cmd_rerun)
     p = sub.add_parser("estimate", help="instant Erlang C estimates per option and service")

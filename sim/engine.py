@@ -259,8 +259,15 @@ class Engine:
         Timeout(self.env, free_at - now).callbacks.append(self._free_callbacks[unit.index])  # type: ignore[union-attr]
 
     def _record_crew(
-        self, unit: Unit, i: int, slot: int, need: int, sent: float, arrive: float,
-        travel: float, leave: float,
+        self,
+        unit: Unit,
+        i: int,
+        slot: int,
+        need: int,
+        sent: float,
+        arrive: float,
+        travel: float,
+        leave: float,
     ) -> None:
         """Records of a call needing several units: first and last arrival, last to leave."""
         if slot == 0:

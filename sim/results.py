@@ -35,7 +35,9 @@ def default_out_dir(scenario_file: Path, now: datetime | None = None) -> Path:
 
 def run_summary(result: RunResult) -> pd.DataFrame:
     """Headline metrics of a run with 95 % confidence intervals across replications."""
-    return with_ci(incident_metrics(result.incidents), ["option", "service", "priority", "community", "metric"])
+    return with_ci(
+        incident_metrics(result.incidents), ["option", "service", "priority", "community", "metric"]
+    )
 
 
 def _tables(out: Path, incidents: pd.DataFrame, units: pd.DataFrame) -> None:
@@ -44,7 +46,12 @@ def _tables(out: Path, incidents: pd.DataFrame, units: pd.DataFrame) -> None:
 
 
 def write_run(
-    result: RunResult, out: Path, *, scenario_file: Path, command: str, started: datetime,
+    result: RunResult,
+    out: Path,
+    *,
+    scenario_file: Path,
+    command: str,
+    started: datetime,
     overwrite: bool = False,
 ) -> pd.DataFrame:
     """Write incidents, units, levels, summary and manifest of a run; return the summary."""
@@ -55,9 +62,14 @@ def write_run(
         write_csv(summary, tmp / "summary.csv")
         write_json(
             manifest(
-                scenario_file=scenario_file, command=command, seed=result.seed,
-                replications=result.replications, options=result.options, started=started,
-                seconds=result.seconds, warnings=result.warnings,
+                scenario_file=scenario_file,
+                command=command,
+                seed=result.seed,
+                replications=result.replications,
+                options=result.options,
+                started=started,
+                seconds=result.seconds,
+                warnings=result.warnings,
             ),
             tmp / "manifest.json",
         )
@@ -65,8 +77,15 @@ def write_run(
 
 
 def write_comparison(
-    comp: Comparison, out: Path, *, scenario_file: Path, command: str, started: datetime,
-    seconds: float, overwrite: bool = False, scenario: Scenario | None = None,
+    comp: Comparison,
+    out: Path,
+    *,
+    scenario_file: Path,
+    command: str,
+    started: datetime,
+    seconds: float,
+    overwrite: bool = False,
+    scenario: Scenario | None = None,
 ) -> None:
     """Write every table of a comparison, the raw tables, the manifest, ``region.json`` (the
     scenario's places, options and targets, read from ``scenario`` or ``scenario_file``), the
@@ -81,14 +100,32 @@ def write_comparison(
     with output_dir(out, overwrite) as tmp:
         _tables(tmp, comp.raw.incidents, comp.raw.units)
         write_parquet(comp.raw.levels, tmp / "levels.parquet")
-        for name in ("summary", "comparison", "units", "help", "balance", "costs", "shares", "equity", "estimate", "levels"):
-            write_csv(getattr(comp, name), tmp / f"{name if name != 'units' else 'unit_summary'}.csv")
+        for name in (
+            "summary",
+            "comparison",
+            "units",
+            "help",
+            "balance",
+            "costs",
+            "shares",
+            "equity",
+            "estimate",
+            "levels",
+        ):
+            write_csv(
+                getattr(comp, name), tmp / f"{name if name != 'units' else 'unit_summary'}.csv"
+            )
         write_csv(comp.headline(), tmp / "headline.csv")
         write_json(
             manifest(
-                scenario_file=scenario_file, command=command, seed=comp.raw.seed,
-                replications=comp.replications, options=comp.raw.options, started=started,
-                seconds=seconds, warnings=comp.warnings,
+                scenario_file=scenario_file,
+                command=command,
+                seed=comp.raw.seed,
+                replications=comp.replications,
+                options=comp.raw.options,
+                started=started,
+                seconds=seconds,
+                warnings=comp.warnings,
                 extra={"baseline": comp.baseline, "precision_reached": comp.precision_reached},
             ),
             tmp / "manifest.json",
@@ -101,10 +138,15 @@ def write_comparison(
 def format_headline(summary: pd.DataFrame) -> str:
     """A compact console table: region-wide metrics per option and service."""
     s = summary[(summary["community"] == ALL) & (summary["priority"] == ALL)]
-    wide = s.pivot_table(index=["service", "option"], columns="metric", values="mean", observed=True, sort=False)
+    wide = s.pivot_table(
+        index=["service", "option"], columns="metric", values="mean", observed=True, sort=False
+    )
     cols = {
-        "incidents": "calls", "mean_response": "mean resp", "p90_response": "p90 resp",
-        "within_target": "in target", "waited": "waited",
+        "incidents": "calls",
+        "mean_response": "mean resp",
+        "p90_response": "p90 resp",
+        "within_target": "in target",
+        "waited": "waited",
     }
     table = wide[[c for c in cols if c in wide]].rename(columns=cols)
     return _fmt(table)
@@ -112,8 +154,12 @@ def format_headline(summary: pd.DataFrame) -> str:
 
 def _fmt(table: pd.DataFrame) -> str:
     fmt = {
-        "calls": "{:,.0f}".format, "mean resp": "{:.1f} min".format, "p90 resp": "{:.1f} min".format,
-        "in target": "{:.1%}".format, "waited": "{:.1%}".format, "P(wait) Erlang": "{:.1%}".format,
+        "calls": "{:,.0f}".format,
+        "mean resp": "{:.1f} min".format,
+        "p90 resp": "{:.1f} min".format,
+        "in target": "{:.1%}".format,
+        "waited": "{:.1%}".format,
+        "P(wait) Erlang": "{:.1%}".format,
     }
     return table.to_string(formatters={k: v for k, v in fmt.items() if k in table}, na_rep="-")
 
@@ -122,8 +168,12 @@ def format_comparison(comp: Comparison) -> str:
     """The console table of ``compare``: headline per option with verdicts and Erlang C."""
     head = comp.headline().set_index(["service", "option"])
     names = {
-        "incidents": "calls", "mean_response": "mean resp", "p90_response": "p90 resp",
-        "within_target": "in target", "waited": "waited", "p_wait_erlang": "P(wait) Erlang",
+        "incidents": "calls",
+        "mean_response": "mean resp",
+        "p90_response": "p90 resp",
+        "within_target": "in target",
+        "waited": "waited",
+        "p_wait_erlang": "P(wait) Erlang",
         "vs_baseline": "mean resp vs baseline",
     }
     table = head[[c for c in names if c in head]].rename(columns=names)

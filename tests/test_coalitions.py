@@ -25,8 +25,12 @@ from sim.schema import scenario_from_dict
 UNIT_YEAR = 8760 * 100.0  # one round-the-clock unit for a year at 100 an hour
 
 
-def scenario(loads: list[float], share: float = 0.85, populations: list[int] | None = None,
-             replications: int = 6) -> dict[str, Any]:
+def scenario(
+    loads: list[float],
+    share: float = 0.85,
+    populations: list[int] | None = None,
+    replications: int = 6,
+) -> dict[str, Any]:
     """Zero travel, exponential 60-minute jobs, target 'did not wait' (0.01 min)."""
     pops = populations or [1000] * len(loads)
     coms = {f"c{i}": {"population": p} for i, p in enumerate(pops)}
@@ -34,67 +38,103 @@ def scenario(loads: list[float], share: float = 0.85, populations: list[int] | N
         "name": "Coalition check",
         "communities": coms,
         "travel": {"matrix": {a: {b: 0 for b in coms} for a in coms}},
-        "services": {"amb": {"cost_per_unit_hour": 100,
-                             "units": [{"station": c, "count": 1} for c in coms]}},
-        "incident_types": {"call": {
-            "service": "amb",
-            "rate_per_year": {c: x * 525_600 / 60 for c, x in zip(coms, loads, strict=True)},
-            "on_scene": {"dist": "exponential", "mean": 60},
-            "target": {"minutes": 0.01, "share": share},
-        }},
+        "services": {
+            "amb": {"cost_per_unit_hour": 100, "units": [{"station": c, "count": 1} for c in coms]}
+        },
+        "incident_types": {
+            "call": {
+                "service": "amb",
+                "rate_per_year": {c: x * 525_600 / 60 for c, x in zip(coms, loads, strict=True)},
+                "on_scene": {"dist": "exponential", "mean": 60},
+                "target": {"minutes": 0.01, "share": share},
+            }
+        },
         "run": {"horizon": "28 d", "warmup": "2 d", "replications": replications, "seed": 11},
-        "options": {"separate": {"dispatch": {"amb": {"policy": "separate"}}},
-                    "pooled": {"dispatch": {"amb": {"policy": "pooled"}}}},
+        "options": {
+            "separate": {"dispatch": {"amb": {"policy": "separate"}}},
+            "pooled": {"dispatch": {"amb": {"policy": "pooled"}}},
+        },
         "cost_sharing": {"mix": {"population": 0.5, "calls": 0.5}},
     }
 
 
 def travelled() -> dict[str, Any]:
     """Three towns with travel, two priorities, lognormal times: the general case."""
-    coms = {"a": {"population": 30000}, "b": {"population": 12000},
-            "c": {"population": 5000}}
+    coms = {"a": {"population": 30000}, "b": {"population": 12000}, "c": {"population": 5000}}
     return {
         "name": "Three towns",
         "communities": coms,
-        "travel": {"matrix": {"a": {"a": 4, "b": 9, "c": 15}, "b": {"b": 5, "c": 8},
-                              "c": {"c": 6}},
-                   "noise": {"log_sd": 0.2}},
-        "services": {"amb": {"cost_per_unit_hour": 150, "units": [
-            {"station": "a", "count": 2}, {"station": "b", "count": 1},
-            {"station": "c", "count": 1}]}},
+        "travel": {
+            "matrix": {"a": {"a": 4, "b": 9, "c": 15}, "b": {"b": 5, "c": 8}, "c": {"c": 6}},
+            "noise": {"log_sd": 0.2},
+        },
+        "services": {
+            "amb": {
+                "cost_per_unit_hour": 150,
+                "units": [
+                    {"station": "a", "count": 2},
+                    {"station": "b", "count": 1},
+                    {"station": "c", "count": 1},
+                ],
+            }
+        },
         "incident_types": {
-            "p1": {"service": "amb", "priority": 1, "rate_per_1000": 100,
-                   "turnout": 1, "on_scene": {"dist": "lognormal", "median": 30, "log_sd": 0.5},
-                   "target": {"minutes": 12, "share": 0.9}},
-            "p2": {"service": "amb", "priority": 2, "rate_per_1000": 60,
-                   "on_scene": {"dist": "lognormal", "median": 30, "log_sd": 0.5}},
+            "p1": {
+                "service": "amb",
+                "priority": 1,
+                "rate_per_1000": 100,
+                "turnout": 1,
+                "on_scene": {"dist": "lognormal", "median": 30, "log_sd": 0.5},
+                "target": {"minutes": 12, "share": 0.9},
+            },
+            "p2": {
+                "service": "amb",
+                "priority": 2,
+                "rate_per_1000": 60,
+                "on_scene": {"dist": "lognormal", "median": 30, "log_sd": 0.5},
+            },
         },
         "run": {"horizon": "21 d", "warmup": "1 d", "replications": 2, "seed": 5},
-        "options": {"separate": {"dispatch": {"amb": {"policy": "separate"}}},
-                    "pooled": {"dispatch": {"amb": {"policy": "pooled"}}}},
+        "options": {
+            "separate": {"dispatch": {"amb": {"policy": "separate"}}},
+            "pooled": {"dispatch": {"amb": {"policy": "pooled"}}},
+        },
     }
 
 
-def _counts_from_run(data: dict[str, Any], option: str, community: str,
-                     replication: int) -> tuple[float, float]:
+def _counts_from_run(
+    data: dict[str, Any], option: str, community: str, replication: int
+) -> tuple[float, float]:
     """Calls of priority 1 within target, and decided, in one replication of ``option``."""
     res = run(scenario_from_dict(data), options=[option], replications=replication + 1)
     inc = res.incidents
-    sel = ((inc["replication"] == replication) & ~inc["warmup"] & (inc["priority"] == 1)
-           & (inc["community"] == community) & inc["met_target"].notna())
+    sel = (
+        (inc["replication"] == replication)
+        & ~inc["warmup"]
+        & (inc["priority"] == 1)
+        & (inc["community"] == community)
+        & inc["met_target"].notna()
+    )
     met = inc.loc[sel, "met_target"].astype(bool)
     return float(met.sum()), float(len(met))
 
 
 @pytest.mark.parametrize(("members", "option"), [(("a", "b", "c"), "pooled"), (("b",), "separate")])
-def test_coalition_variant_is_exactly_pooling_within(members: tuple[str, ...],
-                                                     option: str) -> None:
+def test_coalition_variant_is_exactly_pooling_within(members: tuple[str, ...], option: str) -> None:
     """The grand coalition's variant gives call for call the scenario's pooled option, and a
     single community's the separate option: non-members neither lend nor borrow."""
     data = travelled()
     sc = scenario_from_dict(data)
-    problem = Problem.build(sc, "amb", replications=2, confirm_replications=None, seed=None,
-                            confidence=0.95, priorities="first", target_share=None)
+    problem = Problem.build(
+        sc,
+        "amb",
+        replications=2,
+        confirm_replications=None,
+        seed=None,
+        confidence=0.95,
+        priorities="first",
+        target_share=None,
+    )
     ctx = coalition_context(sc, members, "amb")
     assert ctx.policy == "pooled"
     assert ctx.members == members
@@ -133,8 +173,7 @@ def test_a_formula_can_charge_more_than_going_alone() -> None:
     """A big quiet town (load 0.5) and a small busy one (load 2): per capita, the big town
     pays almost everything, more than its own 2 units would cost: it would leave. Shapley:
     the big town pays (2 + 0) / 2 = 1 unit, the small one (5 + 3) / 2 = 4."""
-    res = sim.decide.coalitions(scenario([0.5, 2.0], populations=[100_000, 1000]), "amb",
-                                fast=True)
+    res = sim.decide.coalitions(scenario([0.5, 2.0], populations=[100_000, 1000]), "amb", fast=True)
     a = res.allocations.set_index(["method", "community"])
     assert a.loc[("per_capita", "c0"), "above_stand_alone"]
     assert not a.loc[("per_capita", "c1"), "above_stand_alone"]
@@ -148,8 +187,9 @@ def test_a_formula_can_charge_more_than_going_alone() -> None:
     assert st.loc["per_capita", "excess"] > 0
     # the mix is the scenario's weights over the bases
     mix = a.loc[("mix", "c0"), "amount"]
-    assert mix == pytest.approx(0.5 * a.loc[("per_capita", "c0"), "amount"]
-                                + 0.5 * a.loc[("per_call", "c0"), "amount"])
+    assert mix == pytest.approx(
+        0.5 * a.loc[("per_capita", "c0"), "amount"] + 0.5 * a.loc[("per_call", "c0"), "amount"]
+    )
 
 
 def test_simulated_game_two_communities() -> None:
@@ -183,7 +223,8 @@ def test_service_value_game() -> None:
     assert s["c0+c1"] == pytest.approx(2 * calls / 3, rel=0.15)
     assert set(sim_res.allocations["method"]) == {"shapley", "nucleolus"}
     assert sim_res.allocations.groupby("method")["amount"].sum().to_numpy() == pytest.approx(
-        np.full(2, s["c0+c1"]))
+        np.full(2, s["c0+c1"])
+    )
 
 
 def test_more_than_eight_communities_is_an_input_error() -> None:
@@ -197,8 +238,10 @@ def test_cli_writes_the_game(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(scenario([1.0, 1.0, 0.5]), sort_keys=False))
     out = tmp_path / "game"
-    assert main(["coalitions", str(path), "--service", "amb", "--fast", "--out", str(out),
-                 "--quiet"]) == 0
+    assert (
+        main(["coalitions", str(path), "--service", "amb", "--fast", "--out", str(out), "--quiet"])
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "Shapley value" in printed
     assert "core non-empty" in printed

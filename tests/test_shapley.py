@@ -127,8 +127,7 @@ def test_shapley_outside_a_nonempty_core() -> None:
 
 
 def test_two_players_split_the_gain_equally() -> None:
-    game = g.Game(("a", "b"), {frozenset("a"): 10.0, frozenset("b"): 6.0,
-                               frozenset("ab"): 12.0})
+    game = g.Game(("a", "b"), {frozenset("a"): 10.0, frozenset("b"): 6.0, frozenset("ab"): 12.0})
     assert g.shapley(game) == pytest.approx({"a": 8.0, "b": 4.0})
     assert g.nucleolus(game) == pytest.approx({"a": 8.0, "b": 4.0}, abs=1e-7)
     assert g.pooling_gain(game, "ab") == pytest.approx(4.0)

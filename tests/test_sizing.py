@@ -29,25 +29,33 @@ from sim.schema import scenario_from_dict
 COST = 100.0
 
 
-def erlang_scenario(loads: list[float], share: float = 0.9, horizon: str = "28 d",
-                    replications: int = 8) -> dict[str, Any]:
+def erlang_scenario(
+    loads: list[float], share: float = 0.9, horizon: str = "28 d", replications: int = 8
+) -> dict[str, Any]:
     """Communities c0, c1, ... with offered loads ``loads`` (Erlangs, mean service 60 min)."""
     coms = {f"c{i}": {"population": 1000 * (i + 1)} for i in range(len(loads))}
     return {
         "name": "Erlang check",
         "communities": coms,
         "travel": {"matrix": {a: {b: 0 for b in coms} for a in coms}},
-        "services": {"amb": {"cost_per_unit_hour": COST,
-                             "units": [{"station": c, "count": 1} for c in coms]}},
-        "incident_types": {"call": {
-            "service": "amb",
-            "rate_per_year": {c: load * 525_600 / 60 for c, load in zip(coms, loads, strict=True)},
-            "on_scene": {"dist": "exponential", "mean": 60},
-            "target": {"minutes": 0.01, "share": share},
-        }},
+        "services": {
+            "amb": {"cost_per_unit_hour": COST, "units": [{"station": c, "count": 1} for c in coms]}
+        },
+        "incident_types": {
+            "call": {
+                "service": "amb",
+                "rate_per_year": {
+                    c: load * 525_600 / 60 for c, load in zip(coms, loads, strict=True)
+                },
+                "on_scene": {"dist": "exponential", "mean": 60},
+                "target": {"minutes": 0.01, "share": share},
+            }
+        },
         "run": {"horizon": horizon, "warmup": "2 d", "replications": replications, "seed": 7},
-        "options": {"separate": {"dispatch": {"amb": {"policy": "separate"}}},
-                    "pooled": {"dispatch": {"amb": {"policy": "pooled"}}}},
+        "options": {
+            "separate": {"dispatch": {"amb": {"policy": "separate"}}},
+            "pooled": {"dispatch": {"amb": {"policy": "pooled"}}},
+        },
         "baseline": "separate",
     }
 
@@ -72,8 +80,13 @@ def test_the_case_can_tell_neighbours_apart() -> None:
 @pytest.mark.parametrize("start", [None, [1], [9]])
 def test_search_finds_the_erlang_c_answer(start: list[int] | None) -> None:
     """From the analytic start, from below (adding) and from above (removing)."""
-    res = sim.decide.size(erlang_scenario([2.0]), "amb", options=["separate"], workers=1,
-                          start={"separate": start} if start else None)
+    res = sim.decide.size(
+        erlang_scenario([2.0]),
+        "amb",
+        options=["separate"],
+        workers=1,
+        start={"separate": start} if start else None,
+    )
     row = res.summary.iloc[0]
     assert row["status"] == "met"
     assert row["units"] == erlang_answer(2.0, 0.9) == 5
@@ -148,9 +161,10 @@ def test_placement_moves_a_unit_to_where_it_covers_everyone() -> None:
     needs units at a and c; with placement it moves one to b."""
     data = erlang_scenario([0.0, 0.0, 0.0])
     trips = {("c0", "c1"): 6, ("c1", "c2"): 6, ("c0", "c2"): 12}
-    data["travel"]["matrix"] = {a: {b: trips.get((a, b), 0) for b in ("c0", "c1", "c2")
-                                    if (a, b) in trips or a == b}
-                                for a in ("c0", "c1", "c2")}
+    data["travel"]["matrix"] = {
+        a: {b: trips.get((a, b), 0) for b in ("c0", "c1", "c2") if (a, b) in trips or a == b}
+        for a in ("c0", "c1", "c2")
+    }
     call = data["incident_types"]["call"]
     call["target"] = {"minutes": 7, "share": 0.9}
     call["on_scene"] = 1  # short jobs: about 2 % of calls wait, enough calls to judge
@@ -201,11 +215,23 @@ def scenario_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_cli_writes_tables_figures_and_page(scenario_file: Path, tmp_path: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_writes_tables_figures_and_page(
+    scenario_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "size"
-    code = main(["size", str(scenario_file), "--service", "amb", "--out", str(out),
-                 "--workers", "1", "--quiet"])
+    code = main(
+        [
+            "size",
+            str(scenario_file),
+            "--service",
+            "amb",
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+            "--quiet",
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "pooled" in printed
@@ -227,22 +253,40 @@ def test_cli_writes_tables_figures_and_page(scenario_file: Path, tmp_path: Path,
     assert "Fleet sizing" in page
 
 
-def test_cli_bad_input_exits_2(scenario_file: Path, tmp_path: Path,
-                               capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["size", str(scenario_file), "--service", "nope", "--out",
-                 str(tmp_path / "x")]) == 2
+def test_cli_bad_input_exits_2(
+    scenario_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(["size", str(scenario_file), "--service", "nope", "--out", str(tmp_path / "x")]) == 2
+    )
     assert "unknown service" in capsys.readouterr().err
     assert main(["size", str(scenario_file), "--service", "amb", "--confidence", "2"]) == 2
 
 
 def test_report_includes_sizing_written_under_a_compare_directory(
-        scenario_file: Path, tmp_path: Path) -> None:
+    scenario_file: Path, tmp_path: Path
+) -> None:
     result = tmp_path / "cmp"
-    assert main(["compare", str(scenario_file), "--replications", "2", "--out",
-                 str(result)]) == 0
+    assert main(["compare", str(scenario_file), "--replications", "2", "--out", str(result)]) == 0
     assert 'id="decision"' not in (result / "report.html").read_text()
-    assert main(["size", str(scenario_file), "--service", "amb", "--workers", "1",
-                 "--replications", "2", "--out", str(result / "sizing"), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "size",
+                str(scenario_file),
+                "--service",
+                "amb",
+                "--workers",
+                "1",
+                "--replications",
+                "2",
+                "--out",
+                str(result / "sizing"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert main(["report", str(result)]) == 0
     page = (result / "report.html").read_text()
     assert 'id="decision"' in page

@@ -134,8 +134,9 @@ def _lhs_params() -> list[Param]:
 
 
 def test_grid_has_every_combination() -> None:
-    points = make_points([Param("a", (1, 2, 3)), Param("b", ("p", "q")), Param("c", (0,))],
-                         "grid", None, 1)
+    points = make_points(
+        [Param("a", (1, 2, 3)), Param("b", ("p", "q")), Param("c", (0,))], "grid", None, 1
+    )
     assert len(points) == 6
     assert points[0] == {"a": 1, "b": "p", "c": 0}
     assert points[-1] == {"a": 3, "b": "q", "c": 0}
@@ -180,14 +181,27 @@ def test_definition_counts_points_and_tasks() -> None:
     assert d.n_tasks == 36
     assert [t.index for t in d.tasks()] == list(range(36))
     assert d.varied == ["demand_scale", "services.ambulance.units.1.count"]
-    lhs = build_definition(SCENARIO, {"demand_scale": "uniform(0.5,1.5)", **SHORT},
-                           design="lhs", samples=7, replications=1, options=["pooled"])
+    lhs = build_definition(
+        SCENARIO,
+        {"demand_scale": "uniform(0.5,1.5)", **SHORT},
+        design="lhs",
+        samples=7,
+        replications=1,
+        options=["pooled"],
+    )
     assert len(lhs.points) == 7
     assert lhs.n_tasks == 7
-    assert lhs.points == build_definition(
-        SCENARIO, {"demand_scale": "uniform(0.5,1.5)", **SHORT}, design="lhs", samples=7,
-        replications=1, options=["pooled"],
-    ).points
+    assert (
+        lhs.points
+        == build_definition(
+            SCENARIO,
+            {"demand_scale": "uniform(0.5,1.5)", **SHORT},
+            design="lhs",
+            samples=7,
+            replications=1,
+            options=["pooled"],
+        ).points
+    )
     assert all(math.isfinite(p["demand_scale"]) for p in lhs.points)
 
 
@@ -216,8 +230,14 @@ def test_sweep_file_matches_command_line(tmp_path: Path) -> None:
     )
     from_file = build_definition(study)
     from_args = build_definition(
-        SCENARIO, {"demand_scale": "1:2:3", "options.pooled.dispatch.ambulance.policy":
-                   "pooled,separate", **SHORT}, replications=2, seed=7,
+        SCENARIO,
+        {
+            "demand_scale": "1:2:3",
+            "options.pooled.dispatch.ambulance.policy": "pooled,separate",
+            **SHORT,
+        },
+        replications=2,
+        seed=7,
     )
     assert from_file.hash() == from_args.hash()
     assert from_file.points == from_args.points
@@ -226,15 +246,17 @@ def test_sweep_file_matches_command_line(tmp_path: Path) -> None:
 
 def test_sweep_file_errors_carry_lines(tmp_path: Path) -> None:
     study = tmp_path / "study.yaml"
-    study.write_text(f"scenario: {SCENARIO}\nparams:\n  demand_scale: 1,2\nsample: 3\n",
-                     encoding="utf-8")
+    study.write_text(
+        f"scenario: {SCENARIO}\nparams:\n  demand_scale: 1,2\nsample: 3\n", encoding="utf-8"
+    )
     with pytest.raises(ScenarioError) as info:
         build_definition(study)
     (problem,) = info.value.problems
     assert problem.line == 4
     assert "unknown key 'sample'; did you mean 'samples'?" in str(problem)
-    study.write_text(f"scenario: {SCENARIO}\nparams:\n  demand_scale: 1,2\n  run.warmpu: 0\n",
-                     encoding="utf-8")
+    study.write_text(
+        f"scenario: {SCENARIO}\nparams:\n  demand_scale: 1,2\n  run.warmpu: 0\n", encoding="utf-8"
+    )
     with pytest.raises(ScenarioError) as info:
         build_definition(study)
     (problem,) = info.value.problems
@@ -253,8 +275,10 @@ def test_unknown_option_is_an_input_error() -> None:
 @pytest.mark.parametrize(
     ("param", "expected"),
     [
-        ("services.ambulance.unit.0.count=1,2",
-         "nearest valid paths: services.ambulance.units.0.count"),
+        (
+            "services.ambulance.unit.0.count=1,2",
+            "nearest valid paths: services.ambulance.units.0.count",
+        ),
         ("demand_scale=1:x:3", "bad range '1:x:3'"),
         ("services.ambulance.units.0.count=-1", "services.ambulance.units.0.count"),
         ("demand_scale", "expected PATH=VALUES"),
@@ -263,8 +287,21 @@ def test_unknown_option_is_an_input_error() -> None:
 def test_cli_bad_param_is_exit_2_with_one_line(
     param: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["sweep", str(SCENARIO), "--param", param, "--param", "run.horizon=10 d",
-                 "--param", "run.warmup=0", "--out", str(tmp_path / "out"), "--quiet"])
+    code = main(
+        [
+            "sweep",
+            str(SCENARIO),
+            "--param",
+            param,
+            "--param",
+            "run.horizon=10 d",
+            "--param",
+            "run.warmup=0",
+            "--out",
+            str(tmp_path / "out"),
+            "--quiet",
+        ]
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert len(err) == 1, f"one line per problem, got {err}"

@@ -78,34 +78,50 @@ def demands_for(region: Region, context: Context, checks: Sequence[Check]) -> di
         for ch in checks:
             if ch.community != c:
                 continue
-            ks = [k for k in kinds if region.types[k].priority == ch.priority
-                  and region.rates[ci, k] > 0]
+            ks = [
+                k
+                for k in kinds
+                if region.types[k].priority == ch.priority and region.rates[ci, k] > 0
+            ]
             w = np.array([region.rates[ci, k] for k in ks])
-            fixed = np.array([mean_of(region.types[k].call_handling)
-                              + mean_of(region.types[k].turnout) for k in ks])
+            fixed = np.array(
+                [
+                    mean_of(region.types[k].call_handling) + mean_of(region.types[k].turnout)
+                    for k in ks
+                ]
+            )
             inside = float(region.travel[ci, ci]) * speed
             slack[ch.priority] = ch.minutes - float(w @ fixed / w.sum()) - inside
             reach[ch.priority] = slack[ch.priority] + inside
         row = est.loc[c]
-        out[c] = Demand(c, float(row["calls_per_day"]) / 1440.0, float(row["offered_load"]),
-                        by_p, slack, reach)
+        out[c] = Demand(
+            c, float(row["calls_per_day"]) / 1440.0, float(row["offered_load"]), by_p, slack, reach
+        )
     return out
 
 
-def covering(region: Region, context: Context, demands: dict[str, Demand],
-             check: Check) -> list[int]:
+def covering(
+    region: Region, context: Context, demands: dict[str, Demand], check: Check
+) -> list[int]:
     """Slots from which the expected response (fixed times and the trip) meets the check's
     target minutes, nearest first."""
     ci = region.communities.index(check.community)
     speed = float(region.hour_factors.mean()) * math.exp(region.noise_sd**2 / 2)
     reach = demands[check.community].reach[check.priority]
-    trips = [(float(region.travel[region.place_of[s.station], ci]) * speed, i)
-             for i, s in enumerate(context.slots)]
+    trips = [
+        (float(region.travel[region.place_of[s.station], ci]) * speed, i)
+        for i, s in enumerate(context.slots)
+    ]
     return [i for trip, i in sorted(trips) if trip <= reach + 1e-9]
 
 
-def _cover(region: Region, context: Context, demands: dict[str, Demand],
-           checks: Sequence[Check], counts: list[int]) -> list[int]:
+def _cover(
+    region: Region,
+    context: Context,
+    demands: dict[str, Demand],
+    checks: Sequence[Check],
+    counts: list[int],
+) -> list[int]:
     """Add a unit near every checked community that has none within reach (pooling shares
     units, not trips: a community far from every unit misses its target however many units
     wait elsewhere)."""
@@ -116,8 +132,9 @@ def _cover(region: Region, context: Context, demands: dict[str, Demand],
     return counts
 
 
-def prob_late(c: int, rate: float, load: float, rate_upto: float, rate_before: float,
-              slack: float) -> float:
+def prob_late(
+    c: int, rate: float, load: float, rate_upto: float, rate_before: float, slack: float
+) -> float:
     """``P(W > slack)`` of a class whose own and more urgent calls arrive at ``rate_upto``
     (``rate_before`` without its own), in an M/M/c queue of ``rate`` and ``load``."""
     if rate <= 0:
@@ -194,8 +211,9 @@ def analytic_counts(region: Region, context: Context, checks: Sequence[Check]) -
     return tuple(counts)
 
 
-def service_level(region: Region, context: Context, checks: Sequence[Check],
-                  counts: Counts) -> dict[str, float]:
+def service_level(
+    region: Region, context: Context, checks: Sequence[Check], counts: Counts
+) -> dict[str, float]:
     """Analytic share within target per check (``community:priority``) and missed calls per
     year of a fleet: one M/M/c queue per community (``separate``) or for all members, with
     part-time units counted as slower full-time units."""
@@ -203,23 +221,37 @@ def service_level(region: Region, context: Context, checks: Sequence[Check],
     fte: dict[str, float] = {}
     for slot, unit in context.units(counts):
         fte[slot.owner] = fte.get(slot.owner, 0.0) + unit.on_duty_fraction()
-    pools = ([[demands[c]] for c in context.members] if context.policy == "separate"
-             else [list(demands.values())])
+    pools = (
+        [[demands[c]] for c in context.members]
+        if context.policy == "separate"
+        else [list(demands.values())]
+    )
     out: dict[str, float] = {"missed_per_year": 0.0}
     for pool in pools:
         names = {d.community for d in pool}
         units = sum(v for k, v in fte.items() if k in names)
         load = sum(d.load for d in pool)
         c = max(1, round(units))
-        scaled = [Demand(d.community, d.rate, d.load * c / units if units > 0 else math.inf,
-                         d.by_priority, d.slack, d.reach) for d in pool]
+        scaled = [
+            Demand(
+                d.community,
+                d.rate,
+                d.load * c / units if units > 0 else math.inf,
+                d.by_priority,
+                d.slack,
+                d.reach,
+            )
+            for d in pool
+        ]
         for ch in checks:
             if ch.community not in names:
                 continue
-            near = [i for i in covering(region, context, demands, ch) if counts[i] > 0
-                    and context.slots[i].owner in names]
-            late = 1.0 if units <= 0 or load * c / units >= c or not near \
-                else _late(c, scaled, ch)
+            near = [
+                i
+                for i in covering(region, context, demands, ch)
+                if counts[i] > 0 and context.slots[i].owner in names
+            ]
+            late = 1.0 if units <= 0 or load * c / units >= c or not near else _late(c, scaled, ch)
             out[f"{ch.community}:{ch.priority}"] = 1.0 - late
             rate = demands[ch.community].by_priority.get(ch.priority, 0.0)
             out["missed_per_year"] += rate * MINUTES_PER_YEAR * late

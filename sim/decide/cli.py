@@ -37,27 +37,60 @@ def _confidence(text: str) -> float:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", metavar="SCENARIO")
     p.add_argument("--service", required=True, metavar="NAME", help="the service to size")
-    p.add_argument("--target-share", type=_share, metavar="F",
-                   help="override every target share, e.g. 0.9 (default: the scenario's)")
-    p.add_argument("--confidence", type=_confidence, default=0.95, metavar="F",
-                   help="one-sided confidence of the lower bound (default 0.95)")
-    p.add_argument("--all-priorities", action="store_true",
-                   help="check every priority with a target (default: the most urgent)")
-    p.add_argument("--replications", type=positive_int, metavar="N",
-                   help="replications of the search (default: the scenario's; at least 2)")
-    p.add_argument("--confirm-replications", type=positive_int, metavar="N",
-                   help="fresh replications confirming the answer (default: as many)")
+    p.add_argument(
+        "--target-share",
+        type=_share,
+        metavar="F",
+        help="override every target share, e.g. 0.9 (default: the scenario's)",
+    )
+    p.add_argument(
+        "--confidence",
+        type=_confidence,
+        default=0.95,
+        metavar="F",
+        help="one-sided confidence of the lower bound (default 0.95)",
+    )
+    p.add_argument(
+        "--all-priorities",
+        action="store_true",
+        help="check every priority with a target (default: the most urgent)",
+    )
+    p.add_argument(
+        "--replications",
+        type=positive_int,
+        metavar="N",
+        help="replications of the search (default: the scenario's; at least 2)",
+    )
+    p.add_argument(
+        "--confirm-replications",
+        type=positive_int,
+        metavar="N",
+        help="fresh replications confirming the answer (default: as many)",
+    )
     p.add_argument("--seed", type=non_negative_int, metavar="S")
-    p.add_argument("--placement", action="store_true",
-                   help="also use communities' own stations without a unit today "
-                   "(default: today's stations)")
-    p.add_argument("--max-units", type=positive_int, metavar="N",
-                   help="largest fleet a search may reach (default: twice today's + 10)")
-    p.add_argument("--workers", type=positive_int, metavar="N",
-                   help="worker processes (default: all CPUs; 1 runs in this process; with "
-                   "--dask local: Dask workers, default 2)")
-    p.add_argument("--dask", metavar="local|ADDRESS",
-                   help="run on Dask: 'local' starts a local cluster, or a scheduler address")
+    p.add_argument(
+        "--placement",
+        action="store_true",
+        help="also use communities' own stations without a unit today (default: today's stations)",
+    )
+    p.add_argument(
+        "--max-units",
+        type=positive_int,
+        metavar="N",
+        help="largest fleet a search may reach (default: twice today's + 10)",
+    )
+    p.add_argument(
+        "--workers",
+        type=positive_int,
+        metavar="N",
+        help="worker processes (default: all CPUs; 1 runs in this process; with "
+        "--dask local: Dask workers, default 2)",
+    )
+    p.add_argument(
+        "--dask",
+        metavar="local|ADDRESS",
+        help="run on Dask: 'local' starts a local cluster, or a scheduler address",
+    )
     p.add_argument("--out", metavar="DIR", help="output directory (default results/...)")
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty output directory")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -71,9 +104,12 @@ def add_size_arguments(p: argparse.ArgumentParser) -> None:
         "simulation with common random numbers, confirms on fresh replications."
     )
     _common(p)
-    p.add_argument("--option", action="append", metavar="NAME",
-                   help="only this option (repeatable; default: all; the baseline is always "
-                   "sized)")
+    p.add_argument(
+        "--option",
+        action="append",
+        metavar="NAME",
+        help="only this option (repeatable; default: all; the baseline is always sized)",
+    )
 
 
 def add_coalitions_arguments(p: argparse.ArgumentParser) -> None:
@@ -85,13 +121,23 @@ def add_coalitions_arguments(p: argparse.ArgumentParser) -> None:
         "each community's stand-alone cost."
     )
     _common(p)
-    p.add_argument("--value", choices=["cost", "service"], default="cost",
-                   help="cost: yearly cost of the fleet meeting the targets (default); "
-                   "service: calls per year not within target with today's units")
-    p.add_argument("--fast", action="store_true",
-                   help="Erlang C instead of simulation (instant; no travel between communities)")
-    p.add_argument("--no-confirm", action="store_true",
-                   help="skip confirming each coalition's fleet on fresh replications")
+    p.add_argument(
+        "--value",
+        choices=["cost", "service"],
+        default="cost",
+        help="cost: yearly cost of the fleet meeting the targets (default); "
+        "service: calls per year not within target with today's units",
+    )
+    p.add_argument(
+        "--fast",
+        action="store_true",
+        help="Erlang C instead of simulation (instant; no travel between communities)",
+    )
+    p.add_argument(
+        "--no-confirm",
+        action="store_true",
+        help="skip confirming each coalition's fleet on fresh replications",
+    )
 
 
 def _out(args: argparse.Namespace, what: str) -> Path:
@@ -112,11 +158,17 @@ def _write(text: str = "", *, err: bool = False) -> None:
 
 def _common_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     return {
-        "target_share": args.target_share, "confidence": args.confidence,
-        "replications": args.replications, "confirm_replications": args.confirm_replications,
-        "seed": args.seed, "placement": args.placement,
-        "priorities": "all" if args.all_priorities else "first", "max_units": args.max_units,
-        "workers": args.workers, "dask": args.dask, "progress": not args.quiet,
+        "target_share": args.target_share,
+        "confidence": args.confidence,
+        "replications": args.replications,
+        "confirm_replications": args.confirm_replications,
+        "seed": args.seed,
+        "placement": args.placement,
+        "priorities": "all" if args.all_priorities else "first",
+        "max_units": args.max_units,
+        "workers": args.workers,
+        "dask": args.dask,
+        "progress": not args.quiet,
     }
 
 
@@ -130,26 +182,52 @@ def run_size(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     out = _out(args, "size")
     result = size(args.scenario, args.service, options=args.option, **_common_kwargs(args))
-    path = write_sizing(result, scenario, out, command=getattr(args, "command_line", ""),
-                        started=started, overwrite=args.overwrite)
+    path = write_sizing(
+        result,
+        scenario,
+        out,
+        command=getattr(args, "command_line", ""),
+        started=started,
+        overwrite=args.overwrite,
+    )
     s = result.summary
     table = s.assign(
-        cost_per_year=s["cost_per_year"].map(fmt_money), cost_today=s["cost_today"].map(fmt_money),
+        cost_per_year=s["cost_per_year"].map(fmt_money),
+        cost_today=s["cost_today"].map(fmt_money),
         cost_saved=s["cost_saved"].map(fmt_money),
-    )[["option", "policy", "status", "units_today", "units", "units_saved", "cost_today",
-       "cost_per_year", "cost_saved", "held", "stations"]]
-    _write(f"{scenario.name}: smallest {args.service} fleet per option ({result.replications} "
-           f"replications, confirmed on {result.confirm_replications} fresh ones; "
-           f"savings against '{result.baseline}'):\n")
+    )[
+        [
+            "option",
+            "policy",
+            "status",
+            "units_today",
+            "units",
+            "units_saved",
+            "cost_today",
+            "cost_per_year",
+            "cost_saved",
+            "held",
+            "stations",
+        ]
+    ]
+    _write(
+        f"{scenario.name}: smallest {args.service} fleet per option ({result.replications} "
+        f"replications, confirmed on {result.confirm_replications} fresh ones; "
+        f"savings against '{result.baseline}'):\n"
+    )
     _write(table.to_string(index=False))
     for w in result.warnings:
         _write(f"warning: {w}", err=True)
     not_held = list(s.loc[~s["held"].astype(bool), "option"])
     if not_held:
-        _write(f"warning: the answer did not hold on fresh replications for: "
-               f"{', '.join(not_held)} (more --replications narrow the bounds)", err=True)
-    _write(f"\ndone in {result.seconds:.1f} s on {result.executor}; results in {out} "
-           f"(page: {path})")
+        _write(
+            f"warning: the answer did not hold on fresh replications for: "
+            f"{', '.join(not_held)} (more --replications narrow the bounds)",
+            err=True,
+        )
+    _write(
+        f"\ndone in {result.seconds:.1f} s on {result.executor}; results in {out} (page: {path})"
+    )
     return EXIT_OK
 
 
@@ -162,10 +240,22 @@ def run_coalitions(args: argparse.Namespace) -> int:
     started = datetime.now(UTC)
     scenario = load_scenario(args.scenario)
     out = _out(args, "coalitions")
-    result = coalitions(args.scenario, args.service, value=args.value, fast=args.fast,
-                        confirm=not args.no_confirm, **_common_kwargs(args))
-    path = write_coalitions(result, scenario, out, command=getattr(args, "command_line", ""),
-                            started=started, overwrite=args.overwrite)
+    result = coalitions(
+        args.scenario,
+        args.service,
+        value=args.value,
+        fast=args.fast,
+        confirm=not args.no_confirm,
+        **_common_kwargs(args),
+    )
+    path = write_coalitions(
+        result,
+        scenario,
+        out,
+        command=getattr(args, "command_line", ""),
+        started=started,
+        overwrite=args.overwrite,
+    )
     fmt = fmt_money if args.value == "cost" else (lambda v: f"{v:,.1f}")
     a = result.allocations
     wide = a.pivot(index="community", columns="method", values="amount").reindex(result.players)
@@ -173,27 +263,37 @@ def run_coalitions(args: argparse.Namespace) -> int:
     above = a.pivot(index="community", columns="method", values="above_stand_alone")
     shown = wide.copy().astype(object)
     for m in wide.columns:
-        shown[m] = [fmt(float(v)) + (" *" if bool(above.loc[c, m]) else "")
-                    for c, v in wide[m].items()]
+        shown[m] = [
+            fmt(float(v)) + (" *" if bool(above.loc[c, m]) else "") for c, v in wide[m].items()
+        ]
     alone = a[a["method"] == "shapley"].set_index("community")["stand_alone"]
     shown.insert(0, "alone", [fmt(float(alone[c])) for c in shown.index])
     shown.columns = [METHOD_NAMES.get(c, c) for c in shown.columns]
     what = "cost per year" if args.value == "cost" else "missed calls per year"
     how = "Erlang C" if args.fast else f"simulation, {result.replications} replications"
-    _write(f"{scenario.name}: {len(result.values)} coalitions of {args.service} ({what}, "
-           f"{how}); grand coalition {fmt(result.grand_value)}\n")
+    _write(
+        f"{scenario.name}: {len(result.values)} coalitions of {args.service} ({what}, "
+        f"{how}); grand coalition {fmt(result.grand_value)}\n"
+    )
     _write(shown.to_string())
     _write("(* more than going alone would cost)\n")
     eps = result.least_core_epsilon
     eps = 0.0 if abs(eps) < 1e-6 * max(1.0, abs(result.grand_value)) else eps
-    _write(f"core {'non-empty' if result.core_nonempty else 'EMPTY'} (least-core epsilon "
-           f"{fmt(eps)})")
+    _write(
+        f"core {'non-empty' if result.core_nonempty else 'EMPTY'} (least-core epsilon {fmt(eps)})"
+    )
     for r in result.stability.itertuples():
-        verdict = "in the core" if r.in_core else (
-            f"not in the core: {r.most_violated} would save {fmt(float(r.excess))} by leaving")
+        verdict = (
+            "in the core"
+            if r.in_core
+            else (
+                f"not in the core: {r.most_violated} would save {fmt(float(r.excess))} by leaving"
+            )
+        )
         _write(f"  {METHOD_NAMES.get(r.method, r.method)}: {verdict}")
     for w in result.warnings:
         _write(f"warning: {w}", err=True)
-    _write(f"\ndone in {result.seconds:.1f} s on {result.executor}; results in {out} "
-           f"(page: {path})")
+    _write(
+        f"\ndone in {result.seconds:.1f} s on {result.executor}; results in {out} (page: {path})"
+    )
     return EXIT_OK

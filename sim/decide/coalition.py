@@ -85,13 +85,20 @@ class CoalitionResult:
     warnings: list[str] = field(default_factory=list)
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"coalitions": self.values, "allocations": self.allocations,
-                "stability": self.stability}
+        return {
+            "coalitions": self.values,
+            "allocations": self.allocations,
+            "stability": self.stability,
+        }
 
     def game(self) -> games.Game:
-        return games.Game(tuple(self.players), {
-            frozenset(str(m).split("+")): float(v)
-            for m, v in zip(self.values["coalition"], self.values["value"], strict=True)})
+        return games.Game(
+            tuple(self.players),
+            {
+                frozenset(str(m).split("+")): float(v)
+                for m, v in zip(self.values["coalition"], self.values["value"], strict=True)
+            },
+        )
 
 
 def coalitions(
@@ -121,16 +128,23 @@ def coalitions(
     sc, path = load(scenario)
     players = list(sc.communities)
     if len(players) > MAX_COMMUNITIES:
-        raise InputError(f"coalitions: {len(players)} communities; at most {MAX_COMMUNITIES} "
-                         f"(2^n - 1 coalitions: {2 ** len(players) - 1} would be too many)")
-    problem = Problem.build(sc, service, replications=replications,
-                            confirm_replications=confirm_replications, seed=seed,
-                            confidence=confidence, priorities=priorities,
-                            target_share=target_share)
+        raise InputError(
+            f"coalitions: {len(players)} communities; at most {MAX_COMMUNITIES} "
+            f"(2^n - 1 coalitions: {2 ** len(players) - 1} would be too many)"
+        )
+    problem = Problem.build(
+        sc,
+        service,
+        replications=replications,
+        confirm_replications=confirm_replications,
+        seed=seed,
+        confidence=confidence,
+        priorities=priorities,
+        target_share=target_share,
+    )
     contexts: dict[str, Context] = {}
     for s in games.coalitions(players):
-        ctx = coalition_context(sc, [p for p in players if p in s], service,
-                                placement=placement)
+        ctx = coalition_context(sc, [p for p in players if p in s], service, placement=placement)
         contexts[ctx.key] = ctx
     rows: dict[str, dict[str, Any]] = {}
     executor = "analytic (Erlang C)"
@@ -138,18 +152,26 @@ def coalitions(
         for key, ctx in contexts.items():
             rows[key] = _fast_row(problem, ctx, value)
     else:
-        with progress_bar("coalitions", progress) as bar, \
-                open_pool(problem.base_json, workers, dask) as pool:
-            driver = Driver(pool, contexts, problem.search_reps, problem.judge,
-                            progress=bar.update, grow=bar.grow)
+        with (
+            progress_bar("coalitions", progress) as bar,
+            open_pool(problem.base_json, workers, dask) as pool,
+        ):
+            driver = Driver(
+                pool,
+                contexts,
+                problem.search_reps,
+                problem.judge,
+                progress=bar.update,
+                grow=bar.grow,
+            )
             if value == "cost":
-                rows = _simulated_costs(problem, contexts, driver, placement, max_units,
-                                        confirm)
+                rows = _simulated_costs(problem, contexts, driver, placement, max_units, confirm)
             else:
                 rows = _simulated_service(problem, contexts, driver)
             executor = pool.kind
-    game = games.Game(tuple(players), {
-        frozenset(contexts[k].members): rows[k]["value"] for k in contexts})
+    game = games.Game(
+        tuple(players), {frozenset(contexts[k].members): rows[k]["value"] for k in contexts}
+    )
     values = _values_table(game, contexts, rows)
     methods = _methods(problem, game, contexts, value)
     eps, _ = games.least_core(game)
@@ -160,22 +182,34 @@ def coalitions(
             unmet[c] = unmet.get(c, 0) + 1
     if unmet and not fast and value == "cost":
         warnings.append(
-            "no fleet met the target of " + ", ".join(
-                f"{sc.communities[c].name or c} (in {n} coalition(s))" for c, n in unmet.items())
-            + "; those coalitions are valued at the cheapest fleet that comes closest")
+            "no fleet met the target of "
+            + ", ".join(
+                f"{sc.communities[c].name or c} (in {n} coalition(s))" for c, n in unmet.items()
+            )
+            + "; those coalitions are valued at the cheapest fleet that comes closest"
+        )
     return CoalitionResult(
         values=values,
         allocations=_allocations_table(game, methods),
         stability=_stability_table(game, methods),
         players=players,
         names={c: sc.communities[c].name or c for c in players},
-        service=service, value=value, fast=fast, grand_value=game(game.grand),
+        service=service,
+        value=value,
+        fast=fast,
+        grand_value=game(game.grand),
         core_nonempty=eps <= 1e-9 * max(1.0, abs(game(game.grand))),
-        least_core_epsilon=eps, subadditive=games.is_subadditive(game),
-        confidence=confidence, replications=problem.replications,
+        least_core_epsilon=eps,
+        subadditive=games.is_subadditive(game),
+        confidence=confidence,
+        replications=problem.replications,
         confirm_replications=problem.confirm_replications if confirm else 0,
-        seed=problem.seed, seconds=time.perf_counter() - t0, executor=executor,
-        priorities=priorities, scenario_file=path, warnings=warnings,
+        seed=problem.seed,
+        seconds=time.perf_counter() - t0,
+        executor=executor,
+        priorities=priorities,
+        scenario_file=path,
+        warnings=warnings,
     )
 
 
@@ -183,79 +217,111 @@ def coalitions(
 def _fast_row(problem: Problem, ctx: Context, value: str) -> dict[str, Any]:
     checks = problem.checks(ctx)
     if value == "cost":
-        counts = analytic_counts(problem.region, ctx, checks) if ctx.demand else \
-            tuple(0 for _ in ctx.slots)
+        counts = (
+            analytic_counts(problem.region, ctx, checks)
+            if ctx.demand
+            else tuple(0 for _ in ctx.slots)
+        )
         return {"value": ctx.cost_per_year(counts), "counts": counts, "status": "analytic"}
-    level = service_level(problem.region, ctx, checks, ctx.today) if ctx.demand else \
-        {"missed_per_year": 0.0}
+    level = (
+        service_level(problem.region, ctx, checks, ctx.today)
+        if ctx.demand
+        else {"missed_per_year": 0.0}
+    )
     return {"value": level["missed_per_year"], "counts": ctx.today, "status": "analytic"}
 
 
-def _simulated_costs(problem: Problem, contexts: dict[str, Context], driver: Driver,
-                     placement: bool, max_units: int | None, confirm: bool
-                     ) -> dict[str, dict[str, Any]]:
-    starts = {k: analytic_counts(problem.region, ctx, problem.checks(ctx)) if ctx.demand
-              else tuple(0 for _ in ctx.slots) for k, ctx in contexts.items()}
-    found = driver.run({k: greedy_search(ctx, starts[k], placement=placement,
-                                         max_units=max_units)
-                        for k, ctx in contexts.items()})
+def _simulated_costs(
+    problem: Problem,
+    contexts: dict[str, Context],
+    driver: Driver,
+    placement: bool,
+    max_units: int | None,
+    confirm: bool,
+) -> dict[str, dict[str, Any]]:
+    starts = {
+        k: analytic_counts(problem.region, ctx, problem.checks(ctx))
+        if ctx.demand
+        else tuple(0 for _ in ctx.slots)
+        for k, ctx in contexts.items()
+    }
+    found = driver.run(
+        {
+            k: greedy_search(ctx, starts[k], placement=placement, max_units=max_units)
+            for k, ctx in contexts.items()
+        }
+    )
     kept: dict[str, bool | None] = dict.fromkeys(contexts)
     if confirm:
         fresh = driver.evaluate([(k, found[k].counts) for k in contexts], problem.confirm_reps)
-        kept = {k: held(problem.judge(contexts[k], driver.cache[(k, problem.search_reps,
-                                                                  found[k].counts)]),
-                        problem.judge(contexts[k], fresh[(k, found[k].counts)]))
-                for k in contexts}
+        kept = {
+            k: held(
+                problem.judge(contexts[k], driver.cache[(k, problem.search_reps, found[k].counts)]),
+                problem.judge(contexts[k], fresh[(k, found[k].counts)]),
+            )
+            for k in contexts
+        }
     out = {}
     for k, ctx in contexts.items():
         ev = driver.cache[(k, problem.search_reps, found[k].counts)]
         v = problem.judge(ctx, ev)
-        out[k] = {"value": ctx.cost_per_year(found[k].counts), "counts": found[k].counts,
-                  "status": found[k].status, "held": kept[k], "min_margin": v.min_margin,
-                  "candidates": found[k].evaluated,
-                  "unmet": ", ".join(r.check.community for r in v.results if not r.met)}
+        out[k] = {
+            "value": ctx.cost_per_year(found[k].counts),
+            "counts": found[k].counts,
+            "status": found[k].status,
+            "held": kept[k],
+            "min_margin": v.min_margin,
+            "candidates": found[k].evaluated,
+            "unmet": ", ".join(r.check.community for r in v.results if not r.met),
+        }
     return out
 
 
-def _simulated_service(problem: Problem, contexts: dict[str, Context], driver: Driver
-                       ) -> dict[str, dict[str, Any]]:
+def _simulated_service(
+    problem: Problem, contexts: dict[str, Context], driver: Driver
+) -> dict[str, dict[str, Any]]:
     evals = driver.evaluate([(k, ctx.today) for k, ctx in contexts.items()])
     out = {}
     for k, ctx in contexts.items():
         ev = evals[(k, ctx.today)]
         checks = problem.checks(ctx)
         v = problem.judge(ctx, ev)
-        out[k] = {"value": missed_per_year(ev, checks, ctx, problem.prios,
-                                           problem.window_minutes),
-                  "counts": ctx.today, "status": "met" if v.ok else "missed",
-                  "min_margin": v.min_margin}
+        out[k] = {
+            "value": missed_per_year(ev, checks, ctx, problem.prios, problem.window_minutes),
+            "counts": ctx.today,
+            "status": "met" if v.ok else "missed",
+            "min_margin": v.min_margin,
+        }
     return out
 
 
-def _values_table(game: games.Game, contexts: dict[str, Context],
-                  rows: dict[str, dict[str, Any]]) -> pd.DataFrame:
+def _values_table(
+    game: games.Game, contexts: dict[str, Context], rows: dict[str, dict[str, Any]]
+) -> pd.DataFrame:
     out = []
     for key, ctx in contexts.items():
         s = frozenset(ctx.members)
         alone = sum(game({p}) for p in s)
         r = rows[key]
         counts: Counts = r["counts"]
-        out.append({
-            "coalition": coalition_name(ctx.members),
-            "size": len(ctx.members),
-            "value": r["value"],
-            "stand_alone_sum": alone,
-            "gain": alone - r["value"],
-            "gain_share": (alone - r["value"]) / alone if alone > 0 else 0.0,
-            "units": sum(counts),
-            "units_today": sum(ctx.today),
-            "status": r.get("status", ""),
-            "unmet": r.get("unmet", ""),
-            "held": r.get("held"),
-            "min_margin": r.get("min_margin", math.nan),
-            "candidates": r.get("candidates", 0),
-            "stations": counts_text(ctx, counts),
-        })
+        out.append(
+            {
+                "coalition": coalition_name(ctx.members),
+                "size": len(ctx.members),
+                "value": r["value"],
+                "stand_alone_sum": alone,
+                "gain": alone - r["value"],
+                "gain_share": (alone - r["value"]) / alone if alone > 0 else 0.0,
+                "units": sum(counts),
+                "units_today": sum(ctx.today),
+                "status": r.get("status", ""),
+                "unmet": r.get("unmet", ""),
+                "held": r.get("held"),
+                "min_margin": r.get("min_margin", math.nan),
+                "candidates": r.get("candidates", 0),
+                "stations": counts_text(ctx, counts),
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -274,8 +340,9 @@ def _bases(problem: Problem, grand: Context) -> dict[str, dict[str, float]]:
     return out
 
 
-def _methods(problem: Problem, game: games.Game, contexts: dict[str, Context],
-             value: str) -> dict[str, dict[str, float]]:
+def _methods(
+    problem: Problem, game: games.Game, contexts: dict[str, Context], value: str
+) -> dict[str, dict[str, float]]:
     methods: dict[str, dict[str, float]] = {"shapley": games.shapley(game)}
     if value == "cost":
         grand = contexts[f"coalition:{coalition_name(game.players)}"]  # type: ignore[arg-type]
@@ -286,8 +353,9 @@ def _methods(problem: Problem, game: games.Game, contexts: dict[str, Context],
         total = sum(mix.values())
         shares = {name: games.proportional(game, bases[BASES[name]]) for name in BASES}
         inverse = {b: m for m, b in BASES.items()}
-        methods["mix"] = {p: sum(w / total * shares[inverse[k]][p] for k, w in mix.items())
-                          for p in game.players}
+        methods["mix"] = {
+            p: sum(w / total * shares[inverse[k]][p] for k, w in mix.items()) for p in game.players
+        }
     methods["nucleolus"] = games.nucleolus(game)
     return methods
 
@@ -298,12 +366,17 @@ def _allocations_table(game: games.Game, methods: dict[str, dict[str, float]]) -
     for method, alloc in methods.items():
         for p in game.players:
             alone = game({p})
-            rows.append({
-                "method": method, "community": p, "amount": alloc[p], "stand_alone": alone,
-                "share": alloc[p] / total if total else math.nan,
-                "saving": alone - alloc[p],
-                "above_stand_alone": alloc[p] > alone + 1e-9 * max(1.0, abs(total)),
-            })
+            rows.append(
+                {
+                    "method": method,
+                    "community": p,
+                    "amount": alloc[p],
+                    "stand_alone": alone,
+                    "share": alloc[p] / total if total else math.nan,
+                    "saving": alone - alloc[p],
+                    "above_stand_alone": alloc[p] > alone + 1e-9 * max(1.0, abs(total)),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -313,15 +386,18 @@ def _stability_table(game: games.Game, methods: dict[str, dict[str, float]]) -> 
         worst = games.most_violated(game, alloc)
         violations = games.core_violations(game, alloc)
         rational = games.individually_rational(game, alloc)
-        rows.append({
-            "method": method,
-            "in_core": games.in_core(game, alloc),
-            "violations": len(violations),
-            "most_violated": coalition_name([p for p in game.players if p in worst[0]])
-            if worst else "",
-            "excess": worst[1] if worst else math.nan,
-            "above_stand_alone": ", ".join(str(p) for p, ok in rational.items() if not ok),
-        })
+        rows.append(
+            {
+                "method": method,
+                "in_core": games.in_core(game, alloc),
+                "violations": len(violations),
+                "most_violated": coalition_name([p for p in game.players if p in worst[0]])
+                if worst
+                else "",
+                "excess": worst[1] if worst else math.nan,
+                "above_stand_alone": ", ".join(str(p) for p, ok in rational.items() if not ok),
+            }
+        )
     return pd.DataFrame(rows)
 
 

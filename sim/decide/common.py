@@ -51,12 +51,21 @@ class Problem:
     _checks: dict[str, list[Check]] = field(default_factory=dict, repr=False)
 
     @staticmethod
-    def build(scenario: Scenario, service: str, *, replications: int | None,
-              confirm_replications: int | None, seed: int | None, confidence: float,
-              priorities: str, target_share: float | None) -> Problem:
+    def build(
+        scenario: Scenario,
+        service: str,
+        *,
+        replications: int | None,
+        confirm_replications: int | None,
+        seed: int | None,
+        confidence: float,
+        priorities: str,
+        target_share: float | None,
+    ) -> Problem:
         if service not in scenario.services:
-            raise InputError(f"--service: unknown service '{service}' (known: "
-                             f"{', '.join(scenario.services)})")
+            raise InputError(
+                f"--service: unknown service '{service}' (known: {', '.join(scenario.services)})"
+            )
         if not 0.5 <= confidence < 1:
             raise InputError(f"--confidence must be in [0.5, 1), got {confidence}")
         if target_share is not None and not 0 < target_share <= 1:
@@ -72,9 +81,18 @@ class Problem:
         region = compile_region(scenario)
         if not any(region.services[t.service] == service for t in region.types):
             raise InputError(f"service '{service}' has no incident types: nothing to size")
-        return Problem(scenario, service, region, json.dumps(data, sort_keys=True), s, n,
-                       confirm_replications if confirm_replications is not None else n,
-                       confidence, priorities, target_share)
+        return Problem(
+            scenario,
+            service,
+            region,
+            json.dumps(data, sort_keys=True),
+            s,
+            n,
+            confirm_replications if confirm_replications is not None else n,
+            confidence,
+            priorities,
+            target_share,
+        )
 
     @property
     def prios(self) -> tuple[int, ...]:
@@ -125,6 +143,13 @@ class Progress:
 def progress_bar(desc: str, enabled: bool) -> Iterator[Progress]:
     from tqdm import tqdm
 
-    with tqdm(total=0, desc=desc, unit="sim", file=sys.stderr, leave=False,
-              disable=None if enabled else True, dynamic_ncols=True) as bar:
+    with tqdm(
+        total=0,
+        desc=desc,
+        unit="sim",
+        file=sys.stderr,
+        leave=False,
+        disable=None if enabled else True,
+        dynamic_ncols=True,
+    ) as bar:
         yield Progress(bar)

@@ -108,8 +108,12 @@ def _counts(region: Region, context: Context, table: Any) -> dict[str, Any]:
             out_n[i, j] = mask.sum()
             out_met[i, j] = met[mask].sum()
     waiting = table["t_dispatch"].isna().to_numpy()[sel]
-    return {"met": out_met.tolist(), "n": out_n.tolist(), "waiting": int(waiting.sum()),
-            "calls": int(sel.sum())}
+    return {
+        "met": out_met.tolist(),
+        "n": out_n.tolist(),
+        "waiting": int(waiting.sum()),
+        "calls": int(sel.sum()),
+    }
 
 
 def evaluate_task(
@@ -123,8 +127,9 @@ def evaluate_task(
     for counts in json.loads(batch_json):
         fleet = build_fleet(region, context, tuple(counts))
         rec = simulate(region, fleet, incidents)
-        out.append(_counts(region, context, incident_table(region, fleet, incidents, rec,
-                                                           replication)))
+        out.append(
+            _counts(region, context, incident_table(region, fleet, incidents, rec, replication))
+        )
     return out
 
 
@@ -151,15 +156,23 @@ def checks_for(region: Region, context: Context, which: str = "first") -> list[C
         prios = sorted({region.types[k].priority for k in kinds})
         found: list[Check] = []
         for p in prios:
-            ks = [k for k in kinds if region.types[k].priority == p
-                  and region.rates[ci, k] > 0 and not math.isnan(region.types[k].target_share[ci])]
+            ks = [
+                k
+                for k in kinds
+                if region.types[k].priority == p
+                and region.rates[ci, k] > 0
+                and not math.isnan(region.types[k].target_share[ci])
+            ]
             if not ks:
                 continue
-            found.append(Check(
-                c, p,
-                float(min(region.types[k].target_minutes[ci] for k in ks)),
-                float(max(region.types[k].target_share[ci] for k in ks)),
-            ))
+            found.append(
+                Check(
+                    c,
+                    p,
+                    float(min(region.types[k].target_minutes[ci] for k in ks)),
+                    float(max(region.types[k].target_share[ci] for k in ks)),
+                )
+            )
         if which == "first":
             found = found[:1]
         out += found
@@ -249,7 +262,10 @@ def summarise(values: np.ndarray, confidence: float) -> tuple[float, float, floa
 
 
 def judge(
-    evaluation: Evaluation, checks: list[Check], context: Context, priorities: tuple[int, ...],
+    evaluation: Evaluation,
+    checks: list[Check],
+    context: Context,
+    priorities: tuple[int, ...],
     confidence: float,
 ) -> Verdict:
     """Whether a candidate meets every check with ``confidence`` (one-sided), and by how much
@@ -258,8 +274,7 @@ def judge(
     for ch in checks:
         i, j = context.members.index(ch.community), priorities.index(ch.priority)
         mean, lo, hi, lower, k = summarise(evaluation.shares(i, j), confidence)
-        results.append(CheckResult(ch, mean, lo, hi, lower, k,
-                                   float(evaluation.n[:, i, j].mean())))
+        results.append(CheckResult(ch, mean, lo, hi, lower, k, float(evaluation.n[:, i, j].mean())))
     backlog = evaluation.backlog()
     deficit = sum(max(0.0, r.check.share - r.lower) for r in results if r.judged)
     deficit += max(0.0, backlog - BACKLOG_SHARE)
@@ -273,11 +288,17 @@ def held(search: Verdict, confirm: Verdict) -> bool:
     up; for a search that could not meet every target the unreachable ones are left out."""
     met = {r.check for r in search.results if r.met}
     return confirm.backlog <= BACKLOG_SHARE and all(
-        r.met for r in confirm.results if r.check in met)
+        r.met for r in confirm.results if r.check in met
+    )
 
 
-def missed_per_year(evaluation: Evaluation, checks: list[Check], context: Context,
-                    priorities: tuple[int, ...], window_minutes: float) -> float:
+def missed_per_year(
+    evaluation: Evaluation,
+    checks: list[Check],
+    context: Context,
+    priorities: tuple[int, ...],
+    window_minutes: float,
+) -> float:
     """Mean calls per year (over the checked kinds) that were not reached within target."""
     total = np.zeros(len(evaluation.replications))
     for ch in checks:

@@ -76,8 +76,11 @@ def units_figure(res: SizingResult) -> Figure:
 
     s = res.summary
     opts = list(s["option"])
-    fig = new_figure(max(6.0, 1.5 * len(opts) + 2.5), 3.6,
-                     f"Smallest {res.service} fleet meeting the targets, per option")
+    fig = new_figure(
+        max(6.0, 1.5 * len(opts) + 2.5),
+        3.6,
+        f"Smallest {res.service} fleet meeting the targets, per option",
+    )
     x = np.arange(len(opts))
     unmet = s["status"] != "met"
     with style():
@@ -99,11 +102,19 @@ def units_figure(res: SizingResult) -> Figure:
         ax_c.yaxis.set_major_formatter(FuncFormatter(_money))
         for xi, v in zip(x, s["units"], strict=True):
             ax_u.annotate(f"{v}", (xi + 0.2, v), ha="center", va="bottom", fontsize=8)
-        handles = [Patch(color=BASELINE_COLOUR, label="today"),
-                   Patch(color=OKABE_ITO["blue"], label="needed")]
+        handles = [
+            Patch(color=BASELINE_COLOUR, label="today"),
+            Patch(color=OKABE_ITO["blue"], label="needed"),
+        ]
         if unmet.any():
-            handles.append(Patch(facecolor=OKABE_ITO["blue"], edgecolor=ABOVE_COLOUR,
-                                 hatch="//", label="closest: a target cannot be met"))
+            handles.append(
+                Patch(
+                    facecolor=OKABE_ITO["blue"],
+                    edgecolor=ABOVE_COLOUR,
+                    hatch="//",
+                    label="closest: a target cannot be met",
+                )
+            )
         fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
     return fig
 
@@ -116,8 +127,11 @@ def margins_figure(res: SizingResult) -> Figure | None:
     opts = list(res.summary["option"])
     coms = list(dict.fromkeys(c["community"]))
     styles = option_styles(opts, res.baseline)
-    fig = new_figure(max(6.0, 1.1 * len(coms) + 2.0), 3.4,
-                     "Share within target of the fleet found, on fresh replications")
+    fig = new_figure(
+        max(6.0, 1.1 * len(coms) + 2.0),
+        3.4,
+        "Share within target of the fleet found, on fresh replications",
+    )
     width = 0.8 / max(1, len(opts))
     with style():
         ax = fig.subplots()
@@ -129,17 +143,37 @@ def margins_figure(res: SizingResult) -> Figure | None:
             lo = np.clip(rows["ci_low"].to_numpy(dtype=np.float64), 0, 1)
             hi = np.clip(rows["ci_high"].to_numpy(dtype=np.float64), 0, 1)
             err = np.vstack([mean - lo, hi - mean])
-            ax.errorbar(pos, mean, yerr=np.nan_to_num(err).clip(0), fmt="none",
-                        ecolor=styles[opt]["color"], elinewidth=1.0, capsize=2)
-            ax.plot(pos, mean, linestyle="none", marker=styles[opt]["marker"],
-                    color=styles[opt]["color"], label=opt)
-            ax.plot(pos, rows["lower_bound"], linestyle="none", marker="_", markersize=11, mew=2,
-                    color=styles[opt]["color"])
+            ax.errorbar(
+                pos,
+                mean,
+                yerr=np.nan_to_num(err).clip(0),
+                fmt="none",
+                ecolor=styles[opt]["color"],
+                elinewidth=1.0,
+                capsize=2,
+            )
+            ax.plot(
+                pos,
+                mean,
+                linestyle="none",
+                marker=styles[opt]["marker"],
+                color=styles[opt]["color"],
+                label=opt,
+            )
+            ax.plot(
+                pos,
+                rows["lower_bound"],
+                linestyle="none",
+                marker="_",
+                markersize=11,
+                mew=2,
+                color=styles[opt]["color"],
+            )
             for p, share in zip(pos, rows["target_share"], strict=True):
-                ax.hlines(share, p - width / 2, p + width / 2, color=TARGET_COLOUR,
-                          linewidth=1.2)
-        ax.set_xticks(x, [res.names.get(str(v), str(v)) for v in coms],
-                      rotation=15 if len(coms) > 4 else 0)
+                ax.hlines(share, p - width / 2, p + width / 2, color=TARGET_COLOUR, linewidth=1.2)
+        ax.set_xticks(
+            x, [res.names.get(str(v), str(v)) for v in coms], rotation=15 if len(coms) > 4 else 0
+        )
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.set_ylabel("share within target")
         ax.grid(axis="x", visible=False)
@@ -149,18 +183,27 @@ def margins_figure(res: SizingResult) -> Figure | None:
 
 
 def sizing_figures(res: SizingResult) -> Iterator[Drawn]:
-    yield Drawn("sizing_units", "sizing", "Units and cost: today and needed",
-                "Grey: today's fleet; blue: the smallest fleet found that meets every target "
-                "with the stated confidence (hatched: some target cannot be met, and the "
-                "fleet is the smallest that comes closest).",
-                units_figure(res))
+    yield Drawn(
+        "sizing_units",
+        "sizing",
+        "Units and cost: today and needed",
+        "Grey: today's fleet; blue: the smallest fleet found that meets every target "
+        "with the stated confidence (hatched: some target cannot be met, and the "
+        "fleet is the smallest that comes closest).",
+        units_figure(res),
+    )
     fig = margins_figure(res)
     if fig is not None:
-        yield Drawn("sizing_margins", "sizing", "Share within target per community",
-                    "Markers: mean share within target on fresh replications, with the "
-                    "two-sided interval; a dash: the one-sided lower bound; black line: the "
-                    "target share. A lower bound under the line means the answer did not "
-                    "hold.", fig)
+        yield Drawn(
+            "sizing_margins",
+            "sizing",
+            "Share within target per community",
+            "Markers: mean share within target on fresh replications, with the "
+            "two-sided interval; a dash: the one-sided lower bound; black line: the "
+            "target share. A lower bound under the line means the answer did not "
+            "hold.",
+            fig,
+        )
 
 
 # --- coalitions -------------------------------------------------------------------------------
@@ -169,17 +212,29 @@ def values_figure(res: CoalitionResult) -> Figure:
     abbr = short_names(res.names)
     labels = ["+".join(abbr[m] for m in str(c).split("+")) for c in v["coalition"]]
     unit = "cost per year" if res.value == "cost" else "calls per year not within target"
-    fig = new_figure(7.0, 0.22 * len(v) + 1.4,
-                     f"What each coalition would {'pay' if res.value == 'cost' else 'miss'}"
-                     " pooling only among its members")
+    fig = new_figure(
+        7.0,
+        0.22 * len(v) + 1.4,
+        f"What each coalition would {'pay' if res.value == 'cost' else 'miss'}"
+        " pooling only among its members",
+    )
     y = np.arange(len(v))
-    colours = [OKABE_ITO[k] for k in ("sky_blue", "blue", "green", "purple", "orange",
-                                      "vermillion", "black", "yellow")]
+    colours = [
+        OKABE_ITO[k]
+        for k in ("sky_blue", "blue", "green", "purple", "orange", "vermillion", "black", "yellow")
+    ]
     with style():
         ax = fig.subplots()
         ax.barh(y, v["value"], 0.7, color=[colours[(s - 1) % len(colours)] for s in v["size"]])
-        ax.plot(v["stand_alone_sum"], y, linestyle="none", marker="|", markersize=9,
-                color=TARGET_COLOUR, label="members alone (sum)")
+        ax.plot(
+            v["stand_alone_sum"],
+            y,
+            linestyle="none",
+            marker="|",
+            markersize=9,
+            color=TARGET_COLOUR,
+            label="members alone (sum)",
+        )
         ax.set_yticks(y, labels, fontsize=7)
         ax.invert_yaxis()
         ax.set_xlabel(unit)
@@ -194,27 +249,42 @@ def allocation_figure(res: CoalitionResult) -> Figure:
     a = res.allocations
     methods = list(dict.fromkeys(a["method"]))
     players = res.players
-    fig = new_figure(max(6.5, 1.2 * len(players) + 2.0), 3.8,
-                     "Each community's share of the grand coalition's "
-                     f"{'cost' if res.value == 'cost' else 'missed calls'}")
+    fig = new_figure(
+        max(6.5, 1.2 * len(players) + 2.0),
+        3.8,
+        "Each community's share of the grand coalition's "
+        f"{'cost' if res.value == 'cost' else 'missed calls'}",
+    )
     width = 0.8 / max(1, len(methods))
     with style():
         ax = fig.subplots()
         x = np.arange(len(players))
         for k, m in enumerate(methods):
             rows = a[a["method"] == m].set_index("community").reindex(players)
-            bars = ax.bar(x - 0.4 + width * (k + 0.5), rows["amount"], width * 0.92,
-                          color=METHOD_COLOURS.get(m, "#999999"), label=METHOD_NAMES.get(m, m))
+            bars = ax.bar(
+                x - 0.4 + width * (k + 0.5),
+                rows["amount"],
+                width * 0.92,
+                color=METHOD_COLOURS.get(m, "#999999"),
+                label=METHOD_NAMES.get(m, m),
+            )
             for patch, above in zip(bars.patches, rows["above_stand_alone"], strict=True):
                 if bool(above):
                     patch.set_edgecolor(ABOVE_COLOUR)
                     patch.set_linewidth(1.4)
                     patch.set_hatch("//")
         alone = a[a["method"] == methods[0]].set_index("community").reindex(players)
-        ax.hlines(alone["stand_alone"], x - 0.45, x + 0.45, color=TARGET_COLOUR, linewidth=1.6,
-                  label="stand-alone cost c({i})")
-        ax.set_xticks(x, [res.names.get(p, p) for p in players],
-                      rotation=15 if len(players) > 4 else 0)
+        ax.hlines(
+            alone["stand_alone"],
+            x - 0.45,
+            x + 0.45,
+            color=TARGET_COLOUR,
+            linewidth=1.6,
+            label="stand-alone cost c({i})",
+        )
+        ax.set_xticks(
+            x, [res.names.get(p, p) for p in players], rotation=15 if len(players) > 4 else 0
+        )
         if res.value == "cost":
             ax.yaxis.set_major_formatter(FuncFormatter(_money))
         ax.axhline(0, color="#555555", linewidth=0.6)
@@ -227,13 +297,22 @@ def allocation_figure(res: CoalitionResult) -> Figure:
 def coalition_figures(res: CoalitionResult) -> Iterator[Drawn]:
     abbr = short_names(res.names)
     key = ", ".join(f"{abbr[c]} = {res.names[c]}" for c in res.players)
-    yield Drawn("coalition_values", "coalitions", "Value of every coalition",
-                f"Bars: c(S), by coalition size; ticks: the sum of the members' stand-alone "
-                f"values, so the gap is the pooling gain. {key}.", values_figure(res))
-    yield Drawn("coalition_allocations", "coalitions", "Cost sharing against going alone",
-                "One bar per method; the black line is the community's stand-alone value "
-                "c({i}); a hatched bar charges more than going alone would cost.",
-                allocation_figure(res))
+    yield Drawn(
+        "coalition_values",
+        "coalitions",
+        "Value of every coalition",
+        f"Bars: c(S), by coalition size; ticks: the sum of the members' stand-alone "
+        f"values, so the gap is the pooling gain. {key}.",
+        values_figure(res),
+    )
+    yield Drawn(
+        "coalition_allocations",
+        "coalitions",
+        "Cost sharing against going alone",
+        "One bar per method; the black line is the community's stand-alone value "
+        "c({i}); a hatched bar charges more than going alone would cost.",
+        allocation_figure(res),
+    )
 
 
 def draw(drawn: list[Drawn], out_dir: Path) -> list[Path]:
@@ -244,4 +323,3 @@ def draw(drawn: list[Drawn], out_dir: Path) -> list[Path]:
         png, _ = save(d.figure, out_dir, d.name)
         paths.append(png)
     return paths
-

@@ -115,12 +115,17 @@ class Context:
     def from_json(text: str) -> Context:
         data = json.loads(text)
         slots = tuple(
-            Slot(s["station"], s["owner"], tuple(UnitSpec(**u) for u in s["today"]),
-                 s["added_cost"])
+            Slot(
+                s["station"], s["owner"], tuple(UnitSpec(**u) for u in s["today"]), s["added_cost"]
+            )
             for s in data.pop("slots")
         )
-        return Context(slots=slots, members=tuple(data.pop("members")),
-                       demand=tuple(data.pop("demand")), **data)
+        return Context(
+            slots=slots,
+            members=tuple(data.pop("members")),
+            demand=tuple(data.pop("demand")),
+            **data,
+        )
 
     # --- a candidate's units and cost ---------------------------------------------------------
     def units(self, counts: Counts) -> list[tuple[Slot, UnitSpec]]:
@@ -128,8 +133,9 @@ class Context:
 
     def cost_per_year(self, counts: Counts) -> float:
         """On-duty unit-hours of a year times each unit's hourly cost."""
-        return sum(u.on_duty_fraction() * HOURS_PER_YEAR * u.cost_per_hour
-                   for _, u in self.units(counts))
+        return sum(
+            u.on_duty_fraction() * HOURS_PER_YEAR * u.cost_per_hour for _, u in self.units(counts)
+        )
 
     def owned(self, counts: Counts) -> dict[str, int]:
         out = dict.fromkeys(self.members, 0)
@@ -159,9 +165,14 @@ def _service_units(
 ) -> list[tuple[str, str, UnitSpec]]:
     resolved = resolve_option(scenario, option)
     return [
-        (u.station, u.owner,
-         UnitSpec(u.duty.model_dump(mode="json") if u.duty is not None else None,
-                  float(u.cost_per_hour)))
+        (
+            u.station,
+            u.owner,
+            UnitSpec(
+                u.duty.model_dump(mode="json") if u.duty is not None else None,
+                float(u.cost_per_hour),
+            ),
+        )
         for u in resolved.units
         if u.service == service
     ]
@@ -225,7 +236,11 @@ def option_context(
 
 
 def coalition_context(
-    scenario: Scenario, members: Sequence[str], service: str, *, base_option: str | None = None,
+    scenario: Scenario,
+    members: Sequence[str],
+    service: str,
+    *,
+    base_option: str | None = None,
     placement: bool = False,
 ) -> Context:
     """Coalition ``members`` pooling their units (today's: the baseline option's) with each
@@ -266,12 +281,12 @@ def build_fleet(region: Region, context: Context, counts: Counts, name: str = ""
         service=np.full(len(units), s, dtype=np.int64),
         station=np.array([region.place_of[slot.station] for slot, _ in units], dtype=np.int64),
         station_ids=tuple(slot.station for slot, _ in units),
-        owner=np.array([region.communities.index(slot.owner) for slot, _ in units],
-                       dtype=np.int64),
+        owner=np.array([region.communities.index(slot.owner) for slot, _ in units], dtype=np.int64),
         cost_per_hour=np.array([u.cost_per_hour for _, u in units], dtype=np.float64),
         duty=tuple(
-            duty_intervals(Duty.model_validate(u.duty) if u.duty is not None else None,
-                           region.horizon)
+            duty_intervals(
+                Duty.model_validate(u.duty) if u.duty is not None else None, region.horizon
+            )
             for _, u in units
         ),
         dispatch=rules,

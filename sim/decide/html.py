@@ -32,8 +32,9 @@ KIND = "decision"
 
 
 def _env() -> Environment:
-    return Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True,
-                       lstrip_blocks=True)
+    return Environment(
+        autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True
+    )
 
 
 def _manifest(root: Path) -> dict[str, Any] | None:
@@ -48,8 +49,9 @@ def decision_dirs(root: Path) -> list[Path]:
     """``root`` and its immediate subdirectories that hold sizing or coalition results."""
     found = [root] if _manifest(root) else []
     if root.is_dir():
-        found += sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
-                        and _manifest(p))
+        found += sorted(
+            p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and _manifest(p)
+        )
     return found
 
 
@@ -68,8 +70,14 @@ def _figures(root: Path) -> list[dict[str, Any]]:
         raw = png.read_bytes()
         with Image.open(png) as im:
             width, height = im.size
-        out.append({**item, "src": "data:image/png;base64," + base64.b64encode(raw).decode(),
-                    "width": width, "height": height})
+        out.append(
+            {
+                **item,
+                "src": "data:image/png;base64," + base64.b64encode(raw).decode(),
+                "width": width,
+                "height": height,
+            }
+        )
     return out
 
 
@@ -105,30 +113,42 @@ def _sizing(root: Path, m: dict[str, Any]) -> dict[str, Any]:
     rows, findings = [], []
     for r in summary.itertuples():
         held = _bool(r.held)
-        rows.append({
-            "option": r.option, "baseline": r.option == base, "policy": r.policy,
-            "units_today": int(r.units_today), "units": int(r.units),
-            "units_analytic": int(r.units_analytic), "infeasible": r.status != "met",
-            "cost": fmt_money(float(r.cost_per_year)), "cost_today": fmt_money(float(r.cost_today)),
-            "units_saved": _fewer(int(r.units_saved)) if r.option != base else "-",
-            "cost_saved": _less(float(r.cost_saved)) if r.option != base else "",
-            "today": "yes" if _bool(r.today_meets_targets) else "no",
-            "held": "held" if held else "did not hold", "held_class": "better" if held else "worse",
-            "margin": f"{100 * float(r.confirm_min_margin):+.1f} pp"
-            if math.isfinite(float(r.confirm_min_margin)) else "-",
-        })
+        rows.append(
+            {
+                "option": r.option,
+                "baseline": r.option == base,
+                "policy": r.policy,
+                "units_today": int(r.units_today),
+                "units": int(r.units),
+                "units_analytic": int(r.units_analytic),
+                "infeasible": r.status != "met",
+                "cost": fmt_money(float(r.cost_per_year)),
+                "cost_today": fmt_money(float(r.cost_today)),
+                "units_saved": _fewer(int(r.units_saved)) if r.option != base else "-",
+                "cost_saved": _less(float(r.cost_saved)) if r.option != base else "",
+                "today": "yes" if _bool(r.today_meets_targets) else "no",
+                "held": "held" if held else "did not hold",
+                "held_class": "better" if held else "worse",
+                "margin": f"{100 * float(r.confirm_min_margin):+.1f} pp"
+                if math.isfinite(float(r.confirm_min_margin))
+                else "-",
+            }
+        )
         verb = "needs" if r.status == "met" else "comes closest with"
-        text = (f"{r.option}: {verb} {int(r.units)} unit(s) (today {int(r.units_today)}), "
-                f"{fmt_money(float(r.cost_per_year))} a year")
+        text = (
+            f"{r.option}: {verb} {int(r.units)} unit(s) (today {int(r.units_today)}), "
+            f"{fmt_money(float(r.cost_per_year))} a year"
+        )
         unmet = str(getattr(r, "unmet", "") or "")
         if r.status != "met" and unmet and unmet != "nan":
-            text += (" but the target of " + ", ".join(names.get(x.strip(), x.strip())
-                                                        for x in unmet.split(","))
-                     + " cannot be met with this confidence by more units (travel-bound, or "
-                     "the search's cap)")
+            text += (
+                " but the target of "
+                + ", ".join(names.get(x.strip(), x.strip()) for x in unmet.split(","))
+                + " cannot be met with this confidence by more units (travel-bound, or "
+                "the search's cap)"
+            )
         if r.option != base:
-            text += (f"; against {base}: {_fewer(int(r.units_saved))}, "
-                     f"{_less(float(r.cost_saved))}")
+            text += f"; against {base}: {_fewer(int(r.units_saved))}, {_less(float(r.cost_saved))}"
         findings.append(text + ("." if held else "; it did not hold on fresh replications."))
     station_rows = []
     if not stations.empty:
@@ -143,8 +163,9 @@ def _sizing(root: Path, m: dict[str, Any]) -> dict[str, Any]:
                     cells.append({"text": "-", "sub": ""})
                     continue
                 change = int(r["change"].iloc[0])
-                cells.append({"text": str(int(r["units"].iloc[0])),
-                              "sub": f"{change:+d}" if change else ""})
+                cells.append(
+                    {"text": str(int(r["units"].iloc[0])), "sub": f"{change:+d}" if change else ""}
+                )
             station_rows.append({"station": label, "cells": cells})
     com_rows = []
     confirm = coms[coms["phase"] == "confirm"] if not coms.empty else coms
@@ -159,31 +180,41 @@ def _sizing(root: Path, m: dict[str, Any]) -> dict[str, Any]:
                     continue
                 r = r.iloc[0]
                 lo, hi = float(r["ci_low"]), float(r["ci_high"])
-                shares.append({
-                    "text": fmt_pct(float(r["within_target"]), 1),
-                    "ci": f"{fmt_pct(max(0.0, lo), 1)} to {fmt_pct(min(1.0, hi), 1)}"
-                    if math.isfinite(lo) and math.isfinite(hi) else "",
-                    "sub": f"lower bound {fmt_pct(float(r['lower_bound']), 1)}"
-                    if math.isfinite(float(r["lower_bound"])) else "too few calls to judge",
-                    "miss": not _bool(r["met"]),
-                })
+                shares.append(
+                    {
+                        "text": fmt_pct(float(r["within_target"]), 1),
+                        "ci": f"{fmt_pct(max(0.0, lo), 1)} to {fmt_pct(min(1.0, hi), 1)}"
+                        if math.isfinite(lo) and math.isfinite(hi)
+                        else "",
+                        "sub": f"lower bound {fmt_pct(float(r['lower_bound']), 1)}"
+                        if math.isfinite(float(r["lower_bound"]))
+                        else "too few calls to judge",
+                        "miss": not _bool(r["met"]),
+                    }
+                )
             label = names.get(str(com), str(com))
             if len(set(confirm["priority"])) > 1:
                 label += f" (priority {prio})"
-            com_rows.append({
-                "community": label,
-                "target": f"{fmt_pct(float(first['target_share']))} in "
-                          f"{fmt_minutes(float(first['target_minutes']))}",
-                "cells": shares,
-            })
+            com_rows.append(
+                {
+                    "community": label,
+                    "target": f"{fmt_pct(float(first['target_share']))} in "
+                    f"{fmt_minutes(float(first['target_minutes']))}",
+                    "cells": shares,
+                }
+            )
     return {
         "service": m.get("service_name", m.get("service", "")),
         "confidence": f"{100 * float(m.get('confidence', 0.95)):g} %",
-        "which": "priority-1" if m.get("priorities", "first") == "first"
-        else "every priority's",
-        "replications": m.get("replications"), "confirm_replications":
-        m.get("confirm_replications"), "placement": bool(m.get("placement")), "baseline": base,
-        "findings": findings, "rows": rows, "options": options, "stations": station_rows,
+        "which": "priority-1" if m.get("priorities", "first") == "first" else "every priority's",
+        "replications": m.get("replications"),
+        "confirm_replications": m.get("confirm_replications"),
+        "placement": bool(m.get("placement")),
+        "baseline": base,
+        "findings": findings,
+        "rows": rows,
+        "options": options,
+        "stations": station_rows,
         "communities": com_rows,
     }
 
@@ -209,41 +240,61 @@ def _game(root: Path, m: dict[str, Any]) -> dict[str, Any]:
     rows = []
     for p in players:
         sub = alloc[alloc["community"] == p].set_index("method")
-        rows.append({
-            "community": names.get(p, p),
-            "alone": fmt(float(sub["stand_alone"].iloc[0])),
-            "cells": [{"text": fmt(float(sub.loc[x, "amount"])),
-                       "above": _bool(sub.loc[x, "above_stand_alone"])} for x in methods],
-        })
+        rows.append(
+            {
+                "community": names.get(p, p),
+                "alone": fmt(float(sub["stand_alone"].iloc[0])),
+                "cells": [
+                    {
+                        "text": fmt(float(sub.loc[x, "amount"])),
+                        "above": _bool(sub.loc[x, "above_stand_alone"]),
+                    }
+                    for x in methods
+                ],
+            }
+        )
     alone_total = float(values[values["size"] == 1]["value"].sum())
     grand = float(info["grand_value"])
     stability = []
     for r in stab.itertuples():
         excess = float(r.excess)
-        stability.append({
-            "method": METHOD_NAMES.get(r.method, r.method),
-            "in_core": "yes" if _bool(r.in_core) else "no",
-            "vclass": "better" if _bool(r.in_core) else "worse",
-            "leaves": label(r.most_violated) if excess > 0 else "none",
-            "saves": fmt(excess) if excess > 0 else "-",
-            "above": ", ".join(names.get(x.strip(), x.strip())
-                               for x in str(r.above_stand_alone).split(",")
-                               if x.strip() and x.strip() != "nan") or "none",
-        })
-    what = "cost per year of the fleet it needs to meet its targets" if cost else \
-        "calls per year not reached within target with today's units"
-    how = ("Erlang C alone (--fast): no travel between communities, so an estimate" if
-           info.get("fast") else
-           f"simulation ({m.get('replications')} replications, common random numbers"
-           + (", each coalition's fleet confirmed on fresh replications" if cost else "") + ")")
+        stability.append(
+            {
+                "method": METHOD_NAMES.get(r.method, r.method),
+                "in_core": "yes" if _bool(r.in_core) else "no",
+                "vclass": "better" if _bool(r.in_core) else "worse",
+                "leaves": label(r.most_violated) if excess > 0 else "none",
+                "saves": fmt(excess) if excess > 0 else "-",
+                "above": ", ".join(
+                    names.get(x.strip(), x.strip())
+                    for x in str(r.above_stand_alone).split(",")
+                    if x.strip() and x.strip() != "nan"
+                )
+                or "none",
+            }
+        )
+    what = (
+        "cost per year of the fleet it needs to meet its targets"
+        if cost
+        else "calls per year not reached within target with today's units"
+    )
+    how = (
+        "Erlang C alone (--fast): no travel between communities, so an estimate"
+        if info.get("fast")
+        else f"simulation ({m.get('replications')} replications, common random numbers"
+        + (", each coalition's fleet confirmed on fresh replications" if cost else "")
+        + ")"
+    )
     findings = [
         f"Pooling all {len(players)} communities: {fmt(grand)} against {fmt(alone_total)} for "
         f"each alone, a pooling gain of {fmt(alone_total - grand)}"
         + (f" ({fmt_pct((alone_total - grand) / alone_total)})." if alone_total > 0 else "."),
-        ("The core is non-empty: some split leaves no group better off alone."
-         if info["core_nonempty"] else
-         f"The core is empty: every split leaves some group better off alone (least-core "
-         f"epsilon {fmt(float(info['least_core_epsilon']))})."),
+        (
+            "The core is non-empty: some split leaves no group better off alone."
+            if info["core_nonempty"]
+            else f"The core is empty: every split leaves some group better off alone (least-core "
+            f"epsilon {fmt(float(info['least_core_epsilon']))})."
+        ),
     ]
     for r in stab.itertuples():
         name = METHOD_NAMES.get(r.method, r.method)
@@ -252,22 +303,33 @@ def _game(root: Path, m: dict[str, Any]) -> dict[str, Any]:
         if _bool(r.in_core):
             findings.append(f"{name}: stable, no group would leave.")
         else:
-            findings.append(f"{name}: not stable; {label(r.most_violated)} would save "
-                            f"{fmt(float(r.excess))} by going it alone.")
+            findings.append(
+                f"{name}: not stable; {label(r.most_violated)} would save "
+                f"{fmt(float(r.excess))} by going it alone."
+            )
     value_rows = []
     for r in values.itertuples():
-        value_rows.append({
-            "coalition": label(r.coalition), "value": fmt(float(r.value)),
-            "alone": fmt(float(r.stand_alone_sum)), "gain": fmt(float(r.gain)),
-            "units": int(r.units), "status": str(r.status),
-        })
+        value_rows.append(
+            {
+                "coalition": label(r.coalition),
+                "value": fmt(float(r.value)),
+                "alone": fmt(float(r.stand_alone_sum)),
+                "gain": fmt(float(r.gain)),
+                "units": int(r.units),
+                "status": str(r.status),
+            }
+        )
     return {
         "service": m.get("service_name", m.get("service", "")),
         "method": f"The value of a coalition is the {what}, pooling only among its members; "
-                  f"computed by {how}. Allocations split the grand coalition's value.",
-        "findings": findings, "methods": [METHOD_NAMES.get(x, x) for x in methods],
-        "allocations": rows, "alone_total": fmt(alone_total), "grand": fmt(grand),
-        "stability": stability, "coalition_rows": value_rows,
+        f"computed by {how}. Allocations split the grand coalition's value.",
+        "findings": findings,
+        "methods": [METHOD_NAMES.get(x, x) for x in methods],
+        "allocations": rows,
+        "alone_total": fmt(alone_total),
+        "grand": fmt(grand),
+        "stability": stability,
+        "coalition_rows": value_rows,
         "value_label": "Cost per year" if cost else "Missed calls per year",
         "simulated": not info.get("fast"),
     }
@@ -276,9 +338,11 @@ def _game(root: Path, m: dict[str, Any]) -> dict[str, Any]:
 def _part(root: Path, where: str = "") -> dict[str, Any]:
     m = _manifest(root) or {}
     question = m.get("question")
-    footer = (f"{'Sizing' if question == 'size' else 'Coalitions'}{where}: "
-              f"{m.get('intersim_command', '')} (seed {m.get('seed', '?')}, scenario SHA-256 "
-              f"{str(m.get('scenario_sha256', ''))[:12]}, {m.get('runtime_s', '?')} s).")
+    footer = (
+        f"{'Sizing' if question == 'size' else 'Coalitions'}{where}: "
+        f"{m.get('intersim_command', '')} (seed {m.get('seed', '?')}, scenario SHA-256 "
+        f"{str(m.get('scenario_sha256', ''))[:12]}, {m.get('runtime_s', '?')} s)."
+    )
     return {
         "sizing": _sizing(root, m) if question == "size" else None,
         "game": _game(root, m) if question == "coalitions" else None,
@@ -287,27 +351,49 @@ def _part(root: Path, where: str = "") -> dict[str, Any]:
     }
 
 
-def _render(parts: list[dict[str, Any]], *, fragment: bool, title: str = "",
-            description: str = "", warnings: list[str] | None = None) -> str:
+def _render(
+    parts: list[dict[str, Any]],
+    *,
+    fragment: bool,
+    title: str = "",
+    description: str = "",
+    warnings: list[str] | None = None,
+) -> str:
     text = resources.files("sim").joinpath("templates", TEMPLATE).read_text(encoding="utf-8")
-    return _env().from_string(text).render(parts=parts, fragment=fragment, title=title,
-                                           description=description, warnings=warnings or [],
-                                           version=__version__)
+    return (
+        _env()
+        .from_string(text)
+        .render(
+            parts=parts,
+            fragment=fragment,
+            title=title,
+            description=description,
+            warnings=warnings or [],
+            version=__version__,
+        )
+    )
 
 
 def render_decision(root: Path) -> str:
     """The standalone page of one decision directory."""
     m = _manifest(root) or {}
-    return _render([_part(root)], fragment=False, title=m.get("name", "intersim"),
-                   description=m.get("description", ""), warnings=m.get("warnings", []))
+    return _render(
+        [_part(root)],
+        fragment=False,
+        title=m.get("name", "intersim"),
+        description=m.get("description", ""),
+        warnings=m.get("warnings", []),
+    )
 
 
 def report_fragment(root: Path) -> Markup:
     """The section of ``report.html`` for decision results in ``root`` or its subdirectories
     (empty when there are none, or when they cannot be read)."""
     try:
-        parts = [_part(d, f" in {d.relative_to(root)}/" if d != Path(root) else "")
-                 for d in decision_dirs(Path(root))]
+        parts = [
+            _part(d, f" in {d.relative_to(root)}/" if d != Path(root) else "")
+            for d in decision_dirs(Path(root))
+        ]
         return Markup(_render(parts, fragment=True)) if parts else Markup("")
     except (OSError, ValueError, KeyError):
         return Markup("")

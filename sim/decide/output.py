@@ -29,33 +29,71 @@ def _figures(drawn: list[Drawn], out: Path) -> None:
 
     figs = out / "figures"
     draw(drawn, figs)
-    index = [{"name": d.name, "section": d.section, "title": d.title, "caption": d.caption,
-              "png": f"{d.name}.png", "svg": f"{d.name}.svg"} for d in drawn]
+    index = [
+        {
+            "name": d.name,
+            "section": d.section,
+            "title": d.title,
+            "caption": d.caption,
+            "png": f"{d.name}.png",
+            "svg": f"{d.name}.svg",
+        }
+        for d in drawn
+    ]
     atomic_write_text(figs / "index.json", json.dumps(index, indent=2) + "\n")
     for d in drawn:  # free the figures' memory
         d.figure.clear()
 
 
-def _manifest(tmp: Path, scenario: Scenario, scenario_file: Path | None, *, question: str,
-              command: str, seed: int, replications: int, started: datetime, seconds: float,
-              warnings: list[str], extra: dict[str, Any]) -> None:
+def _manifest(
+    tmp: Path,
+    scenario: Scenario,
+    scenario_file: Path | None,
+    *,
+    question: str,
+    command: str,
+    seed: int,
+    replications: int,
+    started: datetime,
+    seconds: float,
+    warnings: list[str],
+    extra: dict[str, Any],
+) -> None:
     if scenario_file is None:  # data given in code: keep a copy to point the manifest at
         scenario_file = tmp / "scenario.json"
         write_json(scenario.model_dump(mode="json"), scenario_file)
-    meta = manifest(scenario_file=scenario_file, command=command, seed=seed,
-                    replications=replications, options=list(scenario.options), started=started,
-                    seconds=seconds, warnings=warnings,
-                    extra={"kind": "decision", "question": question, "name": scenario.name,
-                           "description": scenario.description,
-                           "names": {c: v.name or c for c, v in scenario.communities.items()},
-                           **extra})
+    meta = manifest(
+        scenario_file=scenario_file,
+        command=command,
+        seed=seed,
+        replications=replications,
+        options=list(scenario.options),
+        started=started,
+        seconds=seconds,
+        warnings=warnings,
+        extra={
+            "kind": "decision",
+            "question": question,
+            "name": scenario.name,
+            "description": scenario.description,
+            "names": {c: v.name or c for c, v in scenario.communities.items()},
+            **extra,
+        },
+    )
     if meta["scenario_file"].startswith(str(tmp)):
         meta["scenario_file"] = "scenario.json"
     write_json(meta, tmp / "manifest.json")
 
 
-def write_sizing(result: SizingResult, scenario: Scenario, out: Path, *, command: str,
-                 started: datetime, overwrite: bool = False) -> Path:
+def write_sizing(
+    result: SizingResult,
+    scenario: Scenario,
+    out: Path,
+    *,
+    command: str,
+    started: datetime,
+    overwrite: bool = False,
+) -> Path:
     """Write the sizing into ``out``; return the path of ``decision.html``."""
     from .figures import sizing_figures
 
@@ -63,41 +101,75 @@ def write_sizing(result: SizingResult, scenario: Scenario, out: Path, *, command
         for name, table in result.tables().items():
             write_csv(table, tmp / f"{name}.csv")
         _figures(list(sizing_figures(result)), tmp)
-        _manifest(tmp, scenario, result.scenario_file, question="size", command=command,
-                  seed=result.seed, replications=result.replications, started=started,
-                  seconds=result.seconds, warnings=result.warnings, extra={
-                      "service": result.service,
-                      "service_name": scenario.services[result.service].name or result.service,
-                      "baseline": result.baseline, "confidence": result.confidence,
-                      "confirm_replications": result.confirm_replications,
-                      "placement": result.placement, "executor": result.executor,
-                      "priorities": result.priorities,
-                  })
+        _manifest(
+            tmp,
+            scenario,
+            result.scenario_file,
+            question="size",
+            command=command,
+            seed=result.seed,
+            replications=result.replications,
+            started=started,
+            seconds=result.seconds,
+            warnings=result.warnings,
+            extra={
+                "service": result.service,
+                "service_name": scenario.services[result.service].name or result.service,
+                "baseline": result.baseline,
+                "confidence": result.confidence,
+                "confirm_replications": result.confirm_replications,
+                "placement": result.placement,
+                "executor": result.executor,
+                "priorities": result.priorities,
+            },
+        )
         atomic_write_text(tmp / DECISION_FILE, render_decision(tmp))
     return out / DECISION_FILE
 
 
-def write_coalitions(result: CoalitionResult, scenario: Scenario, out: Path, *, command: str,
-                     started: datetime, overwrite: bool = False) -> Path:
+def write_coalitions(
+    result: CoalitionResult,
+    scenario: Scenario,
+    out: Path,
+    *,
+    command: str,
+    started: datetime,
+    overwrite: bool = False,
+) -> Path:
     """Write the coalition game into ``out``; return the path of ``decision.html``."""
     from .figures import coalition_figures
 
     with output_dir(out, overwrite) as tmp:
         for name, table in result.tables().items():
             write_csv(table, tmp / f"{name}.csv")
-        game = {f.name: getattr(result, f.name) for f in fields(result)
-                if f.name not in ("values", "allocations", "stability", "scenario_file")}
+        game = {
+            f.name: getattr(result, f.name)
+            for f in fields(result)
+            if f.name not in ("values", "allocations", "stability", "scenario_file")
+        }
         write_json(game, tmp / "game.json")
         _figures(list(coalition_figures(result)), tmp)
-        _manifest(tmp, scenario, result.scenario_file, question="coalitions", command=command,
-                  seed=result.seed, replications=result.replications, started=started,
-                  seconds=result.seconds, warnings=result.warnings, extra={
-                      "service": result.service,
-                      "service_name": scenario.services[result.service].name or result.service,
-                      "value": result.value, "fast": result.fast,
-                      "confidence": result.confidence,
-                      "confirm_replications": result.confirm_replications,
-                      "executor": result.executor, "priorities": result.priorities,
-                  })
+        _manifest(
+            tmp,
+            scenario,
+            result.scenario_file,
+            question="coalitions",
+            command=command,
+            seed=result.seed,
+            replications=result.replications,
+            started=started,
+            seconds=result.seconds,
+            warnings=result.warnings,
+            extra={
+                "service": result.service,
+                "service_name": scenario.services[result.service].name or result.service,
+                "value": result.value,
+                "fast": result.fast,
+                "confidence": result.confidence,
+                "confirm_replications": result.confirm_replications,
+                "executor": result.executor,
+                "priorities": result.priorities,
+            },
+        )
         atomic_write_text(tmp / DECISION_FILE, render_decision(tmp))
     return out / DECISION_FILE

@@ -17,12 +17,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..sweep.execute import (  # the sweep's executors, reused rather than duplicated
-    _dask,
-    _DaskExecutor,
-    _infrastructure,
-    _process_pool,
-    _Serial,
-    _window,
+    DaskExecutor,
+    Serial,
+    dask_cluster,
+    is_infrastructure_error,
+    process_pool,
+    tasks_in_flight,
 )
 
 __all__ = ["Pool", "open_pool"]
@@ -47,7 +47,7 @@ class Pool:
         results: list[Any] = [None] * len(args)
         queue = iter(enumerate(args))
         pending: dict[cf.Future[Any], int] = {}
-        window = _window(self.workers)
+        window = tasks_in_flight(self.workers)
 
         def fill() -> None:
             while len(pending) < window:
@@ -65,7 +65,7 @@ class Pool:
                 try:
                     results[i] = fut.result()
                 except BaseException as exc:
-                    if _infrastructure(exc):
+                    if is_infrastructure_error(exc):
                         raise RuntimeError(
                             f"a worker was lost ({type(exc).__name__}: {exc}); run again"
                         ) from None
@@ -77,19 +77,24 @@ class Pool:
 
 
 @contextmanager
-def open_pool(base_json: str, workers: int | None = None, dask: str | None = None,
-              tasks_hint: int = 1_000) -> Iterator[Pool]:
+def open_pool(
+    base_json: str, workers: int | None = None, dask: str | None = None, tasks_hint: int = 1_000
+) -> Iterator[Pool]:
     """A pool for the length of the block: Dask (``dask='local'`` or a scheduler address),
     ``workers`` local processes (default: every CPU), or this process (``workers=1``)."""
     if dask is not None:
-        with _dask(dask, workers) as client:
+        with dask_cluster(dask, workers) as client:
             nthreads = sum(client.nthreads().values()) or (workers or 2)
-            yield Pool(_DaskExecutor(client, base_json), nthreads, base_json,
-                       f"dask {dask} ({nthreads} threads)")
+            yield Pool(
+                DaskExecutor(client, base_json),
+                nthreads,
+                base_json,
+                f"dask {dask} ({nthreads} threads)",
+            )
         return
     n = workers or os.cpu_count() or 1
     if n == 1 or tasks_hint <= 1:
-        yield Pool(_Serial(), 1, base_json, "this process")
+        yield Pool(Serial(), 1, base_json, "this process")
         return
-    with _process_pool(n) as pool:
+    with process_pool(n) as pool:
         yield Pool(pool, n, base_json, f"{n} local processes")

@@ -72,16 +72,23 @@ def _rank(context: Context, verdicts: dict[Counts, Verdict]) -> Callable[[Counts
     return lambda c: (verdicts[c].deficit, context.cost_per_year(c), -verdicts[c].min_margin)
 
 
-def greedy_search(context: Context, start: Counts, *, placement: bool = False,
-                  max_units: int | None = None, tolerance: float = TOLERANCE) -> Search:
+def greedy_search(
+    context: Context,
+    start: Counts,
+    *,
+    placement: bool = False,
+    max_units: int | None = None,
+    tolerance: float = TOLERANCE,
+) -> Search:
     """The search of one context (see the module docstring)."""
     start = _feasible_start(context, start)
     cap = max_units if max_units is not None else 2 * max(sum(start), sum(context.today)) + 10
     seen: set[Counts] = set()
     result = SearchResult(start, "met")
 
-    def ask(cands: list[Counts]) -> Generator[list[Counts], dict[Counts, Verdict],
-                                             dict[Counts, Verdict]]:
+    def ask(
+        cands: list[Counts],
+    ) -> Generator[list[Counts], dict[Counts, Verdict], dict[Counts, Verdict]]:
         seen.update(cands)
         got = yield cands
         return got
@@ -96,8 +103,11 @@ def greedy_search(context: Context, start: Counts, *, placement: bool = False,
             result.status = "infeasible"
             break
         failing = {r.check.community for r in v.results if not r.met}
-        slots = [i for i, s in enumerate(context.slots)
-                 if context.policy != "separate" or s.owner in failing or v.backlog > 0.01]
+        slots = [
+            i
+            for i, s in enumerate(context.slots)
+            if context.policy != "separate" or s.owner in failing or v.backlog > 0.01
+        ]
         cands = [_plus(cur, i, 1) for i in slots] or [_plus(cur, 0, 1)]
         got = yield from ask(cands)
         nxt = min(cands, key=_rank(context, got))
@@ -118,12 +128,16 @@ def greedy_search(context: Context, start: Counts, *, placement: bool = False,
     def accept(w: Verdict) -> bool:
         if v.ok:
             return w.ok
-        return (w.deficit <= best_v.deficit + tolerance and w.backlog <= max(best_v.backlog, 0.01)
-                and met_at <= {r.check for r in w.results if r.met})
+        return (
+            w.deficit <= best_v.deficit + tolerance
+            and w.backlog <= max(best_v.backlog, 0.01)
+            and met_at <= {r.check for r in w.results if r.met}
+        )
 
     while True:  # 2. remove (3. repair by a move)
-        cands = [c for i in range(len(cur)) if cur[i] > 0
-                 if context.allowed(c := _plus(cur, i, -1))]
+        cands = [
+            c for i in range(len(cur)) if cur[i] > 0 if context.allowed(c := _plus(cur, i, -1))
+        ]
         if not cands:
             break
         got = yield from ask(cands)
@@ -131,11 +145,18 @@ def greedy_search(context: Context, start: Counts, *, placement: bool = False,
         action = "remove"
         if not feasible:
             worst_first = sorted(cands, key=_rank(context, got))[:2]
-            moves = sorted({
-                m for r in worst_first for a in movable for b in movable
-                if a != b and r[a] > 0 and context.allowed(m := _plus(_plus(r, a, -1), b, 1))
-                and m not in seen
-            })
+            moves = sorted(
+                {
+                    m
+                    for r in worst_first
+                    for a in movable
+                    for b in movable
+                    if a != b
+                    and r[a] > 0
+                    and context.allowed(m := _plus(_plus(r, a, -1), b, 1))
+                    and m not in seen
+                }
+            )
             if moves:
                 more = yield from ask(moves)
                 got.update(more)
@@ -171,10 +192,15 @@ class Driver:
     ``judge(context, evaluation)`` turns counts into a verdict; evaluations are cached per
     context and candidate, so a candidate two steps ask about is simulated once."""
 
-    def __init__(self, pool: Pool, contexts: dict[str, Context], replications: Sequence[int],
-                 judge: Callable[[Context, Evaluation], Verdict],
-                 progress: Callable[[int], None] | None = None,
-                 grow: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self,
+        pool: Pool,
+        contexts: dict[str, Context],
+        replications: Sequence[int],
+        judge: Callable[[Context, Evaluation], Verdict],
+        progress: Callable[[int], None] | None = None,
+        grow: Callable[[int], None] | None = None,
+    ) -> None:
         self.pool = pool
         self.contexts = contexts
         self.replications = tuple(replications)
@@ -184,9 +210,9 @@ class Driver:
         self.cache: dict[tuple[str, tuple[int, ...], Counts], Evaluation] = {}
         self.simulated = 0
 
-    def evaluate(self, wanted: Sequence[tuple[str, Counts]],
-                 replications: Sequence[int] | None = None) -> dict[tuple[str, Counts],
-                                                                    Evaluation]:
+    def evaluate(
+        self, wanted: Sequence[tuple[str, Counts]], replications: Sequence[int] | None = None
+    ) -> dict[tuple[str, Counts], Evaluation]:
         """Evaluations of ``(context key, counts)`` pairs on ``replications``."""
         reps = tuple(replications) if replications is not None else self.replications
         todo = list(dict.fromkeys(w for w in wanted if (w[0], reps, w[1]) not in self.cache))
@@ -199,21 +225,25 @@ class Driver:
         for key, cands in by_key.items():
             ctx_json = self.contexts[key].to_json()
             for i in range(0, len(cands), size):
-                batch = cands[i:i + size]
+                batch = cands[i : i + size]
                 for r in reps:
                     tasks.append((key, batch, r, (ctx_json, json.dumps(batch), r)))
         if self.grow is not None and tasks:
             self.grow(len(tasks))
         progress = self.progress
-        done = self.pool.map(evaluate_task, [t[3] for t in tasks],
-                             on_done=(lambda: progress(1)) if progress is not None else None)
+        done = self.pool.map(
+            evaluate_task,
+            [t[3] for t in tasks],
+            on_done=(lambda: progress(1)) if progress is not None else None,
+        )
         per: dict[tuple[str, Counts], dict[int, dict[str, Any]]] = {}
         for (key, batch, r, _), out in zip(tasks, done, strict=True):
             for counts, res in zip(batch, out, strict=True):
                 per.setdefault((key, counts), {})[r] = res
         for (key, counts), by_rep in per.items():
             self.cache[(key, reps, counts)] = Evaluation.from_results(
-                reps, [by_rep[r] for r in reps])
+                reps, [by_rep[r] for r in reps]
+            )
             self.simulated += len(reps)
         return {w: self.cache[(w[0], reps, w[1])] for w in wanted}
 

@@ -75,8 +75,10 @@ class Game(Generic[P]):
             raise ValueError(f"a game needs 1 to {MAX_PLAYERS} players")
         missing = [set(s) for s in coalitions(self.players) if s not in self.cost]
         if missing:
-            raise ValueError(f"the cost of {len(missing)} coalition(s) is missing, e.g. "
-                             f"{sorted(map(str, missing[0]))}")
+            raise ValueError(
+                f"the cost of {len(missing)} coalition(s) is missing, e.g. "
+                f"{sorted(map(str, missing[0]))}"
+            )
         bad = [s for s, v in self.cost.items() if not math.isfinite(float(v))]
         if bad:
             raise ValueError("coalition costs must be finite numbers")
@@ -98,8 +100,7 @@ class Game(Generic[P]):
 def shapley(game: Game[P]) -> dict[P, float]:
     """The Shapley value: each player's marginal cost averaged over all orders of arrival."""
     n = len(game.players)
-    weight = [math.factorial(k) * math.factorial(n - k - 1) / math.factorial(n)
-              for k in range(n)]
+    weight = [math.factorial(k) * math.factorial(n - k - 1) / math.factorial(n) for k in range(n)]
     out = {}
     for i in game.players:
         others = [p for p in game.players if p != i]
@@ -116,19 +117,24 @@ def proportional(game: Game[P], basis: Mapping[P, float]) -> dict[P, float]:
     """c(N) split in proportion to ``basis`` (population, calls, ...); equal if all zero."""
     total = sum(max(0.0, float(basis.get(p, 0.0))) for p in game.players)
     n = len(game.players)
-    return {p: game(game.grand) * (max(0.0, float(basis.get(p, 0.0))) / total if total > 0
-                                   else 1.0 / n)
-            for p in game.players}
+    return {
+        p: game(game.grand) * (max(0.0, float(basis.get(p, 0.0))) / total if total > 0 else 1.0 / n)
+        for p in game.players
+    }
 
 
 def excesses(game: Game[P], allocation: Mapping[P, float]) -> dict[frozenset[P], float]:
     """``x(S) - c(S)`` for every proper coalition: positive means S pays more than alone."""
-    return {s: sum(allocation[p] for p in s) - game(s)
-            for s in coalitions(game.players) if s != game.grand}
+    return {
+        s: sum(allocation[p] for p in s) - game(s)
+        for s in coalitions(game.players)
+        if s != game.grand
+    }
 
 
-def core_violations(game: Game[P], allocation: Mapping[P, float],
-                    tol: float = TOL) -> list[tuple[frozenset[P], float]]:
+def core_violations(
+    game: Game[P], allocation: Mapping[P, float], tol: float = TOL
+) -> list[tuple[frozenset[P], float]]:
     """Coalitions whose members pay more together than alone, worst first."""
     scale = max(1.0, abs(game(game.grand)))
     found = [(s, e) for s, e in excesses(game, allocation).items() if e > tol * scale]
@@ -142,8 +148,9 @@ def in_core(game: Game[P], allocation: Mapping[P, float], tol: float = TOL) -> b
     return efficient and not core_violations(game, allocation, tol)
 
 
-def most_violated(game: Game[P], allocation: Mapping[P, float]
-                  ) -> tuple[frozenset[P], float] | None:
+def most_violated(
+    game: Game[P], allocation: Mapping[P, float]
+) -> tuple[frozenset[P], float] | None:
     """The coalition with the largest excess ``x(S) - c(S)`` among proper coalitions, and the
     excess (the saving its members would make by leaving if positive); None for one player."""
     ex = excesses(game, allocation)
@@ -153,8 +160,9 @@ def most_violated(game: Game[P], allocation: Mapping[P, float]
     return s, ex[s]
 
 
-def individually_rational(game: Game[P], allocation: Mapping[P, float],
-                          tol: float = TOL) -> dict[P, bool]:
+def individually_rational(
+    game: Game[P], allocation: Mapping[P, float], tol: float = TOL
+) -> dict[P, bool]:
     """Per player: pays no more than going alone, ``x_i <= c({i})``."""
     scale = max(1.0, abs(game(game.grand)))
     return {p: allocation[p] <= game({p}) + tol * scale for p in game.players}
@@ -178,9 +186,15 @@ def least_core(game: Game[P]) -> tuple[float, dict[P, float]]:
         rhs.append(game(s))
     cost = np.zeros(n + 1)
     cost[-1] = 1.0
-    res = linprog(cost, A_ub=np.array(rows), b_ub=np.array(rhs),
-                  A_eq=np.array([[1.0] * n + [0.0]]), b_eq=np.array([game(game.grand)]),
-                  bounds=[(None, None)] * (n + 1), method="highs")
+    res = linprog(
+        cost,
+        A_ub=np.array(rows),
+        b_ub=np.array(rhs),
+        A_eq=np.array([[1.0] * n + [0.0]]),
+        b_eq=np.array([game(game.grand)]),
+        bounds=[(None, None)] * (n + 1),
+        method="highs",
+    )
     if not res.success:  # pragma: no cover - the program is always feasible and bounded
         raise RuntimeError(f"least core: {res.message}")
     return float(res.x[-1]), {p: float(v) for p, v in zip(players, res.x[:n], strict=True)}
@@ -201,8 +215,11 @@ def nucleolus(game: Game[P], tol: float = 1e-7) -> dict[P, float]:
     if n > 10:
         raise ValueError("the nucleolus is computed for at most 10 players")
     scale = max(1.0, abs(game(game.grand)))
-    vec = {s: np.array([1.0 if p in s else 0.0 for p in players]) for s in coalitions(players)
-           if s != game.grand}
+    vec = {
+        s: np.array([1.0 if p in s else 0.0 for p in players])
+        for s in coalitions(players)
+        if s != game.grand
+    }
     free = list(vec)
     fixed: list[tuple[frozenset[P], float]] = []
     x = np.zeros(n)
@@ -213,9 +230,15 @@ def nucleolus(game: Game[P], tol: float = 1e-7) -> dict[P, float]:
         b_ub = [game(s) + (0.0 if bound is None else bound) for s in free]
         a_eq = [np.append(np.ones(n), 0.0)] + [np.append(vec[s], 0.0) for s, _ in fixed]
         b_eq = [game(game.grand)] + [game(s) + e for s, e in fixed]
-        return linprog(objective, A_ub=np.array(a_ub) if a_ub else None,
-                       b_ub=np.array(b_ub) if b_ub else None, A_eq=np.array(a_eq),
-                       b_eq=np.array(b_eq), bounds=[(None, None)] * (n + 1), method="highs")
+        return linprog(
+            objective,
+            A_ub=np.array(a_ub) if a_ub else None,
+            b_ub=np.array(b_ub) if b_ub else None,
+            A_eq=np.array(a_eq),
+            b_eq=np.array(b_eq),
+            bounds=[(None, None)] * (n + 1),
+            method="highs",
+        )
 
     while free:
         res = solve(np.append(np.zeros(n), 1.0), None)
@@ -234,8 +257,9 @@ def nucleolus(game: Game[P], tol: float = 1e-7) -> dict[P, float]:
         free = [s for s in free if s not in set(tight)]
         span = np.array([np.ones(n)] + [vec[s] for s, _ in fixed])
         if np.linalg.matrix_rank(span) == n:  # the allocation is now unique
-            sol = np.linalg.lstsq(span, np.array([game(game.grand)]
-                                                 + [game(s) + e for s, e in fixed]), rcond=None)
+            sol = np.linalg.lstsq(
+                span, np.array([game(game.grand)] + [game(s) + e for s, e in fixed]), rcond=None
+            )
             x = sol[0]
             break
     return {p: float(v) for p, v in zip(players, x, strict=True)}
@@ -245,8 +269,9 @@ def is_subadditive(game: Game[P], tol: float = TOL) -> bool:
     """``c(S u T) <= c(S) + c(T)`` for all disjoint non-empty S, T: merging never costs more."""
     scale = max(1.0, abs(game(game.grand)))
     sets = list(coalitions(game.players))
-    return all(game(s | t) <= game(s) + game(t) + tol * scale
-               for s in sets for t in sets if not s & t)
+    return all(
+        game(s | t) <= game(s) + game(t) + tol * scale for s in sets for t in sets if not s & t
+    )
 
 
 def pooling_gain(game: Game[P], coalition: frozenset[P] | Sequence[P]) -> float:

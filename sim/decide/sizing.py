@@ -67,8 +67,12 @@ class SizingResult:
     warnings: list[str] = field(default_factory=list)
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"sizing": self.summary, "sizing_stations": self.stations,
-                "sizing_communities": self.communities, "sizing_trace": self.trace}
+        return {
+            "sizing": self.summary,
+            "sizing_stations": self.stations,
+            "sizing_communities": self.communities,
+            "sizing_trace": self.trace,
+        }
 
 
 def counts_text(context: Context, counts: Counts) -> str:
@@ -100,53 +104,65 @@ def size(
     """
     t0 = time.perf_counter()
     sc, path = load(scenario)
-    problem = Problem.build(sc, service, replications=replications,
-                            confirm_replications=confirm_replications, seed=seed,
-                            confidence=confidence, priorities=priorities,
-                            target_share=target_share)
+    problem = Problem.build(
+        sc,
+        service,
+        replications=replications,
+        confirm_replications=confirm_replications,
+        seed=seed,
+        confidence=confidence,
+        priorities=priorities,
+        target_share=target_share,
+    )
     names = list(options) if options else list(sc.options)
     unknown = [o for o in names if o not in sc.options]
     if unknown:
-        raise InputError(f"--option: unknown option(s) {', '.join(unknown)} (known: "
-                         f"{', '.join(sc.options)})")
+        raise InputError(
+            f"--option: unknown option(s) {', '.join(unknown)} (known: {', '.join(sc.options)})"
+        )
     baseline = sc.baseline_option
     warnings = []
     if baseline not in names:
         names.insert(0, baseline)
         warnings.append(f"the baseline option '{baseline}' was sized too, to count savings")
-    contexts = {f"option:{o}": option_context(sc, o, service, placement=placement)
-                for o in names}
+    contexts = {f"option:{o}": option_context(sc, o, service, placement=placement) for o in names}
     starts: dict[str, Counts] = {}
     for key, ctx in contexts.items():
         given = (start or {}).get(ctx.option)
         if given is not None:
             if len(given) != len(ctx.slots):
-                raise InputError(f"start for '{ctx.option}': {len(given)} counts for "
-                                 f"{len(ctx.slots)} stations")
+                raise InputError(
+                    f"start for '{ctx.option}': {len(given)} counts for {len(ctx.slots)} stations"
+                )
             starts[key] = tuple(int(v) for v in given)
         else:
             starts[key] = analytic_counts(problem.region, ctx, problem.checks(ctx))
         if not problem.checks(ctx):
-            warnings.append(f"option '{ctx.option}': no call of {service} has a target; "
-                            "the smallest fleet that keeps up is sought")
-    with progress_bar("size", progress) as bar, \
-            open_pool(problem.base_json, workers, dask) as pool:
-        driver = Driver(pool, contexts, problem.search_reps, problem.judge,
-                        progress=bar.update, grow=bar.grow)
-        found = driver.run({k: greedy_search(ctx, starts[k], placement=placement,
-                                             max_units=max_units)
-                            for k, ctx in contexts.items()})
-        today = driver.evaluate([(k, ctx.today) for k, ctx in contexts.items()
-                                 if ctx.allowed(ctx.today)])
-        confirm = driver.evaluate([(k, found[k].counts) for k in contexts],
-                                  problem.confirm_reps)
+            warnings.append(
+                f"option '{ctx.option}': no call of {service} has a target; "
+                "the smallest fleet that keeps up is sought"
+            )
+    with progress_bar("size", progress) as bar, open_pool(problem.base_json, workers, dask) as pool:
+        driver = Driver(
+            pool, contexts, problem.search_reps, problem.judge, progress=bar.update, grow=bar.grow
+        )
+        found = driver.run(
+            {
+                k: greedy_search(ctx, starts[k], placement=placement, max_units=max_units)
+                for k, ctx in contexts.items()
+            }
+        )
+        today = driver.evaluate(
+            [(k, ctx.today) for k, ctx in contexts.items() if ctx.allowed(ctx.today)]
+        )
+        confirm = driver.evaluate([(k, found[k].counts) for k in contexts], problem.confirm_reps)
         executor = pool.kind
     verdicts = {
-        "search": {k: problem.judge(contexts[k], driver.cache[(k, problem.search_reps,
-                                                                 found[k].counts)])
-                   for k in contexts},
-        "confirm": {k: problem.judge(contexts[k], confirm[(k, found[k].counts)])
-                    for k in contexts},
+        "search": {
+            k: problem.judge(contexts[k], driver.cache[(k, problem.search_reps, found[k].counts)])
+            for k in contexts
+        },
+        "confirm": {k: problem.judge(contexts[k], confirm[(k, found[k].counts)]) for k in contexts},
         "today": {k: problem.judge(contexts[k], ev) for (k, _), ev in today.items()},
     }
     summary = _summary(problem, contexts, starts, found, verdicts, f"option:{baseline}")
@@ -155,18 +171,30 @@ def size(
         stations=_stations(contexts, starts, found),
         communities=_communities(contexts, found, verdicts),
         trace=_trace(contexts, found),
-        service=service, baseline=baseline, confidence=confidence,
-        replications=problem.replications, confirm_replications=problem.confirm_replications,
-        seed=problem.seed, placement=placement, seconds=time.perf_counter() - t0,
-        executor=executor, priorities=priorities,
+        service=service,
+        baseline=baseline,
+        confidence=confidence,
+        replications=problem.replications,
+        confirm_replications=problem.confirm_replications,
+        seed=problem.seed,
+        placement=placement,
+        seconds=time.perf_counter() - t0,
+        executor=executor,
+        priorities=priorities,
         names={c: v.name or c for c, v in sc.communities.items()},
-        scenario_file=path, warnings=warnings,
+        scenario_file=path,
+        warnings=warnings,
     )
 
 
-def _summary(problem: Problem, contexts: dict[str, Context], starts: dict[str, Counts],
-             found: dict[str, SearchResult], verdicts: dict[str, dict[str, Verdict]],
-             base_key: str) -> pd.DataFrame:
+def _summary(
+    problem: Problem,
+    contexts: dict[str, Context],
+    starts: dict[str, Counts],
+    found: dict[str, SearchResult],
+    verdicts: dict[str, dict[str, Verdict]],
+    base_key: str,
+) -> pd.DataFrame:
     rows = []
     base = found[base_key]
     base_units = sum(base.counts)
@@ -176,47 +204,59 @@ def _summary(problem: Problem, contexts: dict[str, Context], starts: dict[str, C
         cost = ctx.cost_per_year(res.counts)
         today = verdicts["today"].get(key)
         search, confirm = verdicts["search"][key], verdicts["confirm"][key]
-        rows.append({
-            "option": ctx.option,
-            "service": ctx.service,
-            "policy": ctx.policy,
-            "status": res.status,
-            "units": sum(res.counts),
-            "cost_per_year": cost,
-            "units_saved": base_units - sum(res.counts),
-            "cost_saved": base_cost - cost,
-            "units_today": sum(ctx.today),
-            "cost_today": ctx.cost_per_year(ctx.today),
-            "today_meets_targets": bool(today.ok) if today is not None else False,
-            "units_analytic": sum(starts[key]),
-            "search_min_margin": search.min_margin,
-            "held": held(search, confirm),
-            "confirm_min_margin": confirm.min_margin,
-            "backlog_share": confirm.backlog,
-            "unmet": ", ".join(f"{r.check.community}" for r in search.results if not r.met),
-            "candidates": res.evaluated,
-            "stations": counts_text(ctx, res.counts),
-            "baseline": key == base_key,
-        })
+        rows.append(
+            {
+                "option": ctx.option,
+                "service": ctx.service,
+                "policy": ctx.policy,
+                "status": res.status,
+                "units": sum(res.counts),
+                "cost_per_year": cost,
+                "units_saved": base_units - sum(res.counts),
+                "cost_saved": base_cost - cost,
+                "units_today": sum(ctx.today),
+                "cost_today": ctx.cost_per_year(ctx.today),
+                "today_meets_targets": bool(today.ok) if today is not None else False,
+                "units_analytic": sum(starts[key]),
+                "search_min_margin": search.min_margin,
+                "held": held(search, confirm),
+                "confirm_min_margin": confirm.min_margin,
+                "backlog_share": confirm.backlog,
+                "unmet": ", ".join(f"{r.check.community}" for r in search.results if not r.met),
+                "candidates": res.evaluated,
+                "stations": counts_text(ctx, res.counts),
+                "baseline": key == base_key,
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def _stations(contexts: dict[str, Context], starts: dict[str, Counts],
-              found: dict[str, SearchResult]) -> pd.DataFrame:
+def _stations(
+    contexts: dict[str, Context], starts: dict[str, Counts], found: dict[str, SearchResult]
+) -> pd.DataFrame:
     rows = []
     for key, ctx in contexts.items():
         for i, slot in enumerate(ctx.slots):
-            rows.append({
-                "option": ctx.option, "slot": i, "station": slot.station, "owner": slot.owner,
-                "units_today": len(slot.today), "units_analytic": starts[key][i],
-                "units": found[key].counts[i],
-                "change": found[key].counts[i] - len(slot.today),
-            })
+            rows.append(
+                {
+                    "option": ctx.option,
+                    "slot": i,
+                    "station": slot.station,
+                    "owner": slot.owner,
+                    "units_today": len(slot.today),
+                    "units_analytic": starts[key][i],
+                    "units": found[key].counts[i],
+                    "change": found[key].counts[i] - len(slot.today),
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def _communities(contexts: dict[str, Context], found: dict[str, SearchResult],
-                 verdicts: dict[str, dict[str, Verdict]]) -> pd.DataFrame:
+def _communities(
+    contexts: dict[str, Context],
+    found: dict[str, SearchResult],
+    verdicts: dict[str, dict[str, Verdict]],
+) -> pd.DataFrame:
     rows = []
     for phase in ("today", "search", "confirm"):
         for key, ctx in contexts.items():
@@ -224,15 +264,25 @@ def _communities(contexts: dict[str, Context], found: dict[str, SearchResult],
             if v is None:
                 continue
             for r in v.results:
-                rows.append({
-                    "option": ctx.option, "phase": phase, "community": r.check.community,
-                    "priority": r.check.priority, "target_minutes": r.check.minutes,
-                    "target_share": r.check.share, "within_target": r.mean,
-                    "ci_low": r.ci_low, "ci_high": r.ci_high, "lower_bound": r.lower,
-                    "margin": r.margin, "met": r.met, "replications": r.replications,
-                    "calls_per_replication": r.calls,
-                    "units": sum(found[key].counts) if phase != "today" else sum(ctx.today),
-                })
+                rows.append(
+                    {
+                        "option": ctx.option,
+                        "phase": phase,
+                        "community": r.check.community,
+                        "priority": r.check.priority,
+                        "target_minutes": r.check.minutes,
+                        "target_share": r.check.share,
+                        "within_target": r.mean,
+                        "ci_low": r.ci_low,
+                        "ci_high": r.ci_high,
+                        "lower_bound": r.lower,
+                        "margin": r.margin,
+                        "met": r.met,
+                        "replications": r.replications,
+                        "calls_per_replication": r.calls,
+                        "units": sum(found[key].counts) if phase != "today" else sum(ctx.today),
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -240,10 +290,17 @@ def _trace(contexts: dict[str, Context], found: dict[str, SearchResult]) -> pd.D
     rows = []
     for key, ctx in contexts.items():
         for i, st in enumerate(found[key].steps):
-            rows.append({
-                "option": ctx.option, "step": i, "action": st.action, "units": sum(st.counts),
-                "cost_per_year": ctx.cost_per_year(st.counts), "ok": st.ok,
-                "deficit": st.deficit, "min_margin": st.min_margin,
-                "stations": counts_text(ctx, st.counts),
-            })
+            rows.append(
+                {
+                    "option": ctx.option,
+                    "step": i,
+                    "action": st.action,
+                    "units": sum(st.counts),
+                    "cost_per_year": ctx.cost_per_year(st.counts),
+                    "ok": st.ok,
+                    "deficit": st.deficit,
+                    "min_margin": st.min_margin,
+                    "stations": counts_text(ctx, st.counts),
+                }
+            )
     return pd.DataFrame(rows)

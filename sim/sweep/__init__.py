@@ -35,8 +35,11 @@ if TYPE_CHECKING:
     from .store import read_failures, read_points, read_rows
 
 _LAZY = {
-    "SweepDefinition": "definition", "build_definition": "definition",
-    "read_failures": "store", "read_points": "store", "read_rows": "store",
+    "SweepDefinition": "definition",
+    "build_definition": "definition",
+    "read_failures": "store",
+    "read_points": "store",
+    "read_rows": "store",
 }
 
 
@@ -47,6 +50,7 @@ def __getattr__(name: str) -> Any:
 
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "SweepDefinition",
@@ -91,17 +95,36 @@ def sweep(
     from .run import run_sweep
 
     definition = build_definition(
-        scenario, params, design=design, samples=samples, replications=replications,
-        seed=seed, options=options,
+        scenario,
+        params,
+        design=design,
+        samples=samples,
+        replications=replications,
+        seed=seed,
+        options=options,
     )
     if out is not None:
-        result = run_sweep(definition, Path(out), workers=workers, dask=dask, resume=resume,
-                           overwrite=overwrite, progress=progress, command="sim.sweep.sweep")
+        result = run_sweep(
+            definition,
+            Path(out),
+            workers=workers,
+            dask=dask,
+            resume=resume,
+            overwrite=overwrite,
+            progress=progress,
+            command="sim.sweep.sweep",
+        )
         summary = result.summary
     else:
         with tempfile.TemporaryDirectory(prefix="intersim-sweep-") as tmp:
-            result = run_sweep(definition, Path(tmp) / "sweep", workers=workers, dask=dask,
-                               progress=progress, command="sim.sweep.sweep")
+            result = run_sweep(
+                definition,
+                Path(tmp) / "sweep",
+                workers=workers,
+                dask=dask,
+                progress=progress,
+                command="sim.sweep.sweep",
+            )
             summary = result.summary
     summary.attrs["failed"] = result.failed
     summary.attrs["errors"] = list(result.errors)

@@ -29,28 +29,54 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("scenario", metavar="SCENARIO", help="scenario file or sweep file")
     p.add_argument(
-        "--param", action="append", default=[], metavar="PATH=VALUES",
+        "--param",
+        action="append",
+        default=[],
+        metavar="PATH=VALUES",
         help="a field by dotted path (e.g. demand_scale, services.ambulance.units.0.count) and "
         "its values: 1,2,3 or separate,pooled; start:stop:steps; uniform(a,b) or int(a,b) for "
         "lhs/random; one value fixes the field. Repeat for more parameters",
     )
     p.add_argument("--design", choices=["grid", "lhs", "random"], help="default: grid")
     p.add_argument("--samples", type=positive_int, metavar="N", help="points of lhs / random")
-    p.add_argument("--replications", type=positive_int, metavar="N",
-                   help="per point and option (default: the scenario's)")
-    p.add_argument("--seed", type=non_negative_int, metavar="S",
-                   help="seed of the design and the simulation (default: the scenario's)")
-    p.add_argument("--option", action="append", metavar="NAME",
-                   help="only this pooling option (repeatable; default: all)")
-    p.add_argument("--workers", type=positive_int, metavar="N",
-                   help="worker processes (default: all CPUs; 1 runs in this process; with "
-                   "--dask local: Dask workers, default 2)")
-    p.add_argument("--dask", metavar="local|ADDRESS",
-                   help="run on Dask: 'local' starts a local cluster, or a scheduler address")
-    p.add_argument("--out", metavar="DIR",
-                   help="output directory (default results/<scenario>-sweep-<time>)")
-    p.add_argument("--resume", action="store_true",
-                   help="continue the same sweep in --out DIR: run only the missing tasks")
+    p.add_argument(
+        "--replications",
+        type=positive_int,
+        metavar="N",
+        help="per point and option (default: the scenario's)",
+    )
+    p.add_argument(
+        "--seed",
+        type=non_negative_int,
+        metavar="S",
+        help="seed of the design and the simulation (default: the scenario's)",
+    )
+    p.add_argument(
+        "--option",
+        action="append",
+        metavar="NAME",
+        help="only this pooling option (repeatable; default: all)",
+    )
+    p.add_argument(
+        "--workers",
+        type=positive_int,
+        metavar="N",
+        help="worker processes (default: all CPUs; 1 runs in this process; with "
+        "--dask local: Dask workers, default 2)",
+    )
+    p.add_argument(
+        "--dask",
+        metavar="local|ADDRESS",
+        help="run on Dask: 'local' starts a local cluster, or a scheduler address",
+    )
+    p.add_argument(
+        "--out", metavar="DIR", help="output directory (default results/<scenario>-sweep-<time>)"
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the same sweep in --out DIR: run only the missing tasks",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty output directory")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -102,41 +128,62 @@ def run_command(args: argparse.Namespace) -> int:
     if args.resume and not args.out:
         raise InputError("sweep: --resume needs --out DIR (the directory of the sweep to continue)")
     definition = build_definition(
-        args.scenario, _params(args.param), design=args.design, samples=args.samples,
-        replications=args.replications, seed=args.seed, options=args.option,
+        args.scenario,
+        _params(args.param),
+        design=args.design,
+        samples=args.samples,
+        replications=args.replications,
+        seed=args.seed,
+        options=args.option,
     )
     out = Path(args.out) if args.out else _default_out(Path(args.scenario))
 
     def on_start(stored: int, todo: int) -> None:
         d = definition
-        what = (f"{d.name}: {len(d.points)} point(s) x {len(d.options)} option(s) x "
-                f"{d.replications} replication(s) = {d.n_tasks} task(s)")
+        what = (
+            f"{d.name}: {len(d.points)} point(s) x {len(d.options)} option(s) x "
+            f"{d.replications} replication(s) = {d.n_tasks} task(s)"
+        )
         if stored:
             what += f"; {stored} already stored, {todo} to run"
         _write(what, err=True)
 
     try:
         result = run_sweep(
-            definition, out, workers=args.workers, dask=args.dask, resume=args.resume,
-            overwrite=args.overwrite, progress=not args.quiet,
-            command=getattr(args, "command_line", "intersim sweep"), on_start=on_start,
+            definition,
+            out,
+            workers=args.workers,
+            dask=args.dask,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            progress=not args.quiet,
+            command=getattr(args, "command_line", "intersim sweep"),
+            on_start=on_start,
         )
     except SweepIncomplete as exc:
         _write(f"error: {exc}", err=True)
         return EXIT_FAIL
     except KeyboardInterrupt:
-        _write(f"interrupted: the finished tasks are stored in {out}; to continue, run the "
-               f"same command with --resume --out {out}", err=True)
+        _write(
+            f"interrupted: the finished tasks are stored in {out}; to continue, run the "
+            f"same command with --resume --out {out}",
+            err=True,
+        )
         return EXIT_INTERRUPTED
     table = _headline(result.summary, definition.varied)
     if table:
         _write(table + "\n")
     ran = result.report.ran
-    _write(f"{ran} task(s) run in {result.seconds:.1f} s ({result.stored_before} stored before); "
-           f"results in {out}")
+    _write(
+        f"{ran} task(s) run in {result.seconds:.1f} s ({result.stored_before} stored before); "
+        f"results in {out}"
+    )
     if result.failed:
-        _write(f"error: {result.failed} of {result.tasks} task(s) failed (see "
-               f"{out / 'failures.csv'}); first:", err=True)
+        _write(
+            f"error: {result.failed} of {result.tasks} task(s) failed (see "
+            f"{out / 'failures.csv'}); first:",
+            err=True,
+        )
         for line in result.errors[:3]:
             _write(f"  {line}", err=True)
         return EXIT_FAIL

@@ -103,8 +103,7 @@ class SweepDefinition:
     def varied(self) -> list[str]:
         """Paths that take more than one value across the points."""
         return [
-            path for path in self.paths
-            if len({json.dumps(pt[path]) for pt in self.points}) > 1
+            path for path in self.paths if len({json.dumps(pt[path]) for pt in self.points}) > 1
         ]
 
     @property
@@ -202,7 +201,8 @@ def build_definition(
 
     parsed: dict[str, Param] = {}
     for source, given, where_loc in (
-        ("file", file_params, sweep_loc), ("args", params or {}, None)
+        ("file", file_params, sweep_loc),
+        ("args", params or {}, None),
     ):
         for path, value in given.items():
             label = f"--param {path}" if where_loc is None else path
@@ -272,8 +272,15 @@ def _check_points(located: Located, base: dict[str, Any], points: list[dict[str,
                     continue
                 seen.add(key)
                 if len(problems) < MAX_REPORTED:
-                    problems.append(Problem(p.file, p.line, p.column, p.field,
-                                            f"{p.message} (sweep point {i}: {shown})"))
+                    problems.append(
+                        Problem(
+                            p.file,
+                            p.line,
+                            p.column,
+                            p.field,
+                            f"{p.message} (sweep point {i}: {shown})",
+                        )
+                    )
     if problems:
         if bad_points > 1:
             last = problems[-1]

@@ -53,8 +53,9 @@ def make_points(
     """The design points, each a mapping path -> value in the order of ``params``."""
     if design == "grid":
         if samples is not None:
-            raise ValueError("--samples is for the lhs and random designs; a grid has every "
-                             "combination")
+            raise ValueError(
+                "--samples is for the lhs and random designs; a grid has every combination"
+            )
         count = int(np.prod([len(p.values) for p in params], dtype=np.float64))
         if count > MAX_POINTS:
             raise ValueError(f"the grid has {count:,} points (more than {MAX_POINTS:,})")

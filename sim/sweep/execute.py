@@ -30,10 +30,25 @@ from .definition import SweepDefinition, Task
 from .store import Store
 from .task import run_task, worker_init
 
-__all__ = ["ExecutionReport", "execute"]
+__all__ = [
+    "DaskExecutor",
+    "ExecutionReport",
+    "Serial",
+    "dask_cluster",
+    "execute",
+    "is_infrastructure_error",
+    "process_pool",
+    "tasks_in_flight",
+]
 
-INFRASTRUCTURE = ("KilledWorker", "CommClosedError", "CancelledError", "BrokenProcessPool",
-                  "BrokenExecutor", "FutureCancelledError")
+INFRASTRUCTURE = (
+    "KilledWorker",
+    "CommClosedError",
+    "CancelledError",
+    "BrokenProcessPool",
+    "BrokenExecutor",
+    "FutureCancelledError",
+)
 
 
 @dataclass
@@ -47,12 +62,14 @@ class ExecutionReport:
     errors: list[str] = field(default_factory=list)
 
 
-def _infrastructure(exc: BaseException) -> bool:
-    return any(type(exc).__name__ == n or isinstance(exc, cf.process.BrokenProcessPool)
-               for n in INFRASTRUCTURE)
+def is_infrastructure_error(exc: BaseException) -> bool:
+    return any(
+        type(exc).__name__ == n or isinstance(exc, cf.process.BrokenProcessPool)
+        for n in INFRASTRUCTURE
+    )
 
 
-class _Serial:
+class Serial:
     """Runs each task at once in this process; the same interface as an executor."""
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> cf.Future[Any]:
@@ -69,7 +86,7 @@ def _start_method() -> str:
 
 
 @contextmanager
-def _process_pool(workers: int) -> Iterator[cf.ProcessPoolExecutor]:
+def process_pool(workers: int) -> Iterator[cf.ProcessPoolExecutor]:
     method = _start_method()
     ctx = multiprocessing.get_context(method)
     if method == "forkserver":
@@ -90,7 +107,7 @@ def _process_pool(workers: int) -> Iterator[cf.ProcessPoolExecutor]:
 
 
 @contextmanager
-def _dask(address: str, workers: int | None) -> Iterator[Any]:
+def dask_cluster(address: str, workers: int | None) -> Iterator[Any]:
     try:
         from distributed import Client, LocalCluster
     except ImportError:  # pragma: no cover - a dependency; kept for a clear message
@@ -101,8 +118,11 @@ def _dask(address: str, workers: int | None) -> Iterator[Any]:
     try:
         if address == "local":
             cluster = LocalCluster(
-                n_workers=workers or 2, threads_per_worker=1, processes=True,
-                host="127.0.0.1", dashboard_address=None,  # loopback only
+                n_workers=workers or 2,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,  # loopback only
             )
             client = Client(cluster)
         else:
@@ -119,7 +139,7 @@ def _dask(address: str, workers: int | None) -> Iterator[Any]:
             cluster.close()
 
 
-class _DaskExecutor:
+class DaskExecutor:
     """Submits to a Dask client; futures behave like concurrent.futures futures."""
 
     def __init__(self, client: Any, base_json: str) -> None:
@@ -135,7 +155,7 @@ class _DaskExecutor:
         self.executor.shutdown(wait=wait)
 
 
-def _window(workers: int) -> int:
+def tasks_in_flight(workers: int) -> int:
     return max(4, 3 * workers)
 
 
@@ -153,17 +173,24 @@ def execute(
     if not todo:
         return report
     if dask is not None:
-        with _dask(dask, workers) as client:
+        with dask_cluster(dask, workers) as client:
             nthreads = sum(client.nthreads().values()) or (workers or 2)
-            _loop(definition, store, todo, _DaskExecutor(client, definition.base_json),
-                  _window(nthreads), report, on_done)
+            _loop(
+                definition,
+                store,
+                todo,
+                DaskExecutor(client, definition.base_json),
+                tasks_in_flight(nthreads),
+                report,
+                on_done,
+            )
         return report
     n = workers or os.cpu_count() or 1
     if n == 1:
-        _loop(definition, store, todo, _Serial(), 1, report, on_done)
+        _loop(definition, store, todo, Serial(), 1, report, on_done)
         return report
-    with _process_pool(min(n, len(todo))) as pool:
-        _loop(definition, store, todo, pool, _window(n), report, on_done)
+    with process_pool(min(n, len(todo))) as pool:
+        _loop(definition, store, todo, pool, tasks_in_flight(n), report, on_done)
     return report
 
 
@@ -186,7 +213,10 @@ def _loop(
             if task is None:
                 return
             fut = executor.submit(
-                run_task, definition.base_json, definition.point_json(task.point), task.option,
+                run_task,
+                definition.base_json,
+                definition.point_json(task.point),
+                task.option,
                 task.replication,
             )
             pending[fut] = task
@@ -201,13 +231,18 @@ def _loop(
             except BaseException as exc:
                 if isinstance(exc, KeyboardInterrupt | SystemExit):
                     raise
-                if _infrastructure(exc):
+                if is_infrastructure_error(exc):
                     report.lost += 1
                     report.lost_reason = report.lost_reason or f"{type(exc).__name__}: {exc}"
                     broken = broken or isinstance(exc, cf.BrokenExecutor)
                     continue
-                outcome = {"rows": [], "error": f"{type(exc).__name__}: {exc}", "traceback": None,
-                           "warnings": [], "seconds": None}
+                outcome = {
+                    "rows": [],
+                    "error": f"{type(exc).__name__}: {exc}",
+                    "traceback": None,
+                    "warnings": [],
+                    "seconds": None,
+                }
             ok = store.record(task, outcome)
             report.ran += 1
             if not ok:
@@ -226,5 +261,7 @@ def _describe(definition: SweepDefinition, task: Task, error: str) -> str:
     varied = definition.varied or definition.paths
     shown = ", ".join(f"{p}={point[p]}" for p in varied)
     first = error.splitlines()[0] if error else "error"
-    return (f"task {task.index} (point {task.point}: {shown}; option {task.option}; "
-            f"replication {task.replication}): {first}")
+    return (
+        f"task {task.index} (point {task.point}: {shown}; option {task.option}; "
+        f"replication {task.replication}): {first}"
+    )

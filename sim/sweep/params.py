@@ -117,8 +117,9 @@ def _range(text: str) -> list[Scalar]:
         start, stop = _number(parts[0], "start"), _number(parts[1], "stop")
         steps = _number(parts[2], "steps")
     except ValueError as exc:
-        raise ValueError(f"bad range {text.strip()!r}: {exc}; expected start:stop:steps, "
-                         "e.g. 0.8:1.2:5") from None
+        raise ValueError(
+            f"bad range {text.strip()!r}: {exc}; expected start:stop:steps, e.g. 0.8:1.2:5"
+        ) from None
     if not isinstance(steps, int) or steps < 1:
         raise ValueError(f"bad range {text.strip()!r}: steps must be a whole number >= 1")
     if steps == 1 and start != stop:
@@ -147,8 +148,10 @@ def parse_values(
         if not low < high:
             raise ValueError(f"{text.strip()!r}: the lower bound must be below the upper bound")
         if not sampled:
-            raise ValueError(f"{text.strip()!r} is a distribution: use it with --design lhs or "
-                             "random (a grid needs a list or a start:stop:steps range)")
+            raise ValueError(
+                f"{text.strip()!r} is a distribution: use it with --design lhs or "
+                "random (a grid needs a list or a start:stop:steps range)"
+            )
         return (), (kind, float(low), float(high))
     if _LOOKS_DIST.match(text):
         raise ValueError(f"unknown distribution {text.strip()!r} (use uniform(a,b) or int(a,b))")
@@ -259,8 +262,10 @@ def _model_of(data: Any, keys: list[Key]) -> type[BaseModel] | None:
 def _addable(data: Any, keys: list[Key], field: str) -> bool:
     """Whether ``field`` is a single-value field of the model at ``keys`` (left at its default)."""
     model = _model_of(data, keys)
-    return model is not None and field in model.model_fields and _scalar_type(
-        model.model_fields[field].annotation
+    return (
+        model is not None
+        and field in model.model_fields
+        and _scalar_type(model.model_fields[field].annotation)
     )
 
 

@@ -31,7 +31,14 @@ from matplotlib.patches import Patch, Rectangle
 __all__ = ["OKABE_ITO", "draw_figures", "draw_sweep_figures", "is_sweep_dir"]
 
 OKABE_ITO = (
-    "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000",
+    "#E69F00",
+    "#56B4E9",
+    "#009E73",
+    "#F0E442",
+    "#0072B2",
+    "#D55E00",
+    "#CC79A7",
+    "#000000",
 )
 LINE_METRICS = {
     "mean_response": "mean response (min)",
@@ -96,13 +103,23 @@ def draw_sweep_figures(directory: str | Path, out: str | Path | None = None) -> 
     summary = pd.read_csv(directory / "summary.csv")
     points = pd.read_csv(directory / "points.csv")
     target = Path(out) if out is not None else directory / "figures"
-    return draw_figures(summary, points, manifest.get("options"), manifest.get("services"),
-                        manifest.get("design", "grid"), target)
+    return draw_figures(
+        summary,
+        points,
+        manifest.get("options"),
+        manifest.get("services"),
+        manifest.get("design", "grid"),
+        target,
+    )
 
 
 def draw_figures(
-    summary: pd.DataFrame, points: pd.DataFrame, options: list[str] | None,
-    services: list[str] | None, design: str, target: Path,
+    summary: pd.DataFrame,
+    points: pd.DataFrame,
+    options: list[str] | None,
+    services: list[str] | None,
+    design: str,
+    target: Path,
 ) -> list[Path]:
     """Draw the figures of a sweep's summary and design into ``target``."""
     target.mkdir(parents=True, exist_ok=True)
@@ -135,8 +152,14 @@ def _save(fig: Figure, path: Path) -> Path:
 
 
 def _line_figure(
-    summary: pd.DataFrame, param: str, metric: str, label: str, options: list[str],
-    services: list[str], sampled: bool, target: Path,
+    summary: pd.DataFrame,
+    param: str,
+    metric: str,
+    label: str,
+    options: list[str],
+    services: list[str],
+    sampled: bool,
+    target: Path,
 ) -> Path:
     fig = Figure(figsize=(1.0 + 4.2 * len(services), 3.6), layout="constrained")
     axes = fig.subplots(1, len(services), squeeze=False)[0]
@@ -163,8 +186,17 @@ def _line_figure(
             else:
                 err = np.vstack([y - lo, hi - y])
                 err = np.where(np.isnan(err), 0.0, err)
-                ax.errorbar(x, y, yerr=err, fmt="o", ms=3.5, color=colour, capsize=2,
-                            elinewidth=0.8, label=option)
+                ax.errorbar(
+                    x,
+                    y,
+                    yerr=err,
+                    fmt="o",
+                    ms=3.5,
+                    color=colour,
+                    capsize=2,
+                    elinewidth=0.8,
+                    label=option,
+                )
         if not numeric:
             ax.set_xticks(range(len(categories)), categories)
         ax.set_title(service)
@@ -221,8 +253,15 @@ def _heatmap_figure(
             mid = (vmin + vmax) / 2
             for (r, c), v in np.ndenumerate(z):
                 if np.isfinite(v):
-                    ax.text(c, r, f"{v:.3g}", ha="center", va="center", fontsize=7,
-                            color="black" if v > mid else "white")
+                    ax.text(
+                        c,
+                        r,
+                        f"{v:.3g}",
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color="black" if v > mid else "white",
+                    )
         _ticks(ax, varied, xs, ys, ylabel=k == 0)
         ax.set_title(option)
     if image is not None:
@@ -240,14 +279,26 @@ def _winners(part: pd.DataFrame, varied: list[str], options: list[str]) -> pd.Da
             continue
         best = d.iloc[0]
         clear = len(d) == 1 or bool(best["ci_high"] < d.iloc[1]["ci_low"])
-        rows.append({"point": point, varied[0]: best[varied[0]], varied[1]: best[varied[1]],
-                     "winner": options.index(best["option"]), "clear": clear})
+        rows.append(
+            {
+                "point": point,
+                varied[0]: best[varied[0]],
+                varied[1]: best[varied[1]],
+                "winner": options.index(best["option"]),
+                "clear": clear,
+            }
+        )
     return pd.DataFrame(rows, columns=["point", *varied, "winner", "clear"])
 
 
 def _winner_figure(
-    part: pd.DataFrame, varied: list[str], options: list[str], service: str, target: Path,
-    *, grid: bool,
+    part: pd.DataFrame,
+    varied: list[str],
+    options: list[str],
+    service: str,
+    target: Path,
+    *,
+    grid: bool,
 ) -> Path:
     wins = _winners(part, varied, options)
     fig = Figure(figsize=(5.6, 4.2), layout="constrained")
@@ -256,12 +307,28 @@ def _winner_figure(
     if grid and not wins.empty and _is_grid(wins, varied):
         xs, ys = _axis_values(part[varied[0]]), _axis_values(part[varied[1]])
         z = _matrix(wins, varied, "winner", xs, ys)
-        ax.imshow(np.ma.masked_invalid(z), origin="lower", aspect="auto", cmap=cmap,
-                  vmin=-0.5, vmax=len(options) - 0.5, interpolation="nearest")
+        ax.imshow(
+            np.ma.masked_invalid(z),
+            origin="lower",
+            aspect="auto",
+            cmap=cmap,
+            vmin=-0.5,
+            vmax=len(options) - 0.5,
+            interpolation="nearest",
+        )
         for _, row in wins[~wins["clear"]].iterrows():
             c, r = xs.index(row[varied[0]]), ys.index(row[varied[1]])
-            ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, hatch="///",
-                                   edgecolor="white", linewidth=0))
+            ax.add_patch(
+                Rectangle(
+                    (c - 0.5, r - 0.5),
+                    1,
+                    1,
+                    fill=False,
+                    hatch="///",
+                    edgecolor="white",
+                    linewidth=0,
+                )
+            )
         _ticks(ax, varied, xs, ys)
     else:
         for i in range(len(options)):
@@ -272,11 +339,18 @@ def _winner_figure(
         ax.set_ylabel(_label(varied[1]))
     handles = [Patch(facecolor=_colour(i), label=o) for i, o in enumerate(options)]
     if grid:
-        handles.append(Patch(facecolor="grey", hatch="///", edgecolor="white",
-                             label="not clearly best (CIs overlap)"))
+        handles.append(
+            Patch(
+                facecolor="grey",
+                hatch="///",
+                edgecolor="white",
+                label="not clearly best (CIs overlap)",
+            )
+        )
     else:
-        handles.append(Patch(facecolor="white", edgecolor="black",
-                             label="black edge: not clearly best"))
+        handles.append(
+            Patch(facecolor="white", edgecolor="black", label="black edge: not clearly best")
+        )
     ax.legend(handles=handles, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
     fig.suptitle(f"{service}: option with the lowest mean response")
     return _save(fig, target / f"winner_{service}.png")
@@ -292,8 +366,9 @@ def _scatter_figure(
     sc = None
     for k, (ax, option) in enumerate(zip(axes, options, strict=True)):
         d = part[part["option"] == option]
-        sc = ax.scatter(d[varied[0]], d[varied[1]], c=d["mean"], cmap="cividis", vmin=vmin,
-                        vmax=vmax, s=30)
+        sc = ax.scatter(
+            d[varied[0]], d[varied[1]], c=d["mean"], cmap="cividis", vmin=vmin, vmax=vmax, s=30
+        )
         ax.set_xlabel(_label(varied[0]))
         if k == 0:
             ax.set_ylabel(_label(varied[1]))

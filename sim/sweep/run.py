@@ -74,8 +74,9 @@ def prepare_directory(out: Path, *, resume: bool, overwrite: bool) -> None:
         shutil.rmtree(out)
     elif nonempty and not resume:
         hint = "--resume to continue the sweep stored there, or " if has_store else ""
-        raise InputError(f"{out}: output directory is not empty (use {hint}--overwrite to "
-                         "replace it)")
+        raise InputError(
+            f"{out}: output directory is not empty (use {hint}--overwrite to replace it)"
+        )
     elif nonempty and not has_store:
         raise InputError(f"{out}: --resume: no sweep store ({STORE_NAME}) in this directory")
     else:
@@ -86,8 +87,16 @@ def prepare_directory(out: Path, *, resume: bool, overwrite: bool) -> None:
 def _progress(total: int, initial: int, enabled: bool) -> Any:
     from tqdm import tqdm
 
-    return tqdm(total=total, initial=initial, desc="sweep", unit="task", file=sys.stderr,
-                disable=None if enabled else True, leave=False, dynamic_ncols=True)
+    return tqdm(
+        total=total,
+        initial=initial,
+        desc="sweep",
+        unit="task",
+        file=sys.stderr,
+        disable=None if enabled else True,
+        leave=False,
+        dynamic_ncols=True,
+    )
 
 
 def run_sweep(
@@ -137,14 +146,23 @@ def run_sweep(
         store.close()
     seconds = time.perf_counter() - t0
     summary, figures = _write_outputs(
-        definition, out, started=started, seconds=seconds, command=command, failed=failed,
-        resumed=len(done), ran=report.ran, workers=workers, dask=dask,
+        definition,
+        out,
+        started=started,
+        seconds=seconds,
+        command=command,
+        failed=failed,
+        resumed=len(done),
+        ran=report.ran,
+        workers=workers,
+        dask=dask,
     )
     errors = report.errors
     if failed and not errors:  # failures stored by an earlier run and not rerun
         errors = [str(e) for e in read_failures(out)["error"].head(5)]
-    return SweepResult(summary, out, definition.n_tasks, len(done), report, failed, seconds,
-                       errors, figures)
+    return SweepResult(
+        summary, out, definition.n_tasks, len(done), report, failed, seconds, errors, figures
+    )
 
 
 def _full_precision(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -157,8 +175,17 @@ def _full_precision(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 
 def _write_outputs(
-    definition: SweepDefinition, out: Path, *, started: datetime, seconds: float, command: str,
-    failed: int, resumed: int, ran: int, workers: int | None, dask: str | None,
+    definition: SweepDefinition,
+    out: Path,
+    *,
+    started: datetime,
+    seconds: float,
+    command: str,
+    failed: int,
+    resumed: int,
+    ran: int,
+    workers: int | None,
+    dask: str | None,
 ) -> tuple[pd.DataFrame, list[Path]]:
     _remove_leftovers(out)
     rows = read_rows(out)
@@ -177,9 +204,13 @@ def _write_outputs(
         scenario_file = out / "scenario.json"
         write_json(definition.base, scenario_file)
     meta = manifest(
-        scenario_file=scenario_file, command=command, seed=definition.seed,
-        replications=definition.replications, options=list(definition.options),
-        started=started, seconds=seconds,
+        scenario_file=scenario_file,
+        command=command,
+        seed=definition.seed,
+        replications=definition.replications,
+        options=list(definition.options),
+        started=started,
+        seconds=seconds,
         warnings=[f"{failed} task(s) failed; see failures.csv"] if failed else [],
         extra={
             "kind": "sweep",
@@ -224,8 +255,14 @@ def _figures(
     """Draw into a temporary directory, then swap it in for ``figures/``."""
     tmp = Path(tempfile.mkdtemp(prefix=".figures.", dir=out))
     try:
-        drawn = draw_figures(summary, points, list(definition.options),
-                             list(definition.services), definition.design, tmp)
+        drawn = draw_figures(
+            summary,
+            points,
+            list(definition.options),
+            list(definition.services),
+            definition.design,
+            tmp,
+        )
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -147,17 +147,34 @@ class Store:
             )
             self.conn.execute(
                 "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (task.index, task.point, task.option, task.replication, "ok" if ok else "failed",
-                 outcome.get("error"), outcome.get("traceback"),
-                 json.dumps(outcome.get("warnings") or []), outcome.get("seconds"), now),
+                (
+                    task.index,
+                    task.point,
+                    task.option,
+                    task.replication,
+                    "ok" if ok else "failed",
+                    outcome.get("error"),
+                    outcome.get("traceback"),
+                    json.dumps(outcome.get("warnings") or []),
+                    outcome.get("seconds"),
+                    now,
+                ),
             )
             if ok:
                 marks = ", ".join("?" * (6 + len(self.params) + len(METRICS)))
                 self.conn.executemany(
                     f"INSERT INTO results VALUES ({marks})",
                     [
-                        (task.index, k, task.point, task.option, task.replication, row[0],
-                         *values, *row[1:])
+                        (
+                            task.index,
+                            k,
+                            task.point,
+                            task.option,
+                            task.replication,
+                            row[0],
+                            *values,
+                            *row[1:],
+                        )
                         for k, row in enumerate(outcome["rows"])
                     ],
                 )
@@ -239,7 +256,8 @@ def read_failures(directory: str | Path) -> pd.DataFrame:
     with _reader(Path(directory)) as conn:
         return pd.read_sql_query(
             "SELECT task, point, option, replication, error, traceback FROM tasks "
-            "WHERE status = 'failed' ORDER BY task", conn,
+            "WHERE status = 'failed' ORDER BY task",
+            conn,
         )
 
 

@@ -35,7 +35,9 @@ def summarise(
         return pd.DataFrame(columns=["point", *params, *cols[1:]])
     long = rows.melt(
         id_vars=["task", "point", "option", "replication", "service"],
-        value_vars=list(METRICS), var_name="metric", value_name="value",
+        value_vars=list(METRICS),
+        var_name="metric",
+        value_name="value",
     )
     out = with_ci(long, ["point", "option", "service", "metric"])
     order = {

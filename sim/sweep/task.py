@@ -32,8 +32,14 @@ __all__ = ["METRICS", "compiled_point", "run_task"]
 
 # region-wide (community 'all', priority 'all') metrics per service, then the units' busy share
 METRICS = (
-    "incidents", "mean_response", "p90_response", "within_target", "mean_wait", "waited",
-    "open", "busy_fraction",
+    "incidents",
+    "mean_response",
+    "p90_response",
+    "within_target",
+    "mean_wait",
+    "waited",
+    "open",
+    "busy_fraction",
 )
 MAX_WARNINGS = 5
 
@@ -128,5 +134,6 @@ def worker_init(parent: int, every: float = 0.5) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if os.name == "posix":  # os.kill(pid, 0) would terminate the process on Windows
-        threading.Thread(target=_watch_parent, args=(parent, every), daemon=True,
-                         name="intersim-parent-watch").start()
+        threading.Thread(
+            target=_watch_parent, args=(parent, every), daemon=True, name="intersim-parent-watch"
+        ).start()
