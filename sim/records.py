@@ -134,6 +134,7 @@ def unit_table(
 
 
 _HOUR_STARTS = 60.0 * np.arange(24)
+HOURS_CHUNK = 4096
 
 
 def _hour_times(t: np.ndarray) -> np.ndarray:
@@ -145,9 +146,11 @@ def _hour_times(t: np.ndarray) -> np.ndarray:
 def _level_sums(starts: np.ndarray, ends: np.ndarray, lo: float, hi: float) -> np.ndarray:
     """Total time of intervals inside [lo, hi): overall, then inside each hour of day."""
     a, b = np.clip(starts, lo, hi), np.clip(ends, lo, hi)
-    out = np.empty(25)
+    out = np.zeros(25)
     out[0] = (b - a).sum()
-    out[1:] = (_hour_times(b) - _hour_times(a)).sum(axis=0)
+    for i in range(0, len(a), HOURS_CHUNK):  # (rows x 24) temporaries stay small
+        sl = slice(i, i + HOURS_CHUNK)
+        out[1:] += (_hour_times(b[sl]) - _hour_times(a[sl])).sum(axis=0)
     return out
 
 
