@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["fraction", "non_negative_int", "positive_int"]
+__all__ = ["add_executor_arguments", "fraction", "non_negative_int", "positive_int"]
 
 
 def non_negative_int(text: str) -> int:
@@ -34,3 +34,19 @@ def fraction(text: str) -> float:
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, e.g. 0.05: {text!r}")
     return value
+
+
+def add_executor_arguments(p: argparse.ArgumentParser) -> None:
+    """``--workers`` and ``--dask``: where the tasks of a sweep, sizing or coalition game run."""
+    p.add_argument(
+        "--workers",
+        type=positive_int,
+        metavar="N",
+        help="worker processes (default: all CPUs; 1 runs in this process; with "
+        "--dask local: Dask workers, default 2)",
+    )
+    p.add_argument(
+        "--dask",
+        metavar="local|ADDRESS",
+        help="run on Dask: 'local' starts a local cluster, or a scheduler address",
+    )

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..cliargs import non_negative_int, positive_int
+from ..cliargs import add_executor_arguments, non_negative_int, positive_int
 
 __all__ = ["add_coalitions_arguments", "add_size_arguments", "run_coalitions", "run_size"]
 
@@ -79,18 +79,7 @@ def _common(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help="largest fleet a search may reach (default: twice today's + 10)",
     )
-    p.add_argument(
-        "--workers",
-        type=positive_int,
-        metavar="N",
-        help="worker processes (default: all CPUs; 1 runs in this process; with "
-        "--dask local: Dask workers, default 2)",
-    )
-    p.add_argument(
-        "--dask",
-        metavar="local|ADDRESS",
-        help="run on Dask: 'local' starts a local cluster, or a scheduler address",
-    )
+    add_executor_arguments(p)
     p.add_argument("--out", metavar="DIR", help="output directory (default results/...)")
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty output directory")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -97,34 +97,26 @@ def write_sizing(
     """Write the sizing into ``out``; return the path of ``decision.html``."""
     from .figures import sizing_figures
 
-    with output_dir(out, overwrite) as tmp:
-        for name, table in result.tables().items():
-            write_csv(table, tmp / f"{name}.csv")
-        _figures(list(sizing_figures(result)), tmp)
-        _manifest(
-            tmp,
-            scenario,
-            result.scenario_file,
-            question="size",
-            command=command,
-            seed=result.seed,
-            replications=result.replications,
-            started=started,
-            seconds=result.seconds,
-            warnings=result.warnings,
-            extra={
-                "service": result.service,
-                "service_name": scenario.services[result.service].name or result.service,
-                "baseline": result.baseline,
-                "confidence": result.confidence,
-                "confirm_replications": result.confirm_replications,
-                "placement": result.placement,
-                "executor": result.executor,
-                "priorities": result.priorities,
-            },
-        )
-        atomic_write_text(tmp / DECISION_FILE, render_decision(tmp))
-    return out / DECISION_FILE
+    extra = {
+        "baseline": result.baseline,
+        "confidence": result.confidence,
+        "confirm_replications": result.confirm_replications,
+        "placement": result.placement,
+        "executor": result.executor,
+        "priorities": result.priorities,
+    }
+    return _write(
+        result,
+        scenario,
+        out,
+        "size",
+        list(sizing_figures(result)),
+        extra,
+        {},
+        command=command,
+        started=started,
+        overwrite=overwrite,
+    )
 
 
 def write_coalitions(
@@ -139,21 +131,59 @@ def write_coalitions(
     """Write the coalition game into ``out``; return the path of ``decision.html``."""
     from .figures import coalition_figures
 
+    game = {
+        f.name: getattr(result, f.name)
+        for f in fields(result)
+        if f.name not in ("values", "allocations", "stability", "scenario_file")
+    }
+    extra = {
+        "value": result.value,
+        "fast": result.fast,
+        "confidence": result.confidence,
+        "confirm_replications": result.confirm_replications,
+        "executor": result.executor,
+        "priorities": result.priorities,
+    }
+    return _write(
+        result,
+        scenario,
+        out,
+        "coalitions",
+        list(coalition_figures(result)),
+        extra,
+        {"game.json": game},
+        command=command,
+        started=started,
+        overwrite=overwrite,
+    )
+
+
+def _write(
+    result: Any,
+    scenario: Scenario,
+    out: Path,
+    question: str,
+    figures: list[Any],
+    extra: dict[str, Any],
+    json_files: dict[str, Any],
+    *,
+    command: str,
+    started: datetime,
+    overwrite: bool,
+) -> Path:
+    """Tables, JSON, figures, manifest and ``decision.html`` of a sizing or a coalition game,
+    written atomically into ``out``."""
     with output_dir(out, overwrite) as tmp:
         for name, table in result.tables().items():
             write_csv(table, tmp / f"{name}.csv")
-        game = {
-            f.name: getattr(result, f.name)
-            for f in fields(result)
-            if f.name not in ("values", "allocations", "stability", "scenario_file")
-        }
-        write_json(game, tmp / "game.json")
-        _figures(list(coalition_figures(result)), tmp)
+        for name, data in json_files.items():
+            write_json(data, tmp / name)
+        _figures(figures, tmp)
         _manifest(
             tmp,
             scenario,
             result.scenario_file,
-            question="coalitions",
+            question=question,
             command=command,
             seed=result.seed,
             replications=result.replications,
@@ -163,12 +193,7 @@ def write_coalitions(
             extra={
                 "service": result.service,
                 "service_name": scenario.services[result.service].name or result.service,
-                "value": result.value,
-                "fast": result.fast,
-                "confidence": result.confidence,
-                "confirm_replications": result.confirm_replications,
-                "executor": result.executor,
-                "priorities": result.priorities,
+                **extra,
             },
         )
         atomic_write_text(tmp / DECISION_FILE, render_decision(tmp))

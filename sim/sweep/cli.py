@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..cliargs import non_negative_int, positive_int
+from ..cliargs import add_executor_arguments, non_negative_int, positive_int
 
 __all__ = ["add_arguments", "run_command"]
 
@@ -57,18 +57,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="only this pooling option (repeatable; default: all)",
     )
-    p.add_argument(
-        "--workers",
-        type=positive_int,
-        metavar="N",
-        help="worker processes (default: all CPUs; 1 runs in this process; with "
-        "--dask local: Dask workers, default 2)",
-    )
-    p.add_argument(
-        "--dask",
-        metavar="local|ADDRESS",
-        help="run on Dask: 'local' starts a local cluster, or a scheduler address",
-    )
+    add_executor_arguments(p)
     p.add_argument(
         "--out", metavar="DIR", help="output directory (default results/<scenario>-sweep-<time>)"
     )
