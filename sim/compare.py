@@ -148,20 +148,22 @@ def compare(
     else:
         target = scenario.run.replications
     parts: list[tuple[pd.DataFrame, ...]] = []
+    metric_parts: list[pd.DataFrame] = []  # each replication's metrics, computed once
     reached: bool | None = None
     while True:
         while len(parts) < target:
             parts.append(run_replication(compiled, len(parts), s))
+            metric_parts.append(incident_metrics(parts[-1][0]))
             if progress is not None:
                 progress(1)
-        inc, units, levels, helped = (_concat([p[i] for p in parts]) for i in range(4))
-        per_rep = incident_metrics(inc)
+        per_rep = pd.concat(metric_parts, ignore_index=True)
         if precision is None:
             break
         reached = _precision_ok(per_rep, precision)
         if reached or target >= max_replications:
             break
         target = min(max_replications, target + max(2, target // 2))
+    inc, units, levels, helped = (_concat([p[i] for p in parts]) for i in range(4))
     n = len(parts)
     raw = RunResult(inc, units, levels, helped, list(compiled.fleets), n, s)
     region = compiled.region

@@ -10,6 +10,7 @@ import pandas as pd
 
 from .plots.costs import FORMULA_NAMES
 from .plots.data import ALL, ResultData
+from .plots.equity import within_target_table
 from .plots.style import fmt_duration, fmt_money, fmt_pct
 
 # headline metric -> (label, lower is better, formatter)
@@ -173,18 +174,13 @@ def equity_rows(data: ResultData) -> list[dict[str, Any]]:
     """Per service (most urgent priority with a target): within target per community and
     option, then the equity measures across communities; columns are the options."""
     eq = data.table("equity")
-    summary = data.table("summary")
+    within = within_target_table(data)  # the rows the equity figure draws
     out = []
     for service in data.services:
         prio = data.urgent_priority(service)
         if prio is None:
             continue
-        w = summary[
-            (summary["service"] == service)
-            & (summary["priority"] == prio)
-            & (summary["metric"] == "within_target")
-            & (summary["community"] != ALL)
-        ]
+        w = within[within["service"] == service]
         per_com = []
         for com in data.communities:
             cw = w[w["community"] == com].set_index("option")
