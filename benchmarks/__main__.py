@@ -75,7 +75,7 @@ def mmc_scenario(n: int) -> dict[str, object]:
 def intersim_mmc(n: int) -> tuple[float, int, float]:
     """(b): seconds, incidents and mean wait of intersim on the same workload."""
     import sim
-    from sim.runner import compile_scenario, run_replication
+    from sim.engine.driver import compile_scenario, run_replication
 
     compiled = compile_scenario(sim.scenario_from_dict(mmc_scenario(n)))
     start = time.perf_counter()
@@ -87,7 +87,7 @@ def intersim_mmc(n: int) -> tuple[float, int, float]:
 def five_valleys() -> tuple[float, int]:
     """(c): seconds and incident-runs (incidents x options) of one simulated year."""
     import sim
-    from sim.runner import compile_scenario, run_replication
+    from sim.engine.driver import compile_scenario, run_replication
 
     compiled = compile_scenario(sim.load_scenario(ROOT / "scenarios" / "five_valleys.yaml"))
     start = time.perf_counter()
@@ -125,7 +125,7 @@ def sweep_efficiency(tasks: int, horizon: str | None) -> dict[str, float]:
     which also writes the summary and draws the figures in one process."""
     import tempfile
 
-    from sim.sweep import sweep
+    from sim.sweeps import sweep
 
     base = ROOT / "scenarios" / "five_valleys.yaml"  # 4 options x 5 points x 2 replications
     params: dict[str, list[object]] = {"demand_scale": [0.8, 0.9, 1.0, 1.1, 1.2]}
@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip", default="", help="comma list of parts to skip, e.g. d,e")
     parser.add_argument("--repeat", type=int, default=3, help="runs of (a) and (b); best kept")
     args = parser.parse_args(argv)
-    from sim.queueing import mmc_mean_wait
+    from sim.analysis.queueing import mmc_mean_wait
 
     n = 20_000 if args.quick else 200_000
     skip = set(args.skip.split(",")) - {""}

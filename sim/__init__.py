@@ -37,22 +37,22 @@ __all__ = [
 
 def run(scenario: Scenario, **kwargs: Any) -> Any:
     """Simulate a scenario; see :func:`sim.runner.run`."""
-    from .runner import run as _run
+    from .runs.run import run as _run
 
     return _run(scenario, **kwargs)
 
 
 def compare(scenario: Scenario, **kwargs: Any) -> Any:
     """Compare the pooling options of a scenario; see :func:`sim.compare.compare`."""
-    from .compare import compare as _compare
+    from .comparison.compare import compare as _compare
 
     return _compare(scenario, **kwargs)
 
 
 def estimate(scenario: Scenario) -> pd.DataFrame:
     """Erlang C estimates per option and service; see :func:`sim.estimate.estimate`."""
-    from .estimate import estimate as _estimate
-    from .runner import compile_scenario
+    from .analysis.erlang import estimate as _estimate
+    from .engine.driver import compile_scenario
 
     compiled = compile_scenario(scenario)
     return _estimate(compiled.region, compiled.fleets)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.cli import main
+from sim.cli.main import main
 from sim.data.calibrate import calibrate, write_calibration
 from sim.data.columns import Mapping
 from sim.data.communities import read_communities

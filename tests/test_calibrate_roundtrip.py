@@ -20,7 +20,7 @@ from scipy import stats
 
 from sim.data.calibrate import Calibration, calibrate, write_calibration
 from sim.data.export import export_log, write_log
-from sim.runner import run
+from sim.runs.run import run
 from sim.schema import load_scenario, scenario_from_dict
 
 ROOT = Path(__file__).resolve().parent.parent

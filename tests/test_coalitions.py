@@ -13,13 +13,13 @@ import pytest
 import yaml
 
 import sim.decide
-from sim.cli import main
+from sim.cli.main import main
 from sim.decide import shapley as g
 from sim.decide.common import Problem
 from sim.decide.evaluate import evaluate_task
 from sim.decide.fleet import coalition_context
 from sim.errors import InputError
-from sim.runner import run
+from sim.runs.run import run
 from sim.schema import scenario_from_dict
 
 UNIT_YEAR = 8760 * 100.0  # one round-the-clock unit for a year at 100 an hour

@@ -20,15 +20,16 @@ import pytest
 import yaml
 from scipy import stats
 
-from sim.cli import main
-from sim.compare import PRECISION_METRICS, Comparison, compare
-from sim.costs import FORMULAS, cost_shares
-from sim.metrics import ALL, incident_metrics
-from sim.model import MINUTES_PER_YEAR
-from sim.queueing import mmc
-from sim.runner import compile_scenario, run
+from sim.analysis.costs import FORMULAS, cost_shares
+from sim.analysis.metrics import ALL, incident_metrics
+from sim.analysis.queueing import mmc
+from sim.analysis.stats import paired_differences, with_ci
+from sim.cli.main import main
+from sim.comparison.compare import PRECISION_METRICS, Comparison, compare
+from sim.engine.driver import compile_scenario
+from sim.model.compile import MINUTES_PER_YEAR
+from sim.runs.run import run
 from sim.schema import scenario_from_dict
-from sim.stats import paired_differences, with_ci
 
 ROOT = Path(__file__).resolve().parent.parent
 TWO_TOWNS = ROOT / "scenarios" / "two_towns.yaml"

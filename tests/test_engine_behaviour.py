@@ -16,10 +16,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim.demand import Incidents, generate_incidents
-from sim.engine import EngineRecords, simulate
-from sim.records import unit_table
-from sim.runner import Compiled, RunResult, compile_scenario, run
+from sim.engine.demand import Incidents, generate_incidents
+from sim.engine.driver import Compiled, RunResult, compile_scenario
+from sim.engine.loop import EngineRecords, simulate
+from sim.engine.records import unit_table
+from sim.runs.run import run
 from sim.schema import scenario_from_dict
 
 EPS = 1e-9

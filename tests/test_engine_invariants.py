@@ -15,11 +15,11 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.demand import Incidents, generate_incidents
-from sim.engine import EngineRecords, simulate
-from sim.model import Fleet, Region
-from sim.records import incident_table, level_table, unit_table
-from sim.runner import compile_scenario
+from sim.engine.demand import Incidents, generate_incidents
+from sim.engine.driver import compile_scenario
+from sim.engine.loop import EngineRecords, simulate
+from sim.engine.records import incident_table, level_table, unit_table
+from sim.model.compile import Fleet, Region
 from sim.schema import scenario_from_dict
 
 EPS = 1e-7

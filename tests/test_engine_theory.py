@@ -17,15 +17,16 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim.model import MINUTES_PER_YEAR
-from sim.queueing import (
+from sim.analysis.queueing import (
     erlang_c,
     mmc_mean_queue,
     mmc_mean_wait,
     mmc_prob_wait_exceeds,
     utilisation,
 )
-from sim.runner import RunResult, run
+from sim.engine.driver import RunResult
+from sim.model.compile import MINUTES_PER_YEAR
+from sim.runs.run import run
 from sim.schema import scenario_from_dict
 
 LEVEL = 0.99

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from scipy import integrate
 from scipy.stats import norm, poisson
 
-from sim import queueing
-from sim.queueing import (
+from sim.analysis import queueing
+from sim.analysis.queueing import (
     MMcResult,
     erlang_b,
     erlang_c,

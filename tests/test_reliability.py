@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim import ScenarioError, load_scenario
-from sim.cli import main
-from sim.guard import RunEstimate, check_feasible, estimate_run
-from sim.model import compile_region
+from sim.analysis.runsize import RunEstimate, check_feasible, estimate_run
+from sim.cli.main import main
+from sim.model.compile import compile_region
 
 ROOT = Path(__file__).resolve().parent.parent
 TWO_TOWNS = ROOT / "scenarios" / "two_towns.yaml"
@@ -114,7 +114,7 @@ def test_guard_refuses_a_run_far_beyond_the_machine(
 def test_guard_estimate_matches_the_simulated_count(tmp_path: Path) -> None:
     scenario = load_scenario(_small(tmp_path, horizon="60 d"))
     est = estimate_run(compile_region(scenario), options=1, replications=1)
-    from sim.runner import run
+    from sim.runs.run import run
 
     n = len(run(scenario, options=["separate"], replications=1).incidents)
     assert abs(n - est.incidents_per_replication) < 5 * est.incidents_per_replication**0.5, (

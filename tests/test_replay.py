@@ -15,12 +15,13 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.cli import main
+from sim.cli.main import main
 from sim.data.backtest import backtest
 from sim.data.export import LOG_COLUMNS, export_log, write_log
-from sim.demand import generate_incidents
-from sim.replay import load_replay, replay_incidents, replay_source
-from sim.runner import compile_scenario, run
+from sim.data.replay import load_replay, replay_incidents, replay_source
+from sim.engine.demand import generate_incidents
+from sim.engine.driver import compile_scenario
+from sim.runs.run import run
 from sim.schema import Scenario, scenario_from_dict
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 from test_plots import build_result
 
-from sim.cli import main
-from sim.report import build_report
+from sim.cli.main import main
+from sim.report.page import build_report
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")

@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.cli import main
-from sim.runner import RunResult, run
+from sim.cli.main import main
+from sim.engine.driver import RunResult
+from sim.runs.run import run
 from sim.schema import scenario_from_dict
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,10 +20,10 @@ import pytest
 import yaml
 
 import sim.decide
-from sim.cli import main
+from sim.analysis.queueing import erlang_c
+from sim.cli.main import main
 from sim.decide.fleet import option_context
 from sim.errors import InputError
-from sim.queueing import erlang_c
 from sim.schema import scenario_from_dict
 
 COST = 100.0

@@ -17,10 +17,10 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from sim.cli import main
+from sim.cli.main import main
 from sim.errors import InputError
-from sim.sweep import draw_sweep_figures, is_sweep_dir, read_failures, read_rows, sweep
-from sim.sweep.store import STORE_NAME, count_tasks
+from sim.sweeps import draw_sweep_figures, is_sweep_dir, read_failures, read_rows, sweep
+from sim.sweeps.store import STORE_NAME, count_tasks
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "two_towns.yaml"

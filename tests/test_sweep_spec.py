@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.cli import main
+from sim.cli.main import main
 from sim.errors import InputError, ScenarioError
 from sim.schema.yamlio import read_yaml
-from sim.sweep.definition import build_definition
-from sim.sweep.design import make_points
-from sim.sweep.params import Param, check_path, parse_param, parse_values
+from sim.sweeps.definition import build_definition
+from sim.sweeps.design import make_points
+from sim.sweeps.params import Param, check_path, parse_param, parse_values
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "two_towns.yaml"
 SHORT = {"run.horizon": "10 d", "run.warmup": 0}

@@ -18,12 +18,12 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from ..analysis.metrics import ALL
+from ..analysis.stats import with_ci
 from ..errors import InputError
-from ..metrics import ALL
-from ..replay import ReplayLog, replay_source
-from ..runner import run
+from ..runs.run import run
 from ..schema import Scenario
-from ..stats import with_ci
+from .replay import ReplayLog, replay_source
 
 __all__ = ["METRICS", "backtest", "format_backtest"]
 

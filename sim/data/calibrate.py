@@ -21,7 +21,8 @@ from ..errors import InputError, ScenarioError
 from ..schema import Scenario
 from .columns import Mapping
 from .communities import Community, read_communities
-from .estimate import (
+from .log import Log, read_log
+from .parameters import (
     MIN_PROFILE,
     ServiceEstimate,
     TypeEstimate,
@@ -35,7 +36,6 @@ from .estimate import (
     units_needed,
     window,
 )
-from .log import Log, read_log
 from .travel import complete_travel, travel_observations
 from .writer import scenario_text
 
@@ -125,7 +125,7 @@ def write_calibration(
     progress: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Write the scenario (validated first) and the report next to it; return the paths."""
-    from ..outputs import atomic_write_text
+    from ..results.files import atomic_write_text
 
     path = Path(out)
     if not path.parent.is_dir():

@@ -11,11 +11,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..cliargs import non_negative_int, positive_int
+from ..cli.args import non_negative_int, positive_int
 from ..errors import InputError
 
 if TYPE_CHECKING:
-    from ..runner import IncidentSource
+    from ..engine.driver import IncidentSource
     from ..schema import Scenario
 
 __all__ = [
@@ -147,7 +147,7 @@ def replay_source_for(args: argparse.Namespace, scenario: Scenario) -> IncidentS
     """The replay source asked for with ``--replay`` (None without it); prints what was read."""
     if not getattr(args, "replay", None):
         return None
-    from ..replay import load_replay, replay_source
+    from .replay import load_replay, replay_source
 
     mapping = _mapping(args.replay_map, args.replay_mapping, args.replay_tz)
     replay = load_replay(
@@ -203,10 +203,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 def cmd_backtest(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from ..outputs import write_csv
-    from ..replay import load_replay
+    from ..results.files import write_csv
     from ..schema import load_scenario
     from .backtest import backtest, format_backtest
+    from .replay import load_replay
 
     scenario = load_scenario(args.scenario)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")

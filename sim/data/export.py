@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..engine import simulate
+from ..engine.driver import compile_scenario
+from ..engine.loop import simulate
 from ..errors import InputError
-from ..model import MINUTES_PER_WEEK
-from ..runner import compile_scenario
+from ..model.compile import MINUTES_PER_WEEK
 from ..schema import Scenario
 from .columns import STAGES
 from .times import check_tz, to_timestamp
@@ -180,7 +180,7 @@ def _rows(scenario, region, fleet, homes, inc, rec, offset: float) -> pd.DataFra
 
 def write_log(frame: pd.DataFrame, path: str | Path) -> None:
     """Write the log as CSV, atomically."""
-    from ..outputs import atomic_write_text
+    from ..results.files import atomic_write_text
 
     p = Path(path)
     if not p.parent.is_dir():

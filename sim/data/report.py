@@ -22,7 +22,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..plots.style import OKABE_ITO, style
-from .estimate import MIN_PROFILE, SEGMENTS, poisson_ci
+from .parameters import MIN_PROFILE, SEGMENTS, poisson_ci
 
 if TYPE_CHECKING:
     from .calibrate import Calibration
@@ -227,7 +227,7 @@ img{max-width:100%}.warn{color:#a33}code{background:#f4f4f4;padding:0 3px}"""
 
 def write_report(cal: Calibration, path: Path) -> Path:
     """Write the calibration report to ``path`` (HTML with inlined figures)."""
-    from ..outputs import atomic_write_text
+    from ..results.files import atomic_write_text
 
     log = cal.log
     esc = html.escape

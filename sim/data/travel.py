@@ -50,8 +50,8 @@ def travel_observations(log: Log) -> pd.DataFrame:
 
 
 def _distance(a: Community, b: Community) -> float | None:
+    from ..model.travel import distance_km
     from ..schema.scenario import Location
-    from ..travel import distance_km
 
     la, lb = a.location(), b.location()
     if la is None or lb is None or set(la) != set(lb):

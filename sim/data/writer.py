@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .estimate import MIN_PROFILE, ServiceEstimate, TypeEstimate, poisson_ci, proportion_ci
+from .parameters import MIN_PROFILE, ServiceEstimate, TypeEstimate, poisson_ci, proportion_ci
 from .yamlwrite import Node, dump
 
 if TYPE_CHECKING:

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..estimate import estimate
-from ..model import Region
-from ..queueing import erlang_c, min_servers
-from ..sampling import mean_of
+from ..analysis.erlang import estimate
+from ..analysis.queueing import erlang_c, min_servers
+from ..model.compile import Region
+from ..model.sampling import mean_of
 from .evaluate import MINUTES_PER_YEAR, Check
 from .fleet import Context, Counts, build_fleet
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..cliargs import add_executor_arguments, non_negative_int, positive_int
+from ..cli.args import add_executor_arguments, non_negative_int, positive_int
 
 __all__ = ["add_coalitions_arguments", "add_size_arguments", "run_coalitions", "run_size"]
 
@@ -130,7 +130,7 @@ def add_coalitions_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _out(args: argparse.Namespace, what: str) -> Path:
-    from ..outputs import check_out_dir
+    from ..results.files import check_out_dir
 
     if args.out:
         out = Path(args.out)
@@ -162,7 +162,7 @@ def _common_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_size(args: argparse.Namespace) -> int:
-    from ..plots.style import fmt_money
+    from ..results.display import fmt_money
     from ..schema import load_scenario
     from .output import write_sizing
     from .sizing import size
@@ -221,7 +221,7 @@ def run_size(args: argparse.Namespace) -> int:
 
 
 def run_coalitions(args: argparse.Namespace) -> int:
-    from ..plots.style import fmt_money
+    from ..results.display import fmt_money
     from ..schema import load_scenario
     from .coalition import METHOD_NAMES, coalitions
     from .output import write_coalitions

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..model import Region, compile_region
+from ..model.compile import Region, compile_region
 from ..schema import Scenario, load_scenario, scenario_from_dict
 from .evaluate import Check, Evaluation, Verdict, checks_for, judge, priorities_for
 from .fleet import Context

@@ -27,11 +27,11 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from ..demand import Incidents, generate_incidents
-from ..engine import simulate
-from ..metrics import BACKLOG_SHARE
-from ..model import Region, compile_region
-from ..records import incident_table
+from ..analysis.metrics import BACKLOG_SHARE
+from ..engine.demand import Incidents, generate_incidents
+from ..engine.loop import simulate
+from ..engine.records import incident_table
+from ..model.compile import Region, compile_region
 from ..schema import scenario_from_dict
 from .fleet import Context, Counts, build_fleet
 

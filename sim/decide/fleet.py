@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from ..model import MINUTES_PER_WEEK, Fleet, Region, duty_intervals
+from ..model.compile import MINUTES_PER_WEEK, Fleet, Region, duty_intervals
 from ..schema.options import resolve_option
 from ..schema.scenario import Dispatch, Duty, Scenario
 

@@ -21,7 +21,7 @@ from jinja2 import Environment, StrictUndefined
 from markupsafe import Markup
 
 from .. import __version__
-from ..plots.style import fmt_minutes, fmt_money, fmt_pct
+from ..results.display import fmt_minutes, fmt_money, fmt_pct
 from .coalition import METHOD_NAMES
 
 __all__ = ["DECISION_FILE", "decision_dirs", "render_decision", "report_fragment"]
@@ -359,7 +359,7 @@ def _render(
     description: str = "",
     warnings: list[str] | None = None,
 ) -> str:
-    text = resources.files("sim").joinpath("templates", TEMPLATE).read_text(encoding="utf-8")
+    text = resources.files("sim.report").joinpath("templates", TEMPLATE).read_text(encoding="utf-8")
     return (
         _env()
         .from_string(text)

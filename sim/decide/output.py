@@ -14,8 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..outputs import atomic_write_text, manifest, output_dir, write_csv, write_json
 from ..plots.style import Drawn
+from ..results.files import atomic_write_text, manifest, output_dir, write_csv, write_json
 from ..schema import Scenario
 from .coalition import CoalitionResult
 from .html import DECISION_FILE, render_decision

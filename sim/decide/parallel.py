@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from ..sweep.execute import (  # the sweep's executors, reused rather than duplicated
+from ..sweeps.execute import (
     DaskExecutor,
     Serial,
     dask_cluster,

@@ -17,11 +17,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ..results.read import ResultData, load_result
+from ..results.region import REGION_FILE, region_record
 from . import costs, differences, equity, response, timeline, units
-from .data import ResultData, load_result
 from .help import figures as help_figures
 from .map import figures as map_figures
-from .region import REGION_FILE, region_record
 from .style import Drawn, save
 
 __all__ = [
@@ -111,11 +111,11 @@ def read_index(figures_dir: Path) -> list[FigureInfo] | None:
 def redraw_figures(result_dir: Path) -> list[FigureInfo]:
     """Redraw the figures of an existing result directory and swap them in atomically: the
     old figures stay in place until the new ones are complete."""
-    from ..outputs import DIR_MODE, _remove_stale
+    from ..results.files import DIR_MODE, remove_stale
 
     root = Path(result_dir)
     load_result(root)  # InputError before any work for a bad directory
-    _remove_stale(root / FIGURES_DIR)  # left by a redraw that was killed
+    remove_stale(root / FIGURES_DIR)  # left by a redraw that was killed
     tmp = Path(tempfile.mkdtemp(prefix=f".{FIGURES_DIR}.{os.getpid()}.", suffix=".tmp", dir=root))
     try:
         tmp.chmod(DIR_MODE)  # mkdtemp makes it private; results are meant to be shared

@@ -13,17 +13,12 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from .data import ResultData
-from .style import FORMULA_COLOURS, Drawn, fmt_money, new_figure, style
+from ..results.derived import FORMULA_NAMES
+from ..results.display import fmt_money
+from ..results.read import ResultData
+from .style import FORMULA_COLOURS, Drawn, new_figure, style
 
-__all__ = ["FORMULA_NAMES", "figures", "shares_figure"]
-
-FORMULA_NAMES = {
-    "per_capita": "per capita",
-    "per_call": "per call",
-    "per_unit_hour": "per unit-hour used",
-    "mix": "weighted mix",
-}
+__all__ = ["figures", "shares_figure"]
 
 
 def _formulas(data: ResultData) -> list[str]:

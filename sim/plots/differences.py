@@ -10,36 +10,17 @@ import math
 from collections.abc import Iterator
 
 import numpy as np
-import pandas as pd
 from matplotlib.figure import Figure
 
-from .data import ALL, ResultData
-from .style import VERDICT_COLOURS, Drawn, fmt_duration, new_figure, style
+from ..results.derived import FOREST_METRICS, biggest_gain, forest_table
+from ..results.display import fmt_duration
+from ..results.read import ResultData
+from .style import VERDICT_COLOURS, Drawn, new_figure, style
 
-__all__ = ["FOREST_METRICS", "biggest_gain", "figures", "forest_figure", "forest_table"]
+__all__ = ["figures", "forest_figure"]
+
 
 # metric -> (panel title, axis label, relative: drawn as % of the baseline mean)
-FOREST_METRICS = {
-    "mean_response": ("Mean response", "change, % of baseline", True),
-    "p90_response": ("90th percentile response", "change, % of baseline", True),
-    "within_target": ("Within target", "change, percentage points", False),
-}
-
-
-def forest_table(data: ResultData) -> pd.DataFrame:
-    """Rows of comparison.csv drawn, with the drawn values: ``x``, ``x_low``, ``x_high``."""
-    c = data.table("comparison")
-    c = c[
-        (c["community"] == ALL) & (c["priority"] == ALL) & c["metric"].isin(FOREST_METRICS)
-    ].copy()
-    relative = c["metric"].map(lambda m: FOREST_METRICS[m][2]).astype(bool)
-    base = c["baseline_mean"].abs().where(c["baseline_mean"].abs() > 0)
-    scale = np.where(relative, 100.0 / base, 100.0)
-    for col, src in (("x", "diff"), ("x_low", "ci_low"), ("x_high", "ci_high")):
-        c[col] = c[src] * scale
-    return c.reset_index(drop=True)
-
-
 def _diff_text(metric: str, d: float) -> str:
     if not math.isfinite(d):
         return ""
@@ -127,16 +108,6 @@ def forest_figure(data: ResultData) -> Figure | None:
         handles = [Line2D([], [], marker="o", linestyle="", color=VERDICT_COLOURS[v]) for v in seen]
         fig.legend(handles, seen, loc="outside lower center", ncols=3)
     return fig
-
-
-def biggest_gain(data: ResultData, metric: str = "p90_response") -> pd.Series | None:
-    """The significant improvement with the largest relative change, if any."""
-    t = forest_table(data)
-    t = t[(t["metric"] == metric) & (t["verdict"] == "better") & (t["baseline_mean"].abs() > 0)]
-    if t.empty:
-        return None
-    rel = (t["diff"] / t["baseline_mean"]).abs()
-    return t.loc[rel.idxmax()]
 
 
 def _caption(data: ResultData) -> str:

@@ -10,34 +10,15 @@ import math
 from collections.abc import Iterator
 
 import numpy as np
-import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from .data import ResultData
-from .style import TARGET_COLOUR, Drawn, fmt_pct, new_figure, option_styles, style
+from ..results.derived import within_target_table
+from ..results.display import fmt_pct
+from ..results.read import ResultData
+from .style import TARGET_COLOUR, Drawn, new_figure, option_styles, style
 
-__all__ = ["figures", "within_target_figure", "within_target_table"]
-
-
-def within_target_table(data: ResultData) -> pd.DataFrame:
-    """Rows of summary.csv drawn: within_target per service (urgent priority), community, option."""
-    s = data.table("summary")
-    rows = []
-    for service in data.services:
-        prio = data.urgent_priority(service)
-        if prio is None:
-            continue
-        sub = s[
-            (s["service"] == service)
-            & (s["priority"] == prio)
-            & (s["metric"] == "within_target")
-            & (s["community"] != "all")
-        ]
-        rows.append(sub)
-    if not rows:
-        return s.iloc[0:0]
-    return pd.concat(rows, ignore_index=True)
+__all__ = ["figures", "within_target_figure"]
 
 
 def within_target_figure(data: ResultData) -> Figure | None:

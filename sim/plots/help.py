@@ -11,35 +11,20 @@ import math
 from collections.abc import Iterator
 
 import numpy as np
-import pandas as pd
 from matplotlib.colors import LinearSegmentedColormap, Normalize
 from matplotlib.figure import Figure
 
-from .data import ResultData
-from .style import Drawn, fmt_pct, new_figure, style
+from ..results.derived import cross_border, help_matrix
+from ..results.display import fmt_pct
+from ..results.read import ResultData
+from .style import Drawn, new_figure, style
 
-__all__ = ["cross_border", "figures", "help_figure", "help_matrix"]
+__all__ = ["figures", "help_figure"]
 
 # white (no help) to Okabe-Ito blue to dark navy: one hue, readable without colour vision
 CMAP = LinearSegmentedColormap.from_list(
     "intersim_help", ["#ffffff", "#56B4E9", "#0072B2", "#00304d"]
 )
-
-
-def help_matrix(data: ResultData, option: str, service: str | None = None) -> pd.DataFrame:
-    """Unit-hours per run, owner (index) x incident community (columns)."""
-    h = data.table("help")
-    h = h[h["option"] == option]
-    if service is not None:
-        h = h[h["service"] == service]
-    m = h.groupby(["owner", "community"], sort=False)["mean"].sum().unstack(fill_value=0.0)
-    coms = data.communities
-    return m.reindex(index=coms, columns=coms, fill_value=0.0).fillna(0.0)
-
-
-def cross_border(m: pd.DataFrame) -> float:
-    v = m.to_numpy(dtype=np.float64)
-    return float(v.sum() - np.trace(v))
 
 
 def help_figure(data: ResultData) -> Figure | None:

@@ -17,8 +17,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 
-from .data import ResultData
-from .help import help_matrix
+from ..results.derived import help_matrix
+from ..results.read import ResultData
 from .style import OKABE_ITO, Drawn, new_figure, style
 
 __all__ = ["MAX_ARROW_WIDTH", "figures", "flows", "layout", "map_figure"]

@@ -13,17 +13,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, PercentFormatter
 
-from .data import ResultData
-from .style import (
-    TARGET_COLOUR,
-    Drawn,
-    fmt_duration,
-    fmt_minutes,
-    minutes_axis,
-    new_figure,
-    option_styles,
-    style,
-)
+from ..results.display import fmt_duration, fmt_minutes
+from ..results.read import ResultData
+from .style import TARGET_COLOUR, Drawn, minutes_axis, new_figure, option_styles, style
 
 __all__ = ["ecdf_figure", "ecdf_points", "figures", "response_quantile"]
 

@@ -13,8 +13,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MultipleLocator
 
-from .data import ResultData
-from .style import OKABE_ITO, Drawn, fmt_duration, new_figure, option_styles, style
+from ..results.display import fmt_duration
+from ..results.read import ResultData
+from .style import OKABE_ITO, Drawn, new_figure, option_styles, style
 
 __all__ = ["figures", "levels_figure", "surge_bins", "surge_figure", "surge_windows"]
 

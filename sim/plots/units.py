@@ -13,8 +13,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from .data import ResultData
-from .style import Drawn, fmt_pct, new_figure, option_styles, style
+from ..results.display import fmt_pct
+from ..results.read import ResultData
+from .style import Drawn, new_figure, option_styles, style
 
 __all__ = ["busy_figure", "busy_table", "figures", "unit_label"]
 

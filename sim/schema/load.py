@@ -90,7 +90,7 @@ def _data_path(data: Any, loc: tuple[str | int, ...]) -> tuple[PathKey, list[str
     return tuple(path), tags
 
 
-def _model_at(
+def model_at(
     loc: tuple[str | int, ...], root: type[BaseModel] = Scenario
 ) -> type[BaseModel] | None:
     """The model class that the mapping at ``loc`` is validated against."""
@@ -147,7 +147,7 @@ def _unknown_key(
     located: Located, loc: tuple[str | int, ...], path: PathKey, root: type[BaseModel] = Scenario
 ) -> Problem:
     key = str(loc[-1])
-    model = _model_at(loc[:-1], root)
+    model = model_at(loc[:-1], root)
     path = path if path and path[-1] == loc[-1] else (*path, key)
     allowed = sorted(model.model_fields) if model else []
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)

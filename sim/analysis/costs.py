@@ -1,0 +1,89 @@
+"""Cost of each option and how it is shared between communities.
+
+Cost is on-duty unit-hours times the unit's hourly cost (from the units table). A community's
+share is computed under the formulas real agreements use: per capita, per call, per unit-hour
+used, and a weighted mix set in the scenario (``cost_sharing.mix``). Each formula's shares sum
+to the total cost of the option.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..model.compile import Region
+
+__all__ = ["FORMULAS", "cost_metrics", "cost_shares"]
+
+FORMULAS = ("per_capita", "per_call", "per_unit_hour", "mix")
+
+
+def cost_metrics(units: pd.DataFrame, metrics: pd.DataFrame, region: Region) -> pd.DataFrame:
+    """Per replication x option x service: total cost, cost per incident and per resident
+    (long format, community 'all', priority 'all')."""
+    cost = units.groupby(["replication", "option", "service"], observed=True)["cost"].sum()
+    n = metrics[
+        (metrics["metric"] == "incidents")
+        & (metrics["community"] == "all")
+        & (metrics["priority"] == "all")
+    ].set_index(["replication", "option", "service"])["value"]
+    cost.index = cost.index.set_levels(
+        [cost.index.levels[1].astype(str), cost.index.levels[2].astype(str)], level=[1, 2]
+    )
+    df = pd.DataFrame({"cost": cost})
+    df["cost_per_incident"] = df["cost"] / n.reindex(df.index)
+    df["cost_per_resident"] = df["cost"] / region.population.sum()
+    long = df.reset_index().melt(id_vars=["replication", "option", "service"], var_name="metric")
+    long["priority"] = "all"
+    long["community"] = "all"
+    return long[["replication", "option", "service", "priority", "community", "metric", "value"]]
+
+
+def cost_shares(
+    units: pd.DataFrame,
+    incidents: pd.DataFrame,
+    helped: pd.DataFrame,
+    region: Region,
+    mix: dict[str, float],
+) -> pd.DataFrame:
+    """Each community's share of each option's total cost (all services), per formula and
+    replication: columns replication, option, formula, community, share, cost."""
+    total = units.groupby(["replication", "option"], observed=True)["cost"].sum()
+    calls = (
+        incidents[~incidents["warmup"]]
+        .groupby(["replication", "option", "community"], observed=False)
+        .size()
+    )
+    used = helped.groupby(["replication", "option", "community"], observed=True)["unit_hours"].sum()
+    pop = pd.Series(region.population, index=list(region.communities))
+    weights = {k: v / sum(mix.values()) for k, v in mix.items()}
+    rows = []
+    for (rep, opt), cost in total.items():
+        opt = str(opt)
+        basis = {
+            "population": pop / pop.sum(),
+            "calls": _shares(calls, rep, opt, region),
+            "unit_hours": _shares(used, rep, opt, region),
+        }
+        formulas = {
+            "per_capita": basis["population"],
+            "per_call": basis["calls"],
+            "per_unit_hour": basis["unit_hours"],
+            "mix": sum(w * basis[k] for k, w in weights.items()),
+        }
+        for name, share in formulas.items():
+            for com in region.communities:
+                rows.append((rep, opt, name, com, float(share[com]), float(share[com]) * cost))
+    return pd.DataFrame(
+        rows, columns=["replication", "option", "formula", "community", "share", "cost"]
+    )
+
+
+def _shares(counts: pd.Series, rep: int, option: str, region: Region) -> pd.Series:
+    sub = counts.xs((rep, option), level=["replication", "option"]) if len(counts) else counts
+    sub.index = sub.index.astype(str)
+    values = sub.reindex(list(region.communities), fill_value=0.0).astype(np.float64)
+    total = values.sum()
+    if total <= 0:
+        return pd.Series(1.0 / len(values), index=values.index)
+    return values / total

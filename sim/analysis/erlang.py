@@ -1,0 +1,148 @@
+"""Instant analytic estimates per pooling option and service, before any simulation.
+
+Each community's offered load (Erlangs) is its call rate times the mean time a call keeps its
+units busy (turnout, trip, time on scene, transport and handover). Treating each fleet as an
+M/M/c queue (Erlang C) gives the probability of waiting and the mean wait for the community's
+own units (``separate``) and for all units of the service together (``pooled``). This is an
+approximation: service times are not exponential, part-time units count as slower servers,
+pooled trips are longer than trips at home, and mutual aid lies between the two; the simulation
+says how far off it is.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..model.compile import Fleet, Region
+from ..model.sampling import mean_of
+from .queueing import mmc
+
+__all__ = ["estimate", "overload_warnings"]
+
+
+def _busy_minutes(region: Region, fleet: Fleet, k: int) -> np.ndarray:
+    """Mean unit-minutes per call of type ``k`` in each community, served from home."""
+    t = region.types[k]
+    diag = np.diag(region.travel)[: len(region.communities)]
+    speed = float(region.hour_factors.mean()) * math.exp(region.noise_sd**2 / 2)
+    minutes = mean_of(t.turnout) + diag * speed + mean_of(t.on_scene)
+    if t.facility >= 0:
+        to_facility = region.travel[: len(region.communities), t.facility] * speed
+        minutes = minutes + t.transport_prob * (to_facility + mean_of(t.handover)) / t.units_needed
+    if not fleet.dispatch[t.service].from_road:
+        minutes = minutes + diag * speed
+    return minutes * t.units_needed
+
+
+def _on_duty_units(region: Region, fleet: Fleet) -> np.ndarray:
+    """Mean number of units on duty (time average over the run), per unit."""
+    return np.array([float((d[:, 1] - d[:, 0]).sum()) / region.horizon for d in fleet.duty])
+
+
+def estimate(region: Region, fleets: dict[str, Fleet]) -> pd.DataFrame:
+    """Rows per option x service x scope: each community's own fleet (``fleet='separate'``), the
+    region as the sum of those (community 'all', call-weighted), and the pooled region
+    (``fleet='pooled'``)."""
+    rows = []
+    for name, fleet in fleets.items():
+        duty = _on_duty_units(region, fleet)
+        for s, service in enumerate(region.services):
+            kinds = [k for k, t in enumerate(region.types) if t.service == s]
+            if not kinds:
+                continue
+            rate = region.rates[:, kinds].sum(axis=1)  # calls per minute, per community
+            work = sum(region.rates[:, k] * _busy_minutes(region, fleet, k) for k in kinds)
+            mine = fleet.service == s
+            units = np.array(
+                [duty[mine & (fleet.owner == c)].sum() for c in range(len(region.communities))]
+            )
+            policy = fleet.dispatch[s].policy
+            alone = [
+                _row(name, service, policy, com, "separate", rate[c], work[c], units[c])
+                for c, com in enumerate(region.communities)
+            ]
+            rows += alone
+            rows.append(_region_of(alone, name, service, policy))
+            rows.append(
+                _row(name, service, policy, "all", "pooled", rate.sum(), work.sum(), units.sum())
+            )
+    return pd.DataFrame(rows)
+
+
+def _region_of(
+    alone: list[dict[str, Any]], option: str, service: str, policy: str
+) -> dict[str, Any]:
+    """Region-wide figures of separate fleets: call-weighted means of the communities'."""
+    calls = np.array([r["calls_per_day"] for r in alone], dtype=np.float64)
+    weights = calls / calls.sum() if calls.sum() > 0 else np.zeros_like(calls)
+    load = float(np.sum([r["offered_load"] for r in alone], dtype=np.float64))
+    units = float(np.sum([r["units"] for r in alone], dtype=np.float64))
+    return {
+        "option": option,
+        "service": service,
+        "policy": policy,
+        "community": "all",
+        "fleet": "separate",
+        "calls_per_day": float(calls.sum()),
+        "offered_load": load,
+        "units": units,
+        "utilisation": load / units if units > 0 else math.inf,
+        "p_wait": float(weights @ np.array([r["p_wait"] for r in alone], dtype=np.float64)),
+        "mean_wait": float(weights @ np.array([r["mean_wait"] for r in alone], dtype=np.float64)),
+        "overloaded": any(bool(r["overloaded"]) for r in alone),
+    }
+
+
+def _row(
+    option: str,
+    service: str,
+    policy: str,
+    scope: str,
+    model: str,
+    rate: float,
+    work: float,
+    units: float,
+) -> dict[str, Any]:
+    load = work  # Erlangs: calls per minute x busy minutes per call
+    c = max(1, round(units))
+    row: dict[str, Any] = {
+        "option": option,
+        "service": service,
+        "policy": policy,
+        "community": scope,
+        "fleet": model,
+        "calls_per_day": rate * 1440.0,
+        "offered_load": load,
+        "units": units,
+        "utilisation": load / units if units > 0 else math.inf,
+    }
+    if rate <= 0:
+        row.update(p_wait=0.0, mean_wait=0.0, overloaded=False)
+    elif load >= units:
+        row.update(p_wait=1.0, mean_wait=math.inf, overloaded=True)
+    else:
+        # c servers, slowed so that their capacity is the time-average units on duty
+        q = mmc(c, rate, load / rate * c / units)
+        row.update(p_wait=q.p_wait, mean_wait=q.mean_wait, overloaded=q.overloaded)
+    return row
+
+
+def overload_warnings(est: pd.DataFrame) -> list[str]:
+    """Plain warnings for every option whose fleet cannot keep up (utilisation >= 1)."""
+    out = []
+    rows = est[est["overloaded"] & (est["calls_per_day"] > 0)]
+    for r in rows[~((rows["community"] == "all") & (rows["fleet"] == "separate"))].itertuples():
+        shares = r.policy in ("pooled", "mutual_aid")
+        if (r.fleet == "pooled") != shares:
+            continue  # only the fleet model the option's policy uses
+        where = "the region" if r.community == "all" else f"community '{r.community}'"
+        out.append(
+            f"option '{r.option}': {r.service} in {where} is overloaded (offered load "
+            f"{r.offered_load:.2f} Erlangs on {r.units:.2f} units, utilisation {r.utilisation:.2f} "
+            ">= 1); waits will grow without bound"
+        )
+    return out

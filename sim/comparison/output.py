@@ -1,0 +1,95 @@
+"""The result directory of ``compare``: every table, the raw tables, the manifest,
+``region.json``, the figures and the report, and the console table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from ..plots import draw_figures
+from ..report.page import build_report
+from ..results.display import console_table
+from ..results.files import (
+    manifest,
+    output_dir,
+    write_csv,
+    write_json,
+    write_parquet,
+    write_raw_tables,
+)
+from ..results.region import REGION_FILE, region_record
+from ..schema import Scenario, load_scenario
+from .compare import Comparison
+
+__all__ = ["format_comparison", "write_comparison"]
+
+
+def write_comparison(
+    comp: Comparison,
+    out: Path,
+    *,
+    scenario_file: Path,
+    command: str,
+    started: datetime,
+    seconds: float,
+    overwrite: bool = False,
+    scenario: Scenario | None = None,
+) -> None:
+    """Write every table of a comparison, the raw tables, the manifest, ``region.json`` (the
+    scenario's places, options and targets, read from ``scenario`` or ``scenario_file``), the
+    figures and the HTML report: all inside the temporary directory, so the result directory
+    appears complete or not at all."""
+    if scenario is None:
+        scenario = load_scenario(scenario_file)
+    with output_dir(out, overwrite) as tmp:
+        write_raw_tables(tmp, comp.raw.incidents, comp.raw.units)
+        write_parquet(comp.raw.levels, tmp / "levels.parquet")
+        for name in (
+            "summary",
+            "comparison",
+            "units",
+            "help",
+            "balance",
+            "costs",
+            "shares",
+            "equity",
+            "estimate",
+            "levels",
+        ):
+            write_csv(
+                getattr(comp, name), tmp / f"{name if name != 'units' else 'unit_summary'}.csv"
+            )
+        write_csv(comp.headline(), tmp / "headline.csv")
+        write_json(
+            manifest(
+                scenario_file=scenario_file,
+                command=command,
+                seed=comp.raw.seed,
+                replications=comp.replications,
+                options=comp.raw.options,
+                started=started,
+                seconds=seconds,
+                warnings=comp.warnings,
+                extra={"baseline": comp.baseline, "precision_reached": comp.precision_reached},
+            ),
+            tmp / "manifest.json",
+        )
+        write_json(region_record(scenario), tmp / REGION_FILE)
+        draw_figures(tmp)
+        build_report(tmp)
+
+
+def format_comparison(comp: Comparison) -> str:
+    """The console table of ``compare``: headline per option with verdicts and Erlang C."""
+    head = comp.headline().set_index(["service", "option"])
+    names = {
+        "incidents": "calls",
+        "mean_response": "mean resp",
+        "p90_response": "p90 resp",
+        "within_target": "in target",
+        "waited": "waited",
+        "p_wait_erlang": "P(wait) Erlang",
+        "vs_baseline": "mean resp vs baseline",
+    }
+    table = head[[c for c in names if c in head]].rename(columns=names)
+    return console_table(table)

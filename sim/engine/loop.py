@@ -1,0 +1,403 @@
+"""The discrete-event engine: incidents meet units on a SimPy clock.
+
+Lifecycle of an incident: call -> call handling -> dispatch (at once, or after waiting for a
+unit) -> turnout -> travel -> on scene -> optional transport and handover -> the unit is free
+again and heads back to its station. Each unit's job is fixed when it is dispatched (all random
+numbers were drawn with the incidents), so the engine needs only a few kinds of events: a call
+becoming ready for dispatch, a unit becoming free, and duty changes. SimPy keeps the clock and
+the event queue; a single process feeds the calls, everything else runs as callbacks.
+
+A unit heading back to its station is available (unless the dispatch rule says ``from_road:
+false``): its expected trip to a new incident interpolates between the trip from where it
+started back and the trip from its station, by the share of the way back it has covered.
+"""
+
+from __future__ import annotations
+
+import heapq
+from array import array
+from collections.abc import Generator
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import numpy as np
+import simpy
+from simpy.events import Timeout
+
+from ..model.compile import Fleet, Region
+from .demand import Incidents
+from .policies import Policy, make_policy
+
+__all__ = ["Engine", "EngineRecords", "Unit", "simulate"]
+
+NAN = float("nan")
+
+
+class Unit:
+    """The state of one unit during a run."""
+
+    __slots__ = (
+        "busy",
+        "index",
+        "off_pending",
+        "on_duty",
+        "owner",
+        "ret_end",
+        "ret_from",
+        "ret_start",
+        "service",
+        "station",
+    )
+
+    def __init__(self, index: int, service: int, station: int, owner: int) -> None:
+        self.index, self.service, self.station, self.owner = index, service, station, owner
+        self.busy = False
+        self.on_duty = False
+        self.off_pending = False
+        self.ret_from, self.ret_start, self.ret_end = station, 0.0, 0.0
+
+
+@dataclass(frozen=True)
+class EngineRecords:
+    """What one run produced, columnar. Incident arrays are in the order of ``Incidents``."""
+
+    t_ready: np.ndarray
+    t_dispatch: np.ndarray
+    t_first_arrival: np.ndarray
+    t_full_arrival: np.ndarray
+    t_clear: np.ndarray
+    first_unit: np.ndarray
+    units_sent: np.ndarray
+    travel: np.ndarray
+    job_incident: np.ndarray
+    job_unit: np.ndarray
+    job_assigned: np.ndarray
+    job_dispatch: np.ndarray
+    job_arrive: np.ndarray
+    job_free: np.ndarray
+
+
+def _mv(values: np.ndarray, dtype: type | None = None) -> Any:
+    """A zero-copy memoryview for fast item access from Python (as fast as a list)."""
+    return memoryview(np.ascontiguousarray(values, dtype=dtype))  # type: ignore[arg-type]
+
+
+def _view(values: array[Any], dtype: type) -> np.ndarray:
+    return np.frombuffer(values, dtype=dtype) if len(values) else np.empty(0, dtype=dtype)
+
+
+class Engine:
+    """One run of one fleet against one replication's incidents.
+
+    State lives in compact arrays indexed by incident (``array.array``: 8 bytes an item) and
+    in one small object per unit; the engine draws no random numbers.
+    """
+
+    def __init__(self, region: Region, fleet: Fleet, incidents: Incidents) -> None:
+        self.region, self.fleet, self.inc = region, fleet, incidents
+        self.env = simpy.Environment()
+        self.horizon = region.horizon
+        self.travel: list[list[float]] = region.travel.tolist()
+        self._hours = region.hour_factors.tolist()
+        self._flat_hours = all(h == 1.0 for h in self._hours)
+        n_com, n_svc = len(region.communities), len(region.services)
+        self.units = [
+            Unit(i, int(fleet.service[i]), int(fleet.station[i]), int(fleet.owner[i]))
+            for i in range(fleet.size)
+        ]
+        self._free_callbacks = [partial(self._on_free, u) for u in self.units]
+        self.free: list[dict[int, Unit]] = [{} for _ in range(n_svc)]
+        self.free_by_owner: list[list[dict[int, Unit]]] = [
+            [{} for _ in range(n_com)] for _ in range(n_svc)
+        ]
+        self.queues: list[list[list[tuple[int, float, int]]]] = [
+            [[] for _ in range(n_com)] for _ in range(n_svc)
+        ]
+        self._waiting = [0] * n_svc  # calls waiting for a unit, per service
+        self._crews: dict[int, list[int]] = {}  # units sent so far to partly served calls
+        self.policies: list[Policy] = [
+            make_policy(rule, region.communities) for rule in fleet.dispatch
+        ]
+        self._from_road = [rule.from_road for rule in fleet.dispatch]
+        types = region.types
+        self._type_service = [t.service for t in types]
+        self._type_priority = [t.priority for t in types]
+        self._type_facility = [t.facility for t in types]
+        n = len(incidents)
+        self._slots = incidents.turnout.shape[1]
+        self._type = _mv(incidents.type)
+        self._community = _mv(incidents.community)
+        self._turnout = _mv(incidents.turnout.ravel())
+        self._noise = _mv(incidents.noise.ravel())
+        self._on_scene = _mv(incidents.on_scene)
+        self._transport = _mv(incidents.transport)
+        self._handover = _mv(incidents.handover)
+        self.ready = incidents.t_call + incidents.call_handling
+        self._ready = _mv(self.ready)
+        self._order = _mv(np.argsort(self.ready, kind="stable"))
+        self._next = 0
+        self._calls = n
+        self.need = np.array([t.units_needed for t in types], dtype=np.int8)[incidents.type]
+        self._need = _mv(self.need)
+        # outputs: numpy arrays written through memoryviews, handed over without a copy
+        self.out = {
+            name: np.full(n, np.nan)
+            for name in ("t_dispatch", "t_first", "t_full", "t_clear", "travel")
+        }
+        self.out_sent = np.zeros(n, dtype=np.int8)
+        self.out_unit = np.full(n, -1, dtype=np.int32)
+        self.t_dispatch, self.t_first = _mv(self.out["t_dispatch"]), _mv(self.out["t_first"])
+        self.t_full, self.t_clear = _mv(self.out["t_full"]), _mv(self.out["t_clear"])
+        self.travel_first = _mv(self.out["travel"])
+        self._sent = _mv(self.out_sent)
+        self.first_unit = _mv(self.out_unit)
+        self._jobs: tuple[array[Any], ...] = (
+            array("i"),
+            array("i"),
+            array("d"),
+            array("d"),
+            array("d"),
+            array("d"),
+        )
+
+    # -- helpers the policies use -------------------------------------------------------------
+    def hour_factor(self, t: float) -> float:
+        return 1.0 if self._flat_hours else self._hours[int(t // 60) % 24]
+
+    def expected_travel(self, unit: Unit, place: int, t: float) -> float:
+        """Expected minutes (before the hour's speed factor) from where ``unit`` is to ``place``."""
+        to_place = self.travel[unit.station][place]
+        if t >= unit.ret_end:
+            return to_place
+        done = (t - unit.ret_start) / (unit.ret_end - unit.ret_start)
+        return (1.0 - done) * self.travel[unit.ret_from][place] + done * to_place
+
+    def head(self, unit: Unit, community: int) -> tuple[int, float, int] | None:
+        """The first call waiting in ``community`` that ``unit`` may take: by priority, then
+        age, skipping a call needing several units that this unit already serves."""
+        q = self.queues[unit.service][community]
+        if not q:
+            return None
+        if not self._crews or unit.index not in self._crews.get(q[0][2], ()):
+            return q[0]
+        return next((e for e in sorted(q) if unit.index not in self._crews.get(e[2], ())), None)
+
+    # -- state changes ------------------------------------------------------------------------
+    def _make_free(self, unit: Unit) -> None:
+        self.free[unit.service][unit.index] = unit
+        self.free_by_owner[unit.service][unit.owner][unit.index] = unit
+
+    def _take(self, unit: Unit) -> None:
+        del self.free[unit.service][unit.index]
+        del self.free_by_owner[unit.service][unit.owner][unit.index]
+
+    def _available(self, unit: Unit) -> None:
+        """``unit`` can take work: the waiting call its policy picks, or wait itself."""
+        unit.busy = False
+        s = unit.service
+        found = self.policies[s].choose_call(self, unit, self.env.now) if self._waiting[s] else None
+        if found is None:
+            self._make_free(unit)
+            return
+        incident, community, delay = found
+        self._dispatch(unit, incident, delay)
+        if self._sent[incident] == self._need[incident]:
+            q = self.queues[s][community]
+            if q[0][2] == incident:
+                heapq.heappop(q)
+            else:  # it was behind a call that this unit already serves
+                q.remove(next(e for e in q if e[2] == incident))
+                heapq.heapify(q)
+            self._waiting[s] -= 1
+
+    def _dispatch(self, unit: Unit, i: int, delay: float) -> None:
+        now = self.env.now
+        unit.busy = True
+        slot = self._sent[i]
+        self._sent[i] = slot + 1
+        c = self._community[i]
+        travel_rows = self.travel
+        if now >= unit.ret_end:  # at the station: the crew turns out
+            trip = travel_rows[unit.station][c]
+            depart = now + delay + self._turnout[i * self._slots + slot]
+        else:  # on the road back: no turnout
+            trip = self.expected_travel(unit, c, now)
+            depart = now + delay
+        noise = self._noise
+        base = i * (self._slots + 1)
+        travel = trip * noise[base + slot]
+        if not self._flat_hours:
+            travel *= self._hours[int(depart // 60) % 24]
+        arrive = depart + travel
+        leave = arrive + self._on_scene[i]
+        end = c
+        if slot == 0 and self._transport[i]:
+            facility = self._type_facility[self._type[i]]
+            leave += travel_rows[c][facility] * self.hour_factor(leave) * noise[base + self._slots]
+            leave += self._handover[i]
+            end = facility
+        free_at = leave
+        if not self._from_road[unit.service]:
+            free_at += travel_rows[end][unit.station] * self.hour_factor(leave)
+            end = unit.station
+        need = self._need[i]
+        if need == 1:  # the common case: this unit is the whole response
+            self.t_dispatch[i] = now + delay
+            self.t_first[i] = self.t_full[i] = arrive
+            self.first_unit[i], self.travel_first[i], self.t_clear[i] = unit.index, travel, leave
+        else:
+            self._record_crew(unit, i, slot, need, now + delay, arrive, travel, leave)
+        jobs = self._jobs
+        jobs[0].append(i)
+        jobs[1].append(unit.index)
+        jobs[2].append(now)
+        jobs[3].append(now + delay)
+        jobs[4].append(arrive)
+        jobs[5].append(free_at)
+        unit.ret_from = end
+        Timeout(self.env, free_at - now).callbacks.append(self._free_callbacks[unit.index])  # type: ignore[union-attr]
+
+    def _record_crew(
+        self,
+        unit: Unit,
+        i: int,
+        slot: int,
+        need: int,
+        sent: float,
+        arrive: float,
+        travel: float,
+        leave: float,
+    ) -> None:
+        """Records of a call needing several units: first and last arrival, last to leave."""
+        if slot == 0:
+            self.t_dispatch[i] = sent
+        self._crews.setdefault(i, []).append(unit.index)
+        if slot + 1 == need:
+            del self._crews[i]
+        if not arrive >= self.t_first[i]:  # also true while t_first is NaN
+            self.t_first[i], self.first_unit[i], self.travel_first[i] = arrive, unit.index, travel
+        if not leave <= self.t_clear[i]:  # running maxima; NaN compares false
+            self.t_clear[i] = leave
+        if not arrive <= self.t_full[i]:
+            self.t_full[i] = arrive
+
+    def _on_free(self, unit: Unit, _event: simpy.Event) -> None:
+        now = self.env.now
+        unit.ret_start = now
+        if self._from_road[unit.service]:
+            unit.ret_end = now + self.travel[unit.ret_from][unit.station] * self.hour_factor(now)
+        else:
+            unit.ret_end = now  # its job included the way back: it is at its station
+        if unit.off_pending:
+            unit.off_pending = unit.on_duty = unit.busy = False
+            return
+        self._available(unit)
+
+    def _on_ready(self, i: int) -> None:
+        """Call ``i`` has been handled: dispatch what is allowed and free, queue the rest."""
+        now = self.env.now
+        k = self._type[i]
+        s = self._type_service[k]
+        policy = self.policies[s]
+        c = self._community[i]
+        need = self._need[i]
+        while self._sent[i] < need:  # for most calls need is 1: one pass
+            choice = policy.choose_unit(self, s, c, now)
+            if choice is None:
+                heapq.heappush(self.queues[s][c], (self._type_priority[k], self._ready[i], i))
+                self._waiting[s] += 1
+                return
+            unit, delay = choice
+            self._take(unit)
+            self._dispatch(unit, i, delay)
+
+    # -- the flow of calls: one event at a time, each scheduling the next ---------------------
+    def _schedule_call(self) -> None:
+        if self._next < self._calls:
+            t = self._ready[self._order[self._next]]
+            if t < self.horizon:
+                Timeout(self.env, t - self.env.now).callbacks.append(self._call)  # type: ignore[union-attr]
+
+    def _call(self, _event: simpy.Event) -> None:
+        k = self._next
+        self._next = k + 1
+        self._on_ready(self._order[k])
+        if k + 1 < self._calls:
+            t = self._ready[self._order[k + 1]]
+            if t < self.horizon:
+                Timeout(self.env, t - self.env.now).callbacks.append(self._call)  # type: ignore[union-attr]
+
+    def _duty_changes(self) -> Generator[simpy.Event, Any, None]:
+        changes = sorted(
+            (float(t), on, u)
+            for u, intervals in enumerate(self.fleet.duty)
+            for a, b in intervals
+            for t, on in ((a, 1), (b, 0))
+            if t < self.horizon
+        )
+        env = self.env
+        for t, on, u in changes:
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            unit = self.units[u]
+            if on:
+                self._on_duty(unit)
+            else:
+                self._off_duty(unit)
+
+    def _on_duty(self, unit: Unit) -> None:
+        if unit.off_pending:  # the next shift began before the last job ended
+            unit.off_pending = False
+            return
+        if unit.on_duty:
+            return
+        unit.on_duty = True
+        unit.ret_from, unit.ret_end = unit.station, self.env.now
+        self._available(unit)
+
+    def _off_duty(self, unit: Unit) -> None:
+        if unit.busy:
+            unit.off_pending = True
+        elif unit.on_duty:
+            self._take(unit)
+            unit.on_duty = False
+
+    def run(self) -> EngineRecords:
+        """Run to the horizon and return the records."""
+        self.env.process(self._duty_changes())
+        self._schedule_call()
+        self.env.run(until=self.horizon)
+        jobs = self._jobs
+        complete = self.out_sent == self.need
+        out = self.out
+        for name in ("t_full", "t_clear"):
+            out[name][~complete] = np.nan
+        records = EngineRecords(
+            t_ready=self.ready,
+            t_dispatch=out["t_dispatch"],
+            t_first_arrival=out["t_first"],
+            t_full_arrival=out["t_full"],
+            t_clear=out["t_clear"],
+            first_unit=self.out_unit,
+            units_sent=self.out_sent,
+            travel=out["travel"],
+            job_incident=_view(jobs[0], np.int32),
+            job_unit=_view(jobs[1], np.int32),
+            job_assigned=_view(jobs[2], np.float64),
+            job_dispatch=_view(jobs[3], np.float64),
+            job_arrive=_view(jobs[4], np.float64),
+            job_free=_view(jobs[5], np.float64),
+        )
+        self._release()
+        return records
+
+    def _release(self) -> None:
+        """Drop the run's state: pending events and callbacks refer back to the engine, and
+        the cycle would otherwise keep every array alive until the garbage collector runs."""
+        self.__dict__.clear()
+
+
+def simulate(region: Region, fleet: Fleet, incidents: Incidents) -> EngineRecords:
+    """Run ``fleet`` against ``incidents`` and return the engine records."""
+    return Engine(region, fleet, incidents).run()

@@ -1,0 +1,153 @@
+"""A single self-contained HTML report of a comparison, for planners to read and email.
+
+Built from the result directory alone (tables, manifest, region.json and the figures in
+``figures/``; figures missing there are drawn in memory): images are inlined as base64 PNG,
+CSS is inline, nothing is fetched and no script runs.
+"""
+
+from __future__ import annotations
+
+import base64
+import tempfile
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, StrictUndefined
+
+from .. import __version__
+from ..plots import FIGURES_DIR, FigureInfo, draw_figures, read_index
+from ..results.files import atomic_write_text
+from ..results.read import ResultData, load_result
+from .story import findings, scenario_brief
+from .tables import cost_tables, equity_rows, estimate_rows, headline_rows, verdict_table
+
+__all__ = ["REPORT_FILE", "build_report", "render_report"]
+
+REPORT_FILE = "report.html"
+TEMPLATE = "report.html.j2"
+
+SECTIONS = {
+    "differences": "verdicts",
+    "response": "response",
+    "equity": "equity",
+    "units": "workload",
+    "help": "workload",
+    "map": "workload",
+    "levels": "workload",
+    "surge": "workload",
+    "costs": "costs",
+}
+
+
+def build_report(result_dir: Path) -> Path:
+    """Write ``result_dir/report.html`` (atomically) and return its path."""
+    root = Path(result_dir)
+    html = render_report(root)
+    out = root / REPORT_FILE
+    atomic_write_text(out, html)
+    return out
+
+
+def render_report(result_dir: Path) -> str:
+    data = load_result(result_dir)
+    figures = _figures(data.root)
+    env = Environment(
+        autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True
+    )
+    text = resources.files("sim.report").joinpath("templates", TEMPLATE).read_text(encoding="utf-8")
+    return env.from_string(text).render(**_context(data, figures))
+
+
+# --- figures --------------------------------------------------------------------------------
+def _inline(infos: list[FigureInfo]) -> list[dict[str, Any]]:
+    from PIL import Image
+
+    out = []
+    for i in infos:
+        raw = i.png.read_bytes()
+        with Image.open(i.png) as im:
+            width, height = im.size
+        out.append(
+            {
+                "name": i.name,
+                "title": i.title,
+                "caption": i.caption,
+                "section": SECTIONS.get(i.section, "workload"),
+                "src": "data:image/png;base64," + base64.b64encode(raw).decode("ascii"),
+                "width": width,
+                "height": height,
+            }
+        )
+    return out
+
+
+def _figures(root: Path) -> list[dict[str, Any]]:
+    infos = read_index(root / FIGURES_DIR)
+    if infos is not None:
+        return _inline(infos)
+    with tempfile.TemporaryDirectory(prefix="intersim-figures-") as tmp:
+        return _inline(draw_figures(root, Path(tmp)))
+
+
+# --- tables ---------------------------------------------------------------------------------
+def _context(data: ResultData, figures: list[dict[str, Any]]) -> dict[str, Any]:
+    m = data.manifest
+    region = data.region or {}
+    days = data.run_days()
+    run = region.get("run", {})
+    notes = []
+    if data.region is None:
+        notes.append(
+            "This result directory has no region.json (written by intersim 0.1+): the "
+            "scenario summary, targets and map locations are missing."
+        )
+    return {
+        "title": region.get("name") or Path(str(m.get("scenario_file", "scenario"))).stem,
+        "description": region.get("description", ""),
+        "baseline": data.baseline,
+        "options": data.options,
+        "replications": m.get("replications", "?"),
+        "seed": m.get("seed", "?"),
+        "days": f"{days:g}" if days else None,
+        "warmup_days": f"{float(run['warmup']) / 1440:g}" if run else None,
+        "findings": findings(data),
+        "warnings": [str(w) for w in m.get("warnings", [])],
+        "notes": notes,
+        "scenario": scenario_brief(data),
+        "headline": headline_rows(data)[0],
+        "verdicts": verdict_table(data),
+        "estimate": estimate_rows(data),
+        "equity": equity_rows(data),
+        "costs": cost_tables(data),
+        "figures": figures,
+        "precision_reached": m.get("precision_reached"),
+        # --- fleet sizing and coalitions (sim.decide): optional section ---
+        "decision": _decision_section(data.root),
+        # --- end of fleet sizing and coalitions ---
+        "footer": {
+            "scenario_file": m.get("scenario_file", ""),
+            "sha256": m.get("scenario_sha256", ""),
+            "seed": m.get("seed", ""),
+            "replications": m.get("replications", ""),
+            "version": (m.get("versions") or {}).get("intersim", __version__),
+            "command": m.get("intersim_command", ""),
+            "started": m.get("started", ""),
+            "runtime": m.get("runtime_s", ""),
+            "python": (m.get("versions") or {}).get("python", ""),
+            "platform": m.get("platform", ""),
+            "report_version": __version__,
+        },
+    }
+
+
+# --- fleet sizing and coalitions (sim.decide): optional section ---
+def _decision_section(root: Path) -> Any:
+    """Sizing and coalition results written in ``root`` or a subdirectory, as an escaped HTML
+    section (empty when there are none)."""
+    from ..decide.html import report_fragment
+
+    return report_fragment(root)
+
+
+# --- end of fleet sizing and coalitions ---

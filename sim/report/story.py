@@ -1,0 +1,152 @@
+"""The words of the HTML report: the scenario in brief and the findings at a glance."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from ..results.derived import biggest_gain
+from ..results.display import fmt_duration, fmt_money
+from ..results.read import ALL, ResultData
+from .tables import ci_text, fmt_diff
+
+
+def scenario_brief(data: ResultData) -> dict[str, Any]:
+    region = data.region or {}
+    coms = [
+        {
+            "name": c["name"],
+            "id": c["id"],
+            "population": f"{c['population']:,}",
+            "zone": c.get("zone", ""),
+            "location": _loc_text(c.get("location")),
+        }
+        for c in region.get("communities", [])
+    ]
+    units = data.table("unit_summary")
+    units = units[units["metric"] == "busy_fraction"]
+    counts = units.groupby(["service", "option"])["unit"].nunique()
+    fleet = []
+    for service in data.services:
+        cells = []
+        for o in data.options:
+            n = int(counts.get((service, o), 0))
+            part = _part_time(region, o, service)
+            cells.append(f"{n}" + (f" ({part} part-time)" if part else ""))
+        fleet.append({"service": data.service_name(service), "cells": cells})
+    options = []
+    for o in data.options:
+        spec = next((x for x in region.get("options", []) if x["id"] == o), None)
+        options.append(
+            {
+                "id": o,
+                "baseline": o == data.baseline,
+                "description": spec["description"] if spec else "",
+                "dispatch": _dispatch_text(data, spec["dispatch"]) if spec else "",
+                "changes": _unit_changes(data, region, o) if spec else [],
+            }
+        )
+    return {"communities": coms, "fleet": fleet, "options": options}
+
+
+def _loc_text(loc: dict[str, float] | None) -> str:
+    if not loc:
+        return "-"
+    if "x" in loc:
+        return f"{loc['x']:g}, {loc['y']:g} km"
+    return f"{loc['lat']:.4f}, {loc['lon']:.4f}"
+
+
+def _part_time(region: dict[str, Any], option: str, service: str) -> int:
+    spec = next((x for x in region.get("options", []) if x["id"] == option), None)
+    if not spec:
+        return 0
+    return sum(u["count"] for u in spec["units"] if u["service"] == service and u["duty"] != "24/7")
+
+
+def _dispatch_text(data: ResultData, dispatch: dict[str, str]) -> str:
+    by: dict[str, list[str]] = {}
+    for service, policy in dispatch.items():
+        by.setdefault(policy, []).append(data.service_name(service))
+    if len(by) == 1:
+        return f"{next(iter(by))} for every service"
+    return "; ".join(f"{p}: {', '.join(s)}" for p, s in by.items())
+
+
+def _unit_changes(data: ResultData, region: dict[str, Any], option: str) -> list[str]:
+    """Units an option places differently from the baseline, e.g. '+1 Ambulance at Hub'."""
+
+    def counter(o: str) -> Counter[tuple[str, str, str]]:
+        spec = next((x for x in region.get("options", []) if x["id"] == o), None)
+        c: Counter[tuple[str, str, str]] = Counter()
+        for u in (spec or {}).get("units", []):
+            c[(u["service"], u["station"], u["owner"])] += u["count"]
+        return c
+
+    if option == data.baseline:
+        return []
+    mine, base = counter(option), counter(data.baseline)
+    out = []
+    for key in sorted(set(mine) | set(base)):
+        d = mine[key] - base[key]
+        if d:
+            service, station, owner = key
+            whose = "" if owner == station else f" (owned by {data.community_name(owner)})"
+            out.append(
+                f"{d:+d} {data.service_name(service)} at "
+                f"{data.station_name(station, short=True)}{whose}"
+            )
+    return out
+
+
+# --- summary sentences ------------------------------------------------------------------------
+def findings(data: ResultData) -> list[str]:
+    out = []
+    comp = data.table("comparison")
+    c = comp[
+        (comp["community"] == ALL) & (comp["priority"] == ALL) & (comp["metric"] == "mean_response")
+    ]
+    base = data.baseline
+    for service in data.services:
+        sub = c[c["service"] == service]
+        if sub.empty:
+            continue
+        name = data.service_name(service)
+        good = sub[sub["verdict"] == "better"]
+        if good.empty:
+            bad = sub[sub["verdict"] == "worse"]
+            text = f"{name}: no option gives a significantly shorter mean response than {base}"
+            if not bad.empty:
+                text += f"; {', '.join(bad['option'])} significantly longer"
+            out.append(text + ".")
+            continue
+        b = good.loc[good["diff"].idxmin()]
+        out.append(
+            f"{name}: {b['option']} gives the shortest mean response, "
+            f"{fmt_duration(b['option_mean'])} "
+            f"against {fmt_duration(b['baseline_mean'])} under {base} (difference "
+            f"{fmt_diff('mean_response', float(b['diff']))}, 95 % CI "
+            f"{ci_text(b, lambda v, d=float(b['diff']): fmt_diff('mean_response', v, d))})."
+        )
+    g = biggest_gain(data, "p90_response")
+    if g is not None:
+        out.append(
+            f"Largest cut of a 90th percentile: {g['option']} takes the "
+            f"{data.service_name(g['service']).lower()} p90 from "
+            f"{fmt_duration(g['baseline_mean'])} "
+            f"to {fmt_duration(g['option_mean'])}."
+        )
+    costs = data.table("costs")
+    total = costs[costs["metric"] == "cost"].groupby("option")["mean"].sum()
+    if base in total.index and len(total) > 1:
+        diffs = {o: total[o] - total[base] for o in data.options if o in total.index and o != base}
+        if all(abs(d) <= 0.005 * abs(total[base]) for d in diffs.values()):
+            out.append(
+                f"Total cost is about the same under every option ({fmt_money(total[base])} a run)."
+            )
+        else:
+            parts = [f"{o} {'+' if d >= 0 else '-'}{fmt_money(abs(d))}" for o, d in diffs.items()]
+            out.append(
+                f"Total cost against {base} ({fmt_money(total[base])} a run): {', '.join(parts)}."
+            )
+    return out

@@ -1,0 +1,284 @@
+"""The tables of the HTML report: headline with the best option marked, verdicts with paired
+intervals, the analytic estimate beside the simulation, equity, cost and cost sharing."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from ..results.derived import FORMULA_NAMES, within_target_table
+from ..results.display import fmt_duration, fmt_money, fmt_pct
+from ..results.read import ALL, ResultData
+
+# headline metric -> (label, lower is better, formatter)
+HEADLINE = {
+    "incidents": ("Calls", None, lambda v: f"{v:,.0f}"),
+    "mean_response": ("Mean response", True, fmt_duration),
+    "p90_response": ("90th percentile", True, fmt_duration),
+    "within_target": ("Within target", False, lambda v: fmt_pct(v, 1)),
+    "waited": ("Calls that waited", True, lambda v: fmt_pct(v, 1)),
+    "mean_wait": ("Mean wait", True, fmt_duration),
+}
+VERDICT_METRICS = ("mean_response", "p90_response", "within_target", "waited")
+EQUITY = {
+    "worst_within_target": ("Worst community within target", lambda v: fmt_pct(v, 1)),
+    "spread_within_target": ("Spread within target (max - min)", lambda v: fmt_pct(v, 1)),
+    "spread_p90": ("Spread of p90 (max - min)", fmt_duration),
+    "gini_p90": ("Gini of p90", lambda v: f"{v:.3f}"),
+}
+
+
+def ci_text(row: Any, fmt: Any, share: bool = False) -> str:
+    """'lo to hi' of a row's confidence interval; a share's interval is clipped to 0-100 %."""
+    lo, hi = float(row["ci_low"]), float(row["ci_high"])
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return ""
+    if share:
+        lo, hi = max(0.0, lo), min(1.0, hi)
+    return f"{fmt(lo)} to {fmt(hi)}"
+
+
+def headline_rows(data: ResultData) -> list[dict[str, Any]]:
+    head = data.table("headline")
+    metrics = [m for m in HEADLINE if m in head.columns]
+    out = []
+    for service in data.services:
+        sub = head[head["service"] == service].set_index("option")
+        opts = [o for o in data.options if o in sub.index]
+        best: dict[str, set[str]] = {}
+        for m in metrics:
+            lower, fmt = HEADLINE[m][1], HEADLINE[m][2]
+            vals = pd.to_numeric(sub.loc[opts, m], errors="coerce")
+            if lower is None or len(opts) < 2 or vals.isna().all():
+                continue
+            shown = {o: fmt(float(vals[o])) for o in opts if pd.notna(vals[o])}
+            if len(set(shown.values())) < 2:
+                continue  # all equal as shown: no best
+            target = fmt(float(vals.min() if lower else vals.max()))
+            best[m] = {o for o, text in shown.items() if text == target}
+        rows = []
+        for o in opts:
+            r = sub.loc[o]
+            verdict = str(r.get("vs_baseline", "") or "")
+            cells = [
+                {
+                    "text": HEADLINE[m][2](float(r[m])) if pd.notna(r[m]) else "-",
+                    "best": o in best.get(m, set()),
+                }
+                for m in metrics
+            ]
+            rows.append(
+                {"option": o, "cells": cells, "verdict": verdict, "vclass": _vclass(verdict)}
+            )
+        out.append({"service": data.service_name(service), "rows": rows})
+    return [{"columns": [HEADLINE[m][0] for m in metrics], "services": out}]
+
+
+def _vclass(verdict: str) -> str:
+    return {"better": "better", "worse": "worse", "baseline": "base"}.get(verdict, "ns")
+
+
+def fmt_diff(metric: str, v: float, ref: float | None = None) -> str:
+    """A difference: percentage points for shares, minutes or hours (chosen by ``ref``, the
+    difference itself by default, so that a difference and its interval share one unit)."""
+    if not math.isfinite(v):
+        return "-"
+    if metric in ("within_target", "waited"):
+        return f"{100 * v:+.1f} pp"
+    scale = abs(v if ref is None or not math.isfinite(ref) else ref)
+    return f"{v:+.1f} min" if scale < 120 else f"{v / 60:+.1f} h"
+
+
+def verdict_table(data: ResultData) -> dict[str, Any]:
+    c = data.table("comparison")
+    c = c[(c["community"] == ALL) & (c["priority"] == ALL) & c["metric"].isin(VERDICT_METRICS)]
+    metrics = [m for m in VERDICT_METRICS if (c["metric"] == m).any()]
+    services = []
+    for service in data.services:
+        rows = []
+        for opt in data.options:
+            sub = c[(c["service"] == service) & (c["option"] == opt)].set_index("metric")
+            if sub.empty:
+                continue
+            cells = []
+            for m in metrics:
+                if m not in sub.index:
+                    cells.append({"text": "-", "ci": "", "verdict": "", "vclass": "ns"})
+                    continue
+                r = sub.loc[m]
+                cells.append(
+                    {
+                        "text": fmt_diff(m, float(r["diff"])),
+                        "ci": ci_text(r, lambda v, m=m, d=float(r["diff"]): fmt_diff(m, v, d)),
+                        "verdict": str(r["verdict"]),
+                        "vclass": _vclass(str(r["verdict"])),
+                    }
+                )
+            rows.append({"option": opt, "cells": cells})
+        if rows:
+            services.append({"service": data.service_name(service), "rows": rows})
+    return {"columns": [HEADLINE[m][0] for m in metrics], "services": services}
+
+
+def estimate_rows(data: ResultData) -> list[dict[str, Any]]:
+    est = data.table("estimate")
+    est = est[est["community"] == ALL]
+    summary = data.table("summary")
+    waited = summary[
+        (summary["community"] == ALL)
+        & (summary["priority"] == ALL)
+        & (summary["metric"] == "waited")
+    ]
+    waited = waited.set_index(["service", "option"])
+    rows = []
+    for service in data.services:
+        for opt in data.options:
+            e = est[(est["service"] == service) & (est["option"] == opt)]
+            if e.empty:
+                continue
+            policy = str(e["policy"].iloc[0])
+            fleet = "pooled" if policy == "pooled" else "separate"
+            r = e[e["fleet"] == fleet]
+            if r.empty:
+                continue
+            r = r.iloc[0]
+            sim = waited.loc[(service, opt)] if (service, opt) in waited.index else None
+            p_wait = float(r["p_wait"])
+            sim_v = float(sim["mean"]) if sim is not None else math.nan
+            rows.append(
+                {
+                    "service": data.service_name(service),
+                    "option": opt,
+                    "policy": policy,
+                    "model": "one pooled M/M/c"
+                    if fleet == "pooled"
+                    else "separate M/M/c per community",
+                    "utilisation": fmt_pct(float(r["utilisation"]), 1),
+                    "p_wait": fmt_pct(p_wait, 1),
+                    "waited": fmt_pct(sim_v, 1),
+                    "waited_ci": ci_text(sim, lambda v: fmt_pct(v, 1), share=True)
+                    if sim is not None
+                    else "",
+                    "gap": f"{100 * (sim_v - p_wait):+.1f} pp"
+                    if math.isfinite(sim_v) and math.isfinite(p_wait)
+                    else "-",
+                }
+            )
+    return rows
+
+
+def equity_rows(data: ResultData) -> list[dict[str, Any]]:
+    """Per service (most urgent priority with a target): within target per community and
+    option, then the equity measures across communities; columns are the options."""
+    eq = data.table("equity")
+    within = within_target_table(data)  # the rows the equity figure draws
+    out = []
+    for service in data.services:
+        prio = data.urgent_priority(service)
+        if prio is None:
+            continue
+        w = within[within["service"] == service]
+        per_com = []
+        for com in data.communities:
+            cw = w[w["community"] == com].set_index("option")
+            if cw.empty:
+                continue
+            share = data.target_share(service, int(prio), com)
+            cells = []
+            for opt in data.options:
+                v = float(cw.loc[opt, "mean"]) if opt in cw.index else math.nan
+                cells.append(
+                    {
+                        "text": fmt_pct(v, 1),
+                        "ci": "",
+                        "miss": share is not None and math.isfinite(v) and v < share,
+                    }
+                )
+            per_com.append(
+                {
+                    "label": data.community_name(com),
+                    "target": fmt_pct(share) if share is not None else "-",
+                    "cells": cells,
+                }
+            )
+        sub = eq[(eq["service"] == service) & (eq["priority"] == prio)]
+        measures = []
+        for m, (label, fmt) in EQUITY.items():
+            cells = []
+            for opt in data.options:
+                o = sub[(sub["option"] == opt) & (sub["metric"] == m)]
+                if not o.empty and pd.notna(o["mean"].iloc[0]):
+                    r = o.iloc[0]
+                    ci = ci_text(r, fmt, share=m.endswith("within_target"))
+                    cells.append({"text": fmt(float(r["mean"])), "ci": ci, "miss": False})
+                else:
+                    cells.append({"text": "-", "ci": "", "miss": False})
+            measures.append({"label": label, "target": "", "cells": cells})
+        out.append(
+            {
+                "service": data.service_name(service),
+                "priority": prio,
+                "per_community": per_com,
+                "measures": measures,
+            }
+        )
+    return out
+
+
+def cost_tables(data: ResultData) -> dict[str, Any]:
+    costs = data.table("costs")
+    rows = []
+    totals = {o: 0.0 for o in data.options}
+    for service in data.services:
+        sub = costs[(costs["service"] == service) & (costs["metric"] == "cost")].set_index("option")
+        per_inc = costs[
+            (costs["service"] == service) & (costs["metric"] == "cost_per_incident")
+        ].set_index("option")
+        cells = []
+        for o in data.options:
+            v = float(sub.loc[o, "mean"]) if o in sub.index else math.nan
+            pi = float(per_inc.loc[o, "mean"]) if o in per_inc.index else math.nan
+            totals[o] += v if math.isfinite(v) else 0.0
+            cells.append(
+                {
+                    "text": fmt_money(v),
+                    "sub": f"{fmt_money(pi)} per call" if math.isfinite(pi) else "",
+                }
+            )
+        rows.append({"service": data.service_name(service), "cells": cells})
+    pop = sum(data.population().values())
+    total = [
+        {"text": fmt_money(totals[o]), "sub": f"{totals[o] / pop:,.0f} per resident" if pop else ""}
+        for o in data.options
+    ]
+    shares = data.table("shares")
+    formulas = [f for f in FORMULA_NAMES if (shares["formula"] == f).any()]
+    sharing = []
+    for opt in data.options:
+        s = shares[shares["option"] == opt]
+        if s.empty:
+            continue
+        table = []
+        for com in data.communities:
+            cs = s[s["community"] == com].set_index("formula")
+            table.append(
+                {
+                    "community": data.community_name(com),
+                    "cells": [
+                        fmt_money(float(cs.loc[f, "mean"])) if f in cs.index else "-"
+                        for f in formulas
+                    ],
+                }
+            )
+        sharing.append({"option": opt, "rows": table})
+    return {
+        "rows": rows,
+        "total": total,
+        "formulas": [FORMULA_NAMES[f] for f in formulas],
+        "sharing": sharing,
+    }
+
+
+# --- scenario in brief ------------------------------------------------------------------------

@@ -1,0 +1,75 @@
+"""Numbers as people read them: minutes as '8:59', shares as '96 %', money as '2.37 M'.
+
+Used by the figures, the reports, the console tables and every experiment's output, so that a
+number reads the same wherever it appears.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+__all__ = ["console_table", "fmt_duration", "fmt_minutes", "fmt_money", "fmt_pct"]
+
+
+def fmt_minutes(m: float) -> str:
+    """Minutes as a planner reads them: '8:59', '12 min', '2 h', '3 d'."""
+    if m is None or not math.isfinite(m):
+        return "-"
+    if m >= 2880 and abs(m / 1440 - round(m / 1440)) < 1e-6:
+        return f"{m / 1440:.0f} d"
+    if m >= 120:
+        h = m / 60
+        return f"{h:.0f} h" if abs(h - round(h)) < 1e-6 else f"{h:.1f} h"
+    if abs(m - round(m)) < 1e-6:
+        return f"{m:.0f} min"
+    whole = math.floor(m)
+    sec = round((m - whole) * 60)
+    if sec == 60:
+        whole, sec = whole + 1, 0
+    return f"{whole}:{sec:02d}"
+
+
+def fmt_duration(m: float) -> str:
+    """A measured time: '12.9 min', '3.4 h', '2.5 d'."""
+    if m is None or not math.isfinite(m):
+        return "-"
+    if m >= 2880:
+        return f"{m / 1440:.1f} d"
+    if m >= 120:
+        return f"{m / 60:.1f} h"
+    return f"{m:.1f} min"
+
+
+def fmt_pct(v: float, digits: int = 0) -> str:
+    if v is None or not math.isfinite(v):
+        return "-"
+    return f"{100 * v:.{digits}f} %"
+
+
+def fmt_money(v: float) -> str:
+    if v is None or not math.isfinite(v):
+        return "-"
+    a = abs(v)
+    if a >= 1e6:
+        return f"{v / 1e6:.2f} M"
+    if a >= 1e4:
+        return f"{v / 1e3:.0f} k"
+    return f"{v:,.0f}"
+
+
+CONSOLE_FORMATS = {
+    "calls": "{:,.0f}".format,
+    "mean resp": "{:.1f} min".format,
+    "p90 resp": "{:.1f} min".format,
+    "in target": "{:.1%}".format,
+    "waited": "{:.1%}".format,
+    "P(wait) Erlang": "{:.1%}".format,
+}
+
+
+def console_table(table: pd.DataFrame) -> str:
+    """A table for the terminal, its known columns formatted (minutes, shares, counts)."""
+    formats = {k: v for k, v in CONSOLE_FORMATS.items() if k in table}
+    return table.to_string(formatters=formats, na_rep="-")
