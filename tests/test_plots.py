@@ -26,7 +26,7 @@ from PIL import Image
 from sim.cli.main import main
 from sim.comparison.compare import compare
 from sim.comparison.output import write_comparison
-from sim.plots import FIGURES_DIR, load_result, read_index
+from sim.plots import FIGURES_DIR, read_index
 from sim.plots.costs import shares_figure
 from sim.plots.differences import forest_figure
 from sim.plots.equity import within_target_figure
@@ -35,7 +35,7 @@ from sim.plots.map import MAX_ARROW_WIDTH, MIN_SHARE, map_figure
 from sim.plots.response import MAX_POINTS, ecdf_figure, ecdf_points
 from sim.plots.timeline import bin_hours, levels_figure, surge_bins, surge_figure, surge_windows
 from sim.plots.units import busy_figure
-from sim.results.read import ResultData
+from sim.results.read import ResultData, load_result
 from sim.schema import load_scenario
 
 # --- the shared comparison -------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -32,13 +33,27 @@ from ..schema import Scenario
 __all__ = ["PRECISION_METRICS", "Comparison", "compare", "help_balance"]
 
 PRECISION_METRICS = ("mean_response", "p90_response", "within_target")
+TABLES = (
+    "headline",
+    "summary",
+    "comparison",
+    "units",
+    "help",
+    "balance",
+    "costs",
+    "shares",
+    "equity",
+    "estimate",
+    "levels",
+)
 KEYS = ["option", "service", "priority", "community", "metric"]
 MIN_REPLICATIONS = 3
 
 
-@dataclass
+@dataclass(repr=False)
 class Comparison:
-    """Everything ``intersim compare`` reports; every table is a DataFrame."""
+    """Everything ``intersim compare`` reports; every table is a DataFrame attribute
+    (``headline`` is computed from the others on first use)."""
 
     summary: pd.DataFrame
     comparison: pd.DataFrame
@@ -56,6 +71,15 @@ class Comparison:
     precision_reached: bool | None = None
     warnings: list[str] = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        options = ", ".join(self.raw.options)
+        return (
+            f"<Comparison of {len(self.raw.options)} options ({options}) against "
+            f"{self.baseline!r}, {self.replications} replications, seed {self.raw.seed}; "
+            f"tables: {', '.join(TABLES)}>"
+        )
+
+    @cached_property
     def headline(self) -> pd.DataFrame:
         """Region-wide metrics per option and service (all priorities), with verdicts."""
         s = self.summary

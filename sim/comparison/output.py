@@ -59,7 +59,7 @@ def write_comparison(
             write_csv(
                 getattr(comp, name), tmp / f"{name if name != 'units' else 'unit_summary'}.csv"
             )
-        write_csv(comp.headline(), tmp / "headline.csv")
+        write_csv(comp.headline, tmp / "headline.csv")
         write_json(
             manifest(
                 scenario_file=scenario_file,
@@ -81,7 +81,7 @@ def write_comparison(
 
 def format_comparison(comp: Comparison) -> str:
     """The console table of ``compare``: headline per option with verdicts and Erlang C."""
-    head = comp.headline().set_index(["service", "option"])
+    head = comp.headline.set_index(["service", "option"])
     names = {
         "incidents": "calls",
         "mean_response": "mean resp",

@@ -33,6 +33,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError
+from ..results.display import METHOD_NAMES
 from ..schema import Scenario
 from . import shapley as games
 from .analytic import analytic_counts, demands_for, service_level
@@ -47,14 +48,6 @@ __all__ = ["MAX_COMMUNITIES", "METHOD_NAMES", "CoalitionResult", "coalitions"]
 
 MAX_COMMUNITIES = 8
 VALUES = ("cost", "service")
-METHOD_NAMES = {
-    "shapley": "Shapley value",
-    "per_capita": "per capita",
-    "per_call": "per call",
-    "per_unit_hour": "per unit-hour used",
-    "mix": "weighted mix",
-    "nucleolus": "nucleolus",
-}
 BASES = {"per_capita": "population", "per_call": "calls", "per_unit_hour": "unit_hours"}
 
 

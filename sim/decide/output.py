@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from ..plots.style import Drawn
+from ..report.decision import DECISION_FILE, render_decision
 from ..results.files import atomic_write_text, manifest, output_dir, write_csv, write_json
 from ..schema import Scenario
 from .coalition import CoalitionResult
-from .html import DECISION_FILE, render_decision
 from .sizing import SizingResult
 
 __all__ = ["write_coalitions", "write_sizing"]

@@ -40,9 +40,9 @@ class Compiled:
     source: IncidentSource = generate_incidents
 
 
-@dataclass
+@dataclass(repr=False)
 class RunResult:
-    """Tables of a run: incidents, units and levels of every option and replication."""
+    """Tables of a run: incidents, units, levels and help of every option and replication."""
 
     incidents: pd.DataFrame
     units: pd.DataFrame
@@ -53,6 +53,13 @@ class RunResult:
     seed: int
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        return (
+            f"<RunResult of {', '.join(self.options)}: {self.replications} replications, "
+            f"seed {self.seed}, {len(self.incidents):,} incidents, {len(self.warnings)} warnings; "
+            "tables: incidents, units, levels, help>"
+        )
 
 
 def compile_scenario(

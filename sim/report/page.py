@@ -15,10 +15,11 @@ from typing import Any
 
 from jinja2 import Environment, StrictUndefined
 
-from .. import __version__
 from ..plots import FIGURES_DIR, FigureInfo, draw_figures, read_index
 from ..results.files import atomic_write_text
 from ..results.read import ResultData, load_result
+from ..version import __version__
+from .decision import report_fragment
 from .story import findings, scenario_brief
 from .tables import cost_tables, equity_rows, estimate_rows, headline_rows, verdict_table
 
@@ -122,9 +123,9 @@ def _context(data: ResultData, figures: list[dict[str, Any]]) -> dict[str, Any]:
         "costs": cost_tables(data),
         "figures": figures,
         "precision_reached": m.get("precision_reached"),
-        # --- fleet sizing and coalitions (sim.decide): optional section ---
-        "decision": _decision_section(data.root),
-        # --- end of fleet sizing and coalitions ---
+        # fleet sizing and coalition results found in the directory (written by `size`,
+        # `coalitions`), rendered from their files: empty when there are none
+        "decision": report_fragment(data.root),
         "footer": {
             "scenario_file": m.get("scenario_file", ""),
             "sha256": m.get("scenario_sha256", ""),
@@ -139,15 +140,3 @@ def _context(data: ResultData, figures: list[dict[str, Any]]) -> dict[str, Any]:
             "report_version": __version__,
         },
     }
-
-
-# --- fleet sizing and coalitions (sim.decide): optional section ---
-def _decision_section(root: Path) -> Any:
-    """Sizing and coalition results written in ``root`` or a subdirectory, as an escaped HTML
-    section (empty when there are none)."""
-    from ..decide.html import report_fragment
-
-    return report_fragment(root)
-
-
-# --- end of fleet sizing and coalitions ---

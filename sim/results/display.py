@@ -10,7 +10,7 @@ import math
 
 import pandas as pd
 
-__all__ = ["console_table", "fmt_duration", "fmt_minutes", "fmt_money", "fmt_pct"]
+__all__ = ["METHOD_NAMES", "console_table", "fmt_duration", "fmt_minutes", "fmt_money", "fmt_pct"]
 
 
 def fmt_minutes(m: float) -> str:
@@ -59,6 +59,15 @@ def fmt_money(v: float) -> str:
     return f"{v:,.0f}"
 
 
+# cost-sharing methods of the coalition game and of the agreements' formulas
+METHOD_NAMES = {
+    "shapley": "Shapley value",
+    "per_capita": "per capita",
+    "per_call": "per call",
+    "per_unit_hour": "per unit-hour used",
+    "mix": "weighted mix",
+    "nucleolus": "nucleolus",
+}
 CONSOLE_FORMATS = {
     "calls": "{:,.0f}".format,
     "mean resp": "{:.1f} min".format,

@@ -99,7 +99,7 @@ class Store:
                 f"replication INTEGER NOT NULL, service TEXT NOT NULL{params}{metrics}, "
                 "PRIMARY KEY (task, seq))"
             )
-            from .. import __version__
+            from ..version import __version__
 
             meta = {
                 "definition_hash": d.hash(),

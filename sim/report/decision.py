@@ -20,9 +20,8 @@ import pandas as pd
 from jinja2 import Environment, StrictUndefined
 from markupsafe import Markup
 
-from .. import __version__
-from ..results.display import fmt_minutes, fmt_money, fmt_pct
-from .coalition import METHOD_NAMES
+from ..results.display import METHOD_NAMES, fmt_minutes, fmt_money, fmt_pct
+from ..version import __version__
 
 __all__ = ["DECISION_FILE", "decision_dirs", "render_decision", "report_fragment"]
 
