@@ -1,19 +1,40 @@
 """Statistics across replications: confidence intervals and paired comparisons.
 
 Each replication gives one observation of a metric; intervals use Student's t across
-replications. Paired differences use common random numbers: replication ``r`` of every option
-saw the same incidents, so differences are taken replication by replication.
+replications, intersected with the metric's possible range (a share lies in [0, 1], a time, a
+count or a cost is never negative). The intersection keeps the interval's coverage: the true
+mean lies in that range, so whenever the t interval holds it, the intersection does too.
+
+Paired differences use common random numbers: replication ``r`` of every option saw the same
+incidents, so differences are taken replication by replication. A verdict is ``better`` or
+``worse`` when the paired interval excludes zero, ``equivalent`` when it lies inside the
+metric's practical margin (a difference too small to matter, see :data:`MARGINS`), and ``no
+significant difference`` otherwise. Metrics that are identical under every option by design
+(the incident count, with common random numbers) are not compared.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["LOWER_IS_BETTER", "half_width", "paired_differences", "with_ci"]
+__all__ = [
+    "BOUNDS",
+    "IDENTICAL_BY_DESIGN",
+    "LOWER_IS_BETTER",
+    "MARGINS",
+    "NON_NEGATIVE",
+    "SHARE",
+    "Margin",
+    "bounds_of",
+    "half_width",
+    "paired_differences",
+    "with_ci",
+]
 
 LEVEL = 0.95
 
@@ -38,6 +59,56 @@ LOWER_IS_BETTER = {
 }
 
 
+SHARE = (0.0, 1.0)
+NON_NEGATIVE = (0.0, float("inf"))
+UNBOUNDED = (-float("inf"), float("inf"))
+# the possible range of each metric's value (per replication, hence of its mean)
+BOUNDS: dict[str, tuple[float, float]] = {
+    **{m: NON_NEGATIVE for m in ("mean_response", "median_response", "p90_response")},
+    **{m: NON_NEGATIVE for m in ("p95_response", "mean_wait", "open", "incidents", "cost")},
+    **{m: NON_NEGATIVE for m in ("cost_per_incident", "cost_per_resident", "dispatches")},
+    **{m: NON_NEGATIVE for m in ("spread_p90", "unit_hours")},
+    **{m: SHARE for m in ("within_target", "waited", "worst_within_target", "busy_fraction")},
+    **{m: SHARE for m in ("spread_within_target", "gini_p90", "share_for_others")},
+}
+IDENTICAL_BY_DESIGN = frozenset({"incidents"})
+
+
+@dataclass(frozen=True)
+class Margin:
+    """A practical-difference margin: differences within ``absolute`` (in the metric's unit) or
+    within ``relative`` x the baseline mean are too small to matter."""
+
+    absolute: float = 0.0
+    relative: float = 0.0
+
+    def of(self, baseline_mean: float) -> float:
+        return max(self.absolute, self.relative * abs(baseline_mean))
+
+
+# Defaults: a quarter of a minute for times (below what a dispatch log records reliably),
+# half a percentage point for shares, 0.1 % of the baseline for costs, nothing for the rest.
+MARGINS: dict[str, Margin] = {
+    **{m: Margin(absolute=0.25) for m in ("mean_response", "median_response", "p90_response")},
+    **{m: Margin(absolute=0.25) for m in ("p95_response", "mean_wait", "spread_p90")},
+    **{m: Margin(absolute=0.005) for m in ("within_target", "waited", "worst_within_target")},
+    **{m: Margin(absolute=0.005) for m in ("spread_within_target", "gini_p90")},
+    **{m: Margin(relative=0.001) for m in ("cost", "cost_per_incident", "cost_per_resident")},
+}
+
+
+def bounds_of(
+    metrics: pd.Series | None, default: tuple[float, float] = UNBOUNDED
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds for each row: by its metric name, else ``default``."""
+    if metrics is None:
+        return np.array(default[0]), np.array(default[1])
+    names = metrics.astype(str)
+    low = names.map(lambda m: BOUNDS.get(m, default)[0]).to_numpy(dtype=np.float64)
+    high = names.map(lambda m: BOUNDS.get(m, default)[1]).to_numpy(dtype=np.float64)
+    return low, high
+
+
 def half_width(values: np.ndarray, level: float = LEVEL) -> float:
     """Half-width of the t confidence interval of the mean of ``values`` (NaN if n < 2)."""
     v = np.asarray(values, dtype=np.float64)
@@ -47,23 +118,37 @@ def half_width(values: np.ndarray, level: float = LEVEL) -> float:
     return float(stats.t.ppf(0.5 + level / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
 
 
-def with_ci(per_rep: pd.DataFrame, keys: Sequence[str], level: float = LEVEL) -> pd.DataFrame:
-    """Mean and confidence interval of ``value`` across replications, per ``keys``."""
+def with_ci(
+    per_rep: pd.DataFrame,
+    keys: Sequence[str],
+    level: float = LEVEL,
+    bounds: tuple[float, float] = UNBOUNDED,
+) -> pd.DataFrame:
+    """Mean and confidence interval of ``value`` across replications, per ``keys``; the
+    interval lies within the range of the row's metric (:data:`BOUNDS`; ``bounds`` for rows
+    without a known metric)."""
     grouped = per_rep.groupby(list(keys), observed=True, sort=False)["value"]
     out = grouped.agg(mean="mean", sd="std", n="count").reset_index()
     t = stats.t.ppf(0.5 + level / 2, np.maximum(out["n"] - 1, 1))
     half = np.where(out["n"] >= 2, t * out["sd"] / np.sqrt(out["n"]), np.nan)
-    out["ci_low"] = out["mean"] - half
-    out["ci_high"] = out["mean"] + half
+    low, high = bounds_of(out.get("metric"), bounds)
+    out["ci_low"] = np.maximum(out["mean"] - half, low)
+    out["ci_high"] = np.minimum(out["mean"] + half, high)
     return out.drop(columns="sd")
 
 
 def paired_differences(
-    per_rep: pd.DataFrame, keys: Sequence[str], baseline: str, level: float = LEVEL
+    per_rep: pd.DataFrame,
+    keys: Sequence[str],
+    baseline: str,
+    level: float = LEVEL,
+    margins: dict[str, Margin] | None = None,
 ) -> pd.DataFrame:
-    """Each option minus the baseline, replication by replication, with a paired CI and a
-    verdict per metric: better, worse, or no significant difference."""
+    """Each option minus the baseline, replication by replication, with a paired CI, the
+    practical margin and a verdict per metric: better, worse, equivalent, or no significant
+    difference (``margins`` override :data:`MARGINS` per metric)."""
     keys = [k for k in keys if k != "option"]
+    margins = {**MARGINS, **(margins or {})}
     base = per_rep[per_rep["option"] == baseline].drop(columns="option")
     others = per_rep[per_rep["option"] != baseline]
     merged = others.merge(base, on=[*keys, "replication"], suffixes=("", "_base"))
@@ -79,16 +164,26 @@ def paired_differences(
     t = stats.t.ppf(0.5 + level / 2, np.maximum(out["n"] - 1, 1))
     half = np.where(out["n"] >= 2, t * out["sd"] / np.sqrt(out["n"]), np.nan)
     out["ci_low"], out["ci_high"] = out["diff"] - half, out["diff"] + half
+    out["margin"] = [
+        margins.get(m, Margin()).of(b)
+        for m, b in zip(out["metric"], out["baseline_mean"], strict=True)
+    ]
     out["verdict"] = [
-        _verdict(m, lo, hi)
-        for m, lo, hi in zip(out["metric"], out["ci_low"], out["ci_high"], strict=True)
+        _verdict(m, lo, hi, margin)
+        for m, lo, hi, margin in zip(
+            out["metric"], out["ci_low"], out["ci_high"], out["margin"], strict=True
+        )
     ]
     return out.drop(columns="sd")
 
 
-def _verdict(metric: str, lo: float, hi: float) -> str:
+def _verdict(metric: str, lo: float, hi: float, margin: float = 0.0) -> str:
     lower = LOWER_IS_BETTER.get(metric)
-    if np.isnan(lo) or np.isnan(hi) or (lo <= 0 <= hi):
+    if np.isnan(lo) or np.isnan(hi):
+        return "no significant difference"
+    if margin > 0 and -margin <= lo and hi <= margin:
+        return "equivalent"
+    if lo <= 0 <= hi:
         return "no significant difference"
     if lower is None:
         return "higher" if lo > 0 else "lower"

@@ -20,7 +20,13 @@ from ..analysis.metrics import (
     incident_metrics,
     unit_metrics,
 )
-from ..analysis.stats import paired_differences, with_ci
+from ..analysis.stats import (
+    IDENTICAL_BY_DESIGN,
+    NON_NEGATIVE,
+    Margin,
+    paired_differences,
+    with_ci,
+)
 from ..engine.driver import (
     IncidentSource,
     RunResult,
@@ -216,10 +222,20 @@ def compare(
     shares = cost_shares(
         units, inc, helped, region, {str(k): v for k, v in scenario.cost_sharing.mix.items()}
     )
-    share_ci = with_ci(shares.rename(columns={"cost": "value"}), ["option", "formula", "community"])
-    helped_ci = with_ci(
-        helped.rename(columns={"unit_hours": "value"}), ["option", "service", "owner", "community"]
+    share_ci = with_ci(
+        shares.rename(columns={"cost": "value"}),
+        ["option", "formula", "community"],
+        bounds=NON_NEGATIVE,
     )
+    helped_ci = with_ci(
+        helped.rename(columns={"unit_hours": "value"}),
+        ["option", "service", "owner", "community"],
+        bounds=NON_NEGATIVE,
+    )
+    margins = {
+        str(m): Margin(absolute=v.absolute, relative=v.relative)
+        for m, v in scenario.margins.items()
+    }
     lv = (
         levels.groupby(["option", "service", "hour"], observed=True)[
             ["busy_units", "waiting_calls"]
@@ -229,7 +245,12 @@ def compare(
     )
     return Comparison(
         summary=with_ci(all_metrics, KEYS),
-        comparison=paired_differences(all_metrics, KEYS, base),
+        comparison=paired_differences(
+            all_metrics[~all_metrics["metric"].isin(IDENTICAL_BY_DESIGN)],
+            KEYS,
+            base,
+            margins=margins,
+        ),
         units=with_ci(
             unit_metrics(units), ["option", "unit", "service", "station", "owner", "metric"]
         ),

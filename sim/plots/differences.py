@@ -102,11 +102,11 @@ def forest_figure(data: ResultData) -> Figure | None:
 
         seen = [
             v
-            for v in ("better", "worse", "no significant difference")
+            for v in ("better", "worse", "equivalent", "no significant difference")
             if (table["verdict"] == v).any()
         ]
         handles = [Line2D([], [], marker="o", linestyle="", color=VERDICT_COLOURS[v]) for v in seen]
-        fig.legend(handles, seen, loc="outside lower center", ncols=3)
+        fig.legend(handles, seen, loc="outside lower center", ncols=min(4, len(seen) or 1))
     return fig
 
 

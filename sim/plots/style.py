@@ -54,6 +54,7 @@ MARKERS = ("o", "s", "D", "^", "v", "P", "X", "*")
 VERDICT_COLOURS = {
     "better": OKABE_ITO["green"],
     "worse": OKABE_ITO["vermillion"],
+    "equivalent": OKABE_ITO["sky_blue"],
     "no significant difference": OKABE_ITO["grey"],
     "higher": OKABE_ITO["blue"],
     "lower": OKABE_ITO["blue"],

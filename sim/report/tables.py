@@ -77,7 +77,8 @@ def headline_rows(data: ResultData) -> list[dict[str, Any]]:
 
 
 def _vclass(verdict: str) -> str:
-    return {"better": "better", "worse": "worse", "baseline": "base"}.get(verdict, "ns")
+    classes = {"better": "better", "worse": "worse", "baseline": "base", "equivalent": "eq"}
+    return classes.get(verdict, "ns")
 
 
 def fmt_diff(metric: str, v: float, ref: float | None = None) -> str:

@@ -28,6 +28,7 @@ __all__ = [
     "Facility",
     "IncidentType",
     "Location",
+    "Margin",
     "Option",
     "Profile",
     "RunSettings",
@@ -382,6 +383,36 @@ class CostSharing(_Model):
         return self
 
 
+ComparedMetric = Literal[
+    "mean_response",
+    "median_response",
+    "p90_response",
+    "p95_response",
+    "within_target",
+    "mean_wait",
+    "waited",
+    "open",
+    "cost",
+    "cost_per_incident",
+    "cost_per_resident",
+    "worst_within_target",
+    "spread_within_target",
+    "gini_p90",
+    "spread_p90",
+]
+
+
+class Margin(_Model):
+    """A difference too small to matter: within ``absolute`` (in the metric's unit: minutes, a
+    share, money) or within ``relative`` x the baseline's mean, whichever is larger. A paired
+    interval that lies inside it gets the verdict ``equivalent``."""
+
+    absolute: NonNegFloat = Field(0.0, description="In the metric's unit")
+    relative: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.0, description="Share of the baseline mean, e.g. 0.001"
+    )
+
+
 class Option(_Model):
     """A pooling option: a patch over the base scenario."""
 
@@ -429,6 +460,10 @@ class Scenario(_Model):
     baseline: Id | None = Field(None, description="Option compared against; default: the first")
     cost_sharing: CostSharing = Field(
         default_factory=CostSharing, description="Weights of the mixed cost-sharing formula"
+    )
+    margins: dict[ComparedMetric, Margin] = Field(
+        default_factory=dict,
+        description="Practical-difference margin per metric (overrides the defaults)",
     )
 
     @property
