@@ -18,6 +18,7 @@ from ..results.files import (
     write_raw_tables,
 )
 from ..results.region import REGION_FILE, region_record
+from ..results.workbook import write_workbook
 from ..schema import Scenario, load_scenario
 from .compare import Comparison
 
@@ -75,6 +76,7 @@ def write_comparison(
             tmp / "manifest.json",
         )
         write_json(region_record(scenario), tmp / REGION_FILE)
+        write_workbook(tmp)
         draw_figures(tmp)
         build_report(tmp)
 
