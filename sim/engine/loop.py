@@ -116,9 +116,7 @@ class Engine:
         ]
         self._waiting = [0] * n_svc  # calls waiting for a unit, per service
         self._crews: dict[int, list[int]] = {}  # units sent so far to partly served calls
-        self.policies: list[Policy] = [
-            make_policy(rule, region.communities) for rule in fleet.dispatch
-        ]
+        self.policies: list[Policy] = [make_policy(rule) for rule in fleet.dispatch]
         self._from_road = [rule.from_road for rule in fleet.dispatch]
         types = region.types
         self._type_service = [t.service for t in types]
