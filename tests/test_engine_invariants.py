@@ -240,13 +240,13 @@ def check_jobs(region: Region, fleet: Fleet, inc: Incidents, rec: EngineRecords)
             atol=EPS,
             err_msg="lent units leave after the request delay",
         )
-        if rule.partners is not None:
-            for j in np.flatnonzero(mine & lent):
-                borrower = region.communities[inc.community[jobs["incident"].iloc[j]]]
-                lender = region.communities[fleet.owner[jobs["unit"].iloc[j]]]
-                assert lender in rule.partners.get(borrower, []), (
-                    f"{borrower} borrowed from {lender}, not a partner"
-                )
+        for j in np.flatnonzero(mine & lent):
+            borrower = int(inc.community[jobs["incident"].iloc[j]])
+            lender = int(fleet.owner[jobs["unit"].iloc[j]])
+            assert lender in rule.lenders[borrower], (
+                f"{region.communities[borrower]} borrowed from {region.communities[lender]}, "
+                "not a partner"
+            )
 
 
 def idle_intervals(duty: np.ndarray, busy: np.ndarray) -> list[tuple[float, float]]:

@@ -4,9 +4,14 @@ Each community's offered load (Erlangs) is its call rate times the mean time a c
 units busy (turnout, trip, time on scene, transport and handover). Treating each fleet as an
 M/M/c queue (Erlang C) gives the probability of waiting and the mean wait for the community's
 own units (``separate``) and for all units of the service together (``pooled``). This is an
-approximation: service times are not exponential, part-time units count as slower servers,
-pooled trips are longer than trips at home, and mutual aid lies between the two; the simulation
-says how far off it is.
+approximation: service times are not exponential, part-time units count as slower servers, and
+pooled trips are longer than trips at home; the simulation says how far off it is.
+
+Both fleets are estimated for every option; which one describes an option is its dispatch
+policy's :class:`~sim.engine.policies.QueueModel`: the ``wait`` fleet predicts the share of
+calls that wait, the ``load`` fleet says whether the option keeps up. Mutual aid needs both:
+a call waits when its own units are busy (if only for the request delay), while partners carry
+the overflow.
 """
 
 from __future__ import annotations
@@ -17,11 +22,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..engine.policies import Pool, QueueModel, policy_class
 from ..model.compile import Fleet, Region
 from ..model.sampling import mean_of
 from .queueing import mmc
 
-__all__ = ["estimate", "overload_warnings"]
+__all__ = ["estimate", "overload_warnings", "queue_model"]
 
 
 def _busy_minutes(region: Region, fleet: Fleet, k: int) -> np.ndarray:
@@ -46,7 +52,8 @@ def _on_duty_units(region: Region, fleet: Fleet) -> np.ndarray:
 def estimate(region: Region, fleets: dict[str, Fleet]) -> pd.DataFrame:
     """Rows per option x service x scope: each community's own fleet (``fleet='separate'``), the
     region as the sum of those (community 'all', call-weighted), and the pooled region
-    (``fleet='pooled'``)."""
+    (``fleet='pooled'``); ``policy`` names the service's dispatch policy (see
+    :func:`queue_model`)."""
     rows = []
     for name, fleet in fleets.items():
         duty = _on_duty_units(region, fleet)
@@ -62,13 +69,13 @@ def estimate(region: Region, fleets: dict[str, Fleet]) -> pd.DataFrame:
             )
             policy = fleet.dispatch[s].policy
             alone = [
-                _row(name, service, policy, com, "separate", rate[c], work[c], units[c])
+                _row(name, service, policy, com, Pool.OWN, rate[c], work[c], units[c])
                 for c, com in enumerate(region.communities)
             ]
             rows += alone
             rows.append(_region_of(alone, name, service, policy))
             rows.append(
-                _row(name, service, policy, "all", "pooled", rate.sum(), work.sum(), units.sum())
+                _row(name, service, policy, "all", Pool.REGION, rate.sum(), work.sum(), units.sum())
             )
     return pd.DataFrame(rows)
 
@@ -86,7 +93,7 @@ def _region_of(
         "service": service,
         "policy": policy,
         "community": "all",
-        "fleet": "separate",
+        "fleet": Pool.OWN.value,
         "calls_per_day": float(calls.sum()),
         "offered_load": load,
         "units": units,
@@ -102,7 +109,7 @@ def _row(
     service: str,
     policy: str,
     scope: str,
-    model: str,
+    model: Pool,
     rate: float,
     work: float,
     units: float,
@@ -114,7 +121,7 @@ def _row(
         "service": service,
         "policy": policy,
         "community": scope,
-        "fleet": model,
+        "fleet": model.value,
         "calls_per_day": rate * 1440.0,
         "offered_load": load,
         "units": units,
@@ -131,13 +138,18 @@ def _row(
     return row
 
 
+def queue_model(policy: str) -> QueueModel:
+    """The queue model of the dispatch policy named ``policy`` (an estimate row's ``policy``)."""
+    return policy_class(policy).queue_model
+
+
 def overload_warnings(est: pd.DataFrame) -> list[str]:
-    """Plain warnings for every option whose fleet cannot keep up (utilisation >= 1)."""
+    """Plain warnings for every option whose fleet cannot keep up (utilisation >= 1): the fleet
+    that carries the load under the option's policy."""
     out = []
     rows = est[est["overloaded"] & (est["calls_per_day"] > 0)]
-    for r in rows[~((rows["community"] == "all") & (rows["fleet"] == "separate"))].itertuples():
-        shares = r.policy in ("pooled", "mutual_aid")
-        if (r.fleet == "pooled") != shares:
+    for r in rows[~((rows["community"] == "all") & (rows["fleet"] == Pool.OWN.value))].itertuples():
+        if r.fleet != queue_model(str(r.policy)).load:
             continue  # only the fleet model the option's policy uses
         where = "the region" if r.community == "all" else f"community '{r.community}'"
         out.append(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..engine.policies import MutualAid, Pooled, Separate
 from .parameters import MIN_PROFILE, ServiceEstimate, TypeEstimate, poisson_ci, proportion_ci
 from .yamlwrite import Node, dump
 
@@ -158,18 +159,18 @@ def _policy(cal: Calibration, svc: ServiceEstimate) -> Node:
     covered = all(owned.get(c, 0) >= need for c in demand)
     share = svc.cross_border
     if share is None:
-        policy = "separate" if covered else "pooled"
+        policy = Separate.name if covered else Pooled.name
         why = "no unit homes in the log: " + (
             "each community uses its own units [assumption]" if covered else "pooled [assumption]"
         )
     else:
         pct = f"{100 * share:.1f} % of first units came from another community"
         if share < 0.01 and covered:
-            policy = "separate"
+            policy = Separate.name
         elif share < 0.2 and covered:
-            policy = "mutual_aid"
+            policy = MutualAid.name
         else:
-            policy = "pooled"
+            policy = Pooled.name
         why = f"{pct} (log)"
         if not covered:
             why += "; some communities with demand own no unit"

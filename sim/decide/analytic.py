@@ -27,6 +27,7 @@ import numpy as np
 
 from ..analysis.erlang import estimate
 from ..analysis.queueing import erlang_c, min_servers
+from ..engine.policies import Pool
 from ..model.compile import Region
 from ..model.sampling import mean_of
 from .evaluate import MINUTES_PER_YEAR, Check
@@ -62,7 +63,7 @@ def demands_for(region: Region, context: Context, checks: Sequence[Check]) -> di
     """Each member's demand, with the slack of its checks."""
     fleet = build_fleet(region, context, context.today)
     est = estimate(region, {context.key: fleet})
-    est = est[(est["fleet"] == "separate") & (est["service"] == context.service)]
+    est = est[(est["fleet"] == Pool.OWN.value) & (est["service"] == context.service)]
     est = est.set_index("community")
     s = region.services.index(context.service)
     speed = float(region.hour_factors.mean()) * math.exp(region.noise_sd**2 / 2)
@@ -191,11 +192,12 @@ def distribute(total: int, weights: Sequence[float]) -> list[int]:
 
 def analytic_counts(region: Region, context: Context, checks: Sequence[Check]) -> Counts:
     """The analytic fleet, spread over the slots in proportion to today's units: per
-    community for ``separate``, for all members together otherwise."""
+    community when the policy's own fleets carry the load (``separate``), for all members
+    together otherwise."""
     demands = demands_for(region, context, checks)
     today = context.today
     counts = [0] * len(context.slots)
-    if context.policy == "separate":
+    if context.dispatch_policy.queue_model.load is Pool.OWN:
         for c in context.members:
             own = [i for i, s in enumerate(context.slots) if s.owner == c]
             if not own:
@@ -215,15 +217,15 @@ def service_level(
     region: Region, context: Context, checks: Sequence[Check], counts: Counts
 ) -> dict[str, float]:
     """Analytic share within target per check (``community:priority``) and missed calls per
-    year of a fleet: one M/M/c queue per community (``separate``) or for all members, with
-    part-time units counted as slower full-time units."""
+    year of a fleet: one M/M/c queue per community (when own fleets carry the load, as under
+    ``separate``) or for all members, with part-time units counted as slower full-time units."""
     demands = demands_for(region, context, checks)
     fte: dict[str, float] = {}
     for slot, unit in context.units(counts):
         fte[slot.owner] = fte.get(slot.owner, 0.0) + unit.on_duty_fraction()
     pools = (
         [[demands[c]] for c in context.members]
-        if context.policy == "separate"
+        if context.dispatch_policy.queue_model.load is Pool.OWN
         else [list(demands.values())]
     )
     out: dict[str, float] = {"missed_per_year": 0.0}

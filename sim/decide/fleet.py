@@ -34,7 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from ..model.compile import MINUTES_PER_WEEK, Fleet, Region, duty_intervals
+from ..engine.policies import Policy, Pooled, policy_class
+from ..model.compile import MINUTES_PER_WEEK, Fleet, Region, compile_dispatch, duty_intervals
 from ..schema.options import resolve_option
 from ..schema.scenario import Dispatch, Duty, Scenario
 
@@ -102,7 +103,13 @@ class Context:
 
     @property
     def policy(self) -> str:
-        return str(self.dispatch.get("policy", "separate"))
+        """The dispatch policy's name."""
+        return str(self.dispatch["policy"])
+
+    @property
+    def dispatch_policy(self) -> type[Policy]:
+        """The dispatch policy's class: what it means for queueing and borrowing."""
+        return policy_class(self.policy)
 
     @property
     def today(self) -> Counts:
@@ -144,13 +151,14 @@ class Context:
         return out
 
     def allowed(self, counts: Counts) -> bool:
-        """Whether every call could at all be served: under ``separate`` each community with
-        calls owns enough units; otherwise the pool has enough for the largest call."""
+        """Whether every call could at all be served: when the policy does not borrow (as
+        ``separate``) each community with calls owns enough units; otherwise the pool has
+        enough for the largest call."""
         if any(n < 0 for n in counts):
             return False
         if not self.demand:  # no calls: any fleet, even none, will do
             return True
-        if self.policy == "separate":
+        if not self.dispatch_policy.borrows:
             owned = self.owned(counts)
             return all(owned.get(c, 0) >= self.units_needed for c in self.demand)
         return sum(counts) >= self.units_needed
@@ -249,7 +257,7 @@ def coalition_context(
     option = base_option or scenario.baseline_option
     order = [c for c in scenario.communities if c in set(members)]
     rule = resolve_option(scenario, option).dispatch[service]
-    pooled = rule.model_copy(update={"policy": "pooled", "partners": None})
+    pooled = rule.model_copy(update={"policy": Pooled.name, "partners": None})
     return Context(
         key=f"coalition:{coalition_name(order)}",
         option=option,
@@ -272,7 +280,9 @@ def build_fleet(region: Region, context: Context, counts: Counts, name: str = ""
         seen[slot.station] = seen.get(slot.station, 0) + 1
         labels.append(f"{context.service}-{slot.station}-{seen[slot.station]}")
     rules = tuple(
-        Dispatch.model_validate(context.dispatch) if i == s else Dispatch()
+        compile_dispatch(
+            Dispatch.model_validate(context.dispatch) if i == s else Dispatch(), region.communities
+        )
         for i in range(len(region.services))
     )
     return Fleet(

@@ -6,9 +6,10 @@ every coalition advance in lockstep and each round of simulations runs in parall
 
 From a start (the Erlang C fleet), the search
 
-1. *adds* units while some target is missed: one unit at each slot that could help (under
-   ``separate`` only the slots of communities that miss), keeping the candidate that misses
-   least (the smallest sum of shortfalls of the lower confidence bounds), the cheaper on ties.
+1. *adds* units while some target is missed: one unit at each slot that could help (under a
+   policy that does not borrow, as ``separate``, only the slots of communities that miss),
+   keeping the candidate that misses least (the smallest sum of shortfalls of the lower
+   confidence bounds), the cheaper on ties.
    It gives up (``infeasible``) when the fleet reaches ``max_units`` or when three additions
    in a row bring no improvement (a target that travel alone makes unreachable), and goes
    back to the smallest fleet that missed least;
@@ -106,7 +107,7 @@ def greedy_search(
         slots = [
             i
             for i, s in enumerate(context.slots)
-            if context.policy != "separate" or s.owner in failing or v.backlog > 0.01
+            if context.dispatch_policy.borrows or s.owner in failing or v.backlog > 0.01
         ]
         cands = [_plus(cur, i, 1) for i in slots] or [_plus(cur, 0, 1)]
         got = yield from ask(cands)
@@ -175,7 +176,7 @@ def greedy_search(
 def _feasible_start(context: Context, start: Counts) -> Counts:
     """``start`` with units added where a community could not be served at all."""
     counts = list(start)
-    if context.policy == "separate":
+    if not context.dispatch_policy.borrows:
         for c in context.demand:
             own = [i for i, s in enumerate(context.slots) if s.owner == c]
             while own and sum(counts[i] for i in own) < context.units_needed:

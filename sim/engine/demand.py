@@ -36,10 +36,21 @@ class Incidents:
     on_scene: np.ndarray
     transport: np.ndarray  # bool
     handover: np.ndarray
-    noise: np.ndarray  # (n, k + 1): trips of each unit slot to the scene, then the transport
+    noise: np.ndarray  # (n, k + 1): see scene_noise and transport_noise
 
     def __len__(self) -> int:
         return len(self.t_call)
+
+    @property
+    def scene_noise(self) -> np.ndarray:
+        """(n, k) view: the travel-time factor of each unit slot's trip to the scene (slot j is
+        the (j+1)-th unit sent to the call)."""
+        return self.noise[:, :-1]
+
+    @property
+    def transport_noise(self) -> np.ndarray:
+        """(n,) view: the travel-time factor of the transport trip (of the first unit)."""
+        return self.noise[:, -1]
 
 
 def intensity(region: Region, c: int, k: int, t: np.ndarray) -> np.ndarray:

@@ -83,6 +83,11 @@ def _mv(values: np.ndarray, dtype: type | None = None) -> Any:
     return memoryview(np.ascontiguousarray(values, dtype=dtype))  # type: ignore[arg-type]
 
 
+def _mv_view(values: np.ndarray) -> Any:
+    """A zero-copy memoryview of a strided array, indexed ``[i]`` or ``[i, j]``."""
+    return memoryview(values)  # type: ignore[arg-type]
+
+
 def _view(values: array[Any], dtype: type) -> np.ndarray:
     return np.frombuffer(values, dtype=dtype) if len(values) else np.empty(0, dtype=dtype)
 
@@ -116,20 +121,19 @@ class Engine:
         ]
         self._waiting = [0] * n_svc  # calls waiting for a unit, per service
         self._crews: dict[int, list[int]] = {}  # units sent so far to partly served calls
-        self.policies: list[Policy] = [
-            make_policy(rule, region.communities) for rule in fleet.dispatch
-        ]
+        self.policies: list[Policy] = [make_policy(rule) for rule in fleet.dispatch]
         self._from_road = [rule.from_road for rule in fleet.dispatch]
         types = region.types
         self._type_service = [t.service for t in types]
         self._type_priority = [t.priority for t in types]
         self._type_facility = [t.facility for t in types]
         n = len(incidents)
-        self._slots = incidents.turnout.shape[1]
         self._type = _mv(incidents.type)
         self._community = _mv(incidents.community)
-        self._turnout = _mv(incidents.turnout.ravel())
-        self._noise = _mv(incidents.noise.ravel())
+        # indexed [incident, slot]: the slot is the number of units already sent to the call
+        self._turnout = _mv_view(incidents.turnout)
+        self._scene_noise = _mv_view(incidents.scene_noise)
+        self._transport_noise = _mv_view(incidents.transport_noise)  # indexed [incident]
         self._on_scene = _mv(incidents.on_scene)
         self._transport = _mv(incidents.transport)
         self._handover = _mv(incidents.handover)
@@ -152,14 +156,13 @@ class Engine:
         self.travel_first = _mv(self.out["travel"])
         self._sent = _mv(self.out_sent)
         self.first_unit = _mv(self.out_unit)
-        self._jobs: tuple[array[Any], ...] = (
-            array("i"),
-            array("i"),
-            array("d"),
-            array("d"),
-            array("d"),
-            array("d"),
-        )
+        # the job log: one row per unit sent, a column per array, appended in step
+        self._job_incident = array("i")
+        self._job_unit = array("i")
+        self._job_assigned = array("d")  # when the unit was chosen
+        self._job_dispatch = array("d")  # when it left: assigned + request delay
+        self._job_arrive = array("d")
+        self._job_free = array("d")  # when it can take the next call
 
     # -- helpers the policies use -------------------------------------------------------------
     def hour_factor(self, t: float) -> float:
@@ -220,13 +223,11 @@ class Engine:
         travel_rows = self.travel
         if now >= unit.ret_end:  # at the station: the crew turns out
             trip = travel_rows[unit.station][c]
-            depart = now + delay + self._turnout[i * self._slots + slot]
+            depart = now + delay + self._turnout[i, slot]
         else:  # on the road back: no turnout
             trip = self.expected_travel(unit, c, now)
             depart = now + delay
-        noise = self._noise
-        base = i * (self._slots + 1)
-        travel = trip * noise[base + slot]
+        travel = trip * self._scene_noise[i, slot]
         if not self._flat_hours:
             travel *= self._hours[int(depart // 60) % 24]
         arrive = depart + travel
@@ -234,7 +235,7 @@ class Engine:
         end = c
         if slot == 0 and self._transport[i]:
             facility = self._type_facility[self._type[i]]
-            leave += travel_rows[c][facility] * self.hour_factor(leave) * noise[base + self._slots]
+            leave += travel_rows[c][facility] * self.hour_factor(leave) * self._transport_noise[i]
             leave += self._handover[i]
             end = facility
         free_at = leave
@@ -248,13 +249,12 @@ class Engine:
             self.first_unit[i], self.travel_first[i], self.t_clear[i] = unit.index, travel, leave
         else:
             self._record_crew(unit, i, slot, need, now + delay, arrive, travel, leave)
-        jobs = self._jobs
-        jobs[0].append(i)
-        jobs[1].append(unit.index)
-        jobs[2].append(now)
-        jobs[3].append(now + delay)
-        jobs[4].append(arrive)
-        jobs[5].append(free_at)
+        self._job_incident.append(i)
+        self._job_unit.append(unit.index)
+        self._job_assigned.append(now)
+        self._job_dispatch.append(now + delay)
+        self._job_arrive.append(arrive)
+        self._job_free.append(free_at)
         unit.ret_from = end
         Timeout(self.env, free_at - now).callbacks.append(self._free_callbacks[unit.index])  # type: ignore[union-attr]
 
@@ -368,7 +368,6 @@ class Engine:
         self.env.process(self._duty_changes())
         self._schedule_call()
         self.env.run(until=self.horizon)
-        jobs = self._jobs
         complete = self.out_sent == self.need
         out = self.out
         for name in ("t_full", "t_clear"):
@@ -382,12 +381,12 @@ class Engine:
             first_unit=self.out_unit,
             units_sent=self.out_sent,
             travel=out["travel"],
-            job_incident=_view(jobs[0], np.int32),
-            job_unit=_view(jobs[1], np.int32),
-            job_assigned=_view(jobs[2], np.float64),
-            job_dispatch=_view(jobs[3], np.float64),
-            job_arrive=_view(jobs[4], np.float64),
-            job_free=_view(jobs[5], np.float64),
+            job_incident=_view(self._job_incident, np.int32),
+            job_unit=_view(self._job_unit, np.int32),
+            job_assigned=_view(self._job_assigned, np.float64),
+            job_dispatch=_view(self._job_dispatch, np.float64),
+            job_arrive=_view(self._job_arrive, np.float64),
+            job_free=_view(self._job_free, np.float64),
         )
         self._release()
         return records

@@ -1,7 +1,9 @@
 """Dispatch policies: which free unit answers a call, and which waiting call a freed unit takes.
 
-A policy is a small object with two methods; the engine calls them and knows nothing of their
-rules, so adding a policy means adding a class here and a name in :data:`POLICIES`.
+A policy is one class here, registered under the name scenarios use (:func:`register`; a
+scenario file can name it once the schema's ``Policy`` lists it); the engine makes one object
+per service from the compiled rule (:func:`make_policy`) and knows nothing of its rules. A
+policy answers two questions during a run:
 
 - ``choose_unit(view, service, community, t)`` -> ``(unit, delay)`` or ``None``
 - ``choose_call(view, unit, t)`` -> ``(incident, community, delay)`` or ``None``
@@ -11,29 +13,123 @@ rules, so adding a policy means adding a class here and a name in :data:`POLICIE
 ``head(unit, c)`` (the first call waiting in community ``c`` that the unit may take, as
 ``(priority, t_ready, incident)``),
 ``travel`` (minutes between places), ``expected_travel(unit, place, t)`` and ``hour_factor(t)``.
+
+And, as class attributes, two questions asked without a run: its :class:`QueueModel` (how the
+Erlang C estimate, overload warnings and analytic sizing see it) and whether a community's
+calls may be served by other communities' units (``borrows``).
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
-from ..schema.scenario import Dispatch
+from ..model.dispatch import DispatchRule
 
 if TYPE_CHECKING:
     from .loop import Engine, Unit
 
-__all__ = ["POLICIES", "MutualAid", "Policy", "Pooled", "Separate", "make_policy"]
+__all__ = [
+    "OWN_FLEET",
+    "OWN_WITH_OVERFLOW",
+    "POLICIES",
+    "POOLED_REGION",
+    "MutualAid",
+    "Policy",
+    "Pool",
+    "Pooled",
+    "QueueModel",
+    "Separate",
+    "make_policy",
+    "policy_class",
+    "register",
+]
 
 INF = float("inf")
 
 
-class Policy(Protocol):
+class Pool(StrEnum):
+    """A fleet of the Erlang C estimate: its ``fleet`` column."""
+
+    OWN = "separate"  # each community's own units: one M/M/c queue per community
+    REGION = "pooled"  # every unit of the service: one M/M/c queue for the region
+
+
+@dataclass(frozen=True)
+class QueueModel:
+    """How queueing theory sees a policy.
+
+    ``wait``: the fleet whose Erlang C probability of waiting predicts the share of calls not
+    dispatched at once (the simulation's ``waited``). ``load``: the fleet that carries the
+    calls, whose utilisation says whether waits stay bounded and which analytic sizing sizes.
+    """
+
+    name: str
+    wait: Pool
+    load: Pool
+    description: str  # the model in a few words, for tables
+
+
+OWN_FLEET = QueueModel("own fleet", Pool.OWN, Pool.OWN, "separate M/M/c per community")
+POOLED_REGION = QueueModel("pooled region", Pool.REGION, Pool.REGION, "one pooled M/M/c")
+OWN_WITH_OVERFLOW = QueueModel(
+    "own fleet, overflow to partners",
+    Pool.OWN,  # a call that finds its own units busy waits, at least the request delay
+    Pool.REGION,  # ... but partners serve the overflow: the region carries the load
+    "separate M/M/c per community, overflow to partners",
+)
+
+
+class Policy(ABC):
+    """A dispatch policy for one service, made from its compiled rule."""
+
+    name: ClassVar[str]  # as in scenario files
+    queue_model: ClassVar[QueueModel]
+    borrows: ClassVar[bool]  # whether a community's calls may get other communities' units
+
+    def __init__(self, rule: DispatchRule) -> None:
+        self.rule = rule
+
+    @abstractmethod
     def choose_unit(
         self, view: Engine, service: int, community: int, t: float
-    ) -> tuple[Unit, float] | None: ...
+    ) -> tuple[Unit, float] | None:
+        """The unit to send to a call of ``community`` now, and its delay; None: let it wait."""
 
-    def choose_call(self, view: Engine, unit: Unit, t: float) -> tuple[int, int, float] | None: ...
+    @abstractmethod
+    def choose_call(self, view: Engine, unit: Unit, t: float) -> tuple[int, int, float] | None:
+        """The waiting call that the freed ``unit`` takes: (incident, community, delay)."""
+
+
+POLICIES: dict[str, type[Policy]] = {}
+"""Every dispatch policy by name, filled by :func:`register`."""
+
+P = TypeVar("P", bound=type[Policy])
+
+
+def register(cls: P) -> P:
+    """Class decorator: make ``cls`` the policy of the name ``cls.name``."""
+    if cls.name in POLICIES:
+        raise ValueError(f"dispatch policy {cls.name!r} is registered twice")
+    POLICIES[cls.name] = cls
+    return cls
+
+
+def policy_class(name: str) -> type[Policy]:
+    """The policy registered under ``name``."""
+    try:
+        return POLICIES[name]
+    except KeyError:
+        known = ", ".join(sorted(POLICIES))
+        raise ValueError(f"unknown dispatch policy {name!r} (known: {known})") from None
+
+
+def make_policy(rule: DispatchRule) -> Policy:
+    """The policy object for one service's compiled dispatch rule."""
+    return policy_class(rule.policy)(rule)
 
 
 def closest(
@@ -76,11 +172,13 @@ def best_waiting(
     return best
 
 
-class Separate:
+@register
+class Separate(Policy):
     """A community's calls are served only by the units it owns."""
 
-    def __init__(self, rule: Dispatch, n_communities: int) -> None:
-        self.rule = rule
+    name = "separate"
+    queue_model = OWN_FLEET
+    borrows = False
 
     def choose_unit(
         self, view: Engine, service: int, community: int, t: float
@@ -93,12 +191,17 @@ class Separate:
         return None if head is None else (head[2], unit.owner, 0.0)
 
 
-class Pooled:
+@register
+class Pooled(Policy):
     """Closest available unit of any community ("automatic aid")."""
 
-    def __init__(self, rule: Dispatch, n_communities: int) -> None:
-        self.rule = rule
-        self.all = range(n_communities)
+    name = "pooled"
+    queue_model = POOLED_REGION
+    borrows = True
+
+    def __init__(self, rule: DispatchRule) -> None:
+        super().__init__(rule)
+        self.all = range(len(rule.lenders))
 
     def choose_unit(
         self, view: Engine, service: int, community: int, t: float
@@ -111,25 +214,21 @@ class Pooled:
         return None if found is None else (*found, 0.0)
 
 
-class MutualAid:
+@register
+class MutualAid(Policy):
     """Own units first; when none is free, the closest free unit of a partner community
     within ``max_travel``, if the lender keeps ``reserve`` free units, after ``request_delay``.
     A freed unit serves its own community's waiting calls before any partner's."""
 
-    def __init__(
-        self, rule: Dispatch, n_communities: int, communities: tuple[str, ...] = ()
-    ) -> None:
-        self.rule = rule
-        self.limit = rule.max_travel if rule.max_travel is not None else INF
-        every = range(n_communities)
-        if rule.partners is None:
-            self.lenders = [[o for o in every if o != c] for c in every]
-        else:
-            index = {cid: i for i, cid in enumerate(communities)}
-            self.lenders = [
-                [index[p] for p in rule.partners.get(cid, []) if p != cid] for cid in communities
-            ]
-        self.borrowers = [[c for c in every if o in self.lenders[c]] for o in every]
+    name = "mutual_aid"
+    queue_model = OWN_WITH_OVERFLOW
+    borrows = True
+
+    def __init__(self, rule: DispatchRule) -> None:
+        super().__init__(rule)
+        self.limit = rule.max_travel
+        self.lenders = rule.lenders
+        self.borrowers = rule.borrowers()
 
     def choose_unit(
         self, view: Engine, service: int, community: int, t: float
@@ -158,17 +257,3 @@ class MutualAid:
             view, unit, self.borrowers[unit.owner], t, self.rule.queue_rule, self.limit
         )
         return None if found is None else (*found, self.rule.request_delay)
-
-
-POLICIES: dict[str, type[Separate] | type[Pooled] | type[MutualAid]] = {
-    "separate": Separate,
-    "pooled": Pooled,
-    "mutual_aid": MutualAid,
-}
-
-
-def make_policy(rule: Dispatch, communities: tuple[str, ...]) -> Policy:
-    """The policy object for one service's dispatch rule."""
-    if rule.policy == "mutual_aid":
-        return MutualAid(rule, len(communities), communities)
-    return POLICIES[rule.policy](rule, len(communities))

@@ -1,8 +1,11 @@
-"""The compiled model: a validated scenario turned into numpy arrays for the engine.
+"""The compiled model: a validated scenario turned into numpy arrays and plain values.
 
 :class:`Region` holds what every pooling option shares (places, travel, demand); :class:`Fleet`
 holds what an option changes (units, dispatch rules). Time 0 is a Monday, 00:00; times are
-minutes.
+minutes. This module (with :mod:`sim.model.travel`) is the one place that reads the schema:
+distributions become :mod:`sim.model.distributions` values and dispatch rules
+:class:`~sim.model.dispatch.DispatchRule` values, so that sampling and the engine never see a
+pydantic object.
 """
 
 from __future__ import annotations
@@ -11,10 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..schema.distributions import Distribution, Fixed
+from ..schema import distributions as schema_dist
 from ..schema.options import resolve_option
 from ..schema.references import place_locations
 from ..schema.scenario import Dispatch, Duty, IncidentType, Scenario
+from . import distributions as dist
+from .dispatch import DispatchRule
 from .travel import place_index, travel_matrix
 
 __all__ = [
@@ -25,6 +30,8 @@ __all__ = [
     "Region",
     "Surge",
     "TypeSpec",
+    "compile_dispatch",
+    "compile_distribution",
     "compile_fleet",
     "compile_region",
     "duty_intervals",
@@ -32,7 +39,7 @@ __all__ = [
 
 MINUTES_PER_YEAR = 365 * 1440.0
 MINUTES_PER_WEEK = 7 * 1440
-_ZERO = Fixed(dist="fixed", value=0.0)
+_ZERO = dist.Fixed(0.0)
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -42,12 +49,12 @@ class TypeSpec:
     service: int
     priority: int
     units_needed: int
-    call_handling: Distribution
-    turnout: Distribution
-    on_scene: Distribution
+    call_handling: dist.Distribution
+    turnout: dist.Distribution
+    on_scene: dist.Distribution
     transport_prob: float
     facility: int  # place index, -1 without transport
-    handover: Distribution
+    handover: dist.Distribution
     target_minutes: np.ndarray  # (C,), NaN where no target
     target_share: np.ndarray  # (C,)
 
@@ -108,7 +115,7 @@ class Fleet:
     owner: np.ndarray  # (U,) community index
     cost_per_hour: np.ndarray  # (U,)
     duty: tuple[np.ndarray, ...]  # per unit, (m, 2) on-duty intervals within [0, horizon]
-    dispatch: tuple[Dispatch, ...]  # per service
+    dispatch: tuple[DispatchRule, ...]  # per service
 
     @property
     def size(self) -> int:
@@ -173,12 +180,12 @@ def compile_region(s: Scenario) -> Region:
                 service=services.index(t.service),
                 priority=t.priority,
                 units_needed=t.units_needed,
-                call_handling=t.call_handling,
-                turnout=t.turnout,
-                on_scene=t.on_scene,
+                call_handling=compile_distribution(t.call_handling),
+                turnout=compile_distribution(t.turnout),
+                on_scene=compile_distribution(t.on_scene),
                 transport_prob=t.transport.probability if t.transport else 0.0,
                 facility=places[t.transport.facility] if t.transport else -1,
-                handover=t.transport.handover if t.transport else _ZERO,
+                handover=compile_distribution(t.transport.handover) if t.transport else _ZERO,
                 target_minutes=minutes,
                 target_share=share,
             )
@@ -266,5 +273,54 @@ def compile_fleet(s: Scenario, region: Region, option: str) -> Fleet:
         owner=np.array([region.communities.index(u.owner) for u in units], dtype=np.int64),
         cost_per_hour=np.array([u.cost_per_hour for u in units], dtype=np.float64),
         duty=tuple(duty_intervals(u.duty, region.horizon) for u in units),
-        dispatch=tuple(resolved.dispatch[sid] for sid in region.services),
+        dispatch=tuple(
+            compile_dispatch(resolved.dispatch[sid], region.communities) for sid in region.services
+        ),
+    )
+
+
+def compile_distribution(spec: schema_dist.Distribution) -> dist.Distribution:
+    """The model's value of a scenario distribution."""
+    match spec:
+        case schema_dist.Fixed(value=v):
+            return dist.Fixed(v)
+        case schema_dist.Exponential(mean=m):
+            return dist.Exponential(m)
+        case schema_dist.LogNormal():
+            return dist.LogNormal(*spec.mu_sigma())
+        case schema_dist.Gamma(mean=m, sd=sd):
+            return dist.Gamma(m, sd)
+        case schema_dist.Normal(mean=m, sd=sd):
+            return dist.Normal(m, sd)
+        case schema_dist.Uniform(low=lo, high=hi):
+            return dist.Uniform(lo, hi)
+        case schema_dist.Triangular(low=lo, mode=mode, high=hi):
+            return dist.Triangular(lo, mode, hi)
+        case schema_dist.Empirical(values=values):
+            return dist.Empirical(tuple(values))
+    raise TypeError(f"unknown distribution {spec!r}")  # pragma: no cover
+
+
+def compile_dispatch(rule: Dispatch, communities: tuple[str, ...]) -> DispatchRule:
+    """The model's value of one service's dispatch rule, ``communities`` in region order.
+
+    Partners (default: every other community) become indices; a community never lends to
+    itself, and a partner listed twice counts once."""
+    every = range(len(communities))
+    if rule.partners is None:
+        lenders = tuple(tuple(o for o in every if o != c) for c in every)
+    else:
+        index = {cid: i for i, cid in enumerate(communities)}
+        lenders = tuple(
+            tuple(dict.fromkeys(index[p] for p in rule.partners.get(cid, []) if p != cid))
+            for cid in communities
+        )
+    return DispatchRule(
+        policy=rule.policy,
+        lenders=lenders,
+        max_travel=float(rule.max_travel) if rule.max_travel is not None else float("inf"),
+        reserve=rule.reserve,
+        request_delay=float(rule.request_delay),
+        queue_rule=rule.queue_rule,
+        from_road=rule.from_road,
     )

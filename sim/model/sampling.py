@@ -1,4 +1,4 @@
-"""Drawing durations from scenario distributions, in vectorised blocks.
+"""Drawing durations from the compiled model's distributions, in vectorised blocks.
 
 Every draw takes an explicit numpy Generator: there is no global random state.
 """
@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from ..schema.distributions import (
+from .distributions import (
     Distribution,
     Empirical,
     Exponential,
@@ -31,8 +31,7 @@ def draw(spec: Distribution, rng: np.random.Generator, size: int | tuple[int, ..
             return np.full(size, v, dtype=np.float64)
         case Exponential(mean=m):
             return rng.exponential(m, size)
-        case LogNormal():
-            mu, sigma = spec.mu_sigma()
+        case LogNormal(mu=mu, sigma=sigma):
             return rng.lognormal(mu, sigma, size)
         case Gamma(mean=m, sd=sd):
             shape = (m / sd) ** 2
@@ -66,8 +65,7 @@ def mean_of(spec: Distribution) -> float:
             return v
         case Exponential(mean=m) | Gamma(mean=m):
             return m
-        case LogNormal():
-            mu, sigma = spec.mu_sigma()
+        case LogNormal(mu=mu, sigma=sigma):
             return math.exp(mu + sigma**2 / 2)
         case Normal(mean=m, sd=sd):
             if sd == 0:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..analysis.erlang import queue_model
 from ..results.derived import FORMULA_NAMES, within_target_table
 from ..results.display import fmt_duration, fmt_money, fmt_pct
 from ..results.read import ALL, ResultData
@@ -124,6 +125,8 @@ def verdict_table(data: ResultData) -> dict[str, Any]:
 
 
 def estimate_rows(data: ResultData) -> list[dict[str, Any]]:
+    """Erlang C beside the simulation per service and option: the probability of waiting of
+    the fleet the option's policy makes a call wait for, and the share of calls that waited."""
     est = data.table("estimate")
     est = est[est["community"] == ALL]
     summary = data.table("summary")
@@ -140,8 +143,8 @@ def estimate_rows(data: ResultData) -> list[dict[str, Any]]:
             if e.empty:
                 continue
             policy = str(e["policy"].iloc[0])
-            fleet = "pooled" if policy == "pooled" else "separate"
-            r = e[e["fleet"] == fleet]
+            model = queue_model(policy)  # the fleet whose waiting the simulation measures
+            r = e[e["fleet"] == model.wait.value]
             if r.empty:
                 continue
             r = r.iloc[0]
@@ -153,9 +156,7 @@ def estimate_rows(data: ResultData) -> list[dict[str, Any]]:
                     "service": data.service_name(service),
                     "option": opt,
                     "policy": policy,
-                    "model": "one pooled M/M/c"
-                    if fleet == "pooled"
-                    else "separate M/M/c per community",
+                    "model": model.description,
                     "utilisation": fmt_pct(float(r["utilisation"]), 1),
                     "p_wait": fmt_pct(p_wait, 1),
                     "waited": fmt_pct(sim_v, 1),

@@ -1,8 +1,8 @@
 """Probability distributions of durations (minutes), as written in scenario files.
 
 Each distribution is a small pydantic model tagged by ``dist``. A bare number is shorthand for
-``{dist: fixed, value: number}``. Parameters are checked here; sampling lives in
-:mod:`sim.sampling`.
+``{dist: fixed, value: number}``. Parameters are checked here; the compiled model holds them
+as plain values (:mod:`sim.model.distributions`), which :mod:`sim.model.sampling` draws from.
 """
 
 from __future__ import annotations
