@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ..results.files import DIR_MODE, remove_stale
 from ..results.read import ResultData, load_result
 from ..results.region import REGION_FILE, region_record
 from . import costs, differences, equity, response, timeline, units
@@ -111,8 +112,6 @@ def read_index(figures_dir: Path) -> list[FigureInfo] | None:
 def redraw_figures(result_dir: Path) -> list[FigureInfo]:
     """Redraw the figures of an existing result directory and swap them in atomically: the
     old figures stay in place until the new ones are complete."""
-    from ..results.files import DIR_MODE, remove_stale
-
     root = Path(result_dir)
     load_result(root)  # InputError before any work for a bad directory
     remove_stale(root / FIGURES_DIR)  # left by a redraw that was killed
