@@ -102,7 +102,7 @@ import json, resource, sys
 sys.path.insert(0, {str(ROOT)!r})
 import sim
 from benchmarks.__main__ import mmc_scenario
-from sim.runner import compile_scenario, run_replication
+from sim.engine.driver import compile_scenario, run_replication
 def rss_now():
     with open('/proc/self/statm') as fh:
         return int(fh.read().split()[1]) * resource.getpagesize()

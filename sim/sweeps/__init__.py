@@ -5,11 +5,11 @@ of the scenario data, the point, the option and the replication (with the sweep'
 results are the same on one process, many, or a Dask cluster, and replication ``r`` sees the
 same random numbers under every option (common random numbers). Results stream into a SQLite
 store, ``DIR/sweep.sqlite`` (one transaction per finished task, written by the parent only; see
-:mod:`sim.sweep.store` for why SQLite), so an interrupted sweep continues with ``resume``.
+:mod:`sim.sweeps.store` for why SQLite), so an interrupted sweep continues with ``resume``.
 
 From Python::
 
-    from sim.sweep import sweep
+    from sim.sweeps import sweep
     summary = sweep(
         "scenarios/two_towns.yaml",
         {"demand_scale": "0.8:1.4:4", "run.horizon": "90 d"},
