@@ -57,13 +57,19 @@ def run(
     seed: int | None = None,
     *,
     source: IncidentSource | None = None,
+    workers: int | None = 1,
+    dask: str | None = None,
 ) -> RunResult:
     """Simulate ``options`` (default: all) over ``replications`` replications (default: the
     scenario's); the result holds the tables ``incidents``, ``units``, ``levels`` and ``help``.
-    Replication ``r`` sees the same random numbers under every option (common random numbers)."""
+    Replication ``r`` sees the same random numbers under every option (common random numbers),
+    so the tables are the same for any ``workers`` (local processes; None: every core) or Dask
+    scheduler (``dask="local"`` or an address)."""
     from .runs.run import run as _run
 
-    return _run(_scenario(scenario), options, replications, seed, source=source)
+    return _run(
+        _scenario(scenario), options, replications, seed, source=source, workers=workers, dask=dask
+    )
 
 
 def compare(
@@ -75,6 +81,8 @@ def compare(
     baseline: str | None = None,
     seed: int | None = None,
     source: IncidentSource | None = None,
+    workers: int | None = 1,
+    dask: str | None = None,
 ) -> Comparison:
     """Compare every pooling option against the baseline over the same replications; the result
     holds DataFrames (``headline``, ``summary``, ``comparison``, ``units``, ``help``, ``balance``,
@@ -91,6 +99,8 @@ def compare(
         baseline=baseline,
         seed=seed,
         source=source,
+        workers=workers,
+        dask=dask,
     )
 
 

@@ -1,13 +1,32 @@
-"""Argument types shared by the command-line parsers: each rejects bad values with a clear
-message that argparse turns into a one-line usage error (exit code 2)."""
+"""The arguments the commands share, defined once: their types reject bad values with a clear
+message that argparse turns into a one-line usage error (exit code 2), and every command that
+takes ``--seed``, ``--replications``, ``--option``, ``--out``, ``--workers`` ... parses it the
+same way (only the help says what it means for that command)."""
 
 from __future__ import annotations
 
 import argparse
 
-__all__ = ["add_executor_arguments", "fraction", "non_negative_int", "positive_int"]
+__all__ = [
+    "add_executor_arguments",
+    "add_force",
+    "add_option",
+    "add_out",
+    "add_overwrite",
+    "add_quiet",
+    "add_replications",
+    "add_scenario",
+    "add_seed",
+    "confidence",
+    "fraction",
+    "non_negative_int",
+    "positive_int",
+    "serial_unless_asked",
+    "share",
+]
 
 
+# --- types ------------------------------------------------------------------------------------
 def non_negative_int(text: str) -> int:
     try:
         value = int(text)
@@ -25,28 +44,108 @@ def positive_int(text: str) -> int:
     return value
 
 
-def fraction(text: str) -> float:
-    """A number strictly between 0 and 1, such as a precision or a share."""
+def _number(text: str) -> float:
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+
+
+def fraction(text: str) -> float:
+    """A number strictly between 0 and 1, such as a precision."""
+    value = _number(text)
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, e.g. 0.05: {text!r}")
     return value
 
 
-def add_executor_arguments(p: argparse.ArgumentParser) -> None:
-    """``--workers`` and ``--dask``: where the tasks of a sweep, sizing or coalition game run."""
+def share(text: str) -> float:
+    """A share of calls: more than 0, at most 1."""
+    value = _number(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], e.g. 0.9: {text!r}")
+    return value
+
+
+def confidence(text: str) -> float:
+    """A confidence level: at least 0.5, less than 1."""
+    value = share(text)
+    if not 0.5 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0.5, 1), e.g. 0.95: {text!r}")
+    return value
+
+
+# --- arguments --------------------------------------------------------------------------------
+def add_scenario(p: argparse.ArgumentParser, help: str | None = None) -> None:
+    p.add_argument("scenario", metavar="SCENARIO", help=help)
+
+
+def add_replications(
+    p: argparse.ArgumentParser,
+    help: str = "replications (default: the scenario's)",
+    default: int | None = None,
+) -> None:
+    p.add_argument("--replications", type=positive_int, default=default, metavar="N", help=help)
+
+
+def add_seed(
+    p: argparse.ArgumentParser, help: str = "seed of the random numbers (default: the scenario's)"
+) -> None:
+    p.add_argument("--seed", type=non_negative_int, metavar="S", help=help)
+
+
+def add_option(
+    p: argparse.ArgumentParser,
+    help: str = "only this pooling option (default: all)",
+    repeatable: bool = False,
+) -> None:
+    p.add_argument(
+        "--option", action="append" if repeatable else "store", metavar="NAME", help=help
+    )
+
+
+def add_out(
+    p: argparse.ArgumentParser, help: str, metavar: str = "DIR", required: bool = False
+) -> None:
+    p.add_argument("--out", metavar=metavar, required=required, help=help)
+
+
+def add_overwrite(
+    p: argparse.ArgumentParser, help: str = "replace a non-empty output directory"
+) -> None:
+    p.add_argument("--overwrite", action="store_true", help=help)
+
+
+def add_force(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--force", action="store_true", help="run even when the estimate is huge")
+
+
+def add_quiet(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def add_executor_arguments(
+    p: argparse.ArgumentParser, what: str = "tasks", serial: bool = False
+) -> None:
+    """``--workers`` and ``--dask``: where the ``what`` of a command run; by default on every
+    CPU, or with ``serial`` in this process (see :func:`serial_unless_asked`)."""
+    default = "1: this process" if serial else "all CPUs; 1 runs in this process"
     p.add_argument(
         "--workers",
         type=positive_int,
         metavar="N",
-        help="worker processes (default: all CPUs; 1 runs in this process; with "
-        "--dask local: Dask workers, default 2)",
+        help=f"worker processes for the {what} (default {default}; "
+        "with --dask local: Dask workers, default 2)",
     )
     p.add_argument(
         "--dask",
         metavar="local|ADDRESS",
         help="run on Dask: 'local' starts a local cluster, or a scheduler address",
     )
+
+
+def serial_unless_asked(args: argparse.Namespace) -> int | None:
+    """``--workers`` of ``run`` and ``compare``: this process unless ``--workers`` or
+    ``--dask`` ask for more (``None``: the executor's default)."""
+    workers: int | None = args.workers
+    return workers if workers is not None or args.dask else 1

@@ -28,12 +28,16 @@ from ..analysis.stats import (
     with_ci,
 )
 from ..engine.driver import (
+    Compiled,
     IncidentSource,
+    Replicated,
     RunResult,
     compile_scenario,
-    concat_tables,
-    run_replication,
+    gather,
+    run_replications,
 )
+from ..engine.execute import Executor, open_executor
+from ..errors import InputError
 from ..schema import Scenario
 
 __all__ = ["PRECISION_METRICS", "Comparison", "compare", "help_balance"]
@@ -157,6 +161,50 @@ def _precision_ok(per_rep: pd.DataFrame, precision: float) -> bool:
     return bool(((half / ci["mean"].abs()) <= precision).all())
 
 
+def replication_metrics(tables: tuple[pd.DataFrame, ...]) -> pd.DataFrame:
+    """The metrics of one replication's incidents, computed where the replication ran."""
+    return incident_metrics(tables[0])
+
+
+def _target(scenario: Scenario, replications: int | None, precision: float | None, cap: int) -> int:
+    """Replications of the first round."""
+    if replications:
+        return replications
+    if precision:
+        return min(cap, max(MIN_REPLICATIONS, scenario.run.replications))
+    return scenario.run.replications
+
+
+def _rounds(
+    compiled: Compiled,
+    seed: int,
+    executor: Executor,
+    target: int,
+    precision: float | None,
+    max_replications: int,
+    progress: Callable[[int], None] | None,
+) -> tuple[list[Replicated], bool | None]:
+    """Replications in rounds until the precision is reached (one round without it)."""
+    parts: list[Replicated] = []
+    reached: bool | None = None
+    while True:
+        parts += run_replications(
+            compiled,
+            range(len(parts), target),
+            seed,
+            executor=executor,
+            measure=replication_metrics,
+            progress=progress,
+        )
+        if precision is None:
+            return parts, reached
+        per_rep = pd.concat([p.measured for p in parts], ignore_index=True)
+        reached = _precision_ok(per_rep, precision)
+        if reached or target >= max_replications:
+            return parts, reached
+        target = min(max_replications, target + max(2, target // 2))
+
+
 def compare(
     scenario: Scenario,
     *,
@@ -167,45 +215,32 @@ def compare(
     seed: int | None = None,
     progress: Callable[[int], None] | None = None,
     source: IncidentSource | None = None,
+    workers: int | None = 1,
+    dask: str | None = None,
 ) -> Comparison:
     """Run every option over the same replications and compare them with the baseline.
 
     With ``precision`` (e.g. 0.05), replications are added until every headline confidence
     half-width (region-wide mean and p90 response, share within target, per option and
-    service) is within that fraction of its mean, up to ``max_replications``.
+    service) is within that fraction of its mean, up to ``max_replications``. The replications
+    run on ``workers`` local processes (default 1: this process; None: every CPU) or on Dask
+    (``dask='local'`` or a scheduler address); the tables are the same for any of them.
     """
     base = baseline or scenario.baseline_option
     if base not in scenario.options:
-        from ..errors import InputError
-
         raise InputError(
             f"--baseline: unknown option '{base}' (known: {', '.join(scenario.options)})"
         )
     compiled = compile_scenario(scenario, source=source)
     s = scenario.run.seed if seed is None else seed
-    if replications:
-        target = replications
-    elif precision:
-        target = min(max_replications, max(MIN_REPLICATIONS, scenario.run.replications))
-    else:
-        target = scenario.run.replications
-    parts: list[tuple[pd.DataFrame, ...]] = []
-    metric_parts: list[pd.DataFrame] = []  # each replication's metrics, computed once
-    reached: bool | None = None
-    while True:
-        while len(parts) < target:
-            parts.append(run_replication(compiled, len(parts), s))
-            metric_parts.append(incident_metrics(parts[-1][0]))
-            if progress is not None:
-                progress(1)
-        per_rep = pd.concat(metric_parts, ignore_index=True)
-        if precision is None:
-            break
-        reached = _precision_ok(per_rep, precision)
-        if reached or target >= max_replications:
-            break
-        target = min(max_replications, target + max(2, target // 2))
-    inc, units, levels, helped = (concat_tables([p[i] for p in parts]) for i in range(4))
+    target = _target(scenario, replications, precision, max_replications)
+    most = max(target, max_replications) if precision else target
+    with open_executor(compiled, workers=workers, dask=dask, tasks=most) as executor:
+        parts, reached = _rounds(
+            compiled, s, executor, target, precision, max_replications, progress
+        )
+    per_rep = pd.concat([p.measured for p in parts], ignore_index=True)
+    inc, units, levels, helped = gather(parts)
     n = len(parts)
     raw = RunResult(inc, units, levels, helped, list(compiled.fleets), n, s)
     region = compiled.region
@@ -219,6 +254,8 @@ def compare(
             f"precision {precision:g} not reached within {max_replications} replications"
         )
     warnings += backlog_warnings(inc)
+    if executor.fallback:
+        warnings.append(executor.fallback)
     shares = cost_shares(
         units, inc, helped, region, {str(k): v for k, v in scenario.cost_sharing.mix.items()}
     )

@@ -33,7 +33,8 @@ __all__ = sorted(_WHERE)
 
 
 def __getattr__(name: str) -> Any:
-    """Load submodules on first use: the command line imports this package for every command."""
+    """Load submodules on first use: importing one module of this package (``sim.data.replay``
+    for ``run --replay``) must not load the calibration and its figures, a second or more."""
     if name in _WHERE:
         return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

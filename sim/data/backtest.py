@@ -20,8 +20,8 @@ import pandas as pd
 
 from ..analysis.metrics import ALL
 from ..analysis.stats import with_ci
+from ..engine.driver import compile_scenario, gather, run_replications
 from ..errors import InputError
-from ..runs.run import run
 from ..schema import Scenario
 from .replay import ReplayLog, replay_source
 
@@ -66,15 +66,11 @@ def backtest(
     if option not in scenario.options:
         known = ", ".join(scenario.options)
         raise InputError(f"--option: unknown option '{option}' (known: {known})")
-    result = run(
-        scenario,
-        options=[option],
-        replications=replications,
-        seed=seed,
-        progress=progress,
-        source=replay_source(replay),
-    )
-    inc = result.incidents
+    compiled = compile_scenario(scenario, [option], replay_source(replay))
+    n = replications if replications is not None else scenario.run.replications
+    s = seed if seed is not None else scenario.run.seed
+    parts = run_replications(compiled, range(n), s, tables=("incidents",), progress=progress)
+    (inc,) = gather(parts)
     sim = inc.loc[~inc["warmup"], ["replication", "community", "priority", "response"]].copy()
     sim["community"] = sim["community"].astype(str)
     sim["priority"] = sim["priority"].astype(str)

@@ -18,7 +18,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError, ScenarioError
-from ..schema import Scenario
+from ..results.files import atomic_write_text
+from ..schema import Scenario, load_scenario
 from .columns import Mapping
 from .communities import Community, read_communities
 from .log import Log, read_log
@@ -36,6 +37,7 @@ from .parameters import (
     units_needed,
     window,
 )
+from .report import write_report
 from .travel import complete_travel, travel_observations
 from .writer import scenario_text
 
@@ -106,8 +108,6 @@ def calibrate(
 
 def validate_text(text: str, where: Path) -> Scenario:
     """Load the written text as a scenario (raise InputError naming the problems if invalid)."""
-    from ..schema import load_scenario
-
     try:
         return load_scenario(where)
     except ScenarioError as exc:
@@ -125,8 +125,6 @@ def write_calibration(
     progress: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Write the scenario (validated first) and the report next to it; return the paths."""
-    from ..results.files import atomic_write_text
-
     path = Path(out)
     if not path.parent.is_dir():
         raise InputError(f"--out: no such directory: {path.parent}")
@@ -141,7 +139,5 @@ def write_calibration(
     atomic_write_text(path, cal.text)
     written = [path]
     if report:
-        from .report import write_report
-
         written.append(write_report(cal, path.with_suffix(".report.html")))
     return written

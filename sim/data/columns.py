@@ -10,6 +10,7 @@ times and names is left to :mod:`sim.data.times` and :mod:`sim.data.log`.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError
+from ..schema.yamlio import read_yaml
 
 __all__ = [
     "FIELDS",
@@ -235,8 +237,6 @@ def load_mapping(path: str | Path) -> Mapping:
     """A mapping file: YAML with ``columns: {LOG COLUMN: field}``, optional ``communities`` and
     ``incident_types`` (log value -> scenario id), ``time_format``, ``tz`` and ``dayfirst``.
     A plain mapping of column names is read as ``columns``."""
-    from ..schema.yamlio import read_yaml
-
     data = read_yaml(path).data
     file = str(path)
     if not isinstance(data, dict):
@@ -320,8 +320,6 @@ def read_log_file(path: str | Path, mapping: Mapping | None = None) -> RawLog:
     def bad_line(_line: list[str]) -> None:
         counts["malformed line (wrong number of fields)"] += 1
         return None
-
-    import io
 
     try:
         frame = pd.read_csv(

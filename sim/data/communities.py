@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..schema.yamlio import read_yaml
 
 __all__ = ["Community", "Resolver", "from_scenario", "make_id", "read_communities"]
 
@@ -129,7 +130,6 @@ def read_communities(path: str | Path) -> list[Community]:
             for row in table.to_dict("records")
         ]
         return [_community(r[key.strip().lower()], r, file, taken) for r in rows]
-    from ..schema.yamlio import read_yaml
 
     data = read_yaml(p).data
     if isinstance(data, dict) and isinstance(data.get("communities"), dict | list):

@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..engine.driver import compile_scenario
-from ..engine.loop import simulate
+from ..engine.driver import compile_scenario, replicate
 from ..errors import InputError
 from ..model.compile import MINUTES_PER_WEEK
+from ..results.files import atomic_write_text
 from ..schema import Scenario
 from .columns import STAGES
 from .times import check_tz, to_timestamp
@@ -109,9 +109,10 @@ def export_log(
     period = math.ceil(region.horizon / MINUTES_PER_WEEK) * MINUTES_PER_WEEK
     parts = []
     for r in range(replications):
-        inc = compiled.source(region, s, r)
-        rec = simulate(region, fleet, inc)
-        parts.append(_rows(scenario, region, fleet, homes, inc, rec, r * period))
+        rep = replicate(compiled, r, s)
+        parts.append(
+            _rows(scenario, region, fleet, homes, rep.incidents, rep.records[option], r * period)
+        )
     frame = pd.concat(parts, ignore_index=True)
     times = [c for c in LOG_COLUMNS if c in STAGES]
     for c in times:
@@ -180,8 +181,6 @@ def _rows(scenario, region, fleet, homes, inc, rec, offset: float) -> pd.DataFra
 
 def write_log(frame: pd.DataFrame, path: str | Path) -> None:
     """Write the log as CSV, atomically."""
-    from ..results.files import atomic_write_text
-
     p = Path(path)
     if not p.parent.is_dir():
         raise InputError(f"--out: no such directory: {p.parent}")

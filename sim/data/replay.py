@@ -8,16 +8,18 @@ it was transported (a hospital arrival) and the handover (hospital arrival -> cl
 become minutes since the Monday 00:00 (local) on or before the first call, or since ``start``;
 incidents outside [0, horizon) of the scenario are left out and counted.
 
-:func:`replay_source` turns it into an :data:`~sim.runner.IncidentSource` for ``run`` and
-``compare``. Whatever the log does not give is drawn from the scenario's distributions with the
-usual addressed streams: attributes per community x type from a replay stream, travel noise from
-the same stream as sampled runs. So replications differ only in the drawn attributes, all options
-of a replication see the same incidents, and replaying a log exported from a run with the same
+:func:`replay_source` turns it into an :data:`~sim.engine.driver.IncidentSource` for ``run``
+and ``compare`` (picklable: replications may run in other processes). Whatever the log does
+not give is drawn from the scenario's distributions with the usual addressed streams:
+attributes per community x type from a replay stream, travel noise from the same stream as
+sampled runs. So replications differ only in the drawn attributes, all options of a
+replication see the same incidents, and replaying a log exported from a run with the same
 seed reproduces that run's incidents exactly.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -39,7 +41,14 @@ from .communities import from_scenario
 from .log import Log, minutes_between, read_log
 from .times import to_timestamp
 
-__all__ = ["REPLAY", "ReplayLog", "load_replay", "replay_incidents", "replay_source"]
+__all__ = [
+    "REPLAY",
+    "ReplayLog",
+    "ReplaySource",
+    "load_replay",
+    "replay_incidents",
+    "replay_source",
+]
 
 REPLAY = 9  # stream kind of attributes drawn for replayed incidents (sim.streams uses 0-2)
 
@@ -218,7 +227,9 @@ def _given(drawn: np.ndarray, observed: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(observed), observed, drawn)
 
 
-def replay_incidents(region: Region, replay: ReplayLog, seed: int, replication: int) -> Incidents:
+def replay_incidents(
+    region: Region, replay: ReplayLog | ReplaySource, seed: int, replication: int
+) -> Incidents:
     """The log's incidents for one replication, with missing attributes drawn."""
     try:
         com = np.array([region.communities.index(c) for c in replay.community], dtype=np.int64)
@@ -268,10 +279,29 @@ def replay_incidents(region: Region, replay: ReplayLog, seed: int, replication: 
     )
 
 
+@dataclass(frozen=True)
+class ReplaySource:
+    """The incident source of a replay: the log's arrays alone (picklable and small), so that
+    replications can run in other processes."""
+
+    t_call: np.ndarray
+    community: np.ndarray
+    type: np.ndarray
+    call_handling: np.ndarray
+    turnout: np.ndarray
+    on_scene: np.ndarray
+    transport: np.ndarray
+    handover: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.t_call)
+
+    def __call__(self, region: Region, seed: int, replication: int) -> Incidents:
+        return replay_incidents(region, self, seed, replication)
+
+
 def replay_source(replay: ReplayLog) -> IncidentSource:
-    """An incident source for :func:`sim.runner.run` and :func:`sim.compare.compare`."""
-
-    def source(region: Region, seed: int, replication: int) -> Incidents:
-        return replay_incidents(region, replay, seed, replication)
-
-    return source
+    """An incident source for ``run`` and ``compare`` (:class:`ReplaySource`)."""
+    return ReplaySource(
+        **{f.name: getattr(replay, f.name) for f in dataclasses.fields(ReplaySource)}
+    )

@@ -19,9 +19,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..plots.style import OKABE_ITO, style
+from ..results.files import atomic_write_text
 from .parameters import MIN_PROFILE, SEGMENTS, poisson_ci
 
 if TYPE_CHECKING:
@@ -36,8 +38,6 @@ MAX_PANELS = 9
 def new_figure(width: float, height: float, title: str) -> Figure:
     """A figure on its own Agg canvas (no pyplot), laid out by fixed margins: constrained
     layout would double the drawing time of these many small panels."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
     with style():
         fig = Figure(figsize=(width, height), dpi=96)
         FigureCanvasAgg(fig)
@@ -227,8 +227,6 @@ img{max-width:100%}.warn{color:#a33}code{background:#f4f4f4;padding:0 3px}"""
 
 def write_report(cal: Calibration, path: Path) -> Path:
     """Write the calibration report to ``path`` (HTML with inlined figures)."""
-    from ..results.files import atomic_write_text
-
     log = cal.log
     esc = html.escape
     parts = [

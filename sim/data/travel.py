@@ -15,6 +15,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from ..model.travel import distance_km
+from ..schema.scenario import Location
 from .communities import Community, Resolver
 from .log import Log, minutes_between
 
@@ -50,9 +52,6 @@ def travel_observations(log: Log) -> pd.DataFrame:
 
 
 def _distance(a: Community, b: Community) -> float | None:
-    from ..model.travel import distance_km
-    from ..schema.scenario import Location
-
     la, lb = a.location(), b.location()
     if la is None or lb is None or set(la) != set(lb):
         return None

@@ -32,15 +32,16 @@ from typing import Any
 
 import pandas as pd
 
+from ..engine.execute import open_executor
+from ..engine.progress import progress_bar
 from ..errors import InputError
 from ..results.display import METHOD_NAMES
 from ..schema import Scenario
 from . import shapley as games
 from .analytic import analytic_counts, demands_for, service_level
-from .common import Problem, load, progress_bar
-from .evaluate import MINUTES_PER_YEAR, held, missed_per_year
+from .common import Problem, load
+from .evaluate import MINUTES_PER_YEAR, PRELOAD, held, missed_per_year
 from .fleet import HOURS_PER_YEAR, Context, Counts, coalition_context, coalition_name
-from .parallel import open_pool
 from .search import Driver, greedy_search
 from .sizing import counts_text
 
@@ -146,8 +147,8 @@ def coalitions(
             rows[key] = _fast_row(problem, ctx, value)
     else:
         with (
-            progress_bar("coalitions", progress) as bar,
-            open_pool(problem.base_json, workers, dask) as pool,
+            progress_bar("coalitions", "sim", enabled=progress) as bar,
+            open_executor(problem.base_json, workers=workers, dask=dask, preload=PRELOAD) as pool,
         ):
             driver = Driver(
                 pool,

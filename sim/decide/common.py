@@ -1,4 +1,4 @@
-"""What ``size`` and ``coalitions`` share: reading the scenario, the checks, the progress bar.
+"""What ``size`` and ``coalitions`` share: reading the scenario, and the checks.
 
 The scenario travels to workers as JSON data (``base_json``: the validated scenario dumped and
 reloaded identically, with the run's seed), like a sweep's.
@@ -7,9 +7,6 @@ reloaded identically, with the run's seed), like a sweep's.
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +17,7 @@ from ..schema import Scenario, load_scenario, scenario_from_dict
 from .evaluate import Check, Evaluation, Verdict, checks_for, judge, priorities_for
 from .fleet import Context
 
-__all__ = ["Problem", "Progress", "load", "progress_bar"]
+__all__ = ["Problem", "load"]
 
 PRIORITIES = ("first", "all")
 
@@ -123,33 +120,3 @@ class Problem:
 
     def judge(self, context: Context, evaluation: Evaluation) -> Verdict:
         return judge(evaluation, self.checks(context), context, self.prios, self.confidence)
-
-
-class Progress:
-    """A tqdm bar on stderr whose total grows as searches ask for more simulations."""
-
-    def __init__(self, bar: Any) -> None:
-        self.bar = bar
-
-    def grow(self, n: int) -> None:
-        self.bar.total = (self.bar.total or 0) + n
-        self.bar.refresh()
-
-    def update(self, n: int = 1) -> None:
-        self.bar.update(n)
-
-
-@contextmanager
-def progress_bar(desc: str, enabled: bool) -> Iterator[Progress]:
-    from tqdm import tqdm
-
-    with tqdm(
-        total=0,
-        desc=desc,
-        unit="sim",
-        file=sys.stderr,
-        leave=False,
-        disable=None if enabled else True,
-        dynamic_ncols=True,
-    ) as bar:
-        yield Progress(bar)

@@ -29,14 +29,14 @@ from scipy import stats
 
 from ..analysis.metrics import BACKLOG_SHARE
 from ..engine.demand import Incidents, generate_incidents
-from ..engine.loop import simulate
-from ..engine.records import incident_table
+from ..engine.driver import fleet_tables
 from ..model.compile import Region, compile_region
 from ..schema import scenario_from_dict
 from .fleet import Context, Counts, build_fleet
 
 __all__ = [
     "MINUTES_PER_YEAR",
+    "PRELOAD",
     "Check",
     "Evaluation",
     "Verdict",
@@ -49,6 +49,7 @@ __all__ = [
 ]
 
 MINUTES_PER_YEAR = 525_600.0
+PRELOAD = (__name__,)  # the module of the worker side, for the fork server to import
 
 
 # --- worker side ------------------------------------------------------------------------------
@@ -126,10 +127,8 @@ def evaluate_task(
     out = []
     for counts in json.loads(batch_json):
         fleet = build_fleet(region, context, tuple(counts))
-        rec = simulate(region, fleet, incidents)
-        out.append(
-            _counts(region, context, incident_table(region, fleet, incidents, rec, replication))
-        )
+        (table,) = fleet_tables(region, fleet, incidents, replication, ("incidents",))
+        out.append(_counts(region, context, table))
     return out
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from ..plots.style import (
@@ -72,8 +73,6 @@ def short_names(names: dict[str, str]) -> dict[str, str]:
 
 # --- sizing -----------------------------------------------------------------------------------
 def units_figure(res: SizingResult) -> Figure:
-    from matplotlib.patches import Patch
-
     s = res.summary
     opts = list(s["option"])
     fig = new_figure(

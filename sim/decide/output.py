@@ -19,14 +19,13 @@ from ..report.decision import DECISION_FILE, render_decision
 from ..results.files import atomic_write_text, manifest, output_dir, write_csv, write_json
 from ..schema import Scenario
 from .coalition import CoalitionResult
+from .figures import coalition_figures, draw, sizing_figures
 from .sizing import SizingResult
 
 __all__ = ["write_coalitions", "write_sizing"]
 
 
 def _figures(drawn: list[Drawn], out: Path) -> None:
-    from .figures import draw
-
     figs = out / "figures"
     draw(drawn, figs)
     index = [
@@ -95,8 +94,6 @@ def write_sizing(
     overwrite: bool = False,
 ) -> Path:
     """Write the sizing into ``out``; return the path of ``decision.html``."""
-    from .figures import sizing_figures
-
     extra = {
         "baseline": result.baseline,
         "confidence": result.confidence,
@@ -129,8 +126,6 @@ def write_coalitions(
     overwrite: bool = False,
 ) -> Path:
     """Write the coalition game into ``out``; return the path of ``decision.html``."""
-    from .figures import coalition_figures
-
     game = {
         f.name: getattr(result, f.name)
         for f in fields(result)

@@ -35,9 +35,9 @@ from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..engine.execute import Executor
 from .evaluate import Evaluation, Verdict, evaluate_task
 from .fleet import Context, Counts
-from .parallel import Pool
 
 __all__ = ["Driver", "SearchResult", "Step", "greedy_search"]
 
@@ -195,7 +195,7 @@ class Driver:
 
     def __init__(
         self,
-        pool: Pool,
+        pool: Executor,
         contexts: dict[str, Context],
         replications: Sequence[int],
         judge: Callable[[Context, Evaluation], Verdict],

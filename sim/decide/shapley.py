@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import numpy as np
+from scipy.optimize import linprog
 
 __all__ = [
     "MAX_PLAYERS",
@@ -172,8 +173,6 @@ def least_core(game: Game[P]) -> tuple[float, dict[P, float]]:
     """The least core's epsilon and one allocation in it: minimise e subject to
     ``x(S) <= c(S) + e`` for every proper coalition and ``sum x = c(N)``. The core is
     non-empty exactly when ``e <= 0``, and then the allocation is in the core."""
-    from scipy.optimize import linprog
-
     players = list(game.players)
     n = len(players)
     if n == 1:
@@ -206,8 +205,6 @@ def nucleolus(game: Game[P], tol: float = 1e-7) -> dict[P, float]:
     and Shapley: minimise the largest excess, fix the coalitions that attain it in every
     optimal solution, repeat until the allocation is unique. It lies in the least core, so in
     the core whenever the core is non-empty, and is unique. At most 10 players."""
-    from scipy.optimize import linprog
-
     players = list(game.players)
     n = len(players)
     if n == 1:

@@ -32,13 +32,14 @@ from typing import Any
 
 import pandas as pd
 
+from ..engine.execute import open_executor
+from ..engine.progress import progress_bar
 from ..errors import InputError
 from ..schema import Scenario
 from .analytic import analytic_counts
-from .common import Problem, load, progress_bar
-from .evaluate import Verdict, held
+from .common import Problem, load
+from .evaluate import PRELOAD, Verdict, held
 from .fleet import Context, Counts, option_context
-from .parallel import open_pool
 from .search import Driver, SearchResult, greedy_search
 
 __all__ = ["SizingResult", "counts_text", "size"]
@@ -142,7 +143,10 @@ def size(
                 f"option '{ctx.option}': no call of {service} has a target; "
                 "the smallest fleet that keeps up is sought"
             )
-    with progress_bar("size", progress) as bar, open_pool(problem.base_json, workers, dask) as pool:
+    with (
+        progress_bar("size", "sim", enabled=progress) as bar,
+        open_executor(problem.base_json, workers=workers, dask=dask, preload=PRELOAD) as pool,
+    ):
         driver = Driver(
             pool, contexts, problem.search_reps, problem.judge, progress=bar.update, grow=bar.grow
         )

@@ -1,32 +1,62 @@
-"""Running replications: compile once, generate each replication's incidents once, run every
-requested pooling option against them (common random numbers), and gather the tables."""
+"""The one engine driver: compile once, generate each replication's incidents once, run every
+fleet against them (common random numbers), and build the tables asked for.
+
+Every experiment goes through here: ``run`` and ``compare`` (:func:`run_replications`, on any
+executor of :mod:`sim.engine.execute`), a sweep task and ``backtest`` (:func:`run_replication`
+of some options and tables), ``size`` and ``coalitions`` (:func:`fleet_tables` of candidate
+fleets on the incidents of a service), ``export-log`` (:func:`replicate`: incidents and the
+engine's records). Replication ``r`` always uses the same random numbers for a given seed,
+whichever fleets run, in whatever order, in whichever process.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import pandas as pd
 
 from ..model.compile import Fleet, Region, compile_fleet, compile_region
 from ..schema import Scenario
 from .demand import Incidents, generate_incidents
-from .loop import simulate
+from .execute import Executor, open_executor
+from .loop import EngineRecords, simulate
 from .records import help_table, incident_table, level_table, unit_table
 
 __all__ = [
     "TABLES",
     "Compiled",
     "IncidentSource",
+    "Measure",
+    "Replicated",
+    "Replication",
     "RunResult",
     "compile_scenario",
     "concat_tables",
+    "fleet_tables",
+    "gather",
+    "replicate",
     "run_replication",
+    "run_replications",
 ]
 
 
 IncidentSource = Callable[[Region, int, int], Incidents]
 """Makes the incidents of replication ``r`` for a seed: sampled (default) or replayed."""
+
+Measure = Callable[[tuple[pd.DataFrame, ...]], Any]
+"""What an experiment computes from one replication's tables where they are made (in the
+worker): a module-level function, so that it can travel to other processes."""
+
+_MAKERS = {
+    "incidents": incident_table,
+    "units": unit_table,
+    "levels": level_table,
+    "help": help_table,
+}
+TABLES = tuple(_MAKERS)
+"""The tables of a replication, in the order :func:`run_replication` returns them by default."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +68,10 @@ class Compiled:
     region: Region
     fleets: dict[str, Fleet]
     source: IncidentSource = generate_incidents
+
+    def only(self, options: Sequence[str]) -> Compiled:
+        """The same scenario with the fleets of ``options`` alone."""
+        return replace(self, fleets={o: self.fleets[o] for o in options})
 
 
 @dataclass(repr=False)
@@ -71,19 +105,104 @@ def compile_scenario(
     return Compiled(scenario, region, fleets, source or generate_incidents)
 
 
-TABLES = (incident_table, unit_table, level_table, help_table)
+# --- one replication --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Replication:
+    """One replication: its incidents and the engine's records of every fleet against them."""
+
+    number: int
+    incidents: Incidents
+    records: dict[str, EngineRecords]
 
 
-def run_replication(compiled: Compiled, replication: int, seed: int) -> tuple[pd.DataFrame, ...]:
-    """Every option of ``compiled`` against the incidents of one replication."""
+def replicate(compiled: Compiled, replication: int, seed: int) -> Replication:
+    """The incidents of ``replication`` and every fleet's records, before any table."""
+    incidents = compiled.source(compiled.region, seed, replication)
+    records = {o: simulate(compiled.region, f, incidents) for o, f in compiled.fleets.items()}
+    return Replication(replication, incidents, records)
+
+
+def fleet_tables(
+    region: Region,
+    fleet: Fleet,
+    incidents: Incidents,
+    replication: int,
+    tables: Sequence[str] = TABLES,
+) -> tuple[pd.DataFrame, ...]:
+    """Simulate one fleet against ``incidents`` and build the named ``tables`` of it."""
+    records = simulate(region, fleet, incidents)
+    return tuple(_MAKERS[t](region, fleet, incidents, records, replication) for t in tables)
+
+
+def run_replication(
+    compiled: Compiled, replication: int, seed: int, tables: Sequence[str] = TABLES
+) -> tuple[pd.DataFrame, ...]:
+    """Every fleet of ``compiled`` against the incidents of one replication: the named
+    ``tables`` (default: incidents, units, levels, help), each holding every option."""
     region = compiled.region
     incidents = compiled.source(region, seed, replication)
-    tables: list[list[pd.DataFrame]] = [[] for _ in TABLES]
-    for fleet in compiled.fleets.values():
-        rec = simulate(region, fleet, incidents)
-        for out, make in zip(tables, TABLES, strict=True):
-            out.append(make(region, fleet, incidents, rec, replication))
-    return tuple(concat_tables(t) for t in tables)
+    per_fleet = [
+        fleet_tables(region, fleet, incidents, replication, tables)
+        for fleet in compiled.fleets.values()
+    ]
+    return tuple(concat_tables(list(frames)) for frames in zip(*per_fleet, strict=True))
+
+
+# --- many replications ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Replicated:
+    """The tables of one replication, and what the experiment measured of them."""
+
+    replication: int
+    tables: tuple[pd.DataFrame, ...]
+    measured: Any = None
+
+
+def replication_task(
+    compiled: Compiled,
+    replication: int,
+    seed: int,
+    tables: tuple[str, ...],
+    measure: Measure | None,
+) -> Replicated:
+    """One task of :func:`run_replications`: a pure function of its arguments."""
+    out = run_replication(compiled, replication, seed, tables)
+    return Replicated(replication, out, measure(out) if measure is not None else None)
+
+
+def run_replications(
+    compiled: Compiled,
+    replications: Sequence[int],
+    seed: int,
+    *,
+    executor: Executor | None = None,
+    tables: Sequence[str] = TABLES,
+    measure: Measure | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[Replicated]:
+    """:func:`run_replication` of each of ``replications`` on ``executor`` (opened with
+    ``compiled`` as its shared data; default: this process), in replication order whatever
+    order they finish in; ``measure`` runs on each replication's tables where they are made."""
+    if executor is None:
+        with open_executor(compiled, workers=1) as serial:
+            return run_replications(
+                compiled,
+                replications,
+                seed,
+                executor=serial,
+                tables=tables,
+                measure=measure,
+                progress=progress,
+            )
+    args = [(r, seed, tuple(tables), measure) for r in replications]
+    done = (lambda: progress(1)) if progress is not None else None
+    results: list[Replicated] = executor.map(replication_task, args, on_done=done)
+    return results
+
+
+def gather(parts: Sequence[Replicated]) -> tuple[pd.DataFrame, ...]:
+    """Each table concatenated over the replications, in their order."""
+    return tuple(concat_tables([p.tables[i] for p in parts]) for i in range(len(parts[0].tables)))
 
 
 def concat_tables(frames: list[pd.DataFrame]) -> pd.DataFrame:

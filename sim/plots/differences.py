@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from ..results.derived import FOREST_METRICS, biggest_gain, forest_table
 from ..results.display import fmt_duration
@@ -98,7 +99,6 @@ def forest_figure(data: ResultData) -> Figure | None:
                 tick.set_fontweight("bold")
         axes[0].tick_params(axis="y", length=0)
         axes[0].set_ylim(len(rows) - 0.5, -0.5)
-        from matplotlib.lines import Line2D
 
         seen = [
             v

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import PercentFormatter
 
 from ..results.derived import within_target_table
@@ -86,7 +87,6 @@ def within_target_figure(data: ResultData) -> Figure | None:
             ax.set_title(f"{data.service_name(service)}, priority {prio}", loc="left")
             ax.grid(axis="x", visible=False)
         handles, labels = axes[0].get_legend_handles_labels()
-        from matplotlib.lines import Line2D
 
         handles.append(Line2D([], [], color=TARGET_COLOUR, linestyle="--", linewidth=1.1))
         labels.append("target share")

@@ -14,9 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
+import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MultipleLocator
+from PIL import Image
 
 __all__ = [
     "BASELINE_COLOUR",
@@ -118,8 +121,6 @@ def style() -> Iterator[None]:
 
 def new_figure(width: float, height: float, title: str | None = None) -> Figure:
     """A figure on its own Agg canvas (no pyplot), with constrained layout."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
     with style():
         fig = Figure(figsize=(width, height), layout="constrained", dpi=DPI)
         FigureCanvasAgg(fig)
@@ -132,10 +133,6 @@ def save(fig: Figure, out_dir: Path, name: str) -> tuple[Path, Path]:
     """Write ``name.png`` and ``name.svg``; return their paths.
 
     The layout is computed once, in the Agg draw that makes the PNG; the SVG reuses it."""
-    import numpy as np
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from PIL import Image
-
     png, svg = out_dir / f"{name}.png", out_dir / f"{name}.svg"
     with style():
         canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
@@ -181,7 +178,6 @@ def minutes_axis(ax: Axes, upper: float, axis: str = "x", what: str = "Response 
     setter = ax.set_xlabel if axis == "x" else ax.set_ylabel
     if upper > 240:
         target.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 60:g}"))
-        from matplotlib.ticker import MultipleLocator
 
         hours = upper / 60
         step = next(s for s in (1, 2, 3, 6, 12, 24, 48, 72, 168, 336, 720, 1e9) if hours / s <= 8)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import MultipleLocator
 
 from ..results.display import fmt_duration
@@ -248,8 +249,6 @@ def surge_figure(data: ResultData, window: dict[str, Any]) -> Figure:
             ax.set_xlim((window["lo"] - t0) / 60.0, (window["hi"] - t0) / 60.0)
         handles, labels = axes[0][0].get_legend_handles_labels()
         if window["bursts"]:
-            from matplotlib.lines import Line2D
-
             handles.append(Line2D([], [], color=OKABE_ITO["vermillion"], linestyle=":"))
             labels.append("burst (mass-casualty incident)")
         fig.legend(handles, labels, loc="outside lower center", ncols=min(5, len(labels)))

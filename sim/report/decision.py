@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment, StrictUndefined
 from markupsafe import Markup
+from PIL import Image
 
 from ..results.display import METHOD_NAMES, fmt_minutes, fmt_money, fmt_pct
 from ..version import __version__
@@ -55,8 +56,6 @@ def decision_dirs(root: Path) -> list[Path]:
 
 
 def _figures(root: Path) -> list[dict[str, Any]]:
-    from PIL import Image
-
     try:
         index = json.loads((root / "figures" / "index.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):

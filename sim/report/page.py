@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, StrictUndefined
+from PIL import Image
 
 from ..plots import FIGURES_DIR, FigureInfo, draw_figures, read_index
 from ..results.files import atomic_write_text
@@ -62,8 +63,6 @@ def render_report(result_dir: Path) -> str:
 
 # --- figures --------------------------------------------------------------------------------
 def _inline(infos: list[FigureInfo]) -> list[dict[str, Any]]:
-    from PIL import Image
-
     out = []
     for i in infos:
         raw = i.png.read_bytes()

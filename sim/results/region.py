@@ -13,7 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from ..model.compile import compile_region
 from ..schema import Scenario
+from ..schema.options import resolve_option
 from ..schema.scenario import Duty, Location
 
 __all__ = ["REGION_FILE", "duty_text", "region_record"]
@@ -50,8 +52,6 @@ def duty_text(duty: Duty | None) -> str:
 
 
 def _units(scenario: Scenario, option: str) -> list[dict[str, Any]]:
-    from ..schema.options import resolve_option
-
     units = resolve_option(scenario, option).units
     counts = Counter((u.service, u.station, u.owner, duty_text(u.duty)) for u in units)
     return [
@@ -61,8 +61,6 @@ def _units(scenario: Scenario, option: str) -> list[dict[str, Any]]:
 
 
 def _targets(scenario: Scenario) -> list[dict[str, Any]]:
-    from ..model.compile import compile_region
-
     region = compile_region(scenario)
     rows = []
     for t in region.types:
@@ -184,6 +182,4 @@ def region_record(scenario: Scenario) -> dict[str, Any]:
 
 
 def _dispatch(s: Scenario, option: str) -> dict[str, Any]:
-    from ..schema.options import resolve_option
-
     return resolve_option(s, option).dispatch

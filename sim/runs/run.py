@@ -9,13 +9,13 @@ from collections.abc import Callable, Sequence
 from ..analysis.erlang import estimate, overload_warnings
 from ..analysis.metrics import backlog_warnings
 from ..engine.driver import (
-    TABLES,
     IncidentSource,
     RunResult,
     compile_scenario,
-    concat_tables,
-    run_replication,
+    gather,
+    run_replications,
 )
+from ..engine.execute import open_executor
 from ..schema import Scenario
 
 __all__ = ["run"]
@@ -28,23 +28,27 @@ def run(
     seed: int | None = None,
     progress: Callable[[int], None] | None = None,
     source: IncidentSource | None = None,
+    *,
+    workers: int | None = 1,
+    dask: str | None = None,
 ) -> RunResult:
     """Simulate ``options`` (default: all) of ``scenario`` over ``replications`` replications.
 
     Replication ``r`` always uses the same random numbers for a given seed, whichever options
-    run and in whatever order.
+    run and in whatever order. The replications run on ``workers`` local processes (default 1:
+    this process; None: every CPU) or on Dask (``dask='local'`` or a scheduler address); the
+    tables are the same for any of them.
     """
     started = time.perf_counter()
     compiled = compile_scenario(scenario, options, source)
     n = replications if replications is not None else scenario.run.replications
     s = seed if seed is not None else scenario.run.seed
-    parts = []
-    for r in range(n):
-        parts.append(run_replication(compiled, r, s))
-        if progress is not None:
-            progress(1)
-    inc, units, levels, helped = (concat_tables([p[i] for p in parts]) for i in range(len(TABLES)))
+    with open_executor(compiled, workers=workers, dask=dask, tasks=n) as executor:
+        parts = run_replications(compiled, range(n), s, executor=executor, progress=progress)
+    inc, units, levels, helped = gather(parts)
     warnings = overload_warnings(estimate(compiled.region, compiled.fleets)) + backlog_warnings(inc)
+    if executor.fallback:
+        warnings.append(executor.fallback)
     return RunResult(
         inc,
         units,

@@ -5,11 +5,11 @@ of the scenario data, the point, the option and the replication (with the sweep'
 results are the same on one process, many, or a Dask cluster, and replication ``r`` sees the
 same random numbers under every option (common random numbers). Results stream into a SQLite
 store, ``DIR/sweep.sqlite`` (one transaction per finished task, written by the parent only; see
-:mod:`sim.sweep.store` for why SQLite), so an interrupted sweep continues with ``resume``.
+:mod:`sim.sweeps.store` for why SQLite), so an interrupted sweep continues with ``resume``.
 
 From Python::
 
-    from sim.sweep import sweep
+    from sim.sweeps import sweep
     summary = sweep(
         "scenarios/two_towns.yaml",
         {"demand_scale": "0.8:1.4:4", "run.horizon": "90 d"},
@@ -18,39 +18,23 @@ From Python::
 
 Modules: :mod:`.params` (paths and values), :mod:`.design` (grid, lhs, random),
 :mod:`.definition` (the checked definition, sweep files), :mod:`.task` (one task),
-:mod:`.store` (SQLite), :mod:`.execute` (processes, Dask), :mod:`.summary`, :mod:`.plots`,
-:mod:`.run` (directory and outputs), :mod:`.cli` (``intersim sweep``).
+:mod:`.store` (SQLite), :mod:`.execute` (the tasks on an executor of :mod:`sim.engine.execute`),
+:mod:`.summary`, :mod:`.plots`, :mod:`.run` (directory and outputs); the command is in
+:mod:`sim.cli.sweep`.
 """
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    import pandas as pd
+import pandas as pd
 
-    from .definition import SweepDefinition, build_definition
-    from .store import read_failures, read_points, read_rows
-
-_LAZY = {
-    "SweepDefinition": "definition",
-    "build_definition": "definition",
-    "read_failures": "store",
-    "read_points": "store",
-    "read_rows": "store",
-}
-
-
-def __getattr__(name: str) -> Any:
-    # heavy modules (pandas, scipy) load on first use: `intersim --help` stays fast
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+from .definition import SweepDefinition, build_definition
+from .plots import draw_sweep_figures, is_sweep_dir
+from .run import run_sweep
+from .store import read_failures, read_points, read_rows
 
 __all__ = [
     "SweepDefinition",
@@ -91,9 +75,6 @@ def sweep(
     sweep with ``resume=True``); without, they go to a temporary directory. The summary's
     ``attrs`` hold ``failed`` (the number of failed tasks) and ``errors`` (the first few).
     """
-    from .definition import build_definition
-    from .run import run_sweep
-
     definition = build_definition(
         scenario,
         params,
@@ -133,20 +114,4 @@ def sweep(
 
 def read_summary(directory: str | Path) -> pd.DataFrame:
     """The ``summary.csv`` of a finished sweep directory."""
-    import pandas as pd
-
     return pd.read_csv(Path(directory) / "summary.csv")
-
-
-def draw_sweep_figures(directory: str | Path, out: str | Path | None = None) -> list[Path]:
-    """Draw the figures of a finished sweep directory; see :mod:`sim.sweep.plots`."""
-    from .plots import draw_sweep_figures as _draw
-
-    return _draw(directory, out)
-
-
-def is_sweep_dir(directory: str | Path) -> bool:
-    """Whether ``directory`` holds the outputs of a sweep (its manifest has kind 'sweep')."""
-    from .plots import is_sweep_dir as _is
-
-    return _is(directory)

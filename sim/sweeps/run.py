@@ -11,7 +11,6 @@ continued: stored tasks are kept, the missing ones (and those that failed) run.
 from __future__ import annotations
 
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..engine.progress import progress_bar
 from ..errors import InputError
 from ..results.files import (
     atomic_write_text,
@@ -84,21 +84,6 @@ def prepare_directory(out: Path, *, resume: bool, overwrite: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
-def _progress(total: int, initial: int, enabled: bool) -> Any:
-    from tqdm import tqdm
-
-    return tqdm(
-        total=total,
-        initial=initial,
-        desc="sweep",
-        unit="task",
-        file=sys.stderr,
-        disable=None if enabled else True,
-        leave=False,
-        dynamic_ncols=True,
-    )
-
-
 def run_sweep(
     definition: SweepDefinition,
     out: Path,
@@ -125,14 +110,16 @@ def run_sweep(
         if on_start is not None:
             on_start(len(done), len(todo))
         failed_now = 0
-        with _progress(definition.n_tasks, len(done), progress) as bar:
+        with progress_bar(
+            "sweep", "task", total=definition.n_tasks, initial=len(done), enabled=progress
+        ) as bar:
 
             def on_done(_task: Any, ok: bool) -> None:
                 nonlocal failed_now
                 bar.update(1)
                 if not ok:
                     failed_now += 1
-                    bar.set_postfix(failed=failed_now, refresh=False)
+                    bar.note(failed=failed_now)
 
             report = execute(definition, store, todo, workers=workers, dask=dask, on_done=on_done)
         if report.lost:

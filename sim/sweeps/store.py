@@ -35,6 +35,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError
+from ..version import __version__
 from .definition import SweepDefinition, Task
 from .task import METRICS
 
@@ -99,7 +100,6 @@ class Store:
                 f"replication INTEGER NOT NULL, service TEXT NOT NULL{params}{metrics}, "
                 "PRIMARY KEY (task, seq))"
             )
-            from ..version import __version__
 
             meta = {
                 "definition_hash": d.hash(),
@@ -205,7 +205,7 @@ def _sql(value: Any) -> Any:
 
 
 def lock_store(path: Path) -> int | None:
-    try:
+    try:  # imported here: POSIX only
         import fcntl
     except ImportError:  # pragma: no cover - Windows: no advisory locks; documented
         return None

@@ -14,7 +14,6 @@ while the sweep goes on. Warnings are recorded too, whatever the host's warning 
 from __future__ import annotations
 
 import json
-import os
 import time
 import traceback
 import warnings
@@ -53,8 +52,9 @@ def compiled_point(base_json: str, point_json: str) -> tuple[Compiled, int]:
 
 
 def _measure(compiled: Compiled, option: str, replication: int, seed: int) -> list[list[Any]]:
-    one = Compiled(compiled.scenario, compiled.region, {option: compiled.fleets[option]})
-    incidents, units = run_replication(one, replication, seed)[:2]
+    incidents, units = run_replication(
+        compiled.only([option]), replication, seed, ("incidents", "units")
+    )
     m = incident_metrics(incidents)
     m = m[(m["community"] == ALL) & (m["priority"] == ALL)]
     values = {(s, k): v for s, k, v in zip(m["service"], m["metric"], m["value"], strict=True)}
@@ -102,38 +102,3 @@ def run_task(base_json: str, point_json: str, option: str, replication: int) -> 
 def _warnings(caught: list[warnings.WarningMessage]) -> list[str]:
     seen = dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught)
     return list(seen)[:MAX_WARNINGS]
-
-
-def _alive(pid: int) -> bool:
-    """Whether process ``pid`` still runs (a zombie, killed but not yet reaped, does not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
-            return fh.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except OSError:
-        return True  # no /proc (macOS): signal 0 is all we know
-
-
-def _watch_parent(pid: int, every: float) -> None:
-    while True:
-        time.sleep(every)
-        if not _alive(pid):
-            os._exit(3)
-
-
-def worker_init(parent: int, every: float = 0.5) -> None:
-    """Worker initializer: Ctrl-C is the parent's to handle (it stops the pool), and a worker
-    whose parent died (``kill -9``) exits instead of waiting forever for work."""
-    import signal
-    import threading
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if os.name == "posix":  # os.kill(pid, 0) would terminate the process on Windows
-        threading.Thread(
-            target=_watch_parent, args=(parent, every), daemon=True, name="intersim-parent-watch"
-        ).start()

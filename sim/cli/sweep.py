@@ -1,8 +1,9 @@
-"""``intersim sweep``: its arguments and the command (called from :mod:`sim.cli`).
+"""``intersim sweep``: vary fields of a scenario over a design and simulate every point.
 
-Exit codes: 0 when every task succeeded, 1 when any task failed (the others are stored and the
-outputs written) or a worker died (rerun with ``--resume``), 2 for bad input (one line per
-problem, before anything runs), 130 when interrupted (the finished tasks are kept).
+Exit codes (:mod:`sim.cli.exits`): 0 when every task succeeded, 1 when any task failed (the
+others are stored and the outputs written) or a worker died (rerun with ``--resume``), 2 for bad
+input (one line per problem, before anything runs), 130 when interrupted (the finished tasks
+are kept).
 """
 
 from __future__ import annotations
@@ -10,24 +11,39 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
-from ..cli.args import add_executor_arguments, non_negative_int, positive_int
+import pandas as pd
 
-__all__ = ["add_arguments", "run_command"]
+from ..errors import InputError
+from ..sweeps.definition import build_definition
+from ..sweeps.run import SweepIncomplete, run_sweep
+from .args import (
+    add_executor_arguments,
+    add_option,
+    add_out,
+    add_overwrite,
+    add_quiet,
+    add_replications,
+    add_scenario,
+    add_seed,
+    positive_int,
+)
+from .command import Command
+from .exits import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK
+from .outdirs import default_out_dir
 
-EXIT_OK, EXIT_FAIL, EXIT_INTERRUPTED = 0, 1, 130
+__all__ = ["COMMANDS"]
+
 MAX_TABLE_POINTS = 30
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """The arguments of ``intersim sweep``."""
+def _arguments(p: argparse.ArgumentParser) -> None:
     p.description = (
         "Vary fields of a scenario over a design (grid, Latin hypercube, random) and simulate "
         "every design point x pooling option x replication. SCENARIO is a scenario file, or a "
         "sweep file with scenario:, params:, design:, samples:, replications:, seed:."
     )
-    p.add_argument("scenario", metavar="SCENARIO", help="scenario file or sweep file")
+    add_scenario(p, "scenario file or sweep file")
     p.add_argument(
         "--param",
         action="append",
@@ -39,40 +55,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--design", choices=["grid", "lhs", "random"], help="default: grid")
     p.add_argument("--samples", type=positive_int, metavar="N", help="points of lhs / random")
-    p.add_argument(
-        "--replications",
-        type=positive_int,
-        metavar="N",
-        help="per point and option (default: the scenario's)",
-    )
-    p.add_argument(
-        "--seed",
-        type=non_negative_int,
-        metavar="S",
-        help="seed of the design and the simulation (default: the scenario's)",
-    )
-    p.add_argument(
-        "--option",
-        action="append",
-        metavar="NAME",
-        help="only this pooling option (repeatable; default: all)",
-    )
+    add_replications(p, "per point and option (default: the scenario's)")
+    add_seed(p, "seed of the design and the simulation (default: the scenario's)")
+    add_option(p, "only this pooling option (repeatable; default: all)", repeatable=True)
     add_executor_arguments(p)
-    p.add_argument(
-        "--out", metavar="DIR", help="output directory (default results/<scenario>-sweep-<time>)"
-    )
+    add_out(p, "output directory (default results/<scenario>-sweep-<time>)")
     p.add_argument(
         "--resume",
         action="store_true",
         help="continue the same sweep in --out DIR: run only the missing tasks",
     )
-    p.add_argument("--overwrite", action="store_true", help="replace a non-empty output directory")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_overwrite(p)
+    add_quiet(p)
 
 
 def _params(items: list[str]) -> dict[str, str]:
-    from ..errors import InputError
-
     out: dict[str, str] = {}
     for item in items:
         path, eq, values = item.partition("=")
@@ -85,18 +82,11 @@ def _params(items: list[str]) -> dict[str, str]:
     return out
 
 
-def _default_out(scenario: Path) -> Path:
-    from datetime import UTC, datetime
-
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    return Path("results") / f"{scenario.stem}-sweep-{stamp}"
+def _say(text: str = "", *, err: bool = False) -> None:
+    print(text, file=sys.stderr if err else sys.stdout)
 
 
-def _write(text: str = "", *, err: bool = False) -> None:
-    (sys.stderr if err else sys.stdout).write(text + "\n")
-
-
-def _headline(summary: Any, varied: list[str]) -> str:
+def _headline(summary: pd.DataFrame, varied: list[str]) -> str:
     """Mean response per point (rows) and option (columns), for each service."""
     s = summary[summary["metric"] == "mean_response"]
     if s.empty or s["point"].nunique() > MAX_TABLE_POINTS:
@@ -108,12 +98,8 @@ def _headline(summary: Any, varied: list[str]) -> str:
     return "mean response (min) per point and option:\n" + text
 
 
-def run_command(args: argparse.Namespace) -> int:
+def _sweep(args: argparse.Namespace) -> int:
     """Run ``intersim sweep``; return the exit code (bad input raises InputError)."""
-    from ..errors import InputError
-    from .definition import build_definition
-    from .run import SweepIncomplete, run_sweep
-
     if args.resume and not args.out:
         raise InputError("sweep: --resume needs --out DIR (the directory of the sweep to continue)")
     definition = build_definition(
@@ -125,7 +111,7 @@ def run_command(args: argparse.Namespace) -> int:
         seed=args.seed,
         options=args.option,
     )
-    out = Path(args.out) if args.out else _default_out(Path(args.scenario))
+    out = Path(args.out) if args.out else default_out_dir(Path(args.scenario), "sweep")
 
     def on_start(stored: int, todo: int) -> None:
         d = definition
@@ -135,7 +121,7 @@ def run_command(args: argparse.Namespace) -> int:
         )
         if stored:
             what += f"; {stored} already stored, {todo} to run"
-        _write(what, err=True)
+        _say(what, err=True)
 
     try:
         result = run_sweep(
@@ -146,14 +132,14 @@ def run_command(args: argparse.Namespace) -> int:
             resume=args.resume,
             overwrite=args.overwrite,
             progress=not args.quiet,
-            command=getattr(args, "command_line", "intersim sweep"),
+            command=args.command_line,
             on_start=on_start,
         )
     except SweepIncomplete as exc:
-        _write(f"error: {exc}", err=True)
+        _say(f"error: {exc}", err=True)
         return EXIT_FAIL
     except KeyboardInterrupt:
-        _write(
+        _say(
             f"interrupted: the finished tasks are stored in {out}; to continue, run the "
             f"same command with --resume --out {out}",
             err=True,
@@ -161,19 +147,22 @@ def run_command(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     table = _headline(result.summary, definition.varied)
     if table:
-        _write(table + "\n")
+        _say(table + "\n")
     ran = result.report.ran
-    _write(
+    _say(
         f"{ran} task(s) run in {result.seconds:.1f} s ({result.stored_before} stored before); "
         f"results in {out}"
     )
     if result.failed:
-        _write(
+        _say(
             f"error: {result.failed} of {result.tasks} task(s) failed (see "
             f"{out / 'failures.csv'}); first:",
             err=True,
         )
         for line in result.errors[:3]:
-            _write(f"  {line}", err=True)
+            _say(f"  {line}", err=True)
         return EXIT_FAIL
     return EXIT_OK
+
+
+COMMANDS = {"sweep": Command(_arguments, _sweep)}

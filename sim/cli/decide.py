@@ -1,51 +1,51 @@
-"""``intersim size`` and ``intersim coalitions``: their arguments and commands (called from
-:mod:`sim.cli`). Bad input is an :class:`~sim.errors.InputError` (exit code 2) before anything
-runs; the output directory appears complete or not at all."""
+"""``intersim size`` and ``intersim coalitions``: the smallest fleet per option, and the
+coalition game with its cost sharing. Bad input is an :class:`~sim.errors.InputError` (exit
+code 2) before anything runs; the output directory appears complete or not at all."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from ..cli.args import add_executor_arguments, non_negative_int, positive_int
+from ..decide.coalition import METHOD_NAMES, coalitions
+from ..decide.output import write_coalitions, write_sizing
+from ..decide.sizing import size
+from ..results.display import fmt_money
+from ..schema import load_scenario
+from .args import (
+    add_executor_arguments,
+    add_option,
+    add_out,
+    add_overwrite,
+    add_quiet,
+    add_replications,
+    add_scenario,
+    add_seed,
+    confidence,
+    positive_int,
+    share,
+)
+from .command import Command
+from .exits import EXIT_OK
+from .outdirs import checked_out_dir
 
-__all__ = ["add_coalitions_arguments", "add_size_arguments", "run_coalitions", "run_size"]
-
-EXIT_OK, EXIT_FAIL = 0, 1
-
-
-def _share(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1], e.g. 0.9: {text!r}")
-    return value
-
-
-def _confidence(text: str) -> float:
-    value = _share(text)
-    if not 0.5 <= value < 1:
-        raise argparse.ArgumentTypeError(f"must be in [0.5, 1), e.g. 0.95: {text!r}")
-    return value
+__all__ = ["COMMANDS"]
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("scenario", metavar="SCENARIO")
+    add_scenario(p)
     p.add_argument("--service", required=True, metavar="NAME", help="the service to size")
     p.add_argument(
         "--target-share",
-        type=_share,
+        type=share,
         metavar="F",
         help="override every target share, e.g. 0.9 (default: the scenario's)",
     )
     p.add_argument(
         "--confidence",
-        type=_confidence,
+        type=confidence,
         default=0.95,
         metavar="F",
         help="one-sided confidence of the lower bound (default 0.95)",
@@ -55,19 +55,14 @@ def _common(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="check every priority with a target (default: the most urgent)",
     )
-    p.add_argument(
-        "--replications",
-        type=positive_int,
-        metavar="N",
-        help="replications of the search (default: the scenario's; at least 2)",
-    )
+    add_replications(p, "replications of the search (default: the scenario's; at least 2)")
     p.add_argument(
         "--confirm-replications",
         type=positive_int,
         metavar="N",
         help="fresh replications confirming the answer (default: as many)",
     )
-    p.add_argument("--seed", type=non_negative_int, metavar="S")
+    add_seed(p)
     p.add_argument(
         "--placement",
         action="store_true",
@@ -80,12 +75,12 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="largest fleet a search may reach (default: twice today's + 10)",
     )
     add_executor_arguments(p)
-    p.add_argument("--out", metavar="DIR", help="output directory (default results/...)")
-    p.add_argument("--overwrite", action="store_true", help="replace a non-empty output directory")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_out(p, "output directory (default results/<scenario>-<command>-<time>)")
+    add_overwrite(p)
+    add_quiet(p)
 
 
-def add_size_arguments(p: argparse.ArgumentParser) -> None:
+def _size_arguments(p: argparse.ArgumentParser) -> None:
     p.description = (
         "For each pooling option, the smallest fleet of one service that meets the response "
         "targets in every community: the one-sided lower confidence bound of each community's "
@@ -93,15 +88,10 @@ def add_size_arguments(p: argparse.ArgumentParser) -> None:
         "simulation with common random numbers, confirms on fresh replications."
     )
     _common(p)
-    p.add_argument(
-        "--option",
-        action="append",
-        metavar="NAME",
-        help="only this option (repeatable; default: all; the baseline is always sized)",
-    )
+    add_option(p, "only this option (repeatable; default: all; the baseline is always sized)", True)
 
 
-def add_coalitions_arguments(p: argparse.ArgumentParser) -> None:
+def _coalitions_arguments(p: argparse.ArgumentParser) -> None:
     p.description = (
         "Every coalition of communities (up to 8) pooling one service among its members: its "
         "value (the cost of the fleet it needs, or with --value service the calls it misses "
@@ -129,20 +119,8 @@ def add_coalitions_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _out(args: argparse.Namespace, what: str) -> Path:
-    from ..results.files import check_out_dir
-
-    if args.out:
-        out = Path(args.out)
-    else:
-        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        out = Path("results") / f"{Path(args.scenario).stem}-{what}-{stamp}"
-    check_out_dir(out, args.overwrite)
-    return out
-
-
-def _write(text: str = "", *, err: bool = False) -> None:
-    (sys.stderr if err else sys.stdout).write(text + "\n")
+def _say(text: str = "", *, err: bool = False) -> None:
+    print(text, file=sys.stderr if err else sys.stdout)
 
 
 def _common_kwargs(args: argparse.Namespace) -> dict[str, Any]:
@@ -161,21 +139,16 @@ def _common_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def run_size(args: argparse.Namespace) -> int:
-    from ..results.display import fmt_money
-    from ..schema import load_scenario
-    from .output import write_sizing
-    from .sizing import size
-
+def _size(args: argparse.Namespace) -> int:
     started = datetime.now(UTC)
     scenario = load_scenario(args.scenario)
-    out = _out(args, "size")
+    out = checked_out_dir(args.out, args.scenario, args.overwrite, "size")
     result = size(args.scenario, args.service, options=args.option, **_common_kwargs(args))
     path = write_sizing(
         result,
         scenario,
         out,
-        command=getattr(args, "command_line", ""),
+        command=args.command_line,
         started=started,
         overwrite=args.overwrite,
     )
@@ -199,36 +172,29 @@ def run_size(args: argparse.Namespace) -> int:
             "stations",
         ]
     ]
-    _write(
+    _say(
         f"{scenario.name}: smallest {args.service} fleet per option ({result.replications} "
         f"replications, confirmed on {result.confirm_replications} fresh ones; "
         f"savings against '{result.baseline}'):\n"
     )
-    _write(table.to_string(index=False))
+    _say(table.to_string(index=False))
     for w in result.warnings:
-        _write(f"warning: {w}", err=True)
+        _say(f"warning: {w}", err=True)
     not_held = list(s.loc[~s["held"].astype(bool), "option"])
     if not_held:
-        _write(
+        _say(
             f"warning: the answer did not hold on fresh replications for: "
             f"{', '.join(not_held)} (more --replications narrow the bounds)",
             err=True,
         )
-    _write(
-        f"\ndone in {result.seconds:.1f} s on {result.executor}; results in {out} (page: {path})"
-    )
+    _say(f"\ndone in {result.seconds:.1f} s on {result.executor}; results in {out} (page: {path})")
     return EXIT_OK
 
 
-def run_coalitions(args: argparse.Namespace) -> int:
-    from ..results.display import fmt_money
-    from ..schema import load_scenario
-    from .coalition import METHOD_NAMES, coalitions
-    from .output import write_coalitions
-
+def _coalitions(args: argparse.Namespace) -> int:
     started = datetime.now(UTC)
     scenario = load_scenario(args.scenario)
-    out = _out(args, "coalitions")
+    out = checked_out_dir(args.out, args.scenario, args.overwrite, "coalitions")
     result = coalitions(
         args.scenario,
         args.service,
@@ -241,7 +207,7 @@ def run_coalitions(args: argparse.Namespace) -> int:
         result,
         scenario,
         out,
-        command=getattr(args, "command_line", ""),
+        command=args.command_line,
         started=started,
         overwrite=args.overwrite,
     )
@@ -260,17 +226,15 @@ def run_coalitions(args: argparse.Namespace) -> int:
     shown.columns = [METHOD_NAMES.get(c, c) for c in shown.columns]
     what = "cost per year" if args.value == "cost" else "missed calls per year"
     how = "Erlang C" if args.fast else f"simulation, {result.replications} replications"
-    _write(
+    _say(
         f"{scenario.name}: {len(result.values)} coalitions of {args.service} ({what}, "
         f"{how}); grand coalition {fmt(result.grand_value)}\n"
     )
-    _write(shown.to_string())
-    _write("(* more than going alone would cost)\n")
+    _say(shown.to_string())
+    _say("(* more than going alone would cost)\n")
     eps = result.least_core_epsilon
     eps = 0.0 if abs(eps) < 1e-6 * max(1.0, abs(result.grand_value)) else eps
-    _write(
-        f"core {'non-empty' if result.core_nonempty else 'EMPTY'} (least-core epsilon {fmt(eps)})"
-    )
+    _say(f"core {'non-empty' if result.core_nonempty else 'EMPTY'} (least-core epsilon {fmt(eps)})")
     for r in result.stability.itertuples():
         verdict = (
             "in the core"
@@ -279,10 +243,14 @@ def run_coalitions(args: argparse.Namespace) -> int:
                 f"not in the core: {r.most_violated} would save {fmt(float(r.excess))} by leaving"
             )
         )
-        _write(f"  {METHOD_NAMES.get(r.method, r.method)}: {verdict}")
+        _say(f"  {METHOD_NAMES.get(r.method, r.method)}: {verdict}")
     for w in result.warnings:
-        _write(f"warning: {w}", err=True)
-    _write(
-        f"\ndone in {result.seconds:.1f} s on {result.executor}; results in {out} (page: {path})"
-    )
+        _say(f"warning: {w}", err=True)
+    _say(f"\ndone in {result.seconds:.1f} s on {result.executor}; results in {out} (page: {path})")
     return EXIT_OK
+
+
+COMMANDS = {
+    "size": Command(_size_arguments, _size),
+    "coalitions": Command(_coalitions_arguments, _coalitions),
+}

@@ -1,0 +1,91 @@
+"""``intersim compare``: compare the pooling options of a scenario (the main job) and write the
+result directory with its figures and report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ..comparison.compare import compare
+from ..comparison.output import format_comparison, write_comparison
+from ..engine.progress import progress_bar
+from ..errors import InputError
+from ..schema import load_scenario
+from .args import fraction, positive_int, serial_unless_asked
+from .command import Command
+from .exits import EXIT_OK
+from .outdirs import checked_out_dir
+from .replay import replay_source_for
+from .run import add_run_arguments, guard
+
+__all__ = ["COMMANDS"]
+
+
+def _arguments(p: argparse.ArgumentParser) -> None:
+    add_run_arguments(p)
+    p.add_argument(
+        "--precision",
+        type=fraction,
+        metavar="F",
+        help="add replications until headline CI half-widths are within F of the mean",
+    )
+    p.add_argument(
+        "--max-replications",
+        type=positive_int,
+        default=100,
+        metavar="N",
+        help="cap for --precision (default 100)",
+    )
+    p.add_argument("--baseline", metavar="NAME", help="option to compare against")
+
+
+def _compare(args: argparse.Namespace) -> int:
+    started, t0 = datetime.now(UTC), time.perf_counter()
+    if args.precision and args.replications:
+        raise InputError("compare: give --replications or --precision, not both")
+    scenario = load_scenario(args.scenario)
+    out = checked_out_dir(args.out, args.scenario, args.overwrite)
+    most = args.replications or (
+        args.max_replications if args.precision else scenario.run.replications
+    )
+    guard(scenario, len(scenario.options), most, args.force)
+    source = replay_source_for(args, scenario)
+    with progress_bar("replications", "rep", total=most) as bar:
+        comp = compare(
+            scenario,
+            replications=args.replications,
+            precision=args.precision,
+            max_replications=args.max_replications,
+            baseline=args.baseline,
+            seed=args.seed,
+            progress=bar.update,
+            source=source,
+            workers=serial_unless_asked(args),
+            dask=args.dask,
+        )
+    seconds = time.perf_counter() - t0
+    write_comparison(
+        comp,
+        out,
+        scenario_file=Path(args.scenario),
+        command=args.command_line,
+        started=started,
+        seconds=seconds,
+        overwrite=args.overwrite,
+        scenario=scenario,
+    )
+    print(
+        f"{scenario.name}: {len(comp.raw.options)} options x {comp.replications} replications, "
+        f"baseline '{comp.baseline}'\n"
+    )
+    print(format_comparison(comp))
+    for warning in comp.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"\ndone in {seconds:.1f} s; results in {out} (report: {out / 'report.html'})")
+    return EXIT_OK
+
+
+COMMANDS = {"compare": Command(_arguments, _compare)}

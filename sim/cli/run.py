@@ -1,0 +1,95 @@
+"""``intersim run``: simulate a scenario and write its incident, unit and level tables."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ..analysis.runsize import check_feasible, estimate_run
+from ..engine.progress import progress_bar
+from ..errors import InputError
+from ..model.compile import compile_region
+from ..runs.output import format_headline, write_run
+from ..runs.run import run
+from ..schema import Scenario, load_scenario
+from .args import (
+    add_executor_arguments,
+    add_force,
+    add_option,
+    add_out,
+    add_overwrite,
+    add_replications,
+    add_scenario,
+    add_seed,
+    serial_unless_asked,
+)
+from .command import Command
+from .exits import EXIT_OK
+from .outdirs import checked_out_dir
+from .replay import add_replay_arguments, replay_source_for
+
+__all__ = ["COMMANDS", "add_run_arguments", "guard"]
+
+
+def add_run_arguments(p: argparse.ArgumentParser) -> None:
+    """What ``run`` and ``compare`` share."""
+    add_scenario(p)
+    add_replications(p)
+    add_seed(p)
+    add_out(p, "output directory (default results/<scenario>-<time>)")
+    add_overwrite(p)
+    add_force(p)
+    add_executor_arguments(p, "replications", serial=True)
+    add_replay_arguments(p)
+
+
+def guard(scenario: Scenario, options: int, replications: int, force: bool) -> None:
+    """Refuse, before any work, a run far beyond this machine (unless ``--force``)."""
+    check_feasible(estimate_run(compile_region(scenario), options, replications), force)
+
+
+def _arguments(p: argparse.ArgumentParser) -> None:
+    add_run_arguments(p)
+    add_option(p)
+
+
+def _run(args: argparse.Namespace) -> int:
+    started = datetime.now(UTC)
+    scenario = load_scenario(args.scenario)
+    if args.option and args.option not in scenario.options:
+        raise InputError(
+            f"--option: unknown option '{args.option}' (known: {', '.join(scenario.options)})"
+        )
+    out = checked_out_dir(args.out, args.scenario, args.overwrite)
+    n = args.replications or scenario.run.replications
+    guard(scenario, 1 if args.option else len(scenario.options), n, args.force)
+    source = replay_source_for(args, scenario)
+    with progress_bar("replications", "rep", total=n) as bar:
+        result = run(
+            scenario,
+            options=[args.option] if args.option else None,
+            replications=n,
+            seed=args.seed,
+            progress=bar.update,
+            source=source,
+            workers=serial_unless_asked(args),
+            dask=args.dask,
+        )
+    summary = write_run(
+        result,
+        out,
+        scenario_file=Path(args.scenario),
+        command=args.command_line,
+        started=started,
+        overwrite=args.overwrite,
+    )
+    print(format_headline(summary))
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"\n{result.replications} replication(s) in {result.seconds:.1f} s; results in {out}")
+    return EXIT_OK
+
+
+COMMANDS = {"run": Command(_arguments, _run)}

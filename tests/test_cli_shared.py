@@ -1,0 +1,158 @@
+"""The command line is defined once: shared arguments parse the same way in every command, the
+table of subcommands matches their modules, a subcommand loads only its own module, and no
+module of ``sim`` hides an import inside a function (but for a short, explained list)."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import importlib
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from sim.cli.args import non_negative_int, positive_int
+from sim.cli.main import COMMANDS, build_parser, main
+from sim.cli.outdirs import default_out_dir
+from sim.errors import InputError
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO = ROOT / "scenarios" / "two_towns.yaml"
+
+# option -> (type, metavar) every command that takes it must use
+SHARED = {
+    "--seed": (non_negative_int, "S"),
+    "--replications": (positive_int, "N"),
+    "--workers": (positive_int, "N"),
+    "--dask": (None, "local|ADDRESS"),
+    "--option": (None, "NAME"),
+    "--overwrite": (None, None),
+    "--quiet": (None, None),
+    "--force": (None, None),
+}
+
+
+def _subparsers() -> dict[str, argparse.ArgumentParser]:
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(sub.choices)
+
+
+def _action(p: argparse.ArgumentParser, option: str) -> argparse.Action | None:
+    return next((a for a in p._actions if option in a.option_strings), None)
+
+
+def test_every_subcommand_of_the_table_is_defined_by_its_module() -> None:
+    for name, (module, help_text) in COMMANDS.items():
+        commands = importlib.import_module(f"sim.cli.{module}").COMMANDS
+        assert name in commands, f"sim.cli.{module} should define '{name}'"
+        assert help_text
+    defined = {
+        n
+        for m in {m for m, _ in COMMANDS.values()}
+        for n in importlib.import_module(f"sim.cli.{m}").COMMANDS
+    }
+    assert defined == set(COMMANDS), "every command a module defines is in the table"
+
+
+@pytest.mark.parametrize("option", sorted(SHARED))
+def test_shared_arguments_parse_the_same_way_everywhere(option: str) -> None:
+    kind, metavar = SHARED[option]
+    users = {n: a for n, p in _subparsers().items() if (a := _action(p, option)) is not None}
+    assert len(users) >= 2, f"{option} should be shared by several commands"
+    for name, action in users.items():
+        assert action.type is kind, f"{name} {option}: type {action.type}"
+        assert action.metavar == metavar, f"{name} {option}: metavar {action.metavar}"
+
+
+def test_every_seed_rejects_the_same_bad_values(capsys: pytest.CaptureFixture[str]) -> None:
+    parsers = _subparsers()
+    with_seed = [n for n, p in parsers.items() if _action(p, "--seed") is not None]
+    assert set(with_seed) >= {"run", "compare", "sweep", "size", "export-log", "backtest"}
+    for name in with_seed:
+        for bad in ("-1", "1.5", "x"):
+            with pytest.raises(InputError, match="--seed"):
+                parsers[name].parse_known_args(["--seed", bad])
+    assert parsers["run"].parse_args([str(SCENARIO), "--seed", "7"]).seed == 7
+    code = main(["run", str(SCENARIO), "--seed", "-1"])
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert line.startswith("error: intersim run: argument --seed")
+
+
+def test_run_and_compare_take_workers_and_dask() -> None:
+    parsers = _subparsers()
+    for name in ("run", "compare", "sweep", "size", "coalitions"):
+        for option in ("--workers", "--dask"):
+            assert _action(parsers[name], option) is not None, f"{name} {option}"
+    args = parsers["compare"].parse_args([str(SCENARIO), "--workers", "2", "--dask", "local"])
+    assert (args.workers, args.dask) == (2, "local")
+
+
+def test_default_output_directories() -> None:
+    now = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
+    assert default_out_dir(SCENARIO, now=now) == Path("results/two_towns-20250304-050607")
+    assert default_out_dir(SCENARIO, "sweep", now=now) == Path(
+        "results/two_towns-sweep-20250304-050607"
+    )
+    assert default_out_dir(SCENARIO, "backtest", ".csv", now=now) == Path(
+        "results/two_towns-backtest-20250304-050607.csv"
+    )
+
+
+def _modules_after(code: str) -> set[str]:
+    probe = f"{code}\nimport sys\nprint(' '.join(sorted(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return set(out.stdout.split())
+
+
+def test_a_subcommand_loads_only_its_own_module() -> None:
+    validate = _modules_after(
+        f"from sim.cli.main import main\nassert main(['validate', {str(SCENARIO)!r}]) == 0"
+    )
+    assert "sim.cli.validate" in validate
+    assert not {"pandas", "sim.cli.run", "sim.cli.estimate"} & validate
+    estimate = _modules_after(
+        f"from sim.cli.main import main\nassert main(['estimate', {str(SCENARIO)!r}]) == 0"
+    )
+    assert "sim.cli.estimate" in estimate
+    assert not {m for m in estimate if m.split(".")[0] in ("matplotlib", "scipy", "tqdm")}
+    assert not {"sim.cli.compare", "sim.cli.sweep", "sim.cli.decide"} & estimate
+
+
+# imports inside functions that stay, each for a reason given next to it in the code
+LAZY_ALLOWED = {
+    ("sim/engine/execute.py", "distributed"),  # only --dask needs it; slow to load
+    ("sim/model/sampling.py", "scipy"),  # scipy.stats takes most of a second
+    ("sim/sweeps/store.py", "fcntl"),  # POSIX only
+    ("sim/__init__.py", None),  # the public API (kept light to import)
+    ("sim/report/page.py", "decide"),  # the decision section, until the report finds it
+}
+
+
+def test_no_import_hides_inside_a_function() -> None:
+    found = []
+    for path in sorted((ROOT / "sim").rglob("*.py")):
+        rel = str(path.relative_to(ROOT))
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for fn in ast.walk(tree):
+            if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(fn):
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom):
+                    names = [node.module or ""]
+                else:
+                    continue
+                for name in names:
+                    parts = name.split(".")
+                    if (rel, None) in LAZY_ALLOWED or any((rel, p) in LAZY_ALLOWED for p in parts):
+                        continue
+                    found.append(f"{rel}:{node.lineno}: {name}")
+    assert not found, "imports inside functions hide the import graph:\n" + "\n".join(found)
