@@ -6,11 +6,14 @@ units of a region, ``separate`` dispatch one M/M/c_i per community. Each replica
 independent observation of a statistic (computed after the warm-up cut); the theoretical value
 must lie in the 99 % Student-t confidence interval of the replication means. The tolerance
 therefore comes from the spread between replications, never from the observed value itself.
+Demand too: the hour-of-day and weekday profiles (chi-square) and a surge's multiplier (t interval).
 """
 
 from __future__ import annotations
 
+import copy
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -313,4 +316,61 @@ def test_profile_keeps_the_yearly_rate(profiled: pd.DataFrame) -> None:
         assert lo * scale <= rate <= hi * scale, (
             f"replication {rep}: {rate:.0f} calls/year should lie in the 99% Poisson interval "
             f"[{lo * scale:.0f}, {hi * scale:.0f}] of the scenario's 20000/year"
+        )
+
+
+# --- (f) surges ------------------------------------------------------------------------------
+
+
+def make(**parts: Any) -> dict[str, Any]:
+    """A scenario dict: one community 'a' with one ambulance and a 'med' type, unless
+    ``parts`` say otherwise (top-level keys replace the defaults)."""
+    data: dict[str, Any] = {
+        "name": "behaviour",
+        "communities": {"a": {"population": 10_000}},
+        "travel": {"matrix": {"a": {"a": 5}}},
+        "services": {"amb": {"units": [{"station": "a"}]}},
+        "incident_types": {
+            "med": {
+                "service": "amb",
+                "rate_per_year": 5000,
+                "on_scene": {"dist": "exponential", "mean": 30},
+            }
+        },
+        "run": {"horizon": "30 d", "warmup": "1 d", "replications": 3, "seed": 11},
+    }
+    data.update(copy.deepcopy(parts))
+    return data
+
+
+def test_surge_multiplies_arrivals_in_its_window() -> None:
+    start, days, multiplier, horizon = 10.0, 10.0, 3.0, 40.0
+    data = make(
+        communities={"a": {"population": 1}, "b": {"population": 1}},
+        travel={"matrix": {"a": {"a": 5, "b": 10}, "b": {"b": 5}}},
+        services={"amb": {"units": [{"station": "a", "count": 4}, {"station": "b", "count": 4}]}},
+        incident_types={"med": {"service": "amb", "rate_per_year": 20_000, "on_scene": 5}},
+        surges=[
+            {
+                "name": "storm",
+                "start": f"{start} d",
+                "duration": f"{days} d",
+                "multiplier": multiplier,
+                "communities": ["a"],
+            }
+        ],
+        run={"horizon": f"{horizon} d", "replications": 6, "seed": 3},
+        dispatch={"all": {"policy": "pooled"}},
+    )
+    inc = run(scenario_from_dict(data)).incidents
+    day = inc["t_call"] / 1440
+    inside = (day >= start) & (day < start + days)
+    for community, factor in (("a", multiplier), ("b", 1.0)):
+        mine = inc["community"] == community
+        n_in = (mine & inside).groupby(inc["replication"]).sum() / days
+        n_out = (mine & ~inside).groupby(inc["replication"]).sum() / (horizon - days)
+        lo, hi = t_interval(n_in / n_out)
+        assert lo <= factor <= hi, (
+            f"{community}: rate in the surge / rate outside = {factor} should lie in the "
+            f"{LEVEL:.0%} CI [{lo:.3f}, {hi:.3f}]"
         )

@@ -8,14 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.cli.main import main
 from sim.errors import InputError, ScenarioError
 from sim.schema.yamlio import read_yaml
 from sim.sweeps.definition import build_definition
 from sim.sweeps.design import make_points
 from sim.sweeps.params import Param, check_path, parse_param, parse_values
 
-SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "two_towns.yaml"
+SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "two_towns.yaml"
 SHORT = {"run.horizon": "10 d", "run.warmup": 0}
 
 
@@ -267,52 +266,3 @@ def test_sweep_file_errors_carry_lines(tmp_path: Path) -> None:
 def test_unknown_option_is_an_input_error() -> None:
     with pytest.raises(InputError, match="unknown option 'shared'"):
         build_definition(SCENARIO, {"demand_scale": "1,2"}, options=["shared"])
-
-
-# -- the command line: bad input is exit 2 with one line -------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("param", "expected"),
-    [
-        (
-            "services.ambulance.unit.0.count=1,2",
-            "nearest valid paths: services.ambulance.units.0.count",
-        ),
-        ("demand_scale=1:x:3", "bad range '1:x:3'"),
-        ("services.ambulance.units.0.count=-1", "services.ambulance.units.0.count"),
-        ("demand_scale", "expected PATH=VALUES"),
-    ],
-)
-def test_cli_bad_param_is_exit_2_with_one_line(
-    param: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code = main(
-        [
-            "sweep",
-            str(SCENARIO),
-            "--param",
-            param,
-            "--param",
-            "run.horizon=10 d",
-            "--param",
-            "run.warmup=0",
-            "--out",
-            str(tmp_path / "out"),
-            "--quiet",
-        ]
-    )
-    err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2
-    assert len(err) == 1, f"one line per problem, got {err}"
-    assert expected in err[0]
-    assert not (tmp_path / "out").exists(), "nothing is written for bad input"
-
-
-def test_cli_bad_value_names_the_value(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    param = "options.pooled.dispatch.ambulance.policy=pooled,shared"
-    code = main(["sweep", str(SCENARIO), "--param", param, "--out", str(tmp_path / "out")])
-    (line,) = capsys.readouterr().err.strip().splitlines()
-    assert code == 2
-    assert "options.pooled.dispatch.ambulance.policy" in line
-    assert "'shared'" in line

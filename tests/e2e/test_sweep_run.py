@@ -22,7 +22,7 @@ from sim.errors import InputError
 from sim.sweeps import draw_sweep_figures, is_sweep_dir, read_failures, read_rows, sweep
 from sim.sweeps.store import STORE_NAME, count_tasks
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "two_towns.yaml"
 # 2 points x 3 options x 3 replications = 18 tasks of a 20-day horizon
 PARAMS = {"demand_scale": "1,1.5", "run.horizon": "20 d", "run.warmup": "1 d"}
@@ -243,3 +243,52 @@ def test_failing_task_is_recorded_and_the_sweep_goes_on(
     assert main([*args, "--resume"]) == 1, "failed tasks run again on resume, and fail again"
     assert _tasks(out) == list(range(12)), "no task twice"
     assert len(read_rows(out)) == 6
+
+
+# -- the command line: bad input is exit 2 with one line -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("param", "expected"),
+    [
+        (
+            "services.ambulance.unit.0.count=1,2",
+            "nearest valid paths: services.ambulance.units.0.count",
+        ),
+        ("demand_scale=1:x:3", "bad range '1:x:3'"),
+        ("services.ambulance.units.0.count=-1", "services.ambulance.units.0.count"),
+        ("demand_scale", "expected PATH=VALUES"),
+    ],
+)
+def test_cli_bad_param_is_exit_2_with_one_line(
+    param: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "sweep",
+            str(SCENARIO),
+            "--param",
+            param,
+            "--param",
+            "run.horizon=10 d",
+            "--param",
+            "run.warmup=0",
+            "--out",
+            str(tmp_path / "out"),
+            "--quiet",
+        ]
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1, f"one line per problem, got {err}"
+    assert expected in err[0]
+    assert not (tmp_path / "out").exists(), "nothing is written for bad input"
+
+
+def test_cli_bad_value_names_the_value(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    param = "options.pooled.dispatch.ambulance.policy=pooled,shared"
+    code = main(["sweep", str(SCENARIO), "--param", param, "--out", str(tmp_path / "out")])
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert "options.pooled.dispatch.ambulance.policy" in line
+    assert "'shared'" in line

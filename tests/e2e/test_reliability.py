@@ -21,7 +21,7 @@ from sim.analysis.runsize import RunEstimate, check_feasible, estimate_run
 from sim.cli.main import main
 from sim.model.compile import compile_region
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TWO_TOWNS = ROOT / "scenarios" / "two_towns.yaml"
 TABLES = ("incidents.parquet", "units.parquet", "levels.parquet", "summary.csv", "manifest.json")
 

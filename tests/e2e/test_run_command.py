@@ -15,7 +15,7 @@ from sim.engine.driver import RunResult
 from sim.runs.run import run
 from sim.schema import scenario_from_dict
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TWO_TOWNS = ROOT / "scenarios" / "two_towns.yaml"
 
 INCIDENT_COLUMNS = [

@@ -25,8 +25,8 @@ import pytest
 
 from sim.cli.main import main
 
-ROOT = Path(__file__).resolve().parent.parent
-CORPUS = Path(__file__).resolve().parent / "broken"
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = Path(__file__).resolve().parents[1] / "broken"
 FILES = sorted(CORPUS.glob("*.yaml"))
 
 _EXPECT = re.compile(r"^#\s*expect:\s*(\d+):\s(.*)$")

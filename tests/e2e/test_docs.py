@@ -8,7 +8,7 @@ from pathlib import Path
 import sim
 from sim.schema.reference import BEGIN, END, format_reference
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 

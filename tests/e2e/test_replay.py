@@ -24,7 +24,7 @@ from sim.engine.driver import compile_scenario
 from sim.runs.run import run
 from sim.schema import Scenario, scenario_from_dict
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TWO_TOWNS = ROOT / "scenarios" / "two_towns.yaml"
 SEED = 7
 TOL = 1e-3  # minutes: timestamps are written to the millisecond

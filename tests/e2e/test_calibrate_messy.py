@@ -19,7 +19,7 @@ from sim.data.export import export_log, write_log
 from sim.data.log import DUPLICATE, OUT_OF_ORDER, REPEATED, TOO_LATE, read_log
 from sim.schema import load_scenario, scenario_from_dict
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TWO_TOWNS = ROOT / "scenarios" / "two_towns.yaml"
 TZ = "Europe/Oslo"
 COMMUNITIES = {

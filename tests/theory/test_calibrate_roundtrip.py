@@ -23,7 +23,7 @@ from sim.data.export import export_log, write_log
 from sim.runs.run import run
 from sim.schema import load_scenario, scenario_from_dict
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TWO_TOWNS = ROOT / "scenarios" / "two_towns.yaml"
 HOURS = [round(1 + 0.5 * math.cos(2 * math.pi * (h - 15) / 24), 3) for h in range(24)]
 DAYS = [1.0, 1.0, 1.0, 1.0, 1.2, 1.4, 0.8]

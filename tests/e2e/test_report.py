@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_plots import build_result
 
 from sim.cli.main import main
 from sim.report.page import build_report
+from tests.e2e.test_plots import build_result
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
