@@ -18,9 +18,8 @@ from sim.data.communities import read_communities
 from sim.data.export import export_log, write_log
 from sim.data.log import DUPLICATE, OUT_OF_ORDER, REPEATED, TOO_LATE, read_log
 from sim.schema import load_scenario, scenario_from_dict
+from tests.builders import shipped
 
-ROOT = Path(__file__).resolve().parents[2]
-TWO_TOWNS = ROOT / "scenarios" / "two_towns.yaml"
 TZ = "Europe/Oslo"
 COMMUNITIES = {
     "northtown": {"name": "Northtown", "population": 20000, "location": {"x": 0, "y": 0}},
@@ -40,8 +39,7 @@ TIMES = [
 
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, Path]:
-    data = yaml.safe_load(TWO_TOWNS.read_text(encoding="utf-8"))
-    data["run"]["horizon"] = "60 d"
+    data = shipped(horizon="60 d")
     frame, _ = export_log(scenario_from_dict(data), tz=TZ)
     tmp = tmp_path_factory.mktemp("messy")
     (tmp / "communities.yaml").write_text(yaml.safe_dump(COMMUNITIES), encoding="utf-8")

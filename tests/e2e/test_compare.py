@@ -18,54 +18,10 @@ from sim.analysis.stats import with_ci
 from sim.cli.main import main
 from sim.comparison.compare import PRECISION_METRICS, Comparison, compare
 from sim.engine.driver import compile_scenario
-from sim.model.compile import MINUTES_PER_YEAR
 from sim.schema import scenario_from_dict
-
-ROOT = Path(__file__).resolve().parents[2]
-TWO_TOWNS = ROOT / "scenarios" / "two_towns.yaml"
-
+from tests.builders import TWO_TOWNS, mmc_region, shipped
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def zero_travel(communities: list[str]) -> dict[str, dict[str, float]]:
-    return {a: {b: 0.0 for b in communities[i:]} for i, a in enumerate(communities)}
-
-
-def mmc_dict(
-    units: dict[str, int],
-    calls_per_minute: dict[str, float],
-    mean_service: float,
-    *,
-    policies: tuple[str, ...],
-    horizon: str,
-    warmup: str,
-    seed: int = 1,
-    target: float | None = None,
-) -> dict[str, Any]:
-    """Erlang's delay system: Poisson calls, exponential on-scene time, and nothing else (zero
-    travel, zero call handling, zero turnout), so ``pooled`` is one M/M/c of all units and
-    ``separate`` one M/M/c_i per community. A response ``target`` (minutes) changes nothing
-    in the dynamics."""
-    communities = list(units)
-    call: dict[str, Any] = {
-        "service": "ambulance",
-        "rate_per_year": {c: r * MINUTES_PER_YEAR for c, r in calls_per_minute.items()},
-        "on_scene": {"dist": "exponential", "mean": mean_service},
-    }
-    if target is not None:
-        call["target"] = {"minutes": target, "share": 0.9}
-    return {
-        "name": "M/M/c",
-        "communities": {c: {"population": 10_000} for c in communities},
-        "travel": {"matrix": zero_travel(communities)},
-        "services": {
-            "ambulance": {"units": [{"station": c, "count": n} for c, n in units.items()]}
-        },
-        "incident_types": {"call": call},
-        "run": {"horizon": horizon, "warmup": warmup, "replications": 2, "seed": seed},
-        "options": {p: {"dispatch": {"all": {"policy": p}}} for p in policies},
-    }
 
 
 def region_rows(table: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -80,7 +36,7 @@ KEYS = ["option", "service", "priority", "community", "metric"]
 
 def test_compare_works_without_response_targets() -> None:
     """Targets are optional; without any, within-target metrics are simply empty (NaN)."""
-    data = mmc_dict(
+    data = mmc_region(
         {"a": 1, "b": 1},
         {"a": 0.005, "b": 0.005},
         60.0,
@@ -101,9 +57,7 @@ TT_REPS = 3
 
 def short_two_towns(replications: int, horizon: str = "30 d") -> dict[str, Any]:
     """Two Towns as shipped, with a shorter horizon (7-day warm-up as shipped)."""
-    data = yaml.safe_load(TWO_TOWNS.read_text(encoding="utf-8"))
-    data["run"].update(horizon=horizon, replications=replications)
-    return data
+    return shipped(horizon=horizon, replications=replications)
 
 
 @pytest.fixture(scope="module")
@@ -405,7 +359,7 @@ def test_cli_estimate_warns_when_overloaded(
     utilisation: float, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     rate = utilisation / 60.0  # per community: one unit each; pooled twice that on 2 units
-    data = mmc_dict(
+    data = mmc_region(
         {"a": 1, "b": 1},
         {"a": rate, "b": rate},
         60.0,

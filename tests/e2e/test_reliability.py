@@ -20,16 +20,13 @@ from sim import ScenarioError, load_scenario
 from sim.analysis.runsize import RunEstimate, check_feasible, estimate_run
 from sim.cli.main import main
 from sim.model.compile import compile_region
+from tests.builders import ROOT, shipped
 
-ROOT = Path(__file__).resolve().parents[2]
-TWO_TOWNS = ROOT / "scenarios" / "two_towns.yaml"
 TABLES = ("incidents.parquet", "units.parquet", "levels.parquet", "summary.csv", "manifest.json")
 
 
 def _small(tmp_path: Path, horizon: str = "120 d", **changes: object) -> Path:
-    data = yaml.safe_load(TWO_TOWNS.read_text(encoding="utf-8"))
-    data["run"]["horizon"] = horizon
-    data["run"]["warmup"] = "1 d"
+    data = shipped(horizon=horizon, warmup="1 d")
     data.update(changes)
     path = tmp_path / "small.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
@@ -230,7 +227,7 @@ def test_bad_command_lines(
 
 # --- random invalid scenarios: only ever a validation error -----------------------------------
 
-BASE = yaml.safe_load(TWO_TOWNS.read_text(encoding="utf-8"))
+BASE = shipped()
 JUNK = st.one_of(
     st.none(),
     st.booleans(),

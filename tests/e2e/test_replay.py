@@ -23,17 +23,14 @@ from sim.engine.demand import generate_incidents
 from sim.engine.driver import compile_scenario
 from sim.runs.run import run
 from sim.schema import Scenario, scenario_from_dict
+from tests.builders import shipped
 
-ROOT = Path(__file__).resolve().parents[2]
-TWO_TOWNS = ROOT / "scenarios" / "two_towns.yaml"
 SEED = 7
 TOL = 1e-3  # minutes: timestamps are written to the millisecond
 
 
 def two_towns(**run: object) -> dict:
-    data = yaml.safe_load(TWO_TOWNS.read_text(encoding="utf-8"))
-    data["run"].update({"horizon": "60 d", **run})
-    return data
+    return shipped(**{"horizon": "60 d", **run})
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,6 @@ import pytest
 
 from sim.cli.main import main
 from sim.report.page import build_report
-from tests.e2e.test_plots import build_result
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -35,11 +34,6 @@ CHROMIUM_FLAGS = (
     "--disable-dev-shm-usage",
     "--hide-scrollbars",
 )
-
-
-@pytest.fixture(scope="session")
-def result_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_result(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

@@ -21,15 +21,14 @@ from sim.cli.main import main
 from sim.errors import InputError
 from sim.sweeps import draw_sweep_figures, is_sweep_dir, read_failures, read_rows, sweep
 from sim.sweeps.store import STORE_NAME, count_tasks
+from tests.builders import ROOT, TWO_TOWNS
 
-ROOT = Path(__file__).resolve().parents[2]
-SCENARIO = ROOT / "scenarios" / "two_towns.yaml"
 # 2 points x 3 options x 3 replications = 18 tasks of a 20-day horizon
 PARAMS = {"demand_scale": "1,1.5", "run.horizon": "20 d", "run.warmup": "1 d"}
 REPLICATIONS = 3
 TASKS = 18
 CLI_ARGS = [
-    str(SCENARIO),
+    str(TWO_TOWNS),
     *(a for k, v in PARAMS.items() for a in ("--param", f"{k}={v}")),
     "--replications",
     str(REPLICATIONS),
@@ -50,7 +49,9 @@ def _summary(directory: Path) -> pd.DataFrame:
 def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sweep run one task after the other in this process."""
     out = tmp_path_factory.mktemp("sweep") / "reference"
-    summary = sweep(SCENARIO, PARAMS, replications=REPLICATIONS, workers=1, out=out, progress=False)
+    summary = sweep(
+        TWO_TOWNS, PARAMS, replications=REPLICATIONS, workers=1, out=out, progress=False
+    )
     assert summary.attrs["failed"] == 0
     return out
 
@@ -83,7 +84,12 @@ def test_reference_outputs(reference: Path) -> None:
 
 def test_two_local_processes_give_identical_results(reference: Path, tmp_path: Path) -> None:
     summary = sweep(
-        SCENARIO, PARAMS, replications=REPLICATIONS, workers=2, out=tmp_path / "two", progress=False
+        TWO_TOWNS,
+        PARAMS,
+        replications=REPLICATIONS,
+        workers=2,
+        out=tmp_path / "two",
+        progress=False,
     )
     assert_frame_equal(summary, _summary(reference), check_exact=False, rtol=1e-5)
     assert_frame_equal(read_rows(tmp_path / "two"), read_rows(reference), check_exact=True)
@@ -211,7 +217,7 @@ def test_failing_task_is_recorded_and_the_sweep_goes_on(
     out = tmp_path / "failing"
     args = [
         "sweep",
-        str(SCENARIO),
+        str(TWO_TOWNS),
         "--param",
         "incident_types.urgent.rate_per_1000=100,1e30",
         "--param",
@@ -266,7 +272,7 @@ def test_cli_bad_param_is_exit_2_with_one_line(
     code = main(
         [
             "sweep",
-            str(SCENARIO),
+            str(TWO_TOWNS),
             "--param",
             param,
             "--param",
@@ -287,7 +293,7 @@ def test_cli_bad_param_is_exit_2_with_one_line(
 
 def test_cli_bad_value_names_the_value(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     param = "options.pooled.dispatch.ambulance.policy=pooled,shared"
-    code = main(["sweep", str(SCENARIO), "--param", param, "--out", str(tmp_path / "out")])
+    code = main(["sweep", str(TWO_TOWNS), "--param", param, "--out", str(tmp_path / "out")])
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert "options.pooled.dispatch.ambulance.policy" in line

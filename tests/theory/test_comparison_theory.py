@@ -8,13 +8,11 @@ for almost every other seed.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from scipy import stats
 
 from sim.analysis.metrics import ALL, incident_metrics
@@ -24,52 +22,9 @@ from sim.comparison.compare import compare
 from sim.model.compile import MINUTES_PER_YEAR
 from sim.runs.run import run
 from sim.schema import scenario_from_dict
-
-ROOT = Path(__file__).resolve().parents[2]
-FIVE_VALLEYS = ROOT / "scenarios" / "five_valleys.yaml"
-
+from tests.builders import mmc_region, shipped
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def zero_travel(communities: list[str]) -> dict[str, dict[str, float]]:
-    return {a: {b: 0.0 for b in communities[i:]} for i, a in enumerate(communities)}
-
-
-def mmc_dict(
-    units: dict[str, int],
-    calls_per_minute: dict[str, float],
-    mean_service: float,
-    *,
-    policies: tuple[str, ...],
-    horizon: str,
-    warmup: str,
-    seed: int = 1,
-    target: float | None = None,
-) -> dict[str, Any]:
-    """Erlang's delay system: Poisson calls, exponential on-scene time, and nothing else (zero
-    travel, zero call handling, zero turnout), so ``pooled`` is one M/M/c of all units and
-    ``separate`` one M/M/c_i per community. A response ``target`` (minutes) changes nothing
-    in the dynamics."""
-    communities = list(units)
-    call: dict[str, Any] = {
-        "service": "ambulance",
-        "rate_per_year": {c: r * MINUTES_PER_YEAR for c, r in calls_per_minute.items()},
-        "on_scene": {"dist": "exponential", "mean": mean_service},
-    }
-    if target is not None:
-        call["target"] = {"minutes": target, "share": 0.9}
-    return {
-        "name": "M/M/c",
-        "communities": {c: {"population": 10_000} for c in communities},
-        "travel": {"matrix": zero_travel(communities)},
-        "services": {
-            "ambulance": {"units": [{"station": c, "count": n} for c, n in units.items()]}
-        },
-        "incident_types": {"call": call},
-        "run": {"horizon": horizon, "warmup": warmup, "replications": 2, "seed": seed},
-        "options": {p: {"dispatch": {"all": {"policy": p}}} for p in policies},
-    }
 
 
 def region_rows(table: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -135,8 +90,7 @@ def five_valleys_ambulance_dict() -> dict[str, Any]:
     do not depend on the others; they are dropped only to keep the test fast (they take ~80 %
     of the run time). The options compared are the shipped ``separate`` and ``pooled``.
     """
-    data = yaml.safe_load(FIVE_VALLEYS.read_text(encoding="utf-8"))
-    data["run"]["horizon"] = "30 d"
+    data = shipped("five_valleys", horizon="30 d")
     data["services"] = {"ambulance": data["services"]["ambulance"]}
     data["incident_types"] = {
         k: v for k, v in data["incident_types"].items() if v["service"] == "ambulance"
@@ -258,7 +212,7 @@ def test_confidence_intervals_cover_erlang_c_at_nominal_rate() -> None:
     interval widths, which must match the actual spread of the study means.
     """
     rate = COVER_RHO * COVER_C / COVER_SERVICE
-    data = mmc_dict(
+    data = mmc_region(
         {"a": 1, "b": 1},
         {"a": rate / 2, "b": rate / 2},
         COVER_SERVICE,
@@ -314,7 +268,7 @@ def test_estimate_agrees_with_simulation_on_mmc_region() -> None:
     per community; pooled: one M/M/4), so it must lie in the simulation's interval. The
     interval is the 99.9 % t interval of the per-replication values (8 checks; a 95 % interval
     would fail one of them for ~1 seed in 3)."""
-    data = mmc_dict(
+    data = mmc_region(
         EST_UNITS,
         EST_RATES,
         60.0,

@@ -13,46 +13,12 @@ computed from simulation on the same kind of case agree with Erlang C.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pytest
 
 import sim.decide
 from sim.analysis.queueing import erlang_c
-
-COST = 100.0
-
-
-def erlang_scenario(
-    loads: list[float], share: float = 0.9, horizon: str = "28 d", replications: int = 8
-) -> dict[str, Any]:
-    """Communities c0, c1, ... with offered loads ``loads`` (Erlangs, mean service 60 min)."""
-    coms = {f"c{i}": {"population": 1000 * (i + 1)} for i in range(len(loads))}
-    return {
-        "name": "Erlang check",
-        "communities": coms,
-        "travel": {"matrix": {a: {b: 0 for b in coms} for a in coms}},
-        "services": {
-            "amb": {"cost_per_unit_hour": COST, "units": [{"station": c, "count": 1} for c in coms]}
-        },
-        "incident_types": {
-            "call": {
-                "service": "amb",
-                "rate_per_year": {
-                    c: load * 525_600 / 60 for c, load in zip(coms, loads, strict=True)
-                },
-                "on_scene": {"dist": "exponential", "mean": 60},
-                "target": {"minutes": 0.01, "share": share},
-            }
-        },
-        "run": {"horizon": horizon, "warmup": "2 d", "replications": replications, "seed": 7},
-        "options": {
-            "separate": {"dispatch": {"amb": {"policy": "separate"}}},
-            "pooled": {"dispatch": {"amb": {"policy": "pooled"}}},
-        },
-        "baseline": "separate",
-    }
+from tests.builders import UNIT_COST, UNIT_YEAR, coalition_scenario, sizing_scenario
 
 
 def erlang_answer(load: float, share: float) -> int:
@@ -76,7 +42,7 @@ def test_the_case_can_tell_neighbours_apart() -> None:
 def test_search_finds_the_erlang_c_answer(start: list[int] | None) -> None:
     """From the analytic start, from below (adding) and from above (removing)."""
     res = sim.decide.size(
-        erlang_scenario([2.0]),
+        sizing_scenario([2.0]),
         "amb",
         options=["separate"],
         workers=1,
@@ -86,7 +52,7 @@ def test_search_finds_the_erlang_c_answer(start: list[int] | None) -> None:
     assert row["status"] == "met"
     assert row["units"] == erlang_answer(2.0, 0.9) == 5
     assert row["held"]
-    assert row["cost_per_year"] == pytest.approx(5 * 8760 * COST)
+    assert row["cost_per_year"] == pytest.approx(5 * 8760 * UNIT_COST)
     trace = res.trace
     if start == [1]:
         assert list(trace["action"]) == ["start", "add", "add", "add", "add"]
@@ -109,12 +75,12 @@ def test_pooling_saves_what_erlang_c_says() -> None:
     2 units give 0.667); pooled, 2 Erlangs need 5 (0.940; 4 give 0.826): one unit saved."""
     assert erlang_answer(1.0, 0.85) == 3
     assert erlang_answer(2.0, 0.85) == 5
-    res = sim.decide.size(erlang_scenario([1.0, 1.0], share=0.85), "amb", workers=1)
+    res = sim.decide.size(sizing_scenario([1.0, 1.0], share=0.85), "amb", workers=1)
     s = res.summary.set_index("option")
     assert s.loc["separate", "units"] == 6
     assert s.loc["pooled", "units"] == 5
     assert s.loc["pooled", "units_saved"] == 1
-    assert s.loc["pooled", "cost_saved"] == pytest.approx(8760 * COST)
+    assert s.loc["pooled", "cost_saved"] == pytest.approx(8760 * UNIT_COST)
     assert s.loc["separate", "baseline"]
     assert not s.loc["pooled", "baseline"]
     assert s["held"].all()
@@ -124,46 +90,10 @@ def test_pooling_saves_what_erlang_c_says() -> None:
     assert set(res.communities["community"]) == {"c0", "c1"}
 
 
-UNIT_YEAR = 8760 * 100.0  # one round-the-clock unit for a year at 100 an hour
-
-
-def scenario(
-    loads: list[float],
-    share: float = 0.85,
-    populations: list[int] | None = None,
-    replications: int = 6,
-) -> dict[str, Any]:
-    """Zero travel, exponential 60-minute jobs, target 'did not wait' (0.01 min)."""
-    pops = populations or [1000] * len(loads)
-    coms = {f"c{i}": {"population": p} for i, p in enumerate(pops)}
-    return {
-        "name": "Coalition check",
-        "communities": coms,
-        "travel": {"matrix": {a: {b: 0 for b in coms} for a in coms}},
-        "services": {
-            "amb": {"cost_per_unit_hour": 100, "units": [{"station": c, "count": 1} for c in coms]}
-        },
-        "incident_types": {
-            "call": {
-                "service": "amb",
-                "rate_per_year": {c: x * 525_600 / 60 for c, x in zip(coms, loads, strict=True)},
-                "on_scene": {"dist": "exponential", "mean": 60},
-                "target": {"minutes": 0.01, "share": share},
-            }
-        },
-        "run": {"horizon": "28 d", "warmup": "2 d", "replications": replications, "seed": 11},
-        "options": {
-            "separate": {"dispatch": {"amb": {"policy": "separate"}}},
-            "pooled": {"dispatch": {"amb": {"policy": "pooled"}}},
-        },
-        "cost_sharing": {"mix": {"population": 0.5, "calls": 0.5}},
-    }
-
-
 def test_simulated_game_two_communities() -> None:
     """By simulation: each community alone needs 3 units, together 5 (as Erlang C says, see
     test_sizing); each pays 2.5 under Shapley; the answers held on fresh replications."""
-    res = sim.decide.coalitions(scenario([1.0, 1.0]), "amb", workers=1)
+    res = sim.decide.coalitions(coalition_scenario([1.0, 1.0]), "amb", workers=1)
     v = res.values.set_index("coalition")
     assert (v["value"] / UNIT_YEAR).to_dict() == {"c0": 3, "c1": 3, "c0+c1": 5}
     assert v["status"].eq("met").all()
@@ -176,7 +106,7 @@ def test_simulated_game_two_communities() -> None:
 def test_service_value_game() -> None:
     """With --value service the game counts calls per year not within target with today's
     units (one each): pooling two loaded communities misses fewer calls."""
-    data = scenario([0.5, 0.5], share=0.5)
+    data = coalition_scenario([0.5, 0.5], share=0.5)
     fast = sim.decide.coalitions(data, "amb", value="service", fast=True)
     v = fast.values.set_index("coalition")["value"]
     assert v["c0+c1"] < v["c0"] + v["c1"]

@@ -11,9 +11,7 @@ Demand too: the hour-of-day and weekday profiles (chi-square) and a surge's mult
 
 from __future__ import annotations
 
-import copy
 import math
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,6 +29,7 @@ from sim.engine.driver import RunResult
 from sim.model.compile import MINUTES_PER_YEAR
 from sim.runs.run import run
 from sim.schema import scenario_from_dict
+from tests.builders import mmc_region, one_town
 
 LEVEL = 0.99
 MEAN_SERVICE = 60.0  # minutes, exponential on-scene time
@@ -59,14 +58,6 @@ def assert_in_ci(theory: float, values: np.ndarray | pd.Series, what: str) -> No
     )
 
 
-def zero_travel(communities: list[str]) -> dict[str, dict[str, float]]:
-    return {a: {b: 0.0 for b in communities[i:]} for i, a in enumerate(communities)}
-
-
-def per_year(rate_per_minute: float) -> float:
-    return rate_per_minute * MINUTES_PER_YEAR
-
-
 def counted(result: RunResult) -> pd.DataFrame:
     """Incidents called after the warm-up (the ones statistics are taken on)."""
     inc = result.incidents
@@ -83,29 +74,18 @@ def mean_wait_by_rep(inc: pd.DataFrame) -> pd.Series:
 
 def mmc_scenario(name: str, rates: dict[str, float], units: dict[str, int], policy: str) -> dict:
     """Poisson calls (``rates`` per minute by community), exponential on scene, nothing else."""
-    communities = list(rates)
-    return {
-        "name": name,
-        "communities": {c: {"population": 10_000} for c in communities},
-        "travel": {"matrix": zero_travel(communities)},
-        "services": {
-            "ambulance": {"units": [{"station": c, "count": n} for c, n in units.items() if n > 0]}
-        },
-        "incident_types": {
-            "medical": {
-                "service": "ambulance",
-                "rate_per_year": {c: per_year(r) for c, r in rates.items()},
-                "on_scene": {"dist": "exponential", "mean": MEAN_SERVICE},
-            }
-        },
-        "run": {
-            "horizon": f"{HORIZON_DAYS} d",
-            "warmup": f"{WARMUP_DAYS} d",
-            "replications": REPLICATIONS,
-            "seed": 20240611,
-        },
-        "options": {policy: {"dispatch": {"all": {"policy": policy}}}},
-    }
+    return mmc_region(
+        units,
+        rates,
+        MEAN_SERVICE,
+        policies=(policy,),
+        horizon=f"{HORIZON_DAYS} d",
+        warmup=f"{WARMUP_DAYS} d",
+        replications=REPLICATIONS,
+        seed=20240611,
+        name=name,
+        incident_type="medical",
+    )
 
 
 # --- (a) pooled: one M/M/c over three communities ---------------------------------------------
@@ -322,30 +302,9 @@ def test_profile_keeps_the_yearly_rate(profiled: pd.DataFrame) -> None:
 # --- (f) surges ------------------------------------------------------------------------------
 
 
-def make(**parts: Any) -> dict[str, Any]:
-    """A scenario dict: one community 'a' with one ambulance and a 'med' type, unless
-    ``parts`` say otherwise (top-level keys replace the defaults)."""
-    data: dict[str, Any] = {
-        "name": "behaviour",
-        "communities": {"a": {"population": 10_000}},
-        "travel": {"matrix": {"a": {"a": 5}}},
-        "services": {"amb": {"units": [{"station": "a"}]}},
-        "incident_types": {
-            "med": {
-                "service": "amb",
-                "rate_per_year": 5000,
-                "on_scene": {"dist": "exponential", "mean": 30},
-            }
-        },
-        "run": {"horizon": "30 d", "warmup": "1 d", "replications": 3, "seed": 11},
-    }
-    data.update(copy.deepcopy(parts))
-    return data
-
-
 def test_surge_multiplies_arrivals_in_its_window() -> None:
     start, days, multiplier, horizon = 10.0, 10.0, 3.0, 40.0
-    data = make(
+    data = one_town(
         communities={"a": {"population": 1}, "b": {"population": 1}},
         travel={"matrix": {"a": {"a": 5, "b": 10}, "b": {"b": 5}}},
         services={"amb": {"units": [{"station": "a", "count": 4}, {"station": "b", "count": 4}]}},

@@ -17,41 +17,7 @@ from sim.decide.fleet import coalition_context
 from sim.errors import InputError
 from sim.runs.run import run
 from sim.schema import scenario_from_dict
-
-UNIT_YEAR = 8760 * 100.0  # one round-the-clock unit for a year at 100 an hour
-
-
-def scenario(
-    loads: list[float],
-    share: float = 0.85,
-    populations: list[int] | None = None,
-    replications: int = 6,
-) -> dict[str, Any]:
-    """Zero travel, exponential 60-minute jobs, target 'did not wait' (0.01 min)."""
-    pops = populations or [1000] * len(loads)
-    coms = {f"c{i}": {"population": p} for i, p in enumerate(pops)}
-    return {
-        "name": "Coalition check",
-        "communities": coms,
-        "travel": {"matrix": {a: {b: 0 for b in coms} for a in coms}},
-        "services": {
-            "amb": {"cost_per_unit_hour": 100, "units": [{"station": c, "count": 1} for c in coms]}
-        },
-        "incident_types": {
-            "call": {
-                "service": "amb",
-                "rate_per_year": {c: x * 525_600 / 60 for c, x in zip(coms, loads, strict=True)},
-                "on_scene": {"dist": "exponential", "mean": 60},
-                "target": {"minutes": 0.01, "share": share},
-            }
-        },
-        "run": {"horizon": "28 d", "warmup": "2 d", "replications": replications, "seed": 11},
-        "options": {
-            "separate": {"dispatch": {"amb": {"policy": "separate"}}},
-            "pooled": {"dispatch": {"amb": {"policy": "pooled"}}},
-        },
-        "cost_sharing": {"mix": {"population": 0.5, "calls": 0.5}},
-    }
+from tests.builders import UNIT_YEAR, coalition_scenario
 
 
 def travelled() -> dict[str, Any]:
@@ -147,7 +113,7 @@ def test_fast_game_matches_erlang_c_by_hand() -> None:
     pairs 5, 4 and 4; all three 5 (2.5 Erlangs: 1 - C(4) = 0.70, 1 - C(5) = 0.87). Shapley,
     over the six orders: c2 pays 1 unit (2 when first, 1 when second, 0 when last), c0 and c1
     2 each. It is in the core."""
-    res = sim.decide.coalitions(scenario([1.0, 1.0, 0.5]), "amb", fast=True)
+    res = sim.decide.coalitions(coalition_scenario([1.0, 1.0, 0.5]), "amb", fast=True)
     v = res.values.set_index("coalition")["value"] / UNIT_YEAR
     expect = {"c0": 3, "c1": 3, "c2": 2, "c0+c1": 5, "c0+c2": 4, "c1+c2": 4, "c0+c1+c2": 5}
     assert v.round(9).to_dict() == expect
@@ -169,7 +135,9 @@ def test_a_formula_can_charge_more_than_going_alone() -> None:
     """A big quiet town (load 0.5) and a small busy one (load 2): per capita, the big town
     pays almost everything, more than its own 2 units would cost: it would leave. Shapley:
     the big town pays (2 + 0) / 2 = 1 unit, the small one (5 + 3) / 2 = 4."""
-    res = sim.decide.coalitions(scenario([0.5, 2.0], populations=[100_000, 1000]), "amb", fast=True)
+    res = sim.decide.coalitions(
+        coalition_scenario([0.5, 2.0], populations=[100_000, 1000]), "amb", fast=True
+    )
     a = res.allocations.set_index(["method", "community"])
     assert a.loc[("per_capita", "c0"), "above_stand_alone"]
     assert not a.loc[("per_capita", "c1"), "above_stand_alone"]
@@ -190,6 +158,6 @@ def test_a_formula_can_charge_more_than_going_alone() -> None:
 
 def test_more_than_eight_communities_is_an_input_error() -> None:
     with pytest.raises(InputError, match="at most 8"):
-        sim.decide.coalitions(scenario([0.1] * 9), "amb", fast=True)
+        sim.decide.coalitions(coalition_scenario([0.1] * 9), "amb", fast=True)
     with pytest.raises(InputError, match="--value"):
-        sim.decide.coalitions(scenario([0.1]), "amb", value="nope", fast=True)
+        sim.decide.coalitions(coalition_scenario([0.1]), "amb", value="nope", fast=True)

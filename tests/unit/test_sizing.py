@@ -3,53 +3,19 @@ removal keeps today's units in order, bad input is refused."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 import sim.decide
 from sim.decide.fleet import option_context
 from sim.errors import InputError
 from sim.schema import scenario_from_dict
-
-COST = 100.0
-
-
-def erlang_scenario(
-    loads: list[float], share: float = 0.9, horizon: str = "28 d", replications: int = 8
-) -> dict[str, Any]:
-    """Communities c0, c1, ... with offered loads ``loads`` (Erlangs, mean service 60 min)."""
-    coms = {f"c{i}": {"population": 1000 * (i + 1)} for i in range(len(loads))}
-    return {
-        "name": "Erlang check",
-        "communities": coms,
-        "travel": {"matrix": {a: {b: 0 for b in coms} for a in coms}},
-        "services": {
-            "amb": {"cost_per_unit_hour": COST, "units": [{"station": c, "count": 1} for c in coms]}
-        },
-        "incident_types": {
-            "call": {
-                "service": "amb",
-                "rate_per_year": {
-                    c: load * 525_600 / 60 for c, load in zip(coms, loads, strict=True)
-                },
-                "on_scene": {"dist": "exponential", "mean": 60},
-                "target": {"minutes": 0.01, "share": share},
-            }
-        },
-        "run": {"horizon": horizon, "warmup": "2 d", "replications": replications, "seed": 7},
-        "options": {
-            "separate": {"dispatch": {"amb": {"policy": "separate"}}},
-            "pooled": {"dispatch": {"amb": {"policy": "pooled"}}},
-        },
-        "baseline": "separate",
-    }
+from tests.builders import UNIT_COST, sizing_scenario
 
 
 def test_unreachable_target_is_reported() -> None:
     """Travel of 10 minutes inside the community and a 5-minute target: no number of units
     helps; the search gives up, keeps the smallest fleet, and names the community."""
-    data = erlang_scenario([0.2, 0.2])
+    data = sizing_scenario([0.2, 0.2])
     data["travel"]["matrix"]["c1"]["c1"] = 10
     data["incident_types"]["call"]["target"] = {"minutes": 5, "share": 0.9}
     res = sim.decide.size(data, "amb", options=["separate"], workers=1)
@@ -66,7 +32,7 @@ def test_placement_moves_a_unit_to_where_it_covers_everyone() -> None:
     """Three places on a line, 6 minutes apart, target 7 minutes: pooled, one unit in the
     middle (b) covers all three. Today a has the only unit: without moving units the search
     needs units at a and c; with placement it moves one to b."""
-    data = erlang_scenario([0.0, 0.0, 0.0])
+    data = sizing_scenario([0.0, 0.0, 0.0])
     trips = {("c0", "c1"): 6, ("c1", "c2"): 6, ("c0", "c2"): 12}
     data["travel"]["matrix"] = {
         a: {b: trips.get((a, b), 0) for b in ("c0", "c1", "c2") if (a, b) in trips or a == b}
@@ -92,20 +58,20 @@ def test_placement_moves_a_unit_to_where_it_covers_everyone() -> None:
 
 def test_slots_keep_todays_units_in_order() -> None:
     """Removing at a station drops its last-listed unit first (the day car)."""
-    data = erlang_scenario([1.0])
+    data = sizing_scenario([1.0])
     data["services"]["amb"]["units"] = [
         {"station": "c0", "count": 2},
         {"station": "c0", "count": 1, "duty": {"hours": [10, 22]}},
     ]
     ctx = option_context(scenario_from_dict(data), "separate", "amb")
     assert ctx.today == (3,)
-    assert ctx.cost_per_year((3,)) == pytest.approx((2 + 0.5) * 8760 * COST)
-    assert ctx.cost_per_year((2,)) == pytest.approx(2 * 8760 * COST)
-    assert ctx.cost_per_year((4,)) == pytest.approx(3.5 * 8760 * COST)
+    assert ctx.cost_per_year((3,)) == pytest.approx((2 + 0.5) * 8760 * UNIT_COST)
+    assert ctx.cost_per_year((2,)) == pytest.approx(2 * 8760 * UNIT_COST)
+    assert ctx.cost_per_year((4,)) == pytest.approx(3.5 * 8760 * UNIT_COST)
 
 
 def test_bad_input() -> None:
-    data = erlang_scenario([1.0])
+    data = sizing_scenario([1.0])
     with pytest.raises(InputError, match="unknown service"):
         sim.decide.size(data, "fire")
     with pytest.raises(InputError, match="at least 2 replications"):
