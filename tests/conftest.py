@@ -14,6 +14,7 @@ import yaml
 from sim.comparison.compare import compare
 from sim.comparison.output import write_comparison
 from sim.schema import load_scenario
+from tests.browser import Chromium, require_chromium
 from tests.builders import plot_region
 
 
@@ -38,3 +39,10 @@ def result_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         scenario=scenario,
     )
     return out
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Chromium:
+    """Headless Chromium and chromedriver; without them the test is skipped with the reason, or
+    fails under ``CI=true`` (``tests/browser.py``). Ask for it first, before costly fixtures."""
+    return require_chromium()
