@@ -128,6 +128,7 @@ def test_another_time_zone_gives_the_same_instants_and_local_hours(clean) -> Non
     ).all()
 
 
+@pytest.mark.slow
 def test_messy_log_calibrates_to_a_valid_scenario_and_reports_reasons(clean) -> None:
     frame, tmp = clean
     expected = messy_log(frame, tmp / "messy.csv")
@@ -245,6 +246,7 @@ def test_coordinates_are_placed_in_the_nearest_community(clean) -> None:
     assert any("nearest community by x/y" in n for n in cal.notes)
 
 
+@pytest.mark.slow
 def test_few_rows_and_missing_columns_still_give_a_valid_scenario(clean) -> None:
     frame, tmp = clean
     frame.iloc[:12].to_csv(tmp / "few.csv", index=False)
@@ -349,6 +351,7 @@ def _garbage_log(rng: np.random.Generator) -> str:
     return "\n".join(rows) + "\n"
 
 
+@pytest.mark.slow
 def test_random_garbage_never_crashes(tmp_path: Path, clean) -> None:
     _, data = clean
     rng = np.random.default_rng(2024)

@@ -221,6 +221,7 @@ def relative_half_widths(summary: pd.DataFrame) -> pd.Series:
     )
 
 
+@pytest.mark.slow
 def test_precision_adds_replications_until_reached() -> None:
     """Starting from the scenario's 3 replications, which are not precise enough, compare adds
     replications until every headline half-width is within 5 % of its mean."""
@@ -240,6 +241,7 @@ def test_precision_adds_replications_until_reached() -> None:
     assert not any("not reached" in w for w in comp.warnings)
 
 
+@pytest.mark.slow
 def test_cli_precision_cap_is_reported_and_baseline_is_chosen(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -292,6 +294,7 @@ COMPARE_FILES = (
 )
 
 
+@pytest.mark.slow
 def test_cli_compare_writes_every_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "result"
     code = main(["compare", str(TWO_TOWNS), "--replications", "2", "--out", str(out)])

@@ -16,6 +16,7 @@ from sim.cli.main import main
 from tests.builders import coalition_scenario, sizing_scenario
 
 
+@pytest.mark.slow
 def test_same_answer_on_two_processes() -> None:
     """Tasks are pure and seeded by replication: workers change nothing."""
     scenario = sizing_scenario([1.0, 1.0], share=0.85, horizon="14 d", replications=4)
@@ -34,6 +35,7 @@ def scenario_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_cli_writes_tables_figures_and_page(
     scenario_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -82,6 +84,7 @@ def test_cli_bad_input_exits_2(
     assert main(["size", str(scenario_file), "--service", "amb", "--confidence", "2"]) == 2
 
 
+@pytest.mark.slow
 def test_report_includes_sizing_written_under_a_compare_directory(
     scenario_file: Path, tmp_path: Path
 ) -> None:

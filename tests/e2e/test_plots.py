@@ -334,6 +334,7 @@ def test_cost_bars_are_shares_csv(data: ResultData, result_dir: Path) -> None:
 # --- intersim plot -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_plot_command_redraws_figures_atomically(
     result_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -47,6 +47,7 @@ def _complete(out: Path) -> bool:
 # --- interruption: atomic outputs -----------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_killed_runs_leave_complete_outputs_or_none(tmp_path: Path) -> None:
     """Real runs killed (SIGKILL) at random moments: the output directory is absent or complete,
     and a replaced directory is the previous complete one or the new one, never a mixture."""
@@ -159,6 +160,7 @@ def test_overloaded_scenario_runs_to_the_horizon_and_warns(
 # --- rerun ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_rerun_repeats_and_checks_the_tables(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -253,6 +255,7 @@ def _paths(node: object, prefix: tuple[object, ...] = ()) -> list[tuple[object, 
 PATHS = _paths(BASE)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -136,6 +136,7 @@ def test_outside_the_horizon_and_unknown_types_are_counted(exported, tmp_path: P
     np.testing.assert_allclose(shifted, base, atol=1e-6, err_msg="times count from --start")
 
 
+@pytest.mark.slow
 def test_run_and_compare_accept_replay(exported, tmp_path: Path, capsys) -> None:
     _, log, path = exported
     args = [

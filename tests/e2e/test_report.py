@@ -164,6 +164,7 @@ def _chrome(chromium: Chromium, tmp: Path):  # type: ignore[no-untyped-def]
     return webdriver.Chrome(options=options, service=service)
 
 
+@pytest.mark.slow
 def test_report_renders_in_headless_chromium(
     chromium: Chromium, result_dir: Path, tmp_path: Path
 ) -> None:

@@ -56,6 +56,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_reference_outputs(reference: Path) -> None:
     rows = read_rows(reference)
     assert len(rows) == TASKS, "one row per task and service (one service)"
@@ -82,6 +83,7 @@ def test_reference_outputs(reference: Path) -> None:
     assert {p.name for p in redrawn} == {p.name for p in (reference / "figures").iterdir()}
 
 
+@pytest.mark.slow
 def test_two_local_processes_give_identical_results(reference: Path, tmp_path: Path) -> None:
     summary = sweep(
         TWO_TOWNS,
@@ -96,6 +98,7 @@ def test_two_local_processes_give_identical_results(reference: Path, tmp_path: P
     assert_frame_equal(_summary(tmp_path / "two"), _summary(reference), check_exact=True)
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_gives_identical_results(reference: Path, tmp_path: Path) -> None:
     out = tmp_path / "dask"
     code = main(["sweep", *CLI_ARGS, "--dask", "local", "--workers", "2", "--out", str(out)])
@@ -112,6 +115,7 @@ def _stored(out: Path) -> int:
         return 0
 
 
+@pytest.mark.slow
 def test_killed_sweep_resumes_every_task_exactly_once(reference: Path, tmp_path: Path) -> None:
     out = tmp_path / "killed"
     cmd = [sys.executable, "-m", "sim", "sweep", *CLI_ARGS, "--workers", "2", "--out", str(out)]
@@ -162,6 +166,7 @@ def _descendants(pid: int) -> list[tuple[int, int]]:
     return found
 
 
+@pytest.mark.slow
 def test_dying_worker_stops_the_sweep_and_resume_completes_it(
     reference: Path, tmp_path: Path
 ) -> None:
@@ -195,6 +200,7 @@ def test_dying_worker_stops_the_sweep_and_resume_completes_it(
     assert_frame_equal(read_rows(out), read_rows(reference), check_exact=True)
 
 
+@pytest.mark.slow
 def test_resume_refuses_another_definition(
     reference: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -209,6 +215,7 @@ def test_resume_refuses_another_definition(
     assert "use --resume to continue the sweep stored there" in line
 
 
+@pytest.mark.slow
 def test_failing_task_is_recorded_and_the_sweep_goes_on(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -164,6 +164,7 @@ def crn_measurement(data: dict[str, Any], what: str) -> dict[str, float]:
     return m
 
 
+@pytest.mark.slow
 def test_crn_reduces_variance_of_paired_difference_small_region() -> None:
     """The factor is ~1.7 here (1.41-2.09 over five seeds of 40 replications; 2.1 over 120
     replications of a 14-day run), not more: separate's spread is dominated by queueing waits
@@ -179,6 +180,7 @@ def test_crn_reduces_variance_of_paired_difference_small_region() -> None:
     )
 
 
+@pytest.mark.slow
 def test_crn_reduces_variance_of_paired_difference_five_valleys_ambulance() -> None:
     m = crn_measurement(five_valleys_ambulance_dict(), "Five Valleys ambulance, 30 d")
     # Separate's replication-to-replication spread is mostly queueing waits in the one-ambulance
@@ -198,6 +200,7 @@ COVER_MACROS, COVER_REPS = 60, 4  # 60 independent small studies of 4 replicatio
 COVER_LEVEL = 0.95
 
 
+@pytest.mark.slow
 def test_confidence_intervals_cover_erlang_c_at_nominal_rate() -> None:
     """Each macro-replication is a small study of 4 replications of a 6-day M/M/2 run (2-day
     warm-up from an empty system: ~2 relaxation times, so initialisation bias is gone), analysed

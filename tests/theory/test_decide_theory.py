@@ -70,6 +70,7 @@ def test_search_finds_the_erlang_c_answer(start: list[int] | None) -> None:
     assert not bool(c.loc["today", "met"])
 
 
+@pytest.mark.slow
 def test_pooling_saves_what_erlang_c_says() -> None:
     """Two communities of 1 Erlang, target 85 %: alone each needs 3 units (1 - C = 0.909;
     2 units give 0.667); pooled, 2 Erlangs need 5 (0.940; 4 give 0.826): one unit saved."""
@@ -90,6 +91,7 @@ def test_pooling_saves_what_erlang_c_says() -> None:
     assert set(res.communities["community"]) == {"c0", "c1"}
 
 
+@pytest.mark.slow
 def test_simulated_game_two_communities() -> None:
     """By simulation: each community alone needs 3 units, together 5 (as Erlang C says, see
     test_sizing); each pays 2.5 under Shapley; the answers held on fresh replications."""
