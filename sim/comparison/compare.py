@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.costs import cost_metrics, cost_shares
-from ..analysis.erlang import estimate, overload_warnings
+from ..analysis.erlang import estimate, overload_warnings, queue_model
 from ..analysis.metrics import (
     ALL,
     backlog_warnings,
@@ -123,7 +123,9 @@ class Comparison:
             for sv, o in zip(out["service"], out["option"], strict=True)
         ]
         est = self.estimate[self.estimate["community"] == ALL]
-        relevant = est[(est["fleet"] == "pooled") == (est["policy"] == "pooled")]
+        # the fleet a call waits for under the option's policy (its Erlang C estimate)
+        waits_for = est["policy"].map(lambda p: queue_model(str(p)).wait.value)
+        relevant = est[est["fleet"] == waits_for]
         analytic = relevant.set_index(["service", "option"])["p_wait"]
         out["p_wait_erlang"] = [
             analytic.get((sv, o), np.nan)

@@ -20,16 +20,13 @@ from sim import ScenarioError, load_scenario
 from sim.analysis.runsize import RunEstimate, check_feasible, estimate_run
 from sim.cli.main import main
 from sim.model.compile import compile_region
+from tests.builders import ROOT, shipped
 
-ROOT = Path(__file__).resolve().parent.parent
-TWO_TOWNS = ROOT / "scenarios" / "two_towns.yaml"
 TABLES = ("incidents.parquet", "units.parquet", "levels.parquet", "summary.csv", "manifest.json")
 
 
 def _small(tmp_path: Path, horizon: str = "120 d", **changes: object) -> Path:
-    data = yaml.safe_load(TWO_TOWNS.read_text(encoding="utf-8"))
-    data["run"]["horizon"] = horizon
-    data["run"]["warmup"] = "1 d"
+    data = shipped(horizon=horizon, warmup="1 d")
     data.update(changes)
     path = tmp_path / "small.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
@@ -50,6 +47,7 @@ def _complete(out: Path) -> bool:
 # --- interruption: atomic outputs -----------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_killed_runs_leave_complete_outputs_or_none(tmp_path: Path) -> None:
     """Real runs killed (SIGKILL) at random moments: the output directory is absent or complete,
     and a replaced directory is the previous complete one or the new one, never a mixture."""
@@ -162,6 +160,7 @@ def test_overloaded_scenario_runs_to_the_horizon_and_warns(
 # --- rerun ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_rerun_repeats_and_checks_the_tables(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -230,7 +229,7 @@ def test_bad_command_lines(
 
 # --- random invalid scenarios: only ever a validation error -----------------------------------
 
-BASE = yaml.safe_load(TWO_TOWNS.read_text(encoding="utf-8"))
+BASE = shipped()
 JUNK = st.one_of(
     st.none(),
     st.booleans(),
@@ -256,6 +255,7 @@ def _paths(node: object, prefix: tuple[object, ...] = ()) -> list[tuple[object, 
 PATHS = _paths(BASE)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

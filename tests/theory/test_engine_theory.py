@@ -6,6 +6,7 @@ units of a region, ``separate`` dispatch one M/M/c_i per community. Each replica
 independent observation of a statistic (computed after the warm-up cut); the theoretical value
 must lie in the 99 % Student-t confidence interval of the replication means. The tolerance
 therefore comes from the spread between replications, never from the observed value itself.
+Demand too: the hour-of-day and weekday profiles (chi-square) and a surge's multiplier (t interval).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sim.engine.driver import RunResult
 from sim.model.compile import MINUTES_PER_YEAR
 from sim.runs.run import run
 from sim.schema import scenario_from_dict
+from tests.builders import mmc_region, one_town
 
 LEVEL = 0.99
 MEAN_SERVICE = 60.0  # minutes, exponential on-scene time
@@ -56,14 +58,6 @@ def assert_in_ci(theory: float, values: np.ndarray | pd.Series, what: str) -> No
     )
 
 
-def zero_travel(communities: list[str]) -> dict[str, dict[str, float]]:
-    return {a: {b: 0.0 for b in communities[i:]} for i, a in enumerate(communities)}
-
-
-def per_year(rate_per_minute: float) -> float:
-    return rate_per_minute * MINUTES_PER_YEAR
-
-
 def counted(result: RunResult) -> pd.DataFrame:
     """Incidents called after the warm-up (the ones statistics are taken on)."""
     inc = result.incidents
@@ -80,29 +74,18 @@ def mean_wait_by_rep(inc: pd.DataFrame) -> pd.Series:
 
 def mmc_scenario(name: str, rates: dict[str, float], units: dict[str, int], policy: str) -> dict:
     """Poisson calls (``rates`` per minute by community), exponential on scene, nothing else."""
-    communities = list(rates)
-    return {
-        "name": name,
-        "communities": {c: {"population": 10_000} for c in communities},
-        "travel": {"matrix": zero_travel(communities)},
-        "services": {
-            "ambulance": {"units": [{"station": c, "count": n} for c, n in units.items() if n > 0]}
-        },
-        "incident_types": {
-            "medical": {
-                "service": "ambulance",
-                "rate_per_year": {c: per_year(r) for c, r in rates.items()},
-                "on_scene": {"dist": "exponential", "mean": MEAN_SERVICE},
-            }
-        },
-        "run": {
-            "horizon": f"{HORIZON_DAYS} d",
-            "warmup": f"{WARMUP_DAYS} d",
-            "replications": REPLICATIONS,
-            "seed": 20240611,
-        },
-        "options": {policy: {"dispatch": {"all": {"policy": policy}}}},
-    }
+    return mmc_region(
+        units,
+        rates,
+        MEAN_SERVICE,
+        policies=(policy,),
+        horizon=f"{HORIZON_DAYS} d",
+        warmup=f"{WARMUP_DAYS} d",
+        replications=REPLICATIONS,
+        seed=20240611,
+        name=name,
+        incident_type="medical",
+    )
 
 
 # --- (a) pooled: one M/M/c over three communities ---------------------------------------------
@@ -313,4 +296,40 @@ def test_profile_keeps_the_yearly_rate(profiled: pd.DataFrame) -> None:
         assert lo * scale <= rate <= hi * scale, (
             f"replication {rep}: {rate:.0f} calls/year should lie in the 99% Poisson interval "
             f"[{lo * scale:.0f}, {hi * scale:.0f}] of the scenario's 20000/year"
+        )
+
+
+# --- (f) surges ------------------------------------------------------------------------------
+
+
+def test_surge_multiplies_arrivals_in_its_window() -> None:
+    start, days, multiplier, horizon = 10.0, 10.0, 3.0, 40.0
+    data = one_town(
+        communities={"a": {"population": 1}, "b": {"population": 1}},
+        travel={"matrix": {"a": {"a": 5, "b": 10}, "b": {"b": 5}}},
+        services={"amb": {"units": [{"station": "a", "count": 4}, {"station": "b", "count": 4}]}},
+        incident_types={"med": {"service": "amb", "rate_per_year": 20_000, "on_scene": 5}},
+        surges=[
+            {
+                "name": "storm",
+                "start": f"{start} d",
+                "duration": f"{days} d",
+                "multiplier": multiplier,
+                "communities": ["a"],
+            }
+        ],
+        run={"horizon": f"{horizon} d", "replications": 6, "seed": 3},
+        dispatch={"all": {"policy": "pooled"}},
+    )
+    inc = run(scenario_from_dict(data)).incidents
+    day = inc["t_call"] / 1440
+    inside = (day >= start) & (day < start + days)
+    for community, factor in (("a", multiplier), ("b", 1.0)):
+        mine = inc["community"] == community
+        n_in = (mine & inside).groupby(inc["replication"]).sum() / days
+        n_out = (mine & ~inside).groupby(inc["replication"]).sum() / (horizon - days)
+        lo, hi = t_interval(n_in / n_out)
+        assert lo <= factor <= hi, (
+            f"{community}: rate in the surge / rate outside = {factor} should lie in the "
+            f"{LEVEL:.0%} CI [{lo:.3f}, {hi:.3f}]"
         )

@@ -18,9 +18,8 @@ from sim.data.communities import read_communities
 from sim.data.export import export_log, write_log
 from sim.data.log import DUPLICATE, OUT_OF_ORDER, REPEATED, TOO_LATE, read_log
 from sim.schema import load_scenario, scenario_from_dict
+from tests.builders import shipped
 
-ROOT = Path(__file__).resolve().parent.parent
-TWO_TOWNS = ROOT / "scenarios" / "two_towns.yaml"
 TZ = "Europe/Oslo"
 COMMUNITIES = {
     "northtown": {"name": "Northtown", "population": 20000, "location": {"x": 0, "y": 0}},
@@ -40,8 +39,7 @@ TIMES = [
 
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, Path]:
-    data = yaml.safe_load(TWO_TOWNS.read_text(encoding="utf-8"))
-    data["run"]["horizon"] = "60 d"
+    data = shipped(horizon="60 d")
     frame, _ = export_log(scenario_from_dict(data), tz=TZ)
     tmp = tmp_path_factory.mktemp("messy")
     (tmp / "communities.yaml").write_text(yaml.safe_dump(COMMUNITIES), encoding="utf-8")
@@ -130,6 +128,7 @@ def test_another_time_zone_gives_the_same_instants_and_local_hours(clean) -> Non
     ).all()
 
 
+@pytest.mark.slow
 def test_messy_log_calibrates_to_a_valid_scenario_and_reports_reasons(clean) -> None:
     frame, tmp = clean
     expected = messy_log(frame, tmp / "messy.csv")
@@ -247,6 +246,7 @@ def test_coordinates_are_placed_in_the_nearest_community(clean) -> None:
     assert any("nearest community by x/y" in n for n in cal.notes)
 
 
+@pytest.mark.slow
 def test_few_rows_and_missing_columns_still_give_a_valid_scenario(clean) -> None:
     frame, tmp = clean
     frame.iloc[:12].to_csv(tmp / "few.csv", index=False)
@@ -351,6 +351,7 @@ def _garbage_log(rng: np.random.Generator) -> str:
     return "\n".join(rows) + "\n"
 
 
+@pytest.mark.slow
 def test_random_garbage_never_crashes(tmp_path: Path, clean) -> None:
     _, data = clean
     rng = np.random.default_rng(2024)

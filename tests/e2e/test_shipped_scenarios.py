@@ -10,8 +10,8 @@ from jsonschema import Draft202012Validator
 
 from sim.schema import Scenario, load_scenario
 from sim.schema.jsonschema import scenario_json_schema
+from tests.builders import SCENARIOS
 
-SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 SHIPPED = sorted(SCENARIOS.glob("*.yaml"))
 
 FIVE_VALLEYS_POPULATION = {  # DOMAIN.md, "An example region (Five Valleys)"

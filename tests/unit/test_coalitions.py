@@ -1,19 +1,15 @@
 """Coalitions (sim.decide.coalition): a coalition's scenario variant is exactly pooling within
-it; games computed from Erlang C and from simulation agree with values worked by hand; the
-formulas real agreements use are checked against stand-alone costs; outputs and the CLI."""
+it; games computed from Erlang C agree with values worked by hand; the formulas real agreements
+use are checked against stand-alone costs; bad input is refused."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
-import yaml
 
 import sim.decide
-from sim.cli.main import main
 from sim.decide import shapley as g
 from sim.decide.common import Problem
 from sim.decide.evaluate import evaluate_task
@@ -21,41 +17,7 @@ from sim.decide.fleet import coalition_context
 from sim.errors import InputError
 from sim.runs.run import run
 from sim.schema import scenario_from_dict
-
-UNIT_YEAR = 8760 * 100.0  # one round-the-clock unit for a year at 100 an hour
-
-
-def scenario(
-    loads: list[float],
-    share: float = 0.85,
-    populations: list[int] | None = None,
-    replications: int = 6,
-) -> dict[str, Any]:
-    """Zero travel, exponential 60-minute jobs, target 'did not wait' (0.01 min)."""
-    pops = populations or [1000] * len(loads)
-    coms = {f"c{i}": {"population": p} for i, p in enumerate(pops)}
-    return {
-        "name": "Coalition check",
-        "communities": coms,
-        "travel": {"matrix": {a: {b: 0 for b in coms} for a in coms}},
-        "services": {
-            "amb": {"cost_per_unit_hour": 100, "units": [{"station": c, "count": 1} for c in coms]}
-        },
-        "incident_types": {
-            "call": {
-                "service": "amb",
-                "rate_per_year": {c: x * 525_600 / 60 for c, x in zip(coms, loads, strict=True)},
-                "on_scene": {"dist": "exponential", "mean": 60},
-                "target": {"minutes": 0.01, "share": share},
-            }
-        },
-        "run": {"horizon": "28 d", "warmup": "2 d", "replications": replications, "seed": 11},
-        "options": {
-            "separate": {"dispatch": {"amb": {"policy": "separate"}}},
-            "pooled": {"dispatch": {"amb": {"policy": "pooled"}}},
-        },
-        "cost_sharing": {"mix": {"population": 0.5, "calls": 0.5}},
-    }
+from tests.builders import UNIT_YEAR, coalition_scenario
 
 
 def travelled() -> dict[str, Any]:
@@ -151,7 +113,7 @@ def test_fast_game_matches_erlang_c_by_hand() -> None:
     pairs 5, 4 and 4; all three 5 (2.5 Erlangs: 1 - C(4) = 0.70, 1 - C(5) = 0.87). Shapley,
     over the six orders: c2 pays 1 unit (2 when first, 1 when second, 0 when last), c0 and c1
     2 each. It is in the core."""
-    res = sim.decide.coalitions(scenario([1.0, 1.0, 0.5]), "amb", fast=True)
+    res = sim.decide.coalitions(coalition_scenario([1.0, 1.0, 0.5]), "amb", fast=True)
     v = res.values.set_index("coalition")["value"] / UNIT_YEAR
     expect = {"c0": 3, "c1": 3, "c2": 2, "c0+c1": 5, "c0+c2": 4, "c1+c2": 4, "c0+c1+c2": 5}
     assert v.round(9).to_dict() == expect
@@ -173,7 +135,9 @@ def test_a_formula_can_charge_more_than_going_alone() -> None:
     """A big quiet town (load 0.5) and a small busy one (load 2): per capita, the big town
     pays almost everything, more than its own 2 units would cost: it would leave. Shapley:
     the big town pays (2 + 0) / 2 = 1 unit, the small one (5 + 3) / 2 = 4."""
-    res = sim.decide.coalitions(scenario([0.5, 2.0], populations=[100_000, 1000]), "amb", fast=True)
+    res = sim.decide.coalitions(
+        coalition_scenario([0.5, 2.0], populations=[100_000, 1000]), "amb", fast=True
+    )
     a = res.allocations.set_index(["method", "community"])
     assert a.loc[("per_capita", "c0"), "above_stand_alone"]
     assert not a.loc[("per_capita", "c1"), "above_stand_alone"]
@@ -192,69 +156,8 @@ def test_a_formula_can_charge_more_than_going_alone() -> None:
     )
 
 
-def test_simulated_game_two_communities() -> None:
-    """By simulation: each community alone needs 3 units, together 5 (as Erlang C says, see
-    test_sizing); each pays 2.5 under Shapley; the answers held on fresh replications."""
-    res = sim.decide.coalitions(scenario([1.0, 1.0]), "amb", workers=1)
-    v = res.values.set_index("coalition")
-    assert (v["value"] / UNIT_YEAR).to_dict() == {"c0": 3, "c1": 3, "c0+c1": 5}
-    assert v["status"].eq("met").all()
-    assert v["held"].all()
-    a = res.allocations[res.allocations["method"] == "shapley"]
-    assert list(a["amount"] / UNIT_YEAR) == pytest.approx([2.5, 2.5])
-    assert res.executor == "this process"
-
-
-def test_service_value_game() -> None:
-    """With --value service the game counts calls per year not within target with today's
-    units (one each): pooling two loaded communities misses fewer calls."""
-    data = scenario([0.5, 0.5], share=0.5)
-    fast = sim.decide.coalitions(data, "amb", value="service", fast=True)
-    v = fast.values.set_index("coalition")["value"]
-    assert v["c0+c1"] < v["c0"] + v["c1"]
-    # Erlang C: one unit at 0.5 Erlangs, P(wait) = 0.5; two at 1 Erlang: 1/3 (a wait of
-    # more than 0.01 minutes is a hair less likely than any wait)
-    calls = 0.5 * 525_600 / 60
-    assert v["c0"] == pytest.approx(0.5 * calls, rel=1e-3)
-    assert v["c0+c1"] == pytest.approx(2 * calls / 3, rel=1e-3)
-    sim_res = sim.decide.coalitions(data, "amb", value="service", workers=1, replications=4)
-    s = sim_res.values.set_index("coalition")["value"]
-    assert s["c0"] == pytest.approx(0.5 * calls, rel=0.15)
-    assert s["c0+c1"] == pytest.approx(2 * calls / 3, rel=0.15)
-    assert set(sim_res.allocations["method"]) == {"shapley", "nucleolus"}
-    assert sim_res.allocations.groupby("method")["amount"].sum().to_numpy() == pytest.approx(
-        np.full(2, s["c0+c1"])
-    )
-
-
 def test_more_than_eight_communities_is_an_input_error() -> None:
     with pytest.raises(InputError, match="at most 8"):
-        sim.decide.coalitions(scenario([0.1] * 9), "amb", fast=True)
+        sim.decide.coalitions(coalition_scenario([0.1] * 9), "amb", fast=True)
     with pytest.raises(InputError, match="--value"):
-        sim.decide.coalitions(scenario([0.1]), "amb", value="nope", fast=True)
-
-
-def test_cli_writes_the_game(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = tmp_path / "s.yaml"
-    path.write_text(yaml.safe_dump(scenario([1.0, 1.0, 0.5]), sort_keys=False))
-    out = tmp_path / "game"
-    assert (
-        main(["coalitions", str(path), "--service", "amb", "--fast", "--out", str(out), "--quiet"])
-        == 0
-    )
-    printed = capsys.readouterr().out
-    assert "Shapley value" in printed
-    assert "core non-empty" in printed
-    for name in ("coalitions", "allocations", "stability"):
-        assert (out / f"{name}.csv").is_file()
-    info = json.loads((out / "game.json").read_text())
-    assert info["players"] == ["c0", "c1", "c2"]
-    assert info["core_nonempty"]
-    for fig in ("coalition_values", "coalition_allocations"):
-        assert (out / "figures" / f"{fig}.png").is_file()
-        assert (out / "figures" / f"{fig}.svg").is_file()
-    page = (out / "decision.html").read_text()
-    assert page.count("data:image/png;base64,") == 2
-    assert "Who pays what" in page
-    assert "<script" not in page
-    assert main(["coalitions", str(path), "--service", "amb", "--fast", "--out", str(out)]) == 2
+        sim.decide.coalitions(coalition_scenario([0.1]), "amb", value="nope", fast=True)

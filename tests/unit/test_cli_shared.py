@@ -19,7 +19,7 @@ from sim.cli.main import COMMANDS, build_parser, main
 from sim.cli.outdirs import default_out_dir
 from sim.errors import InputError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "two_towns.yaml"
 
 # option -> (type, metavar) every command that takes it must use

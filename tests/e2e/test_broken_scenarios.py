@@ -24,10 +24,9 @@ from pathlib import Path
 import pytest
 
 from sim.cli.main import main
+from tests.builders import BROKEN, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-CORPUS = Path(__file__).resolve().parent / "broken"
-FILES = sorted(CORPUS.glob("*.yaml"))
+FILES = sorted(BROKEN.glob("*.yaml"))
 
 _EXPECT = re.compile(r"^#\s*expect:\s*(\d+):\s(.*)$")
 
@@ -125,7 +124,7 @@ def test_broken_file(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
             missing.append(f"{line_no}: {text}")
         else:
             unmatched.remove(hit)
-    shown = "\n".join(ln.replace(str(CORPUS) + "/", "") for ln in lines)
+    shown = "\n".join(ln.replace(str(BROKEN) + "/", "") for ln in lines)
     assert not missing, "expected but not reported:\n  " + "\n  ".join(missing) + f"\ngot:\n{shown}"
     assert len(lines) == len(expected), (
         f"{len(expected)} problem(s) expected, {len(lines)} reported:\n{shown}"
@@ -143,7 +142,7 @@ SUBPROCESS_CASES = [
 @pytest.mark.parametrize("name", SUBPROCESS_CASES)
 def test_broken_file_in_subprocess(name: str) -> None:
     """The real command line (``python -m sim``) exits 2 without a traceback."""
-    path = CORPUS / f"{name}.yaml"
+    path = BROKEN / f"{name}.yaml"
     assert path.is_file()
     proc = subprocess.run(
         [sys.executable, "-m", "sim", "validate", str(path)],
@@ -164,7 +163,7 @@ def test_validate_reports_every_file(tmp_path: Path, capsys: pytest.CaptureFixtu
     """A broken file does not stop the others from being checked."""
     good = tmp_path / "good.yaml"
     good.write_text(VALID, encoding="utf-8")
-    first, second = CORPUS / "unknown_station.yaml", CORPUS / "yaml_tab.yaml"
+    first, second = BROKEN / "unknown_station.yaml", BROKEN / "yaml_tab.yaml"
     code = main(["validate", str(first), str(good), str(second)])
     out, err = capsys.readouterr()
     assert code == 2
@@ -177,7 +176,7 @@ def test_validate_reports_every_file(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_alias_bomb_fails_fast(capsys: pytest.CaptureFixture[str]) -> None:
-    path = CORPUS / "alias_bomb.yaml"
+    path = BROKEN / "alias_bomb.yaml"
     start = time.perf_counter()
     code, out, err = validate(path, capsys)
     elapsed = time.perf_counter() - start

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import sim
 from sim.schema.reference import BEGIN, END, format_reference
+from tests.builders import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
@@ -39,6 +38,13 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert test_command in ci, f".ci/run should contain the README test command {test_command!r}"
     assert "set -euo pipefail" in ci, ".ci/run should fail on any failing step (pytest exit 5 too)"
+
+
+def test_ci_runs_the_browser_test() -> None:
+    """Without CI=true the browser test may skip; .ci/run sets it, so CI never skips it."""
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert 'export CI="${CI:-true}"' in ci, ".ci/run should set CI=true before the tests"
+    assert ci.index("export CI=") < ci.index("-m pytest"), "CI=true is set before pytest runs"
 
 
 def test_public_namespace_is_curated() -> None:

@@ -23,17 +23,14 @@ from sim.engine.demand import generate_incidents
 from sim.engine.driver import compile_scenario
 from sim.runs.run import run
 from sim.schema import Scenario, scenario_from_dict
+from tests.builders import shipped
 
-ROOT = Path(__file__).resolve().parent.parent
-TWO_TOWNS = ROOT / "scenarios" / "two_towns.yaml"
 SEED = 7
 TOL = 1e-3  # minutes: timestamps are written to the millisecond
 
 
 def two_towns(**run: object) -> dict:
-    data = yaml.safe_load(TWO_TOWNS.read_text(encoding="utf-8"))
-    data["run"].update({"horizon": "60 d", **run})
-    return data
+    return shipped(**{"horizon": "60 d", **run})
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +136,7 @@ def test_outside_the_horizon_and_unknown_types_are_counted(exported, tmp_path: P
     np.testing.assert_allclose(shifted, base, atol=1e-6, err_msg="times count from --start")
 
 
+@pytest.mark.slow
 def test_run_and_compare_accept_replay(exported, tmp_path: Path, capsys) -> None:
     _, log, path = exported
     args = [

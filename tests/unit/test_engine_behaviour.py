@@ -8,13 +8,11 @@ demand) check exact values; random demand checks properties that must hold on ev
 from __future__ import annotations
 
 import copy
-import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
 from sim.engine.demand import Incidents, generate_incidents
 from sim.engine.driver import Compiled, RunResult, compile_scenario
@@ -22,33 +20,12 @@ from sim.engine.loop import EngineRecords, simulate
 from sim.engine.records import unit_table
 from sim.runs.run import run
 from sim.schema import scenario_from_dict
+from tests.builders import one_town
 
 EPS = 1e-9
-LEVEL = 0.99
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def make(**parts: Any) -> dict[str, Any]:
-    """A scenario dict: one community 'a' with one ambulance and a 'med' type, unless
-    ``parts`` say otherwise (top-level keys replace the defaults)."""
-    data: dict[str, Any] = {
-        "name": "behaviour",
-        "communities": {"a": {"population": 10_000}},
-        "travel": {"matrix": {"a": {"a": 5}}},
-        "services": {"amb": {"units": [{"station": "a"}]}},
-        "incident_types": {
-            "med": {
-                "service": "amb",
-                "rate_per_year": 5000,
-                "on_scene": {"dist": "exponential", "mean": 30},
-            }
-        },
-        "run": {"horizon": "30 d", "warmup": "1 d", "replications": 3, "seed": 11},
-    }
-    data.update(copy.deepcopy(parts))
-    return data
 
 
 def simulate_option(
@@ -79,12 +56,6 @@ def by_option(result: RunResult, option: str) -> pd.DataFrame:
     return inc[inc["option"] == option].drop(columns="option").reset_index(drop=True)
 
 
-def t_interval(values: np.ndarray | pd.Series, level: float = LEVEL) -> tuple[float, float]:
-    x = np.asarray(values, dtype=np.float64)
-    half = stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
-    return float(x.mean() - half), float(x.mean() + half)
-
-
 def mean_wait(result: RunResult, community: str | None = None) -> pd.DataFrame:
     """Mean wait of the non-warm-up calls, replication x option."""
     inc = result.incidents[~result.incidents["warmup"]]
@@ -97,7 +68,7 @@ def mean_wait(result: RunResult, community: str | None = None) -> pd.DataFrame:
 
 def two_towns(policy: dict[str, Any], **extra: Any) -> dict[str, Any]:
     """Two towns 20 minutes apart, each with its own ambulance, busy enough to need help."""
-    data = make(
+    data = one_town(
         communities={"a": {"population": 10_000}, "b": {"population": 10_000}},
         travel={"matrix": {"a": {"a": 5, "b": 20}, "b": {"b": 6}}},
         services={"amb": {"units": [{"station": "a"}, {"station": "b"}]}},
@@ -122,7 +93,7 @@ def two_towns(policy: dict[str, Any], **extra: Any) -> dict[str, Any]:
 def test_third_unit_never_increases_any_wait() -> None:
     """Zero travel, first come first served: with customer-attached service times the wait of
     every single call is non-increasing in the number of servers (Kiefer-Wolfowitz)."""
-    data = make(
+    data = one_town(
         communities={"a": {"population": 1}, "b": {"population": 1}},
         travel={"matrix": {"a": {"a": 0, "b": 0}, "b": {"b": 0}}},
         services={"amb": {"units": [{"station": "a"}, {"station": "b"}]}},
@@ -166,7 +137,7 @@ def test_larger_reserve_never_increases_lenders_own_wait() -> None:
     """'lender' lends to 'borrower' (one way) but keeps ``reserve`` free units: the more it
     keeps, the less it lends and the less its own calls wait."""
     reserves = [0, 1, 2, 3]
-    data = make(
+    data = one_town(
         communities={"lender": {"population": 1}, "borrower": {"population": 1}},
         travel={"matrix": {"lender": {"lender": 5, "borrower": 10}, "borrower": {"borrower": 5}}},
         services={"amb": {"units": [{"station": "lender", "count": 3}, {"station": "borrower"}]}},
@@ -227,7 +198,7 @@ def test_mutual_aid_beyond_max_travel_is_separate() -> None:
 def request_delay_scenario(delay: float) -> dict[str, Any]:
     """Deterministic: each town has one unit; two calls at once in a town, so the second one
     borrows the other town's unit."""
-    return make(
+    return one_town(
         communities={"a": {"population": 1}, "b": {"population": 1}},
         travel={"matrix": {"a": {"a": 5, "b": 10}, "b": {"b": 5}}},
         services={"amb": {"units": [{"station": "a"}, {"station": "b"}]}},
@@ -280,7 +251,7 @@ def test_request_delay_only_on_lent_jobs() -> None:
 
 
 def test_separate_always_uses_own_units() -> None:
-    data = make(
+    data = one_town(
         communities={c: {"population": 5000} for c in "abc"},
         travel={"matrix": {"a": {"a": 4, "b": 8, "c": 15}, "b": {"b": 5, "c": 9}, "c": {"c": 6}}},
         services={
@@ -314,7 +285,7 @@ def test_pooled_sends_the_closest_free_unit() -> None:
     are free again (from_road false), so a free unit is always at its station and the closest
     one is known from the travel matrix."""
     travel = {"a": {"a": 5, "b": 10, "c": 40}, "b": {"b": 5, "c": 30}, "c": {"c": 5}}
-    data = make(
+    data = one_town(
         communities={c: {"population": 5000} for c in "abc"},
         travel={"matrix": travel},
         services={"amb": {"units": [{"station": "a"}, {"station": "c"}]}},
@@ -355,7 +326,7 @@ def test_pooled_sends_the_closest_free_unit() -> None:
 
 
 def two_unit_scenario() -> dict[str, Any]:
-    return make(
+    return one_town(
         services={"amb": {"units": [{"station": "a", "count": 3}]}},
         incident_types={
             "fire": {
@@ -408,7 +379,7 @@ def test_partly_served_call_does_not_block_the_queue() -> None:
     C rather than idle. At 100 unit 0 completes B (the older call), at 105 it completes C.
     Whatever the order, a call needing a unit must not wait while a unit it may use idles, and
     both calls must be completed long before the horizon."""
-    data = make(
+    data = one_town(
         travel={"matrix": {"a": {"a": 0}}},
         services={"amb": {"units": [{"station": "a", "count": 2}]}},
         incident_types={
@@ -444,7 +415,7 @@ def in_shift(t: np.ndarray) -> np.ndarray:
 
 
 def test_day_shift_unit_dispatched_only_in_its_shift() -> None:
-    data = make(
+    data = one_town(
         services={
             "amb": {"units": [{"station": "a"}, {"station": "a", "duty": {"hours": [10, 22]}}]}
         },
@@ -492,7 +463,7 @@ def test_day_shift_unit_dispatched_only_in_its_shift() -> None:
 
 
 def test_calls_wait_for_the_shift_when_no_unit_is_on_duty() -> None:
-    data = make(
+    data = one_town(
         services={"amb": {"units": [{"station": "a", "duty": {"hours": [10, 22]}}]}},
         incident_types={"med": {"service": "amb", "rate_per_year": 3000, "on_scene": 20}},
     )
@@ -516,7 +487,7 @@ def test_calls_wait_for_the_shift_when_no_unit_is_on_duty() -> None:
 
 def from_road_scenario(from_road: bool) -> dict[str, Any]:
     """One unit, two calls at t=100, inside travel 10, turnout 2, on scene 30."""
-    return make(
+    return one_town(
         travel={"matrix": {"a": {"a": 10}}},
         incident_types={
             "med": {"service": "amb", "rate_per_year": 0, "turnout": 2, "on_scene": 30}
@@ -554,7 +525,7 @@ def test_from_road_false_returns_to_station_then_turns_out() -> None:
 @pytest.mark.parametrize("from_road", [True, False])
 def test_transport_extends_clear_time_by_trip_and_handover(from_road: bool) -> None:
     on_scene, trip, handover, home = 20.0, 25.0, 10.0, 5.0
-    data = make(
+    data = one_town(
         communities={"a": {"population": 1}, "b": {"population": 1}},
         facilities={"hospital": {"community": "b"}},
         travel={"matrix": {"a": {"a": home, "b": trip}, "b": {"b": 4}}},
@@ -596,40 +567,7 @@ def test_transport_extends_clear_time_by_trip_and_handover(from_road: bool) -> N
     )
 
 
-# --- demand: surges and bursts -----------------------------------------------------------------
-
-
-def test_surge_multiplies_arrivals_in_its_window() -> None:
-    start, days, multiplier, horizon = 10.0, 10.0, 3.0, 40.0
-    data = make(
-        communities={"a": {"population": 1}, "b": {"population": 1}},
-        travel={"matrix": {"a": {"a": 5, "b": 10}, "b": {"b": 5}}},
-        services={"amb": {"units": [{"station": "a", "count": 4}, {"station": "b", "count": 4}]}},
-        incident_types={"med": {"service": "amb", "rate_per_year": 20_000, "on_scene": 5}},
-        surges=[
-            {
-                "name": "storm",
-                "start": f"{start} d",
-                "duration": f"{days} d",
-                "multiplier": multiplier,
-                "communities": ["a"],
-            }
-        ],
-        run={"horizon": f"{horizon} d", "replications": 6, "seed": 3},
-        dispatch={"all": {"policy": "pooled"}},
-    )
-    inc = run(scenario_from_dict(data)).incidents
-    day = inc["t_call"] / 1440
-    inside = (day >= start) & (day < start + days)
-    for community, factor in (("a", multiplier), ("b", 1.0)):
-        mine = inc["community"] == community
-        n_in = (mine & inside).groupby(inc["replication"]).sum() / days
-        n_out = (mine & ~inside).groupby(inc["replication"]).sum() / (horizon - days)
-        lo, hi = t_interval(n_in / n_out)
-        assert lo <= factor <= hi, (
-            f"{community}: rate in the surge / rate outside = {factor} should lie in the "
-            f"{LEVEL:.0%} CI [{lo:.3f}, {hi:.3f}]"
-        )
+# --- demand: bursts ---------------------------------------------------------------------------
 
 
 def test_burst_adds_exactly_count_incidents() -> None:
@@ -641,7 +579,7 @@ def test_burst_adds_exactly_count_incidents() -> None:
         "count": 17,
         "spread": 30,
     }
-    base = make(
+    base = one_town(
         communities={"a": {"population": 1}, "b": {"population": 1}},
         travel={"matrix": {"a": {"a": 5, "b": 10}, "b": {"b": 5}}},
         services={"amb": {"units": [{"station": "a", "count": 2}, {"station": "b"}]}},

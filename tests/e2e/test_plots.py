@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import shutil
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +17,11 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, Rectangle
 from PIL import Image
 
 from sim.cli.main import main
-from sim.comparison.compare import compare
-from sim.comparison.output import write_comparison
 from sim.plots import FIGURES_DIR, read_index
 from sim.plots.costs import shares_figure
 from sim.plots.differences import forest_figure
@@ -36,173 +32,9 @@ from sim.plots.response import MAX_POINTS, ecdf_figure, ecdf_points
 from sim.plots.timeline import bin_hours, levels_figure, surge_bins, surge_figure, surge_windows
 from sim.plots.units import busy_figure
 from sim.results.read import ResultData, load_result
-from sim.schema import load_scenario
+from tests.builders import BURST_H, SURGE_HOURS, SURGE_START_H
 
-# --- the shared comparison -------------------------------------------------------------------
-
-SURGE_START_H, SURGE_HOURS = 5 * 24 + 8, 6
-BURST_H = SURGE_START_H + 2
-
-
-def small_scenario() -> dict[str, Any]:
-    """Three towns, ambulances and police, a police surge and an ambulance burst, 10 days."""
-    lognormal = {"dist": "lognormal", "median": 14, "log_sd": 0.5}
-    return {
-        "name": "Plot test region",
-        "description": "Three towns <& friends> sharing ambulances and police.",
-        "communities": {
-            "north": {
-                "name": "Northtown",
-                "population": 20000,
-                "zone": "urban",
-                "location": {"x": 0, "y": 0},
-            },
-            "south": {
-                "name": "Southvale",
-                "population": 8000,
-                "zone": "rural",
-                "location": {"x": 3, "y": -9},
-            },
-            "east": {
-                "name": "Eastby",
-                "population": 5000,
-                "zone": "rural",
-                "location": {"x": 9, "y": -2},
-            },
-        },
-        "stations": {"hub": {"name": "Valley hub (shared)", "location": {"x": 4, "y": -4}}},
-        "facilities": {"hospital": {"name": "North Hospital", "community": "north"}},
-        "travel": {
-            "matrix": {
-                "north": {"north": 5, "south": 15, "east": 14, "hub": 8},
-                "south": {"south": 7, "east": 12, "hub": 8},
-                "east": {"east": 6, "hub": 7},
-            },
-            "noise": {"log_sd": 0.2},
-        },
-        "services": {
-            "ambulance": {
-                "name": "Ambulance",
-                "cost_per_unit_hour": 180,
-                "units": [
-                    {"station": "north", "count": 2},
-                    {"station": "south"},
-                    {"station": "east"},
-                ],
-            },
-            "police": {
-                "name": "Police",
-                "cost_per_unit_hour": 95,
-                "units": [
-                    {"station": "north", "count": 2},
-                    {"station": "south"},
-                    {"station": "east"},
-                ],
-            },
-        },
-        "incident_types": {
-            "amb_p1": {
-                "service": "ambulance",
-                "priority": 1,
-                "rate_per_1000": 120,
-                "share": 0.3,
-                "call_handling": 1,
-                "turnout": 1,
-                "on_scene": lognormal,
-                "transport": {"probability": 0.6, "facility": "hospital", "handover": 20},
-                "target": {"minutes": "8:59", "share": 0.9, "by_zone": {"rural": {"minutes": 25}}},
-            },
-            "amb_p2": {
-                "service": "ambulance",
-                "priority": 2,
-                "rate_per_1000": 120,
-                "share": 0.7,
-                "call_handling": 1,
-                "turnout": 1,
-                "on_scene": lognormal,
-                "target": {"minutes": 40, "share": 0.9},
-            },
-            "police_p1": {
-                "service": "police",
-                "priority": 1,
-                "rate_per_1000": 250,
-                "call_handling": 1,
-                "turnout": 0.5,
-                "on_scene": {"dist": "lognormal", "mean": 35, "sd": 25},
-                "target": {"minutes": 10, "share": 0.8, "by_zone": {"rural": {"minutes": 20}}},
-            },
-        },
-        "surges": [
-            {
-                "name": "storm police",
-                "start": f"{SURGE_START_H} h",
-                "duration": f"{SURGE_HOURS} h",
-                "multiplier": 4,
-                "services": ["police"],
-            }
-        ],
-        "bursts": [
-            {
-                "name": "bus crash",
-                "time": f"{BURST_H} h",
-                "community": "south",
-                "type": "amb_p1",
-                "count": 4,
-                "spread": "10 min",
-            }
-        ],
-        "run": {"horizon": "10 d", "warmup": "1 d", "replications": 2, "seed": 7},
-        "options": {
-            "separate": {"description": "Each town alone."},
-            "mutual_aid": {
-                "description": "Ambulances borrowed on request.",
-                "dispatch": {"ambulance": {"policy": "mutual_aid", "request_delay": 2}},
-            },
-            "pooled": {
-                "description": "One dispatch for all.",
-                "dispatch": {"all": {"policy": "pooled"}},
-            },
-            "hub": {
-                "description": "Pooled, one Northtown ambulance at the hub.",
-                "dispatch": {"all": {"policy": "pooled"}},
-                "move_units": [
-                    {"service": "ambulance", "from_station": "north", "to_station": "hub"}
-                ],
-            },
-        },
-    }
-
-
-_BUILT: dict[str, Path] = {}
-
-
-def build_result(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Simulate and write the shared comparison once per session (also for test_report)."""
-    if "dir" not in _BUILT:
-        base = tmp_path_factory.mktemp("comparison")
-        scenario_file = base / "plot_test.yaml"
-        scenario_file.write_text(
-            yaml.safe_dump(small_scenario(), sort_keys=False), encoding="utf-8"
-        )
-        scenario = load_scenario(scenario_file)
-        comp = compare(scenario)
-        out = base / "result"
-        write_comparison(
-            comp,
-            out,
-            scenario_file=scenario_file,
-            command="intersim compare plot_test.yaml",
-            started=datetime.now(UTC),
-            seconds=1.0,
-            scenario=scenario,
-        )
-        _BUILT["dir"] = out
-    return _BUILT["dir"]
-
-
-@pytest.fixture(scope="session")
-def result_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_result(tmp_path_factory)
+# --- the shared comparison: result_dir (tests/conftest.py) ----------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -502,6 +334,7 @@ def test_cost_bars_are_shares_csv(data: ResultData, result_dir: Path) -> None:
 # --- intersim plot -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_plot_command_redraws_figures_atomically(
     result_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -22,9 +22,8 @@ from sim.data.calibrate import Calibration, calibrate, write_calibration
 from sim.data.export import export_log, write_log
 from sim.runs.run import run
 from sim.schema import load_scenario, scenario_from_dict
+from tests.builders import shipped
 
-ROOT = Path(__file__).resolve().parent.parent
-TWO_TOWNS = ROOT / "scenarios" / "two_towns.yaml"
 HOURS = [round(1 + 0.5 * math.cos(2 * math.pi * (h - 15) / 24), 3) for h in range(24)]
 DAYS = [1.0, 1.0, 1.0, 1.0, 1.2, 1.4, 0.8]
 START = "2025-01-06T00:00+01:00"  # a Monday, in a fixed offset (no daylight saving)
@@ -35,7 +34,7 @@ COMMUNITIES = {
 
 
 def truth_data() -> dict:
-    data = yaml.safe_load(TWO_TOWNS.read_text(encoding="utf-8"))
+    data = shipped()
     data["profiles"] = {"ems": {"hour_of_day": HOURS, "day_of_week": DAYS}}
     data["services"]["ambulance"]["profile"] = "ems"
     return data

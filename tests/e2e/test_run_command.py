@@ -14,9 +14,7 @@ from sim.cli.main import main
 from sim.engine.driver import RunResult
 from sim.runs.run import run
 from sim.schema import scenario_from_dict
-
-ROOT = Path(__file__).resolve().parent.parent
-TWO_TOWNS = ROOT / "scenarios" / "two_towns.yaml"
+from tests.builders import shipped
 
 INCIDENT_COLUMNS = [
     "replication", "option", "incident", "type", "service", "priority", "community", "t_call",
@@ -34,8 +32,7 @@ RUN_FILES = ("incidents.parquet", "units.parquet", "summary.csv", "manifest.json
 @pytest.fixture(scope="module")
 def scenario_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two Towns with a 60-day horizon (7-day warm-up as shipped), written as a file."""
-    data = yaml.safe_load(TWO_TOWNS.read_text(encoding="utf-8"))
-    data["run"]["horizon"] = "60 d"
+    data = shipped(horizon="60 d")
     path = tmp_path_factory.mktemp("scenario") / "two_towns_short.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -376,6 +377,7 @@ def check_tables(region: Region, fleet: Fleet, inc: Incidents, rec: EngineRecord
     )
 
 
+@pytest.mark.slow
 @settings(
     max_examples=25,
     deadline=None,

@@ -21,7 +21,7 @@ from sim.schema import distributions as schema_dist
 from sim.schema import scenario_from_dict
 from sim.schema.scenario import Dispatch
 
-SIM = Path(__file__).resolve().parent.parent / "sim"
+SIM = Path(__file__).resolve().parents[2] / "sim"
 SPEC: TypeAdapter[schema_dist.Distribution] = TypeAdapter(schema_dist.Distribution)
 
 

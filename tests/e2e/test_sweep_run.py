@@ -21,15 +21,14 @@ from sim.cli.main import main
 from sim.errors import InputError
 from sim.sweeps import draw_sweep_figures, is_sweep_dir, read_failures, read_rows, sweep
 from sim.sweeps.store import STORE_NAME, count_tasks
+from tests.builders import ROOT, TWO_TOWNS
 
-ROOT = Path(__file__).resolve().parent.parent
-SCENARIO = ROOT / "scenarios" / "two_towns.yaml"
 # 2 points x 3 options x 3 replications = 18 tasks of a 20-day horizon
 PARAMS = {"demand_scale": "1,1.5", "run.horizon": "20 d", "run.warmup": "1 d"}
 REPLICATIONS = 3
 TASKS = 18
 CLI_ARGS = [
-    str(SCENARIO),
+    str(TWO_TOWNS),
     *(a for k, v in PARAMS.items() for a in ("--param", f"{k}={v}")),
     "--replications",
     str(REPLICATIONS),
@@ -50,11 +49,14 @@ def _summary(directory: Path) -> pd.DataFrame:
 def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sweep run one task after the other in this process."""
     out = tmp_path_factory.mktemp("sweep") / "reference"
-    summary = sweep(SCENARIO, PARAMS, replications=REPLICATIONS, workers=1, out=out, progress=False)
+    summary = sweep(
+        TWO_TOWNS, PARAMS, replications=REPLICATIONS, workers=1, out=out, progress=False
+    )
     assert summary.attrs["failed"] == 0
     return out
 
 
+@pytest.mark.slow
 def test_reference_outputs(reference: Path) -> None:
     rows = read_rows(reference)
     assert len(rows) == TASKS, "one row per task and service (one service)"
@@ -81,15 +83,22 @@ def test_reference_outputs(reference: Path) -> None:
     assert {p.name for p in redrawn} == {p.name for p in (reference / "figures").iterdir()}
 
 
+@pytest.mark.slow
 def test_two_local_processes_give_identical_results(reference: Path, tmp_path: Path) -> None:
     summary = sweep(
-        SCENARIO, PARAMS, replications=REPLICATIONS, workers=2, out=tmp_path / "two", progress=False
+        TWO_TOWNS,
+        PARAMS,
+        replications=REPLICATIONS,
+        workers=2,
+        out=tmp_path / "two",
+        progress=False,
     )
     assert_frame_equal(summary, _summary(reference), check_exact=False, rtol=1e-5)
     assert_frame_equal(read_rows(tmp_path / "two"), read_rows(reference), check_exact=True)
     assert_frame_equal(_summary(tmp_path / "two"), _summary(reference), check_exact=True)
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_gives_identical_results(reference: Path, tmp_path: Path) -> None:
     out = tmp_path / "dask"
     code = main(["sweep", *CLI_ARGS, "--dask", "local", "--workers", "2", "--out", str(out)])
@@ -106,6 +115,7 @@ def _stored(out: Path) -> int:
         return 0
 
 
+@pytest.mark.slow
 def test_killed_sweep_resumes_every_task_exactly_once(reference: Path, tmp_path: Path) -> None:
     out = tmp_path / "killed"
     cmd = [sys.executable, "-m", "sim", "sweep", *CLI_ARGS, "--workers", "2", "--out", str(out)]
@@ -156,6 +166,7 @@ def _descendants(pid: int) -> list[tuple[int, int]]:
     return found
 
 
+@pytest.mark.slow
 def test_dying_worker_stops_the_sweep_and_resume_completes_it(
     reference: Path, tmp_path: Path
 ) -> None:
@@ -189,6 +200,7 @@ def test_dying_worker_stops_the_sweep_and_resume_completes_it(
     assert_frame_equal(read_rows(out), read_rows(reference), check_exact=True)
 
 
+@pytest.mark.slow
 def test_resume_refuses_another_definition(
     reference: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -203,6 +215,7 @@ def test_resume_refuses_another_definition(
     assert "use --resume to continue the sweep stored there" in line
 
 
+@pytest.mark.slow
 def test_failing_task_is_recorded_and_the_sweep_goes_on(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -211,7 +224,7 @@ def test_failing_task_is_recorded_and_the_sweep_goes_on(
     out = tmp_path / "failing"
     args = [
         "sweep",
-        str(SCENARIO),
+        str(TWO_TOWNS),
         "--param",
         "incident_types.urgent.rate_per_1000=100,1e30",
         "--param",
@@ -243,3 +256,52 @@ def test_failing_task_is_recorded_and_the_sweep_goes_on(
     assert main([*args, "--resume"]) == 1, "failed tasks run again on resume, and fail again"
     assert _tasks(out) == list(range(12)), "no task twice"
     assert len(read_rows(out)) == 6
+
+
+# -- the command line: bad input is exit 2 with one line -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("param", "expected"),
+    [
+        (
+            "services.ambulance.unit.0.count=1,2",
+            "nearest valid paths: services.ambulance.units.0.count",
+        ),
+        ("demand_scale=1:x:3", "bad range '1:x:3'"),
+        ("services.ambulance.units.0.count=-1", "services.ambulance.units.0.count"),
+        ("demand_scale", "expected PATH=VALUES"),
+    ],
+)
+def test_cli_bad_param_is_exit_2_with_one_line(
+    param: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "sweep",
+            str(TWO_TOWNS),
+            "--param",
+            param,
+            "--param",
+            "run.horizon=10 d",
+            "--param",
+            "run.warmup=0",
+            "--out",
+            str(tmp_path / "out"),
+            "--quiet",
+        ]
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1, f"one line per problem, got {err}"
+    assert expected in err[0]
+    assert not (tmp_path / "out").exists(), "nothing is written for bad input"
+
+
+def test_cli_bad_value_names_the_value(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    param = "options.pooled.dispatch.ambulance.policy=pooled,shared"
+    code = main(["sweep", str(TWO_TOWNS), "--param", param, "--out", str(tmp_path / "out")])
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert "options.pooled.dispatch.ambulance.policy" in line
+    assert "'shared'" in line

@@ -24,7 +24,7 @@ from sim.model.compile import Region
 from sim.runs.run import run
 from sim.schema import Scenario, scenario_from_dict
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TWO_TOWNS = ROOT / "scenarios" / "two_towns.yaml"
 TABLES = ("incidents", "units", "levels", "help")
 COMPARISON = ("summary", "comparison", "units", "help", "balance", "costs", "shares", "equity")

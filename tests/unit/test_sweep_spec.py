@@ -8,20 +8,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.cli.main import main
 from sim.errors import InputError, ScenarioError
 from sim.schema.yamlio import read_yaml
 from sim.sweeps.definition import build_definition
 from sim.sweeps.design import make_points
 from sim.sweeps.params import Param, check_path, parse_param, parse_values
+from tests.builders import TWO_TOWNS
 
-SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "two_towns.yaml"
 SHORT = {"run.horizon": "10 d", "run.warmup": 0}
 
 
 @pytest.fixture(scope="module")
 def data() -> dict:
-    return read_yaml(SCENARIO).data
+    return read_yaml(TWO_TOWNS).data
 
 
 # -- values ------------------------------------------------------------------------------------
@@ -175,14 +174,14 @@ def test_design_errors() -> None:
 
 def test_definition_counts_points_and_tasks() -> None:
     params = {"demand_scale": "1:2:3", "services.ambulance.units.1.count": "1,2", **SHORT}
-    d = build_definition(SCENARIO, params, replications=2)
+    d = build_definition(TWO_TOWNS, params, replications=2)
     assert len(d.points) == 6
     assert d.options == ("separate", "mutual_aid", "pooled")
     assert d.n_tasks == 36
     assert [t.index for t in d.tasks()] == list(range(36))
     assert d.varied == ["demand_scale", "services.ambulance.units.1.count"]
     lhs = build_definition(
-        SCENARIO,
+        TWO_TOWNS,
         {"demand_scale": "uniform(0.5,1.5)", **SHORT},
         design="lhs",
         samples=7,
@@ -194,7 +193,7 @@ def test_definition_counts_points_and_tasks() -> None:
     assert (
         lhs.points
         == build_definition(
-            SCENARIO,
+            TWO_TOWNS,
             {"demand_scale": "uniform(0.5,1.5)", **SHORT},
             design="lhs",
             samples=7,
@@ -207,7 +206,7 @@ def test_definition_counts_points_and_tasks() -> None:
 
 def test_invalid_point_is_an_error_with_path_and_value() -> None:
     with pytest.raises(ScenarioError) as info:
-        build_definition(SCENARIO, {"services.ambulance.units.0.count": "2,-1", **SHORT})
+        build_definition(TWO_TOWNS, {"services.ambulance.units.0.count": "2,-1", **SHORT})
     (problem,) = info.value.problems
     text = str(problem)
     assert "services.ambulance.units.0.count" in text
@@ -218,7 +217,7 @@ def test_invalid_point_is_an_error_with_path_and_value() -> None:
 def test_sweep_file_matches_command_line(tmp_path: Path) -> None:
     study = tmp_path / "study.yaml"
     study.write_text(
-        f"scenario: {SCENARIO}\n"
+        f"scenario: {TWO_TOWNS}\n"
         "params:\n"
         "  demand_scale: 1:2:3\n"
         "  options.pooled.dispatch.ambulance.policy: [pooled, separate]\n"
@@ -230,7 +229,7 @@ def test_sweep_file_matches_command_line(tmp_path: Path) -> None:
     )
     from_file = build_definition(study)
     from_args = build_definition(
-        SCENARIO,
+        TWO_TOWNS,
         {
             "demand_scale": "1:2:3",
             "options.pooled.dispatch.ambulance.policy": "pooled,separate",
@@ -247,7 +246,7 @@ def test_sweep_file_matches_command_line(tmp_path: Path) -> None:
 def test_sweep_file_errors_carry_lines(tmp_path: Path) -> None:
     study = tmp_path / "study.yaml"
     study.write_text(
-        f"scenario: {SCENARIO}\nparams:\n  demand_scale: 1,2\nsample: 3\n", encoding="utf-8"
+        f"scenario: {TWO_TOWNS}\nparams:\n  demand_scale: 1,2\nsample: 3\n", encoding="utf-8"
     )
     with pytest.raises(ScenarioError) as info:
         build_definition(study)
@@ -255,7 +254,7 @@ def test_sweep_file_errors_carry_lines(tmp_path: Path) -> None:
     assert problem.line == 4
     assert "unknown key 'sample'; did you mean 'samples'?" in str(problem)
     study.write_text(
-        f"scenario: {SCENARIO}\nparams:\n  demand_scale: 1,2\n  run.warmpu: 0\n", encoding="utf-8"
+        f"scenario: {TWO_TOWNS}\nparams:\n  demand_scale: 1,2\n  run.warmpu: 0\n", encoding="utf-8"
     )
     with pytest.raises(ScenarioError) as info:
         build_definition(study)
@@ -266,53 +265,4 @@ def test_sweep_file_errors_carry_lines(tmp_path: Path) -> None:
 
 def test_unknown_option_is_an_input_error() -> None:
     with pytest.raises(InputError, match="unknown option 'shared'"):
-        build_definition(SCENARIO, {"demand_scale": "1,2"}, options=["shared"])
-
-
-# -- the command line: bad input is exit 2 with one line -------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("param", "expected"),
-    [
-        (
-            "services.ambulance.unit.0.count=1,2",
-            "nearest valid paths: services.ambulance.units.0.count",
-        ),
-        ("demand_scale=1:x:3", "bad range '1:x:3'"),
-        ("services.ambulance.units.0.count=-1", "services.ambulance.units.0.count"),
-        ("demand_scale", "expected PATH=VALUES"),
-    ],
-)
-def test_cli_bad_param_is_exit_2_with_one_line(
-    param: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code = main(
-        [
-            "sweep",
-            str(SCENARIO),
-            "--param",
-            param,
-            "--param",
-            "run.horizon=10 d",
-            "--param",
-            "run.warmup=0",
-            "--out",
-            str(tmp_path / "out"),
-            "--quiet",
-        ]
-    )
-    err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2
-    assert len(err) == 1, f"one line per problem, got {err}"
-    assert expected in err[0]
-    assert not (tmp_path / "out").exists(), "nothing is written for bad input"
-
-
-def test_cli_bad_value_names_the_value(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    param = "options.pooled.dispatch.ambulance.policy=pooled,shared"
-    code = main(["sweep", str(SCENARIO), "--param", param, "--out", str(tmp_path / "out")])
-    (line,) = capsys.readouterr().err.strip().splitlines()
-    assert code == 2
-    assert "options.pooled.dispatch.ambulance.policy" in line
-    assert "'shared'" in line
+        build_definition(TWO_TOWNS, {"demand_scale": "1,2"}, options=["shared"])

@@ -1,0 +1,330 @@
+"""Scenario builders shared by the tests: plain functions that return scenario dicts.
+
+Test modules call them at import time (in ``parametrize`` lists and module constants) as well
+as inside tests, so they are a module to import (``from tests.builders import ...``); the
+fixtures built from them are in ``tests/conftest.py``. Each builder returns a fresh dict that a
+test may change. The numbers are the tests' own: changing a default here changes the scenario,
+the seed and so the results of every test that uses it.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sim.model.compile import MINUTES_PER_YEAR
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+SCENARIOS = ROOT / "scenarios"
+TWO_TOWNS = SCENARIOS / "two_towns.yaml"
+FIVE_VALLEYS = SCENARIOS / "five_valleys.yaml"
+BROKEN = TESTS / "broken"  # the corpus of broken scenario files
+
+UNIT_COST = 100.0  # per unit-hour, in the Erlang communities below
+UNIT_YEAR = 8760 * UNIT_COST  # one round-the-clock unit for a year
+
+
+# --- shipped scenarios ---------------------------------------------------------------------------
+
+
+def shipped(name: str = "two_towns", **run: Any) -> dict[str, Any]:
+    """A shipped scenario (``scenarios/<name>.yaml``) as a dict; ``run`` replaces fields of its
+    ``run`` section, e.g. ``shipped(horizon="60 d")`` is Two Towns over 60 days."""
+    data: dict[str, Any] = yaml.safe_load((SCENARIOS / f"{name}.yaml").read_text(encoding="utf-8"))
+    data["run"].update(run)
+    return data
+
+
+# --- one town ------------------------------------------------------------------------------------
+
+
+def one_town(**parts: Any) -> dict[str, Any]:
+    """One community 'a' with one ambulance ('amb') and a 'med' type, 30 days, 3 replications:
+    ``parts`` replace top-level keys (communities, travel, services, run, options, ...)."""
+    data: dict[str, Any] = {
+        "name": "behaviour",
+        "communities": {"a": {"population": 10_000}},
+        "travel": {"matrix": {"a": {"a": 5}}},
+        "services": {"amb": {"units": [{"station": "a"}]}},
+        "incident_types": {
+            "med": {
+                "service": "amb",
+                "rate_per_year": 5000,
+                "on_scene": {"dist": "exponential", "mean": 30},
+            }
+        },
+        "run": {"horizon": "30 d", "warmup": "1 d", "replications": 3, "seed": 11},
+    }
+    data.update(copy.deepcopy(parts))
+    return data
+
+
+# --- Erlang's delay system -----------------------------------------------------------------------
+
+
+def zero_travel(communities: Sequence[str]) -> dict[str, dict[str, float]]:
+    """A travel matrix of zeros (upper triangle, as the format allows)."""
+    return {a: {b: 0.0 for b in communities[i:]} for i, a in enumerate(communities)}
+
+
+def mmc_region(
+    units: dict[str, int],
+    calls_per_minute: dict[str, float],
+    mean_service: float,
+    *,
+    policies: Sequence[str],
+    horizon: str,
+    warmup: str,
+    replications: int = 2,
+    seed: int = 1,
+    name: str = "M/M/c",
+    incident_type: str = "call",
+    target: float | None = None,
+) -> dict[str, Any]:
+    """Erlang's delay system: Poisson calls, exponential on-scene time, and nothing else (zero
+    travel, zero call handling, zero turnout), so ``pooled`` is one M/M/c of all units and
+    ``separate`` one M/M/c_i per community. One ambulance service; communities are the keys of
+    ``units`` (a count of 0 leaves a community without units) and ``calls_per_minute``; one
+    option per policy. A response ``target`` (minutes) changes nothing in the dynamics."""
+    assert list(units) == list(calls_per_minute), "units and calls are per community, in order"
+    communities = list(units)
+    call: dict[str, Any] = {
+        "service": "ambulance",
+        "rate_per_year": {c: r * MINUTES_PER_YEAR for c, r in calls_per_minute.items()},
+        "on_scene": {"dist": "exponential", "mean": mean_service},
+    }
+    if target is not None:
+        call["target"] = {"minutes": target, "share": 0.9}
+    return {
+        "name": name,
+        "communities": {c: {"population": 10_000} for c in communities},
+        "travel": {"matrix": zero_travel(communities)},
+        "services": {
+            "ambulance": {"units": [{"station": c, "count": n} for c, n in units.items() if n > 0]}
+        },
+        "incident_types": {incident_type: call},
+        "run": {"horizon": horizon, "warmup": warmup, "replications": replications, "seed": seed},
+        "options": {p: {"dispatch": {"all": {"policy": p}}} for p in policies},
+    }
+
+
+def erlang_communities(
+    loads: Sequence[float],
+    *,
+    share: float,
+    populations: Sequence[int],
+    horizon: str,
+    replications: int,
+    seed: int,
+    name: str,
+) -> dict[str, Any]:
+    """Communities c0, c1, ... with one unit each (service 'amb', ``UNIT_COST`` an hour) and
+    offered loads ``loads`` (Erlangs of exponential 60-minute jobs), zero travel, a target of
+    0.01 minutes ('did not wait') for ``share`` of the calls; options separate and pooled."""
+    coms = {f"c{i}": {"population": p} for i, p in enumerate(populations)}
+    assert len(coms) == len(loads), "one population per load"
+    return {
+        "name": name,
+        "communities": coms,
+        "travel": {"matrix": {a: {b: 0 for b in coms} for a in coms}},
+        "services": {
+            "amb": {
+                "cost_per_unit_hour": UNIT_COST,
+                "units": [{"station": c, "count": 1} for c in coms],
+            }
+        },
+        "incident_types": {
+            "call": {
+                "service": "amb",
+                "rate_per_year": {
+                    c: load * 525_600 / 60 for c, load in zip(coms, loads, strict=True)
+                },
+                "on_scene": {"dist": "exponential", "mean": 60},
+                "target": {"minutes": 0.01, "share": share},
+            }
+        },
+        "run": {"horizon": horizon, "warmup": "2 d", "replications": replications, "seed": seed},
+        "options": {
+            "separate": {"dispatch": {"amb": {"policy": "separate"}}},
+            "pooled": {"dispatch": {"amb": {"policy": "pooled"}}},
+        },
+    }
+
+
+def sizing_scenario(
+    loads: Sequence[float], share: float = 0.9, horizon: str = "28 d", replications: int = 8
+) -> dict[str, Any]:
+    """The fleet-sizing case: Erlang communities of 1000, 2000, ... residents, separate as
+    baseline."""
+    data = erlang_communities(
+        loads,
+        share=share,
+        populations=[1000 * (i + 1) for i in range(len(loads))],
+        horizon=horizon,
+        replications=replications,
+        seed=7,
+        name="Erlang check",
+    )
+    data["baseline"] = "separate"
+    return data
+
+
+def coalition_scenario(
+    loads: Sequence[float],
+    share: float = 0.85,
+    populations: Sequence[int] | None = None,
+    replications: int = 6,
+) -> dict[str, Any]:
+    """The coalition case: Erlang communities (1000 residents each unless given), costs shared
+    half per capita, half per call."""
+    data = erlang_communities(
+        loads,
+        share=share,
+        populations=populations or [1000] * len(loads),
+        horizon="28 d",
+        replications=replications,
+        seed=11,
+        name="Coalition check",
+    )
+    data["cost_sharing"] = {"mix": {"population": 0.5, "calls": 0.5}}
+    return data
+
+
+# --- the plot test region ------------------------------------------------------------------------
+
+SURGE_START_H, SURGE_HOURS = 5 * 24 + 8, 6
+BURST_H = SURGE_START_H + 2
+
+
+def plot_region() -> dict[str, Any]:
+    """Three towns, ambulances and police, a police surge and an ambulance burst, 10 days."""
+    lognormal = {"dist": "lognormal", "median": 14, "log_sd": 0.5}
+    return {
+        "name": "Plot test region",
+        "description": "Three towns <& friends> sharing ambulances and police.",
+        "communities": {
+            "north": {
+                "name": "Northtown",
+                "population": 20000,
+                "zone": "urban",
+                "location": {"x": 0, "y": 0},
+            },
+            "south": {
+                "name": "Southvale",
+                "population": 8000,
+                "zone": "rural",
+                "location": {"x": 3, "y": -9},
+            },
+            "east": {
+                "name": "Eastby",
+                "population": 5000,
+                "zone": "rural",
+                "location": {"x": 9, "y": -2},
+            },
+        },
+        "stations": {"hub": {"name": "Valley hub (shared)", "location": {"x": 4, "y": -4}}},
+        "facilities": {"hospital": {"name": "North Hospital", "community": "north"}},
+        "travel": {
+            "matrix": {
+                "north": {"north": 5, "south": 15, "east": 14, "hub": 8},
+                "south": {"south": 7, "east": 12, "hub": 8},
+                "east": {"east": 6, "hub": 7},
+            },
+            "noise": {"log_sd": 0.2},
+        },
+        "services": {
+            "ambulance": {
+                "name": "Ambulance",
+                "cost_per_unit_hour": 180,
+                "units": [
+                    {"station": "north", "count": 2},
+                    {"station": "south"},
+                    {"station": "east"},
+                ],
+            },
+            "police": {
+                "name": "Police",
+                "cost_per_unit_hour": 95,
+                "units": [
+                    {"station": "north", "count": 2},
+                    {"station": "south"},
+                    {"station": "east"},
+                ],
+            },
+        },
+        "incident_types": {
+            "amb_p1": {
+                "service": "ambulance",
+                "priority": 1,
+                "rate_per_1000": 120,
+                "share": 0.3,
+                "call_handling": 1,
+                "turnout": 1,
+                "on_scene": lognormal,
+                "transport": {"probability": 0.6, "facility": "hospital", "handover": 20},
+                "target": {"minutes": "8:59", "share": 0.9, "by_zone": {"rural": {"minutes": 25}}},
+            },
+            "amb_p2": {
+                "service": "ambulance",
+                "priority": 2,
+                "rate_per_1000": 120,
+                "share": 0.7,
+                "call_handling": 1,
+                "turnout": 1,
+                "on_scene": lognormal,
+                "target": {"minutes": 40, "share": 0.9},
+            },
+            "police_p1": {
+                "service": "police",
+                "priority": 1,
+                "rate_per_1000": 250,
+                "call_handling": 1,
+                "turnout": 0.5,
+                "on_scene": {"dist": "lognormal", "mean": 35, "sd": 25},
+                "target": {"minutes": 10, "share": 0.8, "by_zone": {"rural": {"minutes": 20}}},
+            },
+        },
+        "surges": [
+            {
+                "name": "storm police",
+                "start": f"{SURGE_START_H} h",
+                "duration": f"{SURGE_HOURS} h",
+                "multiplier": 4,
+                "services": ["police"],
+            }
+        ],
+        "bursts": [
+            {
+                "name": "bus crash",
+                "time": f"{BURST_H} h",
+                "community": "south",
+                "type": "amb_p1",
+                "count": 4,
+                "spread": "10 min",
+            }
+        ],
+        "run": {"horizon": "10 d", "warmup": "1 d", "replications": 2, "seed": 7},
+        "options": {
+            "separate": {"description": "Each town alone."},
+            "mutual_aid": {
+                "description": "Ambulances borrowed on request.",
+                "dispatch": {"ambulance": {"policy": "mutual_aid", "request_delay": 2}},
+            },
+            "pooled": {
+                "description": "One dispatch for all.",
+                "dispatch": {"all": {"policy": "pooled"}},
+            },
+            "hub": {
+                "description": "Pooled, one Northtown ambulance at the hub.",
+                "dispatch": {"all": {"policy": "pooled"}},
+                "move_units": [
+                    {"service": "ambulance", "from_station": "north", "to_station": "hub"}
+                ],
+            },
+        },
+    }

@@ -1,0 +1,48 @@
+"""Fixtures shared by every layer of the tests (unit, theory, e2e).
+
+The scenario builders they use are plain functions in ``tests/builders.py``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sim.comparison.compare import compare
+from sim.comparison.output import write_comparison
+from sim.schema import load_scenario
+from tests.browser import Chromium, require_chromium
+from tests.builders import plot_region
+
+
+@pytest.fixture(scope="session")
+def result_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The result directory of one comparison of the plot test region (``plot_region``):
+    tables, figures and report, simulated and written once per session. Read only: a test
+    that changes it works on a copy."""
+    base = tmp_path_factory.mktemp("comparison")
+    scenario_file = base / "plot_test.yaml"
+    scenario_file.write_text(yaml.safe_dump(plot_region(), sort_keys=False), encoding="utf-8")
+    scenario = load_scenario(scenario_file)
+    comp = compare(scenario)
+    out = base / "result"
+    write_comparison(
+        comp,
+        out,
+        scenario_file=scenario_file,
+        command="intersim compare plot_test.yaml",
+        started=datetime.now(UTC),
+        seconds=1.0,
+        scenario=scenario,
+    )
+    return out
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Chromium:
+    """Headless Chromium and chromedriver; without them the test is skipped with the reason, or
+    fails under ``CI=true`` (``tests/browser.py``). Ask for it first, before costly fixtures."""
+    return require_chromium()
