@@ -50,6 +50,8 @@ class TypeSpec:
     handover: Distribution
     target_minutes: np.ndarray  # (C,), NaN where no target
     target_share: np.ndarray  # (C,)
+    # transport to the nearest facility of this kind (Region.nearest_facility); facility is -1
+    facility_kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -177,10 +179,17 @@ def compile_region(s: Scenario) -> Region:
                 turnout=t.turnout,
                 on_scene=t.on_scene,
                 transport_prob=t.transport.probability if t.transport else 0.0,
-                facility=places[t.transport.facility] if t.transport else -1,
+                facility=(
+                    places[t.transport.facility]
+                    if t.transport is not None and t.transport.facility is not None
+                    else -1
+                ),
                 handover=t.transport.handover if t.transport else _ZERO,
                 target_minutes=minutes,
                 target_share=share,
+                facility_kind=(
+                    t.transport.kind if t.transport and t.transport.facility is None else None
+                ),
             )
         )
     type_ids = list(s.incident_types)

@@ -62,15 +62,21 @@ def _inside(s: Scenario, community: str) -> float:
 
 
 def travel_matrix(s: Scenario) -> np.ndarray:
-    """Minutes between every pair of places, shape (P, P); symmetric."""
+    """Minutes between every pair of places, shape (P, P); asymmetric where the matrix gives
+    both directions of a pair, one given direction is mirrored."""
     locations = place_locations(s)
     ids = list(locations)
     n = len(ids)
     m = np.full((n, n), np.nan)
+    given_m = s.travel.matrix
     for i, a in enumerate(ids):
         for j in range(i, n):
             b = ids[j]
-            given = s.travel.matrix.get(a, {}).get(b, s.travel.matrix.get(b, {}).get(a))
+            ab, ba = given_m.get(a, {}).get(b), given_m.get(b, {}).get(a)
+            if ab is not None and ba is not None:
+                m[i, j], m[j, i] = ab, ba
+                continue
+            given = ab if ab is not None else ba
             if given is None and i == j:
                 if a in s.travel.inside:
                     given = s.travel.inside[a]

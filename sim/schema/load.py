@@ -12,7 +12,7 @@ import typing
 from pathlib import Path
 from typing import Any, TypeVar, Union
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Tag, ValidationError
 from pydantic_core import ErrorDetails
 
 from ..errors import Problem, ScenarioError
@@ -118,7 +118,25 @@ def _as_model(tp: Any, tag: str | int | None) -> type[BaseModel] | None:
     return None
 
 
+def _tagged(tp: Any, part: str | int) -> Any:
+    """The member of a tagged union (``Tag(part)``) that ``part`` selects, or None."""
+    while typing.get_origin(tp) is typing.Annotated:
+        args = typing.get_args(tp)
+        if any(isinstance(m, Tag) and m.tag == part for m in args[1:]):
+            return args[0]
+        tp = args[0]
+    if typing.get_origin(tp) in (Union, types.UnionType):
+        for arg in typing.get_args(tp):
+            found = _tagged(arg, part)
+            if found is not None:
+                return found
+    return None
+
+
 def _step(tp: Any, part: str | int) -> Any:
+    tagged = _tagged(tp, part)
+    if tagged is not None:
+        return tagged
     model = _as_model(tp, part)
     if model is not None and isinstance(part, str):
         if part in model.model_fields:

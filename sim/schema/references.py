@@ -9,7 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from .options import option_problems
-from .scenario import Dispatch, Location, Option, Scenario, UnitChange, UnitGroup
+from .scenario import (
+    Dispatch,
+    Location,
+    Option,
+    Scenario,
+    Transport,
+    UnitChange,
+    UnitGroup,
+)
 
 __all__ = ["check_references", "place_locations"]
 
@@ -149,11 +157,8 @@ def _check_services(s: Scenario) -> Found:
                 for c in rate:
                     if c not in s.communities:
                         yield (*base, key, c), _unknown("community", c, s.communities)
-        if t.transport is not None and t.transport.facility not in s.facilities:
-            yield (
-                (*base, "transport", "facility"),
-                _unknown("facility", t.transport.facility, s.facilities),
-            )
+        if t.transport is not None:
+            yield from _check_transport((*base, "transport"), t.transport, s)
         if t.target is not None:
             for c in t.target.by_community:
                 if c not in s.communities:
@@ -171,6 +176,21 @@ def _check_services(s: Scenario) -> Found:
     for sid in sorted(demanded & set(s.services)):
         if sum(g.count for g in s.services[sid].units) == 0:
             yield ("services", sid, "units"), f"service '{sid}' has demand but no units"
+
+
+def _check_transport(path: Path, tr: Transport, s: Scenario) -> Found:
+    if tr.facility is not None:
+        if tr.facility not in s.facilities:
+            yield (*path, "facility"), _unknown("facility", tr.facility, s.facilities)
+        return
+    kinds = sorted({f.kind for f in s.facilities.values()})
+    if tr.kind not in kinds:
+        shown = f"kinds: {', '.join(kinds)}" if kinds else "the scenario has no facilities"
+        yield (
+            (*path, "kind"),
+            f"no facility of kind '{tr.kind}' to transport to ({shown}); "
+            "name a facility or add one of that kind",
+        )
 
 
 def _total_rate(
