@@ -19,6 +19,7 @@ from sim.cli.main import main
 from sim.errors import ScenarioError
 from sim.model.compile import compile_region
 from sim.schema import load_scenario, scenario_from_dict
+from sim.schema.scenario import ZoneFile
 
 BASE: dict[str, Any] = {
     "name": "two towns",
@@ -254,3 +255,411 @@ def test_transport_needs_some_facility(tmp_path: Path, capsys: pytest.CaptureFix
 def test_valid_base_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     passes(write(tmp_path, scenario()), capsys)
     assert np.isfinite(compile_region(scenario_from_dict(scenario())).travel).all()
+
+
+# --------------------------------------------------------------------------- zone files
+
+LL_BASE = {
+    "north": {"population": 20000, "location": {"lat": 46.52, "lon": 6.63}},
+    "south": {"population": 10000, "location": {"lat": 46.42, "lon": 6.64}},
+}
+
+
+def lonlat(**changes: Any) -> dict[str, Any]:
+    """The base scenario with communities on lat/lon (near Lausanne)."""
+    return scenario(communities=copy.deepcopy(LL_BASE), **changes)
+
+
+def write_csv(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def zone_frame(crs: str | None = "EPSG:4326", polygons: bool = False) -> Any:
+    """Three zones near Lausanne: two in north, one in south; 1 km squares in LV95 when
+    ``polygons`` (then in EPSG:2056)."""
+    import geopandas as gpd
+    import shapely
+
+    data = {
+        "id": [1391, 1392, 1400],
+        "community": ["north", "north", "south"],
+        "residents": [1200, 800, 500],
+    }
+    if polygons:
+        corners = [(2538000, 1152000), (2540000, 1152000), (2539000, 1141000)]
+        shapes = [shapely.box(x, y, x + 1000, y + 1000) for x, y in corners]
+        return gpd.GeoDataFrame(data, geometry=shapes, crs="EPSG:2056")
+    points = gpd.points_from_xy([6.62, 6.64, 6.64], [46.52, 46.53, 46.42])
+    return gpd.GeoDataFrame(data, geometry=points, crs=crs)
+
+
+def to_file(gdf: Any, path: Path, **kwargs: Any) -> Path:
+    import warnings
+
+    with warnings.catch_warnings():  # writing a file without a CRS warns; that is the point
+        warnings.simplefilter("ignore", UserWarning)
+        gdf.to_file(path, **kwargs)
+    return path
+
+
+def geo_of(data: dict[str, Any], tmp_path: Path) -> Any:
+    from sim.schema.geography import geography
+
+    return geography(load_scenario(write(tmp_path, data)))
+
+
+def test_inline_zones_are_grouped_by_community(tmp_path: Path) -> None:
+    zones = {
+        "s1": {"community": "south", "location": {"x": 0, "y": -11}, "weight": 5},
+        "n1": {"community": "north", "location": {"x": 1, "y": 0}, "weight": 2},
+        "n2": {"community": "north", "location": {"x": -1, "y": 0}, "weights": {"blaze": 4}},
+    }
+    geo = geo_of(scenario(zones=zones), tmp_path)
+    assert geo.places == ("north", "south", "n1", "n2", "s1")
+    assert geo.zones.community == ("north", "north", "south")
+    assert geo.zones.weight.tolist() == [2.0, 1.0, 5.0]
+    assert np.isnan(geo.zones.weights["blaze"][[0, 2]]).all()
+    assert geo.zones.weights["blaze"][1] == 4
+    assert geo.xy[2:].tolist() == [[1.0, 0.0], [-1.0, 0.0], [0.0, -11.0]]
+    assert geo.frame.planar
+
+
+def test_csv_zones_in_km_keep_their_codes_as_text(tmp_path: Path) -> None:
+    write_csv(
+        tmp_path / "zones.csv",
+        "id,community,x,y,weight,fires\n01391,north,0.5,0.5,1200,3\nn2,north,-0.5,1,800,\n"
+        "1400,south,0,-12,500,1\n",
+    )
+    data = scenario(zones={"file": "zones.csv", "weights": {"blaze": "fires"}})
+    geo = geo_of(data, tmp_path)
+    assert geo.zones.ids == ("01391", "n2", "1400")
+    assert geo.zones.weight.tolist() == [1200, 800, 500]
+    fires = geo.zones.weights["blaze"]
+    assert fires[0] == 3
+    assert np.isnan(fires[1])
+    assert fires[2] == 1
+    assert geo.xy[-3:].tolist() == [[0.5, 0.5], [-0.5, 1.0], [0.0, -12.0]]
+
+
+def test_csv_lonlat_is_projected_to_one_km_frame(tmp_path: Path) -> None:
+    write_csv(
+        tmp_path / "zones.csv",
+        "id,community,lon,lat\nn1,north,6.62,46.52\nn2,north,6.64,46.53\ns1,south,6.64,46.42\n",
+    )
+    geo = geo_of(lonlat(zones={"file": "zones.csv"}), tmp_path)
+    lon0, lat0 = geo.frame.centre
+    assert lon0 == pytest.approx(np.mean([6.63, 6.64, 6.62, 6.64, 6.64]))
+    assert lat0 == pytest.approx(np.mean([46.52, 46.42, 46.52, 46.53, 46.42]))
+    # the communities and zones sit where a geodesic says they are
+    from pyproj import Geod
+
+    geod = Geod(ellps="WGS84")
+    _, _, metres = geod.inv(6.63, 46.52, 6.64, 46.42)
+    north, south = geo.xy[0], geo.xy[1]
+    assert np.hypot(*(north - south)) == pytest.approx(metres / 1000, rel=1e-4)
+    assert geo.source_crs == "EPSG:4326"
+
+
+def test_a_point_one_km_east_is_one_km_from_the_centre() -> None:
+    from pyproj import Geod
+
+    from sim.schema.geo import LONLAT, frame_centred
+
+    lon0, lat0 = 8.5, 47.4
+    east_lon, east_lat, _ = Geod(ellps="WGS84").fwd(lon0, lat0, 90, 1000)
+    frame = frame_centred(np.array([lon0 - 0.1, lon0 + 0.1]), np.array([lat0, lat0]))
+    x, y = frame.project(np.array([lon0, east_lon]), np.array([lat0, east_lat]), LONLAT)
+    assert (x[0], y[0]) == pytest.approx((0, 0), abs=1e-9)
+    assert (x[1], y[1]) == pytest.approx((1.0, 0.0), abs=1e-6)
+
+
+def test_lonlat_distances_come_from_the_projection() -> None:
+    from pyproj import Geod
+
+    from sim.model.travel import distance_km
+    from sim.schema.scenario import Location
+
+    a, b = Location(lat=46.52, lon=6.63), Location(lat=46.02, lon=7.13)
+    _, _, metres = Geod(ellps="WGS84").inv(6.63, 46.52, 7.13, 46.02)
+    assert distance_km(a, b) == pytest.approx(metres / 1000, rel=1e-5)
+
+
+def test_geojson_points(tmp_path: Path) -> None:
+    to_file(zone_frame(), tmp_path / "zones.geojson", driver="GeoJSON")
+    geo = geo_of(lonlat(zones={"file": "zones.geojson", "weight": "residents"}), tmp_path)
+    assert geo.zones.ids == ("1391", "1392", "1400")
+    assert geo.zones.weight.tolist() == [1200, 800, 500]
+    assert geo.zones.geometry is None  # points only
+    assert np.isnan(geo.zones.area_km2).all()
+
+
+def test_geopackage_polygons_give_location_and_area(tmp_path: Path) -> None:
+    import shapely
+
+    to_file(zone_frame(polygons=True), tmp_path / "zones.gpkg", layer="zones", driver="GPKG")
+    geo = geo_of(lonlat(zones={"file": "zones.gpkg"}), tmp_path)
+    assert geo.zones.area_km2 == pytest.approx([1.0, 1.0, 1.0], rel=2e-3)
+    shapes = geo.zones.geometry
+    assert shapes is not None
+    assert len(shapes) == 3
+    assert all(shapely.contains_xy(shapes.iloc[i], *geo.zones.xy[i]) for i in range(3))
+    assert geo.source_crs == "EPSG:2056"
+    # neighbouring squares of LV95 stay 1 km apart in the scenario's frame
+    assert np.hypot(*(geo.zones.xy[0] - geo.zones.xy[1])) == pytest.approx(2.0, rel=2e-3)
+
+
+def test_geopackage_with_several_layers_needs_a_layer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = to_file(zone_frame(polygons=True), tmp_path / "zones.gpkg", layer="zones")
+    to_file(zone_frame(polygons=True), path, layer="old")
+    line = fails(write(tmp_path, lonlat(zones={"file": "zones.gpkg"})), capsys)
+    assert "zones.gpkg: several layers (zones, old): name one with `layer:`" in line
+    geo = geo_of(lonlat(zones={"file": "zones.gpkg", "layer": "old"}), tmp_path)
+    assert len(geo.zones.ids) == 3
+
+
+def test_shapefile_with_a_crs(tmp_path: Path) -> None:
+    to_file(zone_frame(crs="EPSG:4326"), tmp_path / "zones.shp")
+    geo = geo_of(lonlat(zones={"file": "zones.shp"}), tmp_path)
+    assert geo.zones.ids == ("1391", "1392", "1400")
+
+
+def test_geo_file_without_crs_and_lonlat_values_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    to_file(zone_frame(crs=None), tmp_path / "zones.shp")
+    line = fails(write(tmp_path, lonlat(zones={"file": "zones.shp"})), capsys)
+    assert line.startswith("zones.shp: no CRS") or "/zones.shp: no CRS" in line
+    assert "look like longitude/latitude; declare `crs: EPSG:4326`" in line
+    geo = geo_of(lonlat(zones={"file": "zones.shp", "crs": "EPSG:4326"}), tmp_path)
+    assert not geo.frame.planar
+
+
+def test_geo_file_in_km_without_crs_is_planar(tmp_path: Path) -> None:
+    import geopandas as gpd
+
+    gdf = zone_frame(crs=None)
+    gdf.geometry = gpd.points_from_xy([0.5, -30.0, 20.0], [0.5, 1.0, -12.0])
+    to_file(gdf, tmp_path / "zones.shp")
+    geo = geo_of(scenario(zones={"file": "zones.shp"}), tmp_path)
+    assert geo.frame.planar
+    assert geo.zones.xy[0].tolist() == [0.5, 0.5]
+
+
+def test_zones_without_community_are_joined_to_boundaries(tmp_path: Path) -> None:
+    import shapely
+
+    gdf = zone_frame(polygons=True).drop(columns="community")
+    to_file(gdf, tmp_path / "zones.gpkg")
+    bounds = gdf.iloc[:0].copy()
+    bounds = type(gdf)(
+        {"name": ["north", "south"]},
+        geometry=[
+            shapely.box(2537000, 1150000, 2543000, 1156000),
+            shapely.box(2537000, 1138000, 2543000, 1145000),
+        ],
+        crs="EPSG:2056",
+    )
+    to_file(bounds, tmp_path / "communes.geojson", driver="GeoJSON")
+    data = lonlat(
+        zones={"file": "zones.gpkg"}, boundaries={"file": "communes.geojson", "id": "name"}
+    )
+    geo = geo_of(data, tmp_path)
+    assert geo.zones.community == ("north", "north", "south")
+    assert list(geo.boundaries.index) == ["north", "south"]
+
+
+def test_zone_in_no_boundary_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shapely
+
+    gdf = zone_frame(polygons=True).drop(columns="community")
+    to_file(gdf, tmp_path / "zones.gpkg")
+    bounds = type(gdf)(
+        {"id": ["north"]},
+        geometry=[shapely.box(2537000, 1150000, 2543000, 1156000)],
+        crs="EPSG:2056",
+    )
+    to_file(bounds, tmp_path / "communes.gpkg")
+    data = lonlat(zones={"file": "zones.gpkg"}, boundaries={"file": "communes.gpkg"})
+    line = fails(write(tmp_path, data), capsys)
+    assert "zones.gpkg: feature 3: zone '1400' lies in no community boundary" in line
+
+
+def test_boundary_of_an_unknown_community(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shapely
+
+    gdf = zone_frame(polygons=True)
+    bounds = type(gdf)(
+        {"id": ["north", "west"]},
+        geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)],
+        crs="EPSG:2056",
+    )
+    to_file(bounds, tmp_path / "communes.gpkg")
+    line = fails(write(tmp_path, lonlat(boundaries={"file": "communes.gpkg"})), capsys)
+    assert "communes.gpkg: feature 2: unknown community 'west'" in line
+
+
+def test_csv_zone_with_unknown_community(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_csv(tmp_path / "zones.csv", "id,community,x,y\nn1,north,0,0\nw1,west,5,5\n")
+    line = fails(write(tmp_path, scenario(zones={"file": "zones.csv"})), capsys)
+    assert line.endswith("zones.csv:3: unknown community 'west' (known: north, south)")
+
+
+def test_inline_zone_with_unknown_community(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    zones = {"w1": {"community": "west", "location": {"x": 5, "y": 5}}}
+    line = fails(write(tmp_path, scenario(zones=zones)), capsys)
+    assert "zones.w1: unknown community 'west'" in line
+
+
+def test_zone_without_community_needs_boundaries(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    zones = {"z1": {"location": {"x": 5, "y": 5}}}
+    line = fails(write(tmp_path, scenario(zones=zones)), capsys)
+    assert "zones.z1: no community: give one, or `boundaries` to find it by location" in line
+
+
+def test_zone_id_that_is_already_a_place(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    zones = {"south": {"community": "south", "location": {"x": 5, "y": 5}}}
+    line = fails(write(tmp_path, scenario(zones=zones)), capsys)
+    assert "zones.south: zone 'south' is already a community" in line
+
+
+def test_weights_of_an_unknown_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_csv(tmp_path / "zones.csv", "id,community,x,y,f\nn1,north,0,0,1\n")
+    line = fails(
+        write(tmp_path, scenario(zones={"file": "zones.csv", "weights": {"flood": "f"}})), capsys
+    )
+    assert (
+        "zones.weights.flood: weights for 'flood', which is neither a service nor an incident type"
+        in line
+    )
+
+
+def test_zones_that_all_weigh_nothing_for_a_demanded_type(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    zones = {
+        "n1": {"community": "north", "location": {"x": 1, "y": 0}, "weights": {"fire": 0}},
+        "n2": {"community": "north", "location": {"x": -1, "y": 0}, "weights": {"fire": 0}},
+    }
+    line = fails(write(tmp_path, scenario(zones=zones)), capsys)
+    assert "every zone of 'north' weighs 0 for 'blaze', which has demand there" in line
+    zones["n2"]["weights"]["blaze"] = 1  # the type's own weight beats its service's
+    passes(write(tmp_path, scenario(zones=zones)), capsys)
+
+
+def test_burst_zone_must_be_in_the_burst_community(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    zones = {"n1": {"community": "north", "location": {"x": 1, "y": 0}}}
+    burst = {"name": "crash", "time": "2 d", "community": "south", "type": "medical", "count": 5}
+    line = fails(write(tmp_path, scenario(zones=zones, bursts=[{**burst, "zone": "n1"}])), capsys)
+    assert "bursts.0.zone: zone 'n1' is in 'north', not in 'south'" in line
+    line = fails(write(tmp_path, scenario(zones=zones, bursts=[{**burst, "zone": "n9"}])), capsys)
+    assert "bursts.0.zone: unknown zone of 'south' 'n9' (known: south)" in line
+    passes(write(tmp_path, scenario(zones=zones, bursts=[{**burst, "zone": "south"}])), capsys)
+
+
+def test_planar_places_and_lonlat_zones_do_not_mix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_csv(tmp_path / "zones.csv", "id,community,lon,lat\nn1,north,6.62,46.52\n")
+    line = fails(write(tmp_path, scenario(zones={"file": "zones.csv"})), capsys)
+    assert (
+        "zones.file: the file's coordinates are lon/lat or a CRS, unlike the other places" in line
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "id,community,x,y\nn1,north,0,0\nn1,north,1,1\n",
+            ":3: zone 'n1' given twice (first at line 2)",
+        ),
+        ("id,community,x,y\nn1,north,zero,0\n", ":2: x is not a finite number (got 'zero')"),
+        ("id,community,x,y\nn1,north,0,inf\n", ":2: y is not a finite number (got 'inf')"),
+        ("id,community,x,y,weight\nn1,north,0,0,-3\n", ":2: weight -3 is negative"),
+        ("id,community,x,y,weight\nn1,north,0,0,\n", ":2: no weight"),
+        ("id,community,x,y\nn/1,north,0,0\n", ":2: zone id 'n/1' is not a valid id"),
+        ("id,community,x,y\n,north,0,0\n", ":2: no zone id"),
+        ("zone,community,x,y\nn1,north,0,0\n", ": no column 'id' for the zone ids"),
+        (
+            "id,community,east,north\nn1,north,0,0\n",
+            ": no coordinates: expected columns 'x' and 'y'",
+        ),
+        ("id;community;x;y\nn1;north;0;0\n", ": columns are separated by ';'"),
+        ("", ": empty file"),
+    ],
+)
+def test_bad_zone_csv(
+    text: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_csv(tmp_path / "zones.csv", text)
+    line = fails(write(tmp_path, scenario(zones={"file": "zones.csv"})), capsys)
+    assert f"zones.csv{message}" in line
+
+
+def test_bad_rows_are_counted_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = "".join(f"n{i},north,0,0,-1\n" for i in range(5))
+    write_csv(tmp_path / "zones.csv", "id,community,x,y,weight\n" + rows)
+    line = fails(write(tmp_path, scenario(zones={"file": "zones.csv"})), capsys)
+    assert "zones.csv:2: weight -1 is negative (and 4 more row(s))" in line
+
+
+def test_missing_zone_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    line = fails(write(tmp_path, scenario(zones={"file": "nowhere.csv"})), capsys)
+    assert line.endswith("nowhere.csv: no such file")
+
+
+def test_unknown_crs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_csv(tmp_path / "zones.csv", "id,community,x,y\nn1,north,0,0\n")
+    line = fails(
+        write(tmp_path, scenario(zones={"file": "zones.csv", "crs": "EPSG:99999"})), capsys
+    )
+    assert "unknown CRS 'EPSG:99999'" in line
+
+
+def test_data_paths_are_relative_to_the_scenario_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "region"
+    (folder / "data").mkdir(parents=True)
+    write_csv(folder / "data" / "zones.csv", "id,community,x,y\nn1,north,0,0\n")
+    path = write(folder, scenario(zones={"file": "data/zones.csv"}))
+    monkeypatch.chdir(tmp_path)
+    s = load_scenario(Path("region") / path.name)
+    assert isinstance(s.zones, ZoneFile)
+    assert s.zones.file == str(folder / "data" / "zones.csv")
+    monkeypatch.chdir(folder / "data")  # a self-contained scenario: runs from anywhere
+    again = scenario_from_dict(s.model_dump(mode="json"))
+    assert compile_region(again).places[-1] == "n1"
+
+
+def test_zone_files_are_read_once(tmp_path: Path) -> None:
+    import os
+
+    from sim.schema.zonefile import read_zone_file
+
+    path = write_csv(tmp_path / "zones.csv", "id,community,x,y\nn1,north,0,0\n")
+    spec = ZoneFile(file=str(path))
+    first = read_zone_file(spec)
+    assert read_zone_file(ZoneFile(file=str(path))) is first
+    path.write_text("id,community,x,y\nn1,north,0,0\nn2,north,1,1\n", encoding="utf-8")
+    os.utime(path, ns=(1, 1))  # a new modification time, whatever the clock's resolution
+    assert read_zone_file(spec).ids == ("n1", "n2")

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..schema.distributions import Distribution, Fixed
+from ..schema.geography import geography
 from ..schema.options import resolve_option
-from ..schema.references import place_locations
 from ..schema.scenario import Dispatch, Duty, IncidentType, Scenario
 from .travel import place_index, travel_matrix
 
@@ -164,7 +164,8 @@ def _targets(s: Scenario, t: IncidentType) -> tuple[np.ndarray, np.ndarray]:
 
 def compile_region(s: Scenario) -> Region:
     """Compile what all pooling options of ``s`` share."""
-    places = place_index(s)
+    geo = geography(s)
+    places = place_index(s, geo)
     services = tuple(s.services)
     types = []
     for tid, t in s.incident_types.items():
@@ -221,9 +222,9 @@ def compile_region(s: Scenario) -> Region:
         community_names=tuple(c.name or cid for cid, c in s.communities.items()),
         population=np.array([c.population for c in s.communities.values()], dtype=np.float64),
         zones=tuple(c.zone for c in s.communities.values()),
-        places=tuple(place_locations(s)),
+        places=geo.places,
         place_of=places,
-        travel=travel_matrix(s),
+        travel=travel_matrix(s, geo),
         hour_factors=np.asarray(s.travel.hour_factors or [1.0] * 24, dtype=np.float64),
         noise_sd=s.travel.noise.log_sd if s.travel.noise else 0.0,
         services=services,

@@ -265,6 +265,8 @@ ZONES_INLINE, ZONES_FILE = "inline zones", "zone file"
 
 def _zones_kind(value: object) -> str:
     """``{file: ...}`` is a zone file (an inline zone named ``file`` would be a mapping)."""
+    if isinstance(value, ZoneFile):
+        return ZONES_FILE
     if isinstance(value, dict) and "file" in value and not isinstance(value["file"], dict):
         return ZONES_FILE
     return ZONES_INLINE
