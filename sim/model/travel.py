@@ -17,6 +17,7 @@ import numpy as np
 
 from ..schema.geo import LONLAT, frame_centred
 from ..schema.geography import Geography, geography
+from ..schema.matrixfile import read_matrix_file
 from ..schema.scenario import Location, Scenario
 
 __all__ = ["distance_km", "inside_minutes", "place_index", "travel_matrix"]
@@ -112,6 +113,8 @@ def travel_matrix(s: Scenario, geo: Geography | None = None) -> np.ndarray:
     index = {pid: i for i, pid in enumerate(geo.places)}
     m = _derived(s, geo.xy)
     np.fill_diagonal(m, _diagonal(s, geo))
+    if s.travel.matrix_file is not None:
+        _lay(m, *read_matrix_file(s.travel.matrix_file).entries(index))
     _lay(m, *_inline(s, index))
     assert not np.isnan(m).any(), "validation leaves no pair without a time"
     return m

@@ -2,15 +2,19 @@
 
 Places are the communities, the stations and facilities with a location of their own, and
 the zones. A pair is covered when the inline matrix or the matrix file gives either direction,
-or when both places have a location and ``travel.speed_kmh`` is given. The count of missing
-pairs is computed from per-row counts, never by listing all pairs of thousands of places.
+or when both places have a location and ``travel.speed_kmh`` is given (pairs missing from a
+matrix file are derived only then). The count of missing pairs is computed from per-row
+counts, never by listing all pairs of thousands of places.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..errors import Problem, ScenarioError
+from .datapaths import shown_path
 from .geography import Found, Geography, unknown
+from .matrixfile import MatrixRows, read_matrix_file
 from .scenario import Scenario
 
 __all__ = ["covered_pairs", "missing_pairs", "travel_problems"]
@@ -53,7 +57,8 @@ def _inline_entries(
 def covered_pairs(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """Unordered pairs (as ``low * n + high``, unique, sorted) given in either direction."""
     low, high = np.minimum(src, dst), np.maximum(src, dst)
-    return np.unique(low.astype(np.int64) * n + high)
+    keys = np.sort(low.astype(np.int64) * n + high)
+    return keys[np.concatenate([[True], keys[1:] != keys[:-1]])] if keys.size else keys
 
 
 def missing_pairs(
@@ -89,10 +94,36 @@ def missing_pairs(
     return total, shown[:SHOWN]
 
 
+def _file_entries(
+    s: Scenario, rows: MatrixRows, index: dict[str, int]
+) -> tuple[np.ndarray, np.ndarray, list[Found]]:
+    """Index pairs of the matrix file, and one problem naming the first unknown id."""
+    src, dst, _ = rows.entries(index)
+    unknown_ids = [k for k, pid in enumerate(rows.ids) if pid not in index]
+    if not unknown_ids:
+        return src, dst, []
+    entries = sorted((rows.first_use(k), k) for k in unknown_ids)
+    entry, k = entries[0]
+    more = f" (and {len(entries) - 1} more unknown id(s))" if len(entries) > 1 else ""
+    message = _not_a_place(s, rows.ids[k], index) + more
+    return src, dst, [rows.problem(entry, message)]
+
+
 def travel_problems(s: Scenario, geo: Geography) -> list[Found]:
-    """Unknown names in the travel matrix, inside times of unknown communities, gaps."""
+    """Unknown names in the travel matrix and its file, inside times of unknown
+    communities, gaps."""
     index = {pid: i for i, pid in enumerate(geo.places)}
     src, dst, found = _inline_entries(s, index)
+    file = s.travel.matrix_file
+    if file is not None:
+        try:
+            rows = read_matrix_file(file)
+        except ScenarioError as exc:
+            return found + exc.problems  # without its times, gaps would only be noise
+        f_src, f_dst, bad = _file_entries(s, rows, index)
+        if bad:
+            return found + bad
+        src, dst = np.concatenate([src, f_src]), np.concatenate([dst, f_dst])
     for c in s.travel.inside:
         if c not in s.communities:
             found.append((("travel", "inside", c), unknown("community", c, s.communities)))
@@ -109,6 +140,13 @@ def travel_problems(s: Scenario, geo: Geography) -> list[Found]:
     if total:
         names = ", ".join(f"{geo.places[a]}->{geo.places[b]}" for a, b in shown)
         more = " ..." if total > len(shown) else ""
-        hint = "give them in travel.matrix, or locations and travel.speed_kmh"
-        found.append((("travel",), f"no travel time for {total} pair(s): {names}{more}; {hint}"))
+        where = "this file or travel.matrix" if file is not None else "travel.matrix"
+        message = (
+            f"no travel time for {total} pair(s): {names}{more}; "
+            f"give them in {where}, or locations and travel.speed_kmh"
+        )
+        if file is not None:  # the file is where the user looks for them
+            found.append(Problem(shown_path(file), None, None, "", message))
+        else:
+            found.append((("travel",), message))
     return found
