@@ -663,3 +663,217 @@ def test_zone_files_are_read_once(tmp_path: Path) -> None:
     path.write_text("id,community,x,y\nn1,north,0,0\nn2,north,1,1\n", encoding="utf-8")
     os.utime(path, ns=(1, 1))  # a new modification time, whatever the clock's resolution
     assert read_zone_file(spec).ids == ("n1", "n2")
+
+
+# --------------------------------------------------------------------------- compiled region
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = sorted((ROOT / "scenarios").glob("*.yaml"))
+
+
+def _old_travel(s: Any) -> np.ndarray:
+    """The travel matrix as intersim built it before zones: a loop over pairs of places."""
+    import math
+
+    places: dict[str, Any] = {c: com.location for c, com in s.communities.items()}
+    for group in (s.stations, s.facilities):
+        places.update({p: site.location for p, site in group.items() if site.location})
+    ids = list(places)
+    m = np.full((len(ids), len(ids)), np.nan)
+    for i, a in enumerate(ids):
+        for j in range(i, len(ids)):
+            b = ids[j]
+            given = s.travel.matrix.get(a, {}).get(b, s.travel.matrix.get(b, {}).get(a))
+            if given is None and i == j:
+                com = s.communities.get(a)
+                if a in s.travel.inside:
+                    given = s.travel.inside[a]
+                elif com is not None:
+                    radius = math.sqrt(com.area_km2 / math.pi)
+                    given = 2 * radius / 3 * s.travel.detour_factor / s.travel.speed_kmh * 60.0
+                else:
+                    given = 0.0
+            if given is None:
+                la, lb = places[a], places[b]
+                d = math.hypot(la.x - lb.x, la.y - lb.y)
+                given = d * s.travel.detour_factor / s.travel.speed_kmh * 60.0
+            m[i, j] = m[j, i] = given
+    return m
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_shipped_scenarios_compile_as_before(path: Path) -> None:
+    s = load_scenario(path)
+    region = compile_region(s)
+    assert np.array_equal(region.travel, _old_travel(s))
+    n = len(region.communities)
+    assert region.zone_ids == region.communities
+    assert region.zone_place.tolist() == list(range(n))
+    assert region.zone_community.tolist() == list(range(n))
+    assert np.array_equal(region.zone_weight, region.population)
+    assert not region.explicit_zones
+    for c in range(n):
+        for k in range(len(region.types)):
+            zones, probs = region.zone_choice[c][k]
+            assert (zones.tolist(), probs.tolist()) == ([c], [1.0])
+    assert region.places[:n] == region.communities
+
+
+def test_derived_travel_equals_the_pairwise_definition() -> None:
+    rng = np.random.default_rng(3)
+    communities = {
+        f"c{i}": {
+            "population": 1000 + i,
+            "location": {"x": float(x), "y": float(y)},
+            "area_km2": float(a),
+        }
+        for i, (x, y, a) in enumerate(rng.uniform(1, 40, (25, 3)))
+    }
+    stations = {f"s{i}": {"location": {"x": float(i), "y": 2.0 * i}} for i in range(5)}
+    data = scenario(
+        communities=communities,
+        stations=stations,
+        travel={"speed_kmh": 55, "detour_factor": 1.4, "matrix": {"c1": {"c2": 3, "c1": 2}}},
+    )
+    data["services"] = {"ambulance": {"units": [{"station": "c0"}]}}
+    data["services"]["ambulance"]["units"] += [
+        {"station": f"s{i}", "owner": "c0"} for i in range(5)
+    ]
+    data["incident_types"] = {
+        "medical": {"service": "ambulance", "rate_per_1000": 1, "on_scene": 9}
+    }
+    s = scenario_from_dict(data)
+    region = compile_region(s)
+    old = _old_travel(s)
+    assert np.allclose(region.travel, old, rtol=1e-15, atol=0)  # hypot may differ by an ulp
+    assert np.array_equal(np.diag(region.travel), np.diag(old))
+    assert region.place_xy[0].tolist() == [
+        communities["c0"]["location"]["x"],
+        communities["c0"]["location"]["y"],
+    ]
+
+
+def _zoned() -> dict[str, Any]:
+    zones = {
+        "n1": {"community": "north", "location": {"x": 1, "y": 0}, "weight": 3},
+        "n2": {
+            "community": "north",
+            "location": {"x": -1, "y": 0},
+            "weight": 1,
+            "weights": {"fire": 6, "medical": 0},
+        },
+        "n3": {
+            "community": "north",
+            "location": {"x": 0, "y": 1},
+            "weight": 0,
+            "weights": {"blaze": 2},
+        },
+    }
+    return scenario(zones=zones)
+
+
+def test_zone_choice_probabilities_follow_type_then_service_then_base_weight() -> None:
+    region = compile_region(scenario_from_dict(_zoned()))
+    assert region.zone_ids == ("n1", "n2", "n3", "south")
+    north, south = 0, 1
+    medical, blaze = 0, 1
+    zones, probs = region.zone_choice[north][medical]
+    assert zones.tolist() == [0, 1, 2]
+    assert probs.tolist() == [1.0, 0.0, 0.0]  # n2's medical weight 0 wins over its base 1
+    zones, probs = region.zone_choice[north][blaze]
+    assert probs == pytest.approx([3 / 11, 6 / 11, 2 / 11])  # n2 by its service, n3 by type
+    assert region.zone_choice[south][medical][0].tolist() == [3]
+    assert region.zone_choice[south][medical][1].tolist() == [1.0]
+    assert region.explicit_zones
+    assert region.zone_community.tolist() == [0, 0, 0, 1]
+    assert region.zone_weight.tolist() == [3, 1, 0, 10000]
+    # places: communities, then zones; the implicit zone is its community's place
+    assert region.places == ("north", "south", "n1", "n2", "n3")
+    assert region.zone_place.tolist() == [2, 3, 4, 1]
+    assert region.place_of["n2"] == 3
+    assert region.place_of["south"] == 1
+    assert region.place_xy[2:].tolist() == [[1, 0], [-1, 0], [0, 1]]
+    assert region.community_kinds == ("suburban", "suburban")
+
+
+def test_zone_choice_draws_match_the_weights() -> None:
+    """A chi-square check that drawing by zone_choice gives the weights' proportions."""
+    from scipy.stats import chisquare
+
+    region = compile_region(scenario_from_dict(_zoned()))
+    zones, probs = region.zone_choice[0][1]
+    draws = np.random.default_rng(11).choice(zones, size=20_000, p=probs)
+    counts = np.bincount(draws, minlength=3)[:3]
+    assert chisquare(counts, probs * counts.sum()).pvalue > 1e-3
+
+
+def test_zone_travel_inside_a_polygon() -> None:
+    data = _zoned()
+    data["zones"]["n1"]["polygon"] = [[0, -1], [2, -1], [2, 1], [0, 1]]  # 4 km²
+    region = compile_region(scenario_from_dict(data))
+    n1 = region.place_of["n1"]
+    radius = np.sqrt(4 / np.pi)
+    assert region.travel[n1, n1] == pytest.approx(2 * radius / 3 * 1.3 / 60 * 60)
+    assert region.travel[region.place_of["n2"], region.place_of["n2"]] == 0
+
+
+def test_nearest_facility_of_each_kind_from_each_zone() -> None:
+    data = _zoned()
+    data["facilities"] = {
+        "west": {"kind": "hospital", "location": {"x": -3, "y": 0}},
+        "east": {"kind": "hospital", "location": {"x": 3, "y": -1}},
+        "yard": {"kind": "depot", "community": "south"},
+    }
+    region = compile_region(scenario_from_dict(data))
+    west, east = region.place_of["west"], region.place_of["east"]
+    assert region.nearest_facility["hospital"].tolist() == [east, west, west, east]
+    assert region.nearest_facility["depot"].tolist() == [region.place_of["south"]] * 4
+
+
+def test_burst_zone_named_or_the_heaviest() -> None:
+    data = _zoned()
+    burst = {"name": "crash", "time": "2 d", "community": "north", "type": "medical", "count": 3}
+    data["bursts"] = [burst, {**burst, "zone": "n2"}, {**burst, "community": "south"}]
+    bursts = compile_region(scenario_from_dict(data)).bursts
+    assert [b.zone for b in bursts] == [0, 1, 3]
+
+
+def test_return_settings_are_compiled() -> None:
+    travel = {**BASE["travel"], "return_speed_factor": 0.95, "return_position": "interpolate"}
+    region = compile_region(scenario_from_dict(scenario(travel=travel)))
+    assert (region.return_speed_factor, region.return_position) == (0.95, "interpolate")
+
+
+def test_zone_table_of_points_and_polygons(tmp_path: Path) -> None:
+    from sim.model.zones import zone_table
+
+    table = zone_table(scenario_from_dict(_zoned()))
+    assert table.ids == ("n1", "n2", "n3", "south")
+    assert table.community == ("north", "north", "north", "south")
+    assert table.explicit.tolist() == [True, True, True, False]
+    assert table.x.tolist() == [1, -1, 0, 0]
+    assert table.y.tolist() == [0, 0, 1, -12]
+    assert table.geometry is None
+    assert table.crs is None
+    assert table.source_crs is None
+    assert np.isnan(table.weights["fire"][[0, 2, 3]]).all()
+    assert table.weights["fire"][1] == 6
+    assert list(table.frame().columns) == [
+        "zone",
+        "community",
+        "x_km",
+        "y_km",
+        "weight",
+        "explicit",
+        "weight_blaze",
+        "weight_fire",
+        "weight_medical",
+    ]
+    to_file(zone_frame(polygons=True), tmp_path / "zones.gpkg")
+    table = zone_table(load_scenario(write(tmp_path, lonlat(zones={"file": "zones.gpkg"}))))
+    assert table.source_crs == "EPSG:2056"
+    assert table.geometry is not None
+    assert table.geometry.area.tolist() == pytest.approx([1, 1, 1], rel=2e-3)
+    assert table.geometry.crs == table.crs
+    back = table.geometry.to_crs(table.source_crs)  # the outlines go back to the file's CRS
+    assert back.iloc[0].bounds == pytest.approx((2538000, 1152000, 2539000, 1153000), abs=0.01)

@@ -16,6 +16,7 @@ from ..schema.geography import geography
 from ..schema.options import resolve_option
 from ..schema.scenario import Dispatch, Duty, IncidentType, Scenario
 from .travel import place_index, travel_matrix
+from .zones import CompiledZones, compile_zones, nearest_facilities
 
 __all__ = [
     "MINUTES_PER_WEEK",
@@ -72,6 +73,7 @@ class Burst:
     community: int
     type: int
     count: int
+    zone: int  # zone index (Region.zone_ids): the one named, else the heaviest
 
 
 @dataclass(frozen=True)
@@ -80,10 +82,10 @@ class Region:
     communities: tuple[str, ...]
     community_names: tuple[str, ...]
     population: np.ndarray
-    zones: tuple[str, ...]
-    places: tuple[str, ...]
-    place_of: dict[str, int]
-    travel: np.ndarray  # (P, P) minutes
+    community_kinds: tuple[str, ...]  # urban, suburban, rural or remote, per community
+    places: tuple[str, ...]  # communities, own-located stations and facilities, zones
+    place_of: dict[str, int]  # every place, station, facility and zone id -> place
+    travel: np.ndarray  # (P, P) minutes, asymmetric where given
     hour_factors: np.ndarray  # (24,)
     noise_sd: float
     services: tuple[str, ...]
@@ -94,6 +96,17 @@ class Region:
     bursts: tuple[Burst, ...]
     horizon: float
     warmup: float
+    place_xy: np.ndarray  # (P, 2) km in the scenario's frame, NaN without a location
+    # zones (sim.model.zones): Z = C without explicit zones, zone c at place c
+    zone_ids: tuple[str, ...]
+    zone_community: np.ndarray  # (Z,) int64
+    zone_place: np.ndarray  # (Z,) int64
+    zone_weight: np.ndarray  # (Z,) float64 base weight (implicit zones: the population)
+    zone_choice: tuple[tuple[tuple[np.ndarray, np.ndarray], ...], ...]  # [c][k]: zones, probs
+    explicit_zones: bool
+    nearest_facility: dict[str, np.ndarray]  # facility kind -> (Z,) place of the nearest
+    return_speed_factor: float
+    return_position: str  # "nearest_zone" or "interpolate"
 
     @property
     def max_units_needed(self) -> int:
@@ -212,8 +225,18 @@ def compile_region(s: Scenario) -> Region:
         )
         for sg in s.surges
     )
+    zones = compile_zones(s, geo)
+    travel = travel_matrix(s, geo)
     bursts = tuple(
-        Burst(b.name, b.time, b.spread, com_ids.index(b.community), type_ids.index(b.type), b.count)
+        Burst(
+            b.name,
+            b.time,
+            b.spread,
+            com_ids.index(b.community),
+            type_ids.index(b.type),
+            b.count,
+            _burst_zone(zones, com_ids.index(b.community), b.zone),
+        )
         for b in s.bursts
     )
     return Region(
@@ -221,10 +244,10 @@ def compile_region(s: Scenario) -> Region:
         communities=tuple(com_ids),
         community_names=tuple(c.name or cid for cid, c in s.communities.items()),
         population=np.array([c.population for c in s.communities.values()], dtype=np.float64),
-        zones=tuple(c.zone for c in s.communities.values()),
+        community_kinds=tuple(c.zone for c in s.communities.values()),
         places=geo.places,
-        place_of=places,
-        travel=travel_matrix(s, geo),
+        place_of={**places, **{z: int(p) for z, p in zip(zones.ids, zones.place, strict=True)}},
+        travel=travel,
         hour_factors=np.asarray(s.travel.hour_factors or [1.0] * 24, dtype=np.float64),
         noise_sd=s.travel.noise.log_sd if s.travel.noise else 0.0,
         services=services,
@@ -235,7 +258,25 @@ def compile_region(s: Scenario) -> Region:
         bursts=bursts,
         horizon=s.run.horizon,
         warmup=s.run.warmup,
+        place_xy=geo.xy,
+        zone_ids=zones.ids,
+        zone_community=zones.community,
+        zone_place=zones.place,
+        zone_weight=zones.weight,
+        zone_choice=zones.choice,
+        explicit_zones=zones.explicit,
+        nearest_facility=nearest_facilities(s, travel, zones.place, places),
+        return_speed_factor=s.travel.return_speed_factor,
+        return_position=s.travel.return_position,
     )
+
+
+def _burst_zone(zones: CompiledZones, community: int, zone: str | None) -> int:
+    """The zone a burst happens at: the one named, else its community's heaviest zone."""
+    if zone is not None:
+        return zones.ids.index(zone)
+    own = np.flatnonzero(zones.community == community)
+    return int(own[np.argmax(zones.weight[own])])
 
 
 def duty_intervals(duty: Duty | None, horizon: float) -> np.ndarray:
