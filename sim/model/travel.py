@@ -22,7 +22,7 @@ from ..schema.scenario import Location, Scenario
 
 __all__ = ["distance_km", "inside_minutes", "place_index", "travel_matrix"]
 
-_BLOCK = 1024  # rows of derived trips computed at once (bounds the temporaries)
+_BLOCK_CELLS = 2**22  # derived trips computed ~4M at a time (32 MB per temporary array)
 
 
 def distance_km(a: Location, b: Location) -> float:
@@ -80,8 +80,9 @@ def _derived(s: Scenario, xy: np.ndarray) -> np.ndarray:
     speed = s.travel.speed_kmh
     if speed is None:
         return m
-    for start in range(0, n, _BLOCK):
-        stop = min(start + _BLOCK, n)
+    block = max(1, _BLOCK_CELLS // max(n, 1))
+    for start in range(0, n, block):
+        stop = min(start + block, n)
         dx = xy[start:stop, None, 0] - xy[None, :, 0]
         dy = xy[start:stop, None, 1] - xy[None, :, 1]
         m[start:stop] = np.hypot(dx, dy) * s.travel.detour_factor / speed * 60.0

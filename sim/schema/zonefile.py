@@ -90,7 +90,7 @@ def _stat(path: str) -> tuple[str, int, int]:
         raise file_problem(path, "no such file") from None
     except OSError as exc:
         raise file_problem(path, f"cannot read: {exc.strerror}") from None
-    if Path(path).is_dir() and not path.lower().endswith((".gdb", ".shp")):
+    if Path(path).is_dir() and not path.lower().endswith(".gdb"):  # a FileGDB is a folder
         raise file_problem(path, "is a directory, not a zone or boundary file")
     if key[2] > MAX_FILE_BYTES:
         raise file_problem(path, f"larger than {MAX_FILE_BYTES // 2**30} GiB")
