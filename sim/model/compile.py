@@ -15,12 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..schema import distributions as schema_dist
+from ..schema.geography import geography
 from ..schema.options import resolve_option
-from ..schema.references import place_locations
 from ..schema.scenario import Dispatch, Duty, IncidentType, Scenario
 from . import distributions as dist
 from .dispatch import DispatchRule
 from .travel import place_index, travel_matrix
+from .zones import CompiledZones, compile_zones, nearest_facilities
 
 __all__ = [
     "MINUTES_PER_WEEK",
@@ -57,6 +58,8 @@ class TypeSpec:
     handover: dist.Distribution
     target_minutes: np.ndarray  # (C,), NaN where no target
     target_share: np.ndarray  # (C,)
+    # transport to the nearest facility of this kind (Region.nearest_facility); facility is -1
+    facility_kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ class Burst:
     community: int
     type: int
     count: int
+    zone: int  # zone index (Region.zone_ids): the one named, else the heaviest
 
 
 @dataclass(frozen=True)
@@ -85,10 +89,10 @@ class Region:
     communities: tuple[str, ...]
     community_names: tuple[str, ...]
     population: np.ndarray
-    zones: tuple[str, ...]
-    places: tuple[str, ...]
-    place_of: dict[str, int]
-    travel: np.ndarray  # (P, P) minutes
+    community_kinds: tuple[str, ...]  # urban, suburban, rural or remote, per community
+    places: tuple[str, ...]  # communities, own-located stations and facilities, zones
+    place_of: dict[str, int]  # every place, station, facility and zone id -> place
+    travel: np.ndarray  # (P, P) minutes, asymmetric where given
     hour_factors: np.ndarray  # (24,)
     noise_sd: float
     services: tuple[str, ...]
@@ -99,6 +103,17 @@ class Region:
     bursts: tuple[Burst, ...]
     horizon: float
     warmup: float
+    place_xy: np.ndarray  # (P, 2) km in the scenario's frame, NaN without a location
+    # zones (sim.model.zones): Z = C without explicit zones, zone c at place c
+    zone_ids: tuple[str, ...]
+    zone_community: np.ndarray  # (Z,) int64
+    zone_place: np.ndarray  # (Z,) int64
+    zone_weight: np.ndarray  # (Z,) float64 base weight (implicit zones: the population)
+    zone_choice: tuple[tuple[tuple[np.ndarray, np.ndarray], ...], ...]  # [c][k]: zones, probs
+    explicit_zones: bool
+    nearest_facility: dict[str, np.ndarray]  # facility kind -> (Z,) place of the nearest
+    return_speed_factor: float
+    return_position: str  # "nearest_zone" or "interpolate"
 
     @property
     def max_units_needed(self) -> int:
@@ -169,7 +184,8 @@ def _targets(s: Scenario, t: IncidentType) -> tuple[np.ndarray, np.ndarray]:
 
 def compile_region(s: Scenario) -> Region:
     """Compile what all pooling options of ``s`` share."""
-    places = place_index(s)
+    geo = geography(s)
+    places = place_index(s, geo)
     services = tuple(s.services)
     types = []
     for tid, t in s.incident_types.items():
@@ -184,10 +200,17 @@ def compile_region(s: Scenario) -> Region:
                 turnout=compile_distribution(t.turnout),
                 on_scene=compile_distribution(t.on_scene),
                 transport_prob=t.transport.probability if t.transport else 0.0,
-                facility=places[t.transport.facility] if t.transport else -1,
+                facility=(
+                    places[t.transport.facility]
+                    if t.transport is not None and t.transport.facility is not None
+                    else -1
+                ),
                 handover=compile_distribution(t.transport.handover) if t.transport else _ZERO,
                 target_minutes=minutes,
                 target_share=share,
+                facility_kind=(
+                    t.transport.kind if t.transport and t.transport.facility is None else None
+                ),
             )
         )
     type_ids = list(s.incident_types)
@@ -209,8 +232,18 @@ def compile_region(s: Scenario) -> Region:
         )
         for sg in s.surges
     )
+    zones = compile_zones(s, geo)
+    travel = travel_matrix(s, geo)
     bursts = tuple(
-        Burst(b.name, b.time, b.spread, com_ids.index(b.community), type_ids.index(b.type), b.count)
+        Burst(
+            b.name,
+            b.time,
+            b.spread,
+            com_ids.index(b.community),
+            type_ids.index(b.type),
+            b.count,
+            _burst_zone(zones, com_ids.index(b.community), b.zone),
+        )
         for b in s.bursts
     )
     return Region(
@@ -218,10 +251,10 @@ def compile_region(s: Scenario) -> Region:
         communities=tuple(com_ids),
         community_names=tuple(c.name or cid for cid, c in s.communities.items()),
         population=np.array([c.population for c in s.communities.values()], dtype=np.float64),
-        zones=tuple(c.zone for c in s.communities.values()),
-        places=tuple(place_locations(s)),
-        place_of=places,
-        travel=travel_matrix(s),
+        community_kinds=tuple(c.zone for c in s.communities.values()),
+        places=geo.places,
+        place_of={**places, **{z: int(p) for z, p in zip(zones.ids, zones.place, strict=True)}},
+        travel=travel,
         hour_factors=np.asarray(s.travel.hour_factors or [1.0] * 24, dtype=np.float64),
         noise_sd=s.travel.noise.log_sd if s.travel.noise else 0.0,
         services=services,
@@ -232,7 +265,25 @@ def compile_region(s: Scenario) -> Region:
         bursts=bursts,
         horizon=s.run.horizon,
         warmup=s.run.warmup,
+        place_xy=geo.xy,
+        zone_ids=zones.ids,
+        zone_community=zones.community,
+        zone_place=zones.place,
+        zone_weight=zones.weight,
+        zone_choice=zones.choice,
+        explicit_zones=zones.explicit,
+        nearest_facility=nearest_facilities(s, travel, zones.place, places),
+        return_speed_factor=s.travel.return_speed_factor,
+        return_position=s.travel.return_position,
     )
+
+
+def _burst_zone(zones: CompiledZones, community: int, zone: str | None) -> int:
+    """The zone a burst happens at: the one named, else its community's heaviest zone."""
+    if zone is not None:
+        return zones.ids.index(zone)
+    own = np.flatnonzero(zones.community == community)
+    return int(own[np.argmax(zones.weight[own])])
 
 
 def duty_intervals(duty: Duty | None, horizon: float) -> np.ndarray:

@@ -1,8 +1,12 @@
 """The travel-time matrix between places, compiled from a scenario's ``travel`` section.
 
 Places are the communities (in scenario order, so community ``i`` is place ``i``), then the
-stations and facilities that have a location of their own. The diagonal of a community is the
-mean travel inside it; other places reach themselves in no time.
+stations and facilities that have a location of their own, then the zones. Times come, from
+the strongest to the weakest source, from the inline ``travel.matrix``, the matrix file, and
+locations x detour / speed; a source that gives one direction of a pair gives both, one that
+gives both keeps them apart (asymmetric). The diagonal is the mean travel inside a community
+(or inside a zone's polygon); other places reach themselves in no time. Everything is built
+with whole-array operations: no loop over the pairs of thousands of places.
 """
 
 from __future__ import annotations
@@ -11,33 +15,32 @@ import math
 
 import numpy as np
 
-from ..schema.references import place_locations
+from ..schema.geo import LONLAT, frame_centred
+from ..schema.geography import Geography, geography
+from ..schema.matrixfile import read_matrix_file
 from ..schema.scenario import Location, Scenario
 
-__all__ = ["distance_km", "place_index", "travel_matrix"]
+__all__ = ["distance_km", "inside_minutes", "place_index", "travel_matrix"]
 
-EARTH_RADIUS_KM = 6371.0
+_BLOCK_CELLS = 2**22  # derived trips computed ~4M at a time (32 MB per temporary array)
 
 
 def distance_km(a: Location, b: Location) -> float:
-    """Straight-line distance: Euclidean for x/y, great-circle for lat/lon."""
+    """Straight-line distance: Euclidean for x/y; for lat/lon, in the local km frame centred
+    between the two points (as a scenario's places are)."""
     if a.x is not None and b.x is not None and a.y is not None and b.y is not None:
         return math.hypot(a.x - b.x, a.y - b.y)
-    assert a.lat is not None
-    assert a.lon is not None
-    assert b.lat is not None
-    assert b.lon is not None
-    p1, p2 = math.radians(a.lat), math.radians(b.lat)
-    dp, dl = p2 - p1, math.radians(b.lon - a.lon)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
+    lon = np.array([a.lon, b.lon], dtype=np.float64)
+    lat = np.array([a.lat, b.lat], dtype=np.float64)
+    x, y = frame_centred(lon, lat).project(lon, lat, LONLAT)
+    return math.hypot(float(x[0] - x[1]), float(y[0] - y[1]))
 
 
-def place_index(s: Scenario) -> dict[str, int]:
+def place_index(s: Scenario, geo: Geography | None = None) -> dict[str, int]:
     """Place id -> index, for every id that names a place (stations and facilities without
-    their own location map to their community's place)."""
-    ids = list(place_locations(s))
-    index = {pid: i for i, pid in enumerate(ids)}
+    their own location map to their community's place; zones to their own)."""
+    geo = geo if geo is not None else geography(s)
+    index = {pid: i for i, pid in enumerate(geo.places)}
     for group in (s.stations, s.facilities):
         for pid, p in group.items():
             if pid not in index:
@@ -46,42 +49,73 @@ def place_index(s: Scenario) -> dict[str, int]:
     return index
 
 
-def _derived(s: Scenario, a: Location, b: Location) -> float:
+def inside_minutes(s: Scenario, area_km2: float) -> float:
+    """Mean travel inside an area when not given: from the centre of a disc of that area to a
+    uniform point in it, 2/3 of the radius."""
     assert s.travel.speed_kmh is not None
-    return distance_km(a, b) * s.travel.detour_factor / s.travel.speed_kmh * 60.0
-
-
-def _inside(s: Scenario, community: str) -> float:
-    """Mean travel inside a community when not given: from the centre of a disc of its area
-    to a uniform point in it, 2/3 of the radius."""
-    com = s.communities[community]
-    assert com.area_km2 is not None
-    assert s.travel.speed_kmh is not None
-    radius = math.sqrt(com.area_km2 / math.pi)
+    radius = math.sqrt(area_km2 / math.pi)
     return 2 * radius / 3 * s.travel.detour_factor / s.travel.speed_kmh * 60.0
 
 
-def travel_matrix(s: Scenario) -> np.ndarray:
-    """Minutes between every pair of places, shape (P, P); symmetric."""
-    locations = place_locations(s)
-    ids = list(locations)
-    n = len(ids)
+def _diagonal(s: Scenario, geo: Geography) -> np.ndarray:
+    n_zones = len(geo.zones.ids)
+    diag = np.zeros(len(geo.places))
+    for i, (cid, com) in enumerate(s.communities.items()):
+        if cid in s.travel.inside:
+            diag[i] = s.travel.inside[cid]
+        elif com.area_km2 is not None and s.travel.speed_kmh is not None:
+            diag[i] = inside_minutes(s, com.area_km2)
+    if n_zones and s.travel.speed_kmh is not None:
+        area = geo.zones.area_km2
+        radius = np.sqrt(np.where(np.isnan(area), 0.0, area) / np.pi)
+        zone_diag = 2 * radius / 3 * s.travel.detour_factor / s.travel.speed_kmh * 60.0
+        diag[len(geo.places) - n_zones :] = zone_diag
+    return diag
+
+
+def _derived(s: Scenario, xy: np.ndarray) -> np.ndarray:
+    """Locations x detour / speed, NaN where a place has no location (or without speed)."""
+    n = len(xy)
     m = np.full((n, n), np.nan)
-    for i, a in enumerate(ids):
-        for j in range(i, n):
-            b = ids[j]
-            given = s.travel.matrix.get(a, {}).get(b, s.travel.matrix.get(b, {}).get(a))
-            if given is None and i == j:
-                if a in s.travel.inside:
-                    given = s.travel.inside[a]
-                elif a in s.communities:
-                    given = _inside(s, a)
-                else:
-                    given = 0.0
-            if given is None:
-                la, lb = locations[a], locations[b]
-                assert la is not None
-                assert lb is not None
-                given = _derived(s, la, lb)
-            m[i, j] = m[j, i] = given
+    speed = s.travel.speed_kmh
+    if speed is None:
+        return m
+    block = max(1, _BLOCK_CELLS // max(n, 1))
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        dx = xy[start:stop, None, 0] - xy[None, :, 0]
+        dy = xy[start:stop, None, 1] - xy[None, :, 1]
+        m[start:stop] = np.hypot(dx, dy) * s.travel.detour_factor / speed * 60.0
+    return m
+
+
+def _lay(m: np.ndarray, src: np.ndarray, dst: np.ndarray, minutes: np.ndarray) -> None:
+    """Write given times over ``m``: both directions where one is given, each its own where
+    both are."""
+    n = len(m)
+    given = src * n + dst
+    alone = ~np.isin(dst * n + src, given)
+    m[dst[alone], src[alone]] = minutes[alone]
+    m[src, dst] = minutes
+
+
+def _inline(s: Scenario, index: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    entries = [
+        (index[a], index[b], v) for a, row in s.travel.matrix.items() for b, v in row.items()
+    ]
+    src = np.array([e[0] for e in entries], dtype=np.int64)
+    dst = np.array([e[1] for e in entries], dtype=np.int64)
+    return src, dst, np.array([e[2] for e in entries], dtype=np.float64)
+
+
+def travel_matrix(s: Scenario, geo: Geography | None = None) -> np.ndarray:
+    """Minutes between every pair of places, shape (P, P), in the order of ``geo.places``."""
+    geo = geo if geo is not None else geography(s)
+    index = {pid: i for i, pid in enumerate(geo.places)}
+    m = _derived(s, geo.xy)
+    np.fill_diagonal(m, _diagonal(s, geo))
+    if s.travel.matrix_file is not None:
+        _lay(m, *read_matrix_file(s.travel.matrix_file).entries(index))
+    _lay(m, *_inline(s, index))
+    assert not np.isnan(m).any(), "validation leaves no pair without a time"
     return m

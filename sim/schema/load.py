@@ -12,12 +12,15 @@ import typing
 from pathlib import Path
 from typing import Any, TypeVar, Union
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Tag, ValidationError
 from pydantic_core import ErrorDetails
 
 from ..errors import Problem, ScenarioError
+from .datapaths import resolve_data_paths
+from .geography import survey
 from .references import check_references
 from .scenario import Scenario
+from .travelcheck import travel_problems
 from .yamlio import Located, read_yaml
 
 __all__ = ["load_scenario", "scenario_from_data", "scenario_from_dict", "validate_located"]
@@ -37,14 +40,24 @@ def scenario_from_dict(data: dict[str, Any], name: str = "<scenario>") -> Scenar
 
 
 def scenario_from_data(located: Located) -> Scenario:
-    """Validate data read by :func:`read_yaml` (or built in code, with empty positions)."""
+    """Validate data read by :func:`read_yaml` (or built in code, with empty positions).
+
+    Data files the scenario names (zones, boundaries, travel matrix) are read and checked
+    too; their relative paths are made absolute against the scenario file's folder (the
+    working directory for data built in code), in ``located.data`` itself."""
+    file = Path(located.file)
+    located.data = resolve_data_paths(located.data, file.parent if file.is_file() else Path.cwd())
     try:
         scenario = Scenario.model_validate(located.data)
     except ValidationError as exc:
         raise ScenarioError(_problems(located, exc)) from None
-    found = check_references(scenario)
-    if found:
-        raise ScenarioError([_at(located, path, msg) for path, msg in found])
+    problems = [_at(located, path, msg) for path, msg in check_references(scenario)]
+    geo, found = survey(scenario)  # places, zones and their files
+    if geo is not None:
+        found += travel_problems(scenario, geo)
+    problems += [f if isinstance(f, Problem) else _at(located, *f) for f in found]
+    if problems:
+        raise ScenarioError(problems)
     return scenario
 
 
@@ -118,7 +131,25 @@ def _as_model(tp: Any, tag: str | int | None) -> type[BaseModel] | None:
     return None
 
 
+def _tagged(tp: Any, part: str | int) -> Any:
+    """The member of a tagged union (``Tag(part)``) that ``part`` selects, or None."""
+    while typing.get_origin(tp) is typing.Annotated:
+        args = typing.get_args(tp)
+        if any(isinstance(m, Tag) and m.tag == part for m in args[1:]):
+            return args[0]
+        tp = args[0]
+    if typing.get_origin(tp) in (Union, types.UnionType):
+        for arg in typing.get_args(tp):
+            found = _tagged(arg, part)
+            if found is not None:
+                return found
+    return None
+
+
 def _step(tp: Any, part: str | int) -> Any:
+    tagged = _tagged(tp, part)
+    if tagged is not None:
+        return tagged
     model = _as_model(tp, part)
     if model is not None and isinstance(part, str):
         if part in model.model_fields:

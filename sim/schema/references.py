@@ -1,7 +1,8 @@
-"""Checks across the parts of a scenario: every name used is defined, travel has no gaps.
+"""Checks across the parts of a scenario: every name used is defined.
 
 Each check yields ``(path, message)`` pairs; :mod:`sim.schema.load` turns the paths into file
-positions. All problems are collected, none stops the others.
+positions. All problems are collected, none stops the others. Places, zones and travel are
+checked by :mod:`sim.schema.geography` and :mod:`sim.schema.travelcheck`.
 """
 
 from __future__ import annotations
@@ -9,9 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from .options import option_problems
-from .scenario import Dispatch, Location, Option, Scenario, UnitChange, UnitGroup
+from .scenario import (
+    Dispatch,
+    Option,
+    Scenario,
+    Transport,
+    UnitChange,
+    UnitGroup,
+)
 
-__all__ = ["check_references", "place_locations"]
+__all__ = ["check_references"]
 
 Path = tuple[str | int, ...]
 Found = Iterator[tuple[Path, str]]
@@ -21,17 +29,6 @@ def _unknown(kind: str, name: str, known: Iterable[str]) -> str:
     names = sorted(known)
     shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
     return f"unknown {kind} '{name}' (known: {shown or 'none'})"
-
-
-def place_locations(s: Scenario) -> dict[str, Location | None]:
-    """Every place travel must connect: communities, then stations and facilities placed on
-    their own location. Stations and facilities without a location sit at their community."""
-    places: dict[str, Location | None] = {c: com.location for c, com in s.communities.items()}
-    for group in (s.stations, s.facilities):
-        for pid, p in group.items():
-            if p.location is not None:
-                places[pid] = p.location
-    return places
 
 
 def _stations(s: Scenario) -> dict[str, str | None]:
@@ -53,74 +50,6 @@ def _check_places(s: Scenario) -> Found:
                 yield (section, pid, "community"), _unknown("community", p.community, s.communities)
     for pid in sorted(set(s.stations) & set(s.facilities)):
         yield ("facilities", pid), f"'{pid}' is both a station and a facility"
-
-
-def _not_a_place(s: Scenario, name: str, places: dict[str, Location | None]) -> str:
-    site = s.stations.get(name) or s.facilities.get(name)
-    if site is not None and site.community is not None:
-        return (
-            f"'{name}' has no location of its own: it is at the centre of '{site.community}', "
-            f"so use '{site.community}' in the matrix (or give '{name}' a location)"
-        )
-    return _unknown("place", name, places)
-
-
-def _check_location_kinds(s: Scenario) -> Found:
-    """All locations must be x/y, or all lat/lon; point at the first of the minority kind."""
-    found: dict[bool, list[Path]] = {True: [], False: []}
-    first: bool | None = None
-    for c, com in s.communities.items():
-        if com.location is not None:
-            first = com.location.x is not None if first is None else first
-            found[com.location.x is not None].append(("communities", c, "location"))
-    for section, group in (("stations", s.stations), ("facilities", s.facilities)):
-        for pid, p in group.items():
-            if p.location is not None:
-                found[p.location.x is not None].append((section, pid, "location"))
-    if found[True] and found[False]:
-        other = found[not first] if first is not None else found[False]
-        yield other[0], "mix of x/y and lat/lon locations; use one kind for every place"
-
-
-def _has_time(s: Scenario, a: str, b: str, places: dict[str, Location | None]) -> bool:
-    m = s.travel.matrix
-    if b in m.get(a, {}) or a in m.get(b, {}):
-        return True
-    if a == b:
-        com = s.communities.get(a)
-        if com is None:
-            return True
-        if a in s.travel.inside:
-            return True
-        return com.area_km2 is not None and s.travel.speed_kmh is not None
-    return s.travel.speed_kmh is not None and places[a] is not None and places[b] is not None
-
-
-def _check_travel(s: Scenario) -> Found:
-    places = place_locations(s)
-    for src, row in s.travel.matrix.items():
-        if src not in places:
-            yield ("travel", "matrix", src), _not_a_place(s, src, places)
-            continue
-        for dst in row:
-            if dst not in places:
-                yield ("travel", "matrix", src, dst), _not_a_place(s, dst, places)
-    for c in s.travel.inside:
-        if c not in s.communities:
-            yield ("travel", "inside", c), _unknown("community", c, s.communities)
-    yield from _check_location_kinds(s)
-    missing = [
-        (a, b)
-        for i, a in enumerate(places)
-        for b in list(places)[i:]
-        if not _has_time(s, a, b, places)
-    ]
-    if missing:
-        shown = ", ".join(f"{a}->{b}" for a, b in missing[:6]) + (
-            " ..." if len(missing) > 6 else ""
-        )
-        hint = "give them in travel.matrix, or locations and travel.speed_kmh"
-        yield ("travel",), f"no travel time for {len(missing)} pair(s): {shown}; {hint}"
 
 
 def _check_units(path: Path, g: UnitGroup | UnitChange, s: Scenario) -> Found:
@@ -149,11 +78,8 @@ def _check_services(s: Scenario) -> Found:
                 for c in rate:
                     if c not in s.communities:
                         yield (*base, key, c), _unknown("community", c, s.communities)
-        if t.transport is not None and t.transport.facility not in s.facilities:
-            yield (
-                (*base, "transport", "facility"),
-                _unknown("facility", t.transport.facility, s.facilities),
-            )
+        if t.transport is not None:
+            yield from _check_transport((*base, "transport"), t.transport, s)
         if t.target is not None:
             for c in t.target.by_community:
                 if c not in s.communities:
@@ -171,6 +97,21 @@ def _check_services(s: Scenario) -> Found:
     for sid in sorted(demanded & set(s.services)):
         if sum(g.count for g in s.services[sid].units) == 0:
             yield ("services", sid, "units"), f"service '{sid}' has demand but no units"
+
+
+def _check_transport(path: Path, tr: Transport, s: Scenario) -> Found:
+    if tr.facility is not None:
+        if tr.facility not in s.facilities:
+            yield (*path, "facility"), _unknown("facility", tr.facility, s.facilities)
+        return
+    kinds = sorted({f.kind for f in s.facilities.values()})
+    if tr.kind not in kinds:
+        shown = f"kinds: {', '.join(kinds)}" if kinds else "the scenario has no facilities"
+        yield (
+            (*path, "kind"),
+            f"no facility of kind '{tr.kind}' to transport to ({shown}); "
+            "name a facility or add one of that kind",
+        )
 
 
 def _total_rate(
@@ -239,7 +180,7 @@ def _check_option(name: str, opt: Option, s: Scenario) -> Found:
 def check_references(s: Scenario) -> list[tuple[Path, str]]:
     """All cross-reference problems of a structurally valid scenario."""
     found: list[tuple[Path, str]] = []
-    for check in (_check_places, _check_travel, _check_services, _check_events):
+    for check in (_check_places, _check_services, _check_events):
         found.extend(check(s))
     found.extend(_check_dispatch(("dispatch",), s.dispatch, s))
     for name, opt in s.options.items():

@@ -13,13 +13,23 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
 
 from .distributions import Distribution
 from .durations import Duration, PositiveDuration
 
 __all__ = [
+    "PLACE_ID_PATTERN",
     "ZONES",
+    "Boundaries",
     "Burst",
     "Community",
     "CostSharing",
@@ -44,13 +54,29 @@ __all__ = [
     "UnitChange",
     "UnitGroup",
     "UnitMove",
+    "Zone",
+    "ZoneFile",
 ]
 
 Id = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=64)]
+PLACE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_\-]*$"
+
+
+def _code_as_text(value: object) -> object:
+    """Real codes are often numeric (postcode 1391): a whole number is read as its text."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+# zones, stations and facilities: real codes may start with a digit (postcode 1391)
+PlaceId = Annotated[
+    str, Field(pattern=PLACE_ID_PATTERN, max_length=64), BeforeValidator(_code_as_text)
+]
 Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-Zone = Literal["urban", "suburban", "rural", "remote"]
+CommunityKind = Literal["urban", "suburban", "rural", "remote"]
 ZONES: tuple[str, ...] = ("urban", "suburban", "rural", "remote")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Policy = Literal["separate", "mutual_aid", "pooled"]
@@ -88,7 +114,7 @@ class Community(_Model):
     population: int = Field(gt=0, description="Residents")
     location: Location | None = Field(None, description="Centre of the community")
     area_km2: PosFloat | None = Field(None, description="Area, km² (used for travel inside)")
-    zone: Zone = Field("suburban", description="urban, suburban, rural or remote")
+    zone: CommunityKind = Field("suburban", description="urban, suburban, rural or remote")
 
 
 class Station(_Model):
@@ -131,14 +157,20 @@ class TravelNoise(_Model):
 
 
 class Travel(_Model):
-    """Emergency travel times in minutes between places (communities, stations, facilities).
+    """Emergency travel times in minutes between places (communities, stations, facilities, zones).
 
-    Give a ``matrix`` (from -> to -> minutes; only one direction of each pair is needed, the
-    other is mirrored; the diagonal is the mean travel inside a community), or a ``speed_kmh``
-    to derive missing pairs from locations, or both (the matrix wins).
+    Give a ``matrix`` (from -> to -> minutes; give both directions of a pair when they differ,
+    one direction is mirrored; the diagonal is the mean travel inside a community), a
+    ``matrix_file``, or a ``speed_kmh`` to derive missing pairs from locations, or several
+    (the inline matrix wins over the file, the file over derived times).
     """
 
-    matrix: dict[Id, dict[Id, NonNegFloat]] = Field(default_factory=dict)
+    matrix: dict[PlaceId, dict[PlaceId, NonNegFloat]] = Field(default_factory=dict)
+    matrix_file: str | None = Field(
+        None,
+        description="CSV or Parquet file of minutes: long (columns from, to, minutes) or wide "
+        "(first column = from, header = to ids); relative to the scenario file",
+    )
     speed_kmh: PosFloat | None = Field(
         None, description="Average emergency speed for derived trips"
     )
@@ -155,6 +187,96 @@ class Travel(_Model):
         max_length=24,
         description="24 multipliers of travel time by hour of day (e.g. 1.2 at night)",
     )
+    return_speed_factor: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = Field(
+        1.0, description="Speed of the drive back to the station relative to the emergency trip"
+    )
+    return_position: Literal["nearest_zone", "interpolate"] = Field(
+        "nearest_zone",
+        description="Where a unit on its way back is measured from (with zones): the zone "
+        "nearest to its interpolated position, or a mix of the trips from both ends",
+    )
+
+
+Point = Annotated[
+    list[Annotated[float, Field(allow_inf_nan=False)]], Field(min_length=2, max_length=2)
+]
+
+
+class Zone(_Model):
+    """A demand point inside a community: incidents of the community happen at its zones."""
+
+    community: Id | None = Field(
+        None, description="Community of the zone; default: by the `boundaries` it lies in"
+    )
+    location: Location = Field(description="Position of the zone (x/y km or lat/lon)")
+    weight: NonNegFloat = Field(1.0, description="Demand weight: residents or any weight")
+    weights: dict[Id, NonNegFloat] = Field(
+        default_factory=dict,
+        description="Weight per incident type or service id, overriding `weight` for it",
+    )
+    polygon: list[Point] | None = Field(
+        None,
+        min_length=3,
+        description="Outline, [x, y] (or [lon, lat]) points in the location's coordinates",
+    )
+
+
+class ZoneFile(_Model):
+    """Zones read from a file: CSV, GeoJSON, GeoPackage or Shapefile, one zone per row.
+
+    Geo files give the location by their geometry (a polygon's representative point) and
+    their CRS; CSV gives it by ``x``/``y`` columns (km, or in ``crs``) or ``lon``/``lat``.
+    """
+
+    file: str = Field(description="Path of the file, relative to the scenario file")
+    id: str = Field("id", description="Column of the zone ids")
+    community: str = Field(
+        "community", description="Column of the community ids (without it: `boundaries`)"
+    )
+    weight: str = Field("weight", description="Column of the demand weight (without it: 1)")
+    x: str = Field("x", description="CSV: column of the east coordinate")
+    y: str = Field("y", description="CSV: column of the north coordinate")
+    lon: str = Field("lon", description="CSV: column of the longitude (EPSG:4326)")
+    lat: str = Field("lat", description="CSV: column of the latitude (EPSG:4326)")
+    crs: str | None = Field(
+        None,
+        description="CRS of x/y (CSV) or of a geo file that declares none, e.g. 'EPSG:2056'; "
+        "'km' for planar kilometres; default: km for CSV x/y, the file's own CRS",
+    )
+    weights: dict[Id, str] = Field(
+        default_factory=dict, description="Incident type or service id -> column of its weight"
+    )
+    layer: str | None = Field(None, description="Layer of a GeoPackage")
+
+
+class Boundaries(_Model):
+    """Community outlines from a geo file: zones without a community get theirs by location."""
+
+    file: str = Field(description="GeoJSON, GeoPackage or Shapefile, relative to the scenario")
+    id: str = Field("id", description="Column of the community ids")
+    layer: str | None = Field(None, description="Layer of a GeoPackage")
+    crs: str | None = Field(
+        None, description="CRS when the file declares none; 'km' for planar kilometres"
+    )
+
+
+# the tags name no key a file could hold (ids have no spaces), so error paths stay in the data
+ZONES_INLINE, ZONES_FILE = "inline zones", "zone file"
+
+
+def _zones_kind(value: object) -> str:
+    """``{file: ...}`` is a zone file (an inline zone named ``file`` would be a mapping)."""
+    if isinstance(value, ZoneFile):
+        return ZONES_FILE
+    if isinstance(value, dict) and "file" in value and not isinstance(value["file"], dict):
+        return ZONES_FILE
+    return ZONES_INLINE
+
+
+Zones = Annotated[
+    Annotated[dict[PlaceId, Zone], Tag(ZONES_INLINE)] | Annotated[ZoneFile, Tag(ZONES_FILE)],
+    Discriminator(_zones_kind),
+]
 
 
 class Duty(_Model):
@@ -182,7 +304,7 @@ class Duty(_Model):
 class UnitGroup(_Model):
     """``count`` identical units of a service at a station."""
 
-    station: Id
+    station: PlaceId
     count: int = Field(1, ge=0, le=10_000)
     owner: Id | None = Field(None, description="Owning community; default: the station's")
     duty: Duty | None = Field(None, description="Duty schedule; default: always on duty")
@@ -204,7 +326,10 @@ class Transport(_Model):
     """Transport of the first unit to a facility after the scene."""
 
     probability: Probability
-    facility: Id
+    facility: PlaceId | None = Field(
+        None, description="Facility id; default: the nearest facility of `kind` to the incident"
+    )
+    kind: str = Field("hospital", description="Kind of the nearest facility, when none is named")
     handover: Distribution = Field(
         0, validate_default=True, description="Time at the facility, minutes"
     )
@@ -222,7 +347,7 @@ class Target(_Model):
     share: Annotated[float, Field(gt=0, le=1)] = Field(
         description="Share that must meet it, e.g. 0.9"
     )
-    by_zone: dict[Zone, TargetOverride] = Field(default_factory=dict)
+    by_zone: dict[CommunityKind, TargetOverride] = Field(default_factory=dict)
     by_community: dict[Id, TargetOverride] = Field(default_factory=dict)
 
 
@@ -298,6 +423,9 @@ class Burst(_Model):
     name: str
     time: Duration
     community: Id
+    zone: PlaceId | None = Field(
+        None, description="Zone of the incidents; default: the community's zone of largest weight"
+    )
     type: Id
     count: int = Field(ge=1, le=100_000)
     spread: Duration = Field(0, description="Calls arrive uniformly over this many minutes")
@@ -344,8 +472,8 @@ class Dispatch(_Model):
 
 class UnitMove(_Model):
     service: Id
-    from_station: Id
-    to_station: Id
+    from_station: PlaceId
+    to_station: PlaceId
     count: int = Field(1, ge=1)
 
 
@@ -353,7 +481,7 @@ class UnitChange(_Model):
     """Add units (a unit group) or remove ``count`` units of a service at a station."""
 
     service: Id
-    station: Id
+    station: PlaceId
     count: int = Field(1, ge=1)
     owner: Id | None = None
     duty: Duty | None = None
@@ -431,10 +559,20 @@ class Scenario(_Model):
     name: str = Field(description="Title used in outputs and reports")
     description: str = Field("", description="Free text shown in the report")
     communities: dict[Id, Community] = Field(min_length=1, description="Id -> community")
-    stations: dict[Id, Station] = Field(
+    stations: dict[PlaceId, Station] = Field(
         default_factory=dict, description="Extra stations (each community has one of its id)"
     )
-    facilities: dict[Id, Facility] = Field(default_factory=dict, description="Hospitals, depots")
+    facilities: dict[PlaceId, Facility] = Field(
+        default_factory=dict, description="Hospitals, depots"
+    )
+    zones: Zones | None = Field(
+        None,
+        description="Demand zones inside communities: id -> zone, or a file; default: each "
+        "community is one zone at its centre",
+    )
+    boundaries: Boundaries | None = Field(
+        None, description="Community outlines, for zones without a community and for maps"
+    )
     travel: Travel = Field(description="Travel times between places")
     services: dict[Id, Service] = Field(min_length=1, description="Id -> service and its units")
     incident_types: dict[Id, IncidentType] = Field(

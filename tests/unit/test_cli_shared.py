@@ -131,7 +131,14 @@ LAZY_ALLOWED = {
     ("sim/model/sampling.py", "scipy"),  # scipy.stats takes most of a second
     ("sim/sweeps/store.py", "fcntl"),  # POSIX only
     ("sim/__init__.py", None),  # the public API (kept light to import)
-    ("sim/report/page.py", "decide"),  # the decision section, until the report finds it
+    # geography libraries load only for a scenario with zone, boundary or matrix files, so
+    # that validating or running a plain scenario stays fast (geopandas alone takes ~1 s)
+    *{("sim/model/zones.py", m) for m in ("geopandas", "pandas")},
+    *{("sim/schema/geo.py", m) for m in ("pyproj",)},
+    *{("sim/schema/geography.py", m) for m in ("zonefile",)},
+    *{("sim/schema/matrixfile.py", m) for m in ("pandas", "pyarrow")},
+    *{("sim/schema/zonefile.py", m) for m in ("geopandas", "pyogrio")},
+    *{("sim/schema/zonesource.py", m) for m in ("geopandas", "shapely")},
 }
 
 

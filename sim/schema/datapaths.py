@@ -1,0 +1,51 @@
+"""Data files named by a scenario (zones, boundaries, travel matrix): their paths.
+
+Relative paths are relative to the scenario file. They are made absolute in the plain data,
+before validation (so that positions in the file still apply), so that a validated scenario
+is self-contained: it round-trips through ``model_dump`` and runs from any directory.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DATA_FILE_FIELDS", "data_file_key", "resolve_data_paths", "shown_path"]
+
+DATA_FILE_FIELDS: tuple[tuple[str, str], ...] = (
+    ("zones", "file"),
+    ("boundaries", "file"),
+    ("travel", "matrix_file"),
+)
+
+
+def resolve_data_paths(data: Any, base: Path) -> Any:
+    """``data`` with every relative data-file path made absolute against ``base``; the
+    mappings on the way are copied, ``data`` itself is left unchanged."""
+    if not isinstance(data, dict):
+        return data
+    out = dict(data)
+    for section, key in DATA_FILE_FIELDS:
+        part = out.get(section)
+        if isinstance(part, dict) and isinstance(part.get(key), str) and part[key]:
+            path = Path(part[key]).expanduser()
+            if not path.is_absolute():
+                path = base / path
+            out[section] = {**part, key: os.path.abspath(path)}
+    return out
+
+
+def shown_path(path: str) -> str:
+    """A data file's path as messages show it: relative to the working directory when the
+    file lies below it, else absolute."""
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return path
+
+
+def data_file_key(path: str) -> tuple[str, int, int]:
+    """Path, modification time and size: a cache key that changes when the file does."""
+    st = os.stat(path)
+    return path, st.st_mtime_ns, st.st_size
