@@ -27,6 +27,7 @@ from ..analysis.stats import (
     paired_differences,
     with_ci,
 )
+from ..analysis.zones import zone_metrics, zone_results
 from ..engine.driver import (
     Compiled,
     IncidentSource,
@@ -55,6 +56,7 @@ TABLES = (
     "equity",
     "estimate",
     "levels",
+    "zones",
 )
 KEYS = ["option", "service", "priority", "community", "metric"]
 MIN_REPLICATIONS = 3
@@ -75,6 +77,7 @@ class Comparison:
     equity: pd.DataFrame
     estimate: pd.DataFrame
     levels: pd.DataFrame
+    zones: pd.DataFrame
     raw: RunResult
     baseline: str
     replications: int
@@ -298,6 +301,7 @@ def compare(
         costs=with_ci(costs, KEYS),
         shares=share_ci,
         equity=with_ci(equity, KEYS),
+        zones=zone_results(zone_metrics(inc), base, margins),
         estimate=est,
         levels=lv,
         raw=raw,

@@ -19,6 +19,7 @@ from ..results.files import (
 )
 from ..results.region import REGION_FILE, region_record
 from ..results.workbook import write_workbook
+from ..results.zonelayer import ZONE_LAYER, write_zone_layer
 from ..schema import Scenario, load_scenario
 from .compare import Comparison
 
@@ -56,6 +57,7 @@ def write_comparison(
             "equity",
             "estimate",
             "levels",
+            "zones",
         ):
             write_csv(
                 getattr(comp, name), tmp / f"{name if name != 'units' else 'unit_summary'}.csv"
@@ -76,6 +78,7 @@ def write_comparison(
             tmp / "manifest.json",
         )
         write_json(region_record(scenario), tmp / REGION_FILE)
+        write_zone_layer(comp.zones, scenario, tmp / ZONE_LAYER)
         write_workbook(tmp)
         draw_figures(tmp)
         build_report(tmp)

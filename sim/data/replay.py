@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..engine.demand import DURATION, Incidents
+from ..engine.demand import DURATION, Incidents, heaviest_zones
 from ..engine.driver import IncidentSource
 from ..errors import InputError
 from ..model.compile import Region
@@ -275,6 +275,7 @@ def replay_incidents(
         t_call=replay.t_call[order].astype(np.float64),
         type=typ[order].astype(np.int16),
         community=com[order].astype(np.int16),
+        zone=heaviest_zones(region, com[order]),
         **{name: values[order] for name, values in cols.items()},
     )
 

@@ -15,9 +15,16 @@ import numpy as np
 
 from ..model.compile import MINUTES_PER_WEEK, Region, TypeSpec
 from ..model.sampling import draw
-from ..model.streams import ARRIVALS, BURSTS, NOISE, stream
+from ..model.streams import ARRIVALS, BURSTS, NOISE, ZONES, stream
 
-__all__ = ["DURATION", "Incidents", "generate_incidents", "intensity"]
+__all__ = [
+    "DURATION",
+    "Incidents",
+    "generate_incidents",
+    "heaviest_zones",
+    "intensity",
+    "place_in_zones",
+]
 
 # Durations drawn at arrival are stored in single precision: 7 significant digits (1 ms at
 # 4 hours), half the memory of a million-incident run. Call times stay double precision.
@@ -37,6 +44,7 @@ class Incidents:
     transport: np.ndarray  # bool
     handover: np.ndarray
     noise: np.ndarray  # (n, k + 1): see scene_noise and transport_noise
+    zone: np.ndarray  # int32 index into Region.zone_ids: where the incident happens
 
     def __len__(self) -> int:
         return len(self.t_call)
@@ -108,6 +116,28 @@ def _attributes(
     return out
 
 
+def place_in_zones(
+    region: Region, c: int, k: int, n: int, seed: int, replication: int
+) -> np.ndarray:
+    """The zones of ``n`` incidents of type ``k`` in community ``c``: each drawn with the
+    probability of its zone's weight, from a stream of its own, so that zones shift no other
+    random number (a community of one zone draws nothing)."""
+    zones, probabilities = region.zone_choice[c][k]
+    if len(zones) == 1:
+        return np.full(n, zones[0], dtype=np.int32)
+    rng = stream(seed, replication, ZONES, c, k)
+    return rng.choice(zones, size=n, p=probabilities).astype(np.int32)
+
+
+def heaviest_zones(region: Region, community: np.ndarray) -> np.ndarray:
+    """For incidents known only by their community: each community's zone of largest weight."""
+    best = np.zeros(len(region.communities), dtype=np.int32)
+    for c in range(len(region.communities)):
+        own = np.flatnonzero(region.zone_community == c)
+        best[c] = own[np.argmax(region.zone_weight[own])]
+    return best[np.asarray(community, dtype=np.int64)]
+
+
 def generate_incidents(region: Region, seed: int, replication: int) -> Incidents:
     """All incidents of replication ``replication`` in [0, horizon), sorted by call time."""
     kmax = region.max_units_needed
@@ -118,12 +148,14 @@ def generate_incidents(region: Region, seed: int, replication: int) -> Incidents
             times = _arrivals(region, c, k, rng)
             noise_rng = stream(seed, replication, NOISE, c, k)
             part = _attributes(spec, len(times), kmax, rng, noise_rng, region.noise_sd)
+            part["zone"] = place_in_zones(region, c, k, len(times), seed, replication)
             parts.append(_with_ids(part, times, k, c))
     for b, burst in enumerate(region.bursts):
         rng = stream(seed, replication, BURSTS, b)
         times = np.sort(burst.time + rng.uniform(0.0, burst.spread, burst.count))
         times = times[times < region.horizon]
         part = _attributes(region.types[burst.type], len(times), kmax, rng, rng, region.noise_sd)
+        part["zone"] = np.full(len(times), burst.zone, dtype=np.int32)  # all at one place
         parts.append(_with_ids(part, times, burst.type, burst.community))
     merged = {}
     for key in list(parts[0]):  # column by column, freeing the parts as they are merged

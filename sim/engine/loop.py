@@ -92,6 +92,32 @@ def _view(values: array[Any], dtype: type) -> np.ndarray:
     return np.frombuffer(values, dtype=dtype) if len(values) else np.empty(0, dtype=dtype)
 
 
+class _Snap:
+    """Where a unit on its way back is: the zone nearest to its interpolated position between
+    the place it left and its station (a spatial index over the zones' places)."""
+
+    def __init__(self, xy: np.ndarray, zone_places: np.ndarray) -> None:
+        from scipy.spatial import cKDTree  # only scenarios with zones need it
+
+        self.xy = xy.tolist()
+        self.tree = cKDTree(xy[zone_places])
+        self.places = zone_places.tolist()
+
+    @classmethod
+    def of(cls, region: Region) -> _Snap | None:
+        if not region.explicit_zones or region.return_position != "nearest_zone":
+            return None
+        zone_places = np.asarray(region.zone_place, dtype=np.int64)
+        if np.isnan(region.place_xy).any():
+            return None  # a place without coordinates: keep the interpolated trip
+        return cls(np.asarray(region.place_xy, dtype=np.float64), zone_places)
+
+    def nearest(self, origin: int, station: int, done: float) -> int:
+        (x0, y0), (x1, y1) = self.xy[origin], self.xy[station]
+        _, k = self.tree.query((x0 + done * (x1 - x0), y0 + done * (y1 - y0)))
+        return int(self.places[int(k)])
+
+
 class Engine:
     """One run of one fleet against one replication's incidents.
 
@@ -126,10 +152,20 @@ class Engine:
         types = region.types
         self._type_service = [t.service for t in types]
         self._type_priority = [t.priority for t in types]
+        # the facility of a transport: a fixed place, or the nearest of a kind from the zone
         self._type_facility = [t.facility for t in types]
+        self._nearest_facility = [
+            region.nearest_facility[t.facility_kind].tolist() if t.facility_kind else None
+            for t in types
+        ]
+        self._return_factor = region.return_speed_factor
+        self._snap = _Snap.of(region)
         n = len(incidents)
         self._type = _mv(incidents.type)
         self._community = _mv(incidents.community)
+        self._zone = _mv(incidents.zone)
+        # where each incident happens: its zone's place (a community's centre without zones)
+        self.incident_place = _mv(region.zone_place[incidents.zone])
         # indexed [incident, slot]: the slot is the number of units already sent to the call
         self._turnout = _mv_view(incidents.turnout)
         self._scene_noise = _mv_view(incidents.scene_noise)
@@ -174,6 +210,8 @@ class Engine:
         if t >= unit.ret_end:
             return to_place
         done = (t - unit.ret_start) / (unit.ret_end - unit.ret_start)
+        if self._snap is not None:  # from the zone nearest to where it is on its way
+            return self.travel[self._snap.nearest(unit.ret_from, unit.station, done)][place]
         return (1.0 - done) * self.travel[unit.ret_from][place] + done * to_place
 
     def head(self, unit: Unit, community: int) -> tuple[int, float, int] | None:
@@ -219,7 +257,7 @@ class Engine:
         unit.busy = True
         slot = self._sent[i]
         self._sent[i] = slot + 1
-        c = self._community[i]
+        c = self.incident_place[i]
         travel_rows = self.travel
         if now >= unit.ret_end:  # at the station: the crew turns out
             trip = travel_rows[unit.station][c]
@@ -234,13 +272,16 @@ class Engine:
         leave = arrive + self._on_scene[i]
         end = c
         if slot == 0 and self._transport[i]:
-            facility = self._type_facility[self._type[i]]
+            k = self._type[i]
+            nearest = self._nearest_facility[k]
+            facility = self._type_facility[k] if nearest is None else nearest[self._zone[i]]
             leave += travel_rows[c][facility] * self.hour_factor(leave) * self._transport_noise[i]
             leave += self._handover[i]
             end = facility
         free_at = leave
         if not self._from_road[unit.service]:
-            free_at += travel_rows[end][unit.station] * self.hour_factor(leave)
+            back = travel_rows[end][unit.station] / self._return_factor
+            free_at += back * self.hour_factor(leave)
             end = unit.station
         need = self._need[i]
         if need == 1:  # the common case: this unit is the whole response
@@ -286,7 +327,8 @@ class Engine:
         now = self.env.now
         unit.ret_start = now
         if self._from_road[unit.service]:
-            unit.ret_end = now + self.travel[unit.ret_from][unit.station] * self.hour_factor(now)
+            back = self.travel[unit.ret_from][unit.station] / self._return_factor
+            unit.ret_end = now + back * self.hour_factor(now)
         else:
             unit.ret_end = now  # its job included the way back: it is at its station
         if unit.off_pending:
@@ -301,9 +343,10 @@ class Engine:
         s = self._type_service[k]
         policy = self.policies[s]
         c = self._community[i]
+        place = self.incident_place[i]
         need = self._need[i]
         while self._sent[i] < need:  # for most calls need is 1: one pass
-            choice = policy.choose_unit(self, s, c, now)
+            choice = policy.choose_unit(self, s, c, place, now)
             if choice is None:
                 heapq.heappush(self.queues[s][c], (self._type_priority[k], self._ready[i], i))
                 self._waiting[s] += 1

@@ -5,7 +5,7 @@ scenario file can name it once the schema's ``Policy`` lists it); the engine mak
 per service from the compiled rule (:func:`make_policy`) and knows nothing of its rules. A
 policy answers two questions during a run:
 
-- ``choose_unit(view, service, community, t)`` -> ``(unit, delay)`` or ``None``
+- ``choose_unit(view, service, community, place, t)`` -> ``(unit, delay)`` or ``None``
 - ``choose_call(view, unit, t)`` -> ``(incident, community, delay)`` or ``None``
 
 ``view`` is the engine: it offers ``free[s]`` (free units of service ``s``),
@@ -95,7 +95,7 @@ class Policy(ABC):
 
     @abstractmethod
     def choose_unit(
-        self, view: Engine, service: int, community: int, t: float
+        self, view: Engine, service: int, community: int, place: int, t: float
     ) -> tuple[Unit, float] | None:
         """The unit to send to a call of ``community`` now, and its delay; None: let it wait."""
 
@@ -163,7 +163,7 @@ def best_waiting(
         if head is None:
             continue
         priority, t_ready, incident = head
-        trip = view.expected_travel(unit, c, t)
+        trip = view.expected_travel(unit, view.incident_place[incident], t)
         if trip * scale > limit:
             continue
         key = (priority, trip, t_ready) if rule == "nearest" else (priority, t_ready, trip)
@@ -181,9 +181,9 @@ class Separate(Policy):
     borrows = False
 
     def choose_unit(
-        self, view: Engine, service: int, community: int, t: float
+        self, view: Engine, service: int, community: int, place: int, t: float
     ) -> tuple[Unit, float] | None:
-        unit = closest(view, view.free_by_owner[service][community].values(), community, t)
+        unit = closest(view, view.free_by_owner[service][community].values(), place, t)
         return None if unit is None else (unit, 0.0)
 
     def choose_call(self, view: Engine, unit: Unit, t: float) -> tuple[int, int, float] | None:
@@ -204,9 +204,9 @@ class Pooled(Policy):
         self.all = range(len(rule.lenders))
 
     def choose_unit(
-        self, view: Engine, service: int, community: int, t: float
+        self, view: Engine, service: int, community: int, place: int, t: float
     ) -> tuple[Unit, float] | None:
-        unit = closest(view, view.free[service].values(), community, t)
+        unit = closest(view, view.free[service].values(), place, t)
         return None if unit is None else (unit, 0.0)
 
     def choose_call(self, view: Engine, unit: Unit, t: float) -> tuple[int, int, float] | None:
@@ -231,10 +231,10 @@ class MutualAid(Policy):
         self.borrowers = rule.borrowers()
 
     def choose_unit(
-        self, view: Engine, service: int, community: int, t: float
+        self, view: Engine, service: int, community: int, place: int, t: float
     ) -> tuple[Unit, float] | None:
         by_owner = view.free_by_owner[service]
-        own = closest(view, by_owner[community].values(), community, t)
+        own = closest(view, by_owner[community].values(), place, t)
         if own is not None:
             return own, 0.0
         reserve = self.rule.reserve
@@ -244,7 +244,7 @@ class MutualAid(Policy):
             if len(by_owner[lender]) > reserve
             for u in by_owner[lender].values()
         ]
-        lent = closest(view, candidates, community, t, self.limit)
+        lent = closest(view, candidates, place, t, self.limit)
         return None if lent is None else (lent, self.rule.request_delay)
 
     def choose_call(self, view: Engine, unit: Unit, t: float) -> tuple[int, int, float] | None:

@@ -51,6 +51,7 @@ def incident_table(
             "service": _category(service, region.services),
             "priority": priority,
             "community": _category(inc.community, region.communities),
+            "zone": _category(inc.zone, region.zone_ids),
             "t_call": inc.t_call,
             "t_ready": rec.t_ready,
             "t_dispatch": rec.t_dispatch,

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ARRIVALS", "BURSTS", "NOISE", "stream"]
+__all__ = ["ARRIVALS", "BURSTS", "NOISE", "ZONES", "stream"]
 
 ARRIVALS = 0  # arrival times and attributes drawn at arrival, per community x incident type
 NOISE = 1  # travel-time noise, per community x incident type
 BURSTS = 2  # mass-casualty bursts, per burst
+ZONES = 3  # the zone of each incident inside its community, per community x incident type
 
 
 def stream(seed: int, replication: int, kind: int, a: int = 0, b: int = 0) -> np.random.Generator:

@@ -81,6 +81,35 @@ def _targets(scenario: Scenario) -> list[dict[str, Any]]:
     return rows
 
 
+def _zones(scenario: Scenario) -> list[dict[str, Any]]:
+    """Every demand zone: its community, location, weight, and the station closest to it by
+    trip time, with that station's community (None for a regional station): a zone whose closest
+    station is a neighbour's lies on the border that automatic aid serves."""
+    region = compile_region(scenario)
+    station_ids = [*scenario.communities, *scenario.stations]
+    station_community = [
+        *scenario.communities,
+        *(st.community for st in scenario.stations.values()),
+    ]
+    places = np.array([region.place_of[sid] for sid in station_ids], dtype=np.int64)
+    trips = region.travel[np.ix_(places, region.zone_place)]
+    closest = trips.argmin(axis=0)
+    xy = region.place_xy[region.zone_place]
+    return [
+        {
+            "id": zid,
+            "community": region.communities[int(region.zone_community[z])],
+            "x": None if not np.isfinite(xy[z, 0]) else float(xy[z, 0]),
+            "y": None if not np.isfinite(xy[z, 1]) else float(xy[z, 1]),
+            "weight": float(region.zone_weight[z]),
+            "closest_station": station_ids[int(closest[z])],
+            "closest_station_community": station_community[int(closest[z])],
+            "closest_minutes": float(trips[closest[z], z]),
+        }
+        for z, zid in enumerate(region.zone_ids)
+    ]
+
+
 def region_record(scenario: Scenario) -> dict[str, Any]:
     """The JSON-ready record of ``scenario`` written as ``region.json``."""
     s = scenario
@@ -133,6 +162,7 @@ def region_record(scenario: Scenario) -> dict[str, Any]:
         ],
         "stations": stations,
         "facilities": facilities,
+        "zones": _zones(s),
         "services": [
             {"id": sid, "name": svc.name or sid, "cost_per_unit_hour": svc.cost_per_unit_hour}
             for sid, svc in s.services.items()

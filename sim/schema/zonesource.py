@@ -72,7 +72,8 @@ class ZoneSource:
         """Coordinates and outlines into the frame; polygons of a file give their zone's
         location as their representative point (taken in the frame), and every polygon an
         area in km²."""
-        self.x, self.y = frame.project(self.x, self.y, self.crs)
+        x, y = frame.project(self.x, self.y, self.crs)
+        self.x, self.y = np.array(x, dtype=np.float64), np.array(y, dtype=np.float64)  # own copies
         self.area_km2 = np.full(len(self.ids), np.nan)
         if self.geometry is None:
             return

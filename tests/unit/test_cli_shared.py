@@ -134,6 +134,8 @@ LAZY_ALLOWED = {
     # geography libraries load only for a scenario with zone, boundary or matrix files, so
     # that validating or running a plain scenario stays fast (geopandas alone takes ~1 s)
     *{("sim/model/zones.py", m) for m in ("geopandas", "pandas")},
+    ("sim/results/zonelayer.py", "geopandas"),
+    ("sim/engine/loop.py", "scipy"),  # the zone index of returning units: scenarios with zones
     *{("sim/schema/geo.py", m) for m in ("pyproj",)},
     *{("sim/schema/geography.py", m) for m in ("zonefile",)},
     *{("sim/schema/matrixfile.py", m) for m in ("pandas", "pyarrow")},

@@ -91,7 +91,7 @@ class FirstFree(Policy):
     borrows = True
 
     def choose_unit(
-        self, view: Engine, service: int, community: int, t: float
+        self, view: Engine, service: int, community: int, place: int, t: float
     ) -> tuple[Unit, float] | None:
         free = view.free[service]
         return (free[min(free)], 0.0) if free else None

@@ -701,7 +701,20 @@ def _old_travel(s: Any) -> np.ndarray:
     return m
 
 
-@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+UNZONED = [p for p in SHIPPED if p.stem != "five_valleys"]
+
+
+def test_zoned_five_valleys_keeps_its_community_travel() -> None:
+    s = load_scenario(ROOT / "scenarios" / "five_valleys.yaml")
+    region = compile_region(s)
+    old = _old_travel(s)
+    n = len(old)
+    assert np.array_equal(region.travel[:n, :n], old), "centres, hub: the table as before"
+    assert region.explicit_zones
+    assert len(region.zone_ids) == 375
+
+
+@pytest.mark.parametrize("path", UNZONED, ids=[p.stem for p in UNZONED])
 def test_shipped_scenarios_compile_as_before(path: Path) -> None:
     s = load_scenario(path)
     region = compile_region(s)

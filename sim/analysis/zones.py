@@ -1,0 +1,94 @@
+"""Results per demand zone: where, inside each community, an option helps and where it hurts.
+
+Per replication x option x service x priority (each, and ``all``) x zone: calls, mean and 90th
+percentile response, share within target; then the mean and 95 % confidence interval of each
+across replications and the paired difference to the baseline (common random numbers: every
+option saw the same incidents in the same zones). :func:`zone_results` gives the wide table of
+``zones.csv``: one row per option x service x priority x zone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .metrics import ALL
+from .stats import Margin, paired_differences, with_ci
+
+__all__ = ["ZONE_METRICS", "zone_metrics", "zone_results"]
+
+ZONE_METRICS = ("calls", "mean_response", "p90_response", "within_target")
+KEYS = ["replication", "option", "service", "priority", "zone", "community"]
+COMPARED = ("mean_response", "p90_response", "within_target")
+
+
+def _per_rep(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    g = df.groupby(keys, observed=True, sort=True)
+    out = pd.DataFrame(
+        {
+            "calls": g.size(),
+            "mean_response": g["response"].mean(),
+            "p90_response": g["response"].quantile(0.9),
+            "within_target": g["met_target"].mean(),
+        }
+    )
+    return out.reset_index()
+
+
+def zone_metrics(incidents: pd.DataFrame) -> pd.DataFrame:
+    """Long table: replication, option, service, priority, zone, community, metric, value."""
+    df = incidents.loc[
+        ~incidents["warmup"],
+        ["replication", "option", "service", "priority", "zone", "community", "response"],
+    ].assign(
+        met_target=incidents.loc[~incidents["warmup"], "met_target"].astype("Float64"),
+        priority=lambda d: d["priority"].astype(str),
+        option=lambda d: d["option"].astype(str),
+        service=lambda d: d["service"].astype(str),
+        zone=lambda d: d["zone"].astype(str),
+        community=lambda d: d["community"].astype(str),
+    )
+    by_priority = _per_rep(df, KEYS)
+    every = _per_rep(df, [k for k in KEYS if k != "priority"]).assign(priority=ALL)
+    wide = pd.concat([by_priority, every[by_priority.columns]], ignore_index=True)
+    long = wide.melt(id_vars=KEYS, var_name="metric", value_name="value")
+    long["value"] = long["value"].astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan)
+    return long
+
+
+def zone_results(
+    per_rep: pd.DataFrame, baseline: str, margins: dict[str, Margin] | None = None
+) -> pd.DataFrame:
+    """The wide table of ``zones.csv``: each metric with its CI, and for response and share
+    within target the paired difference to the baseline with its CI and verdict."""
+    keys = ["option", "service", "priority", "zone", "community"]
+    ci = with_ci(per_rep, [*keys, "metric"])
+    wide = ci.pivot_table(
+        index=keys, columns="metric", values=["mean", "ci_low", "ci_high"], observed=True
+    )
+    out = pd.DataFrame(index=wide.index)
+    for m in ZONE_METRICS:
+        if ("mean", m) not in wide:
+            continue
+        out[m] = wide[("mean", m)]
+        if m != "calls":
+            out[f"{m}_ci_low"] = wide[("ci_low", m)]
+            out[f"{m}_ci_high"] = wide[("ci_high", m)]
+    out = out.reset_index()
+    compared = per_rep[per_rep["metric"].isin(COMPARED)]
+    if (compared["option"] != baseline).any():
+        diff = paired_differences(compared, [*keys, "metric"], baseline, margins=margins)
+        d = diff.pivot_table(
+            index=keys, columns="metric", values=["diff", "ci_low", "ci_high"], observed=True
+        )
+        verdicts = diff.pivot(index=keys, columns="metric", values="verdict")
+        extra = pd.DataFrame(index=d.index)
+        for m in COMPARED:
+            if ("diff", m) in d:
+                extra[f"diff_{m}"] = d[("diff", m)]
+                extra[f"diff_{m}_ci_low"] = d[("ci_low", m)]
+                extra[f"diff_{m}_ci_high"] = d[("ci_high", m)]
+                extra[f"verdict_{m}"] = verdicts[m]
+        out = out.merge(extra.reset_index(), on=keys, how="left")
+    out["calls"] = out["calls"].fillna(0.0)
+    return out.sort_values(keys, kind="stable").reset_index(drop=True)
