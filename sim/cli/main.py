@@ -226,7 +226,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_estimate(args: argparse.Namespace) -> int:
-    from ..analysis.erlang import estimate, overload_warnings
+    from ..analysis.erlang import caveat_lines, estimate, overload_warnings
     from ..engine.driver import compile_scenario
     from ..schema import load_scenario
 
@@ -247,6 +247,8 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
         "mean_wait",
     ]
     print(shown[cols].to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    for line in caveat_lines(est):
+        print(f"note: Erlang C may mislead for {line}")
     for warning in overload_warnings(est):
         print(f"warning: {warning}", file=sys.stderr)
     return EXIT_OK

@@ -180,10 +180,18 @@ def run_size(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
     )
     s = result.summary
+    base = result.baseline
+    b = s[s["option"] == base].iloc[0]
+    vs_today, vs_sized = f"vs today's {base}", f"vs {base} meeting targets"
     table = s.assign(
         cost_per_year=s["cost_per_year"].map(fmt_money),
         cost_today=s["cost_today"].map(fmt_money),
-        cost_saved=s["cost_saved"].map(fmt_money),
+        **{
+            f"units saved {vs_today}": s["units_saved_vs_today"],
+            f"cost saved {vs_today}": s["cost_saved_vs_today"].map(fmt_money),
+            f"units saved {vs_sized}": s["units_saved"],
+            f"cost saved {vs_sized}": s["cost_saved"].map(fmt_money),
+        },
     )[
         [
             "option",
@@ -191,18 +199,25 @@ def run_size(args: argparse.Namespace) -> int:
             "status",
             "units_today",
             "units",
-            "units_saved",
             "cost_today",
             "cost_per_year",
-            "cost_saved",
+            f"units saved {vs_today}",
+            f"cost saved {vs_today}",
+            f"units saved {vs_sized}",
+            f"cost saved {vs_sized}",
             "held",
             "stations",
         ]
     ]
     _write(
         f"{scenario.name}: smallest {args.service} fleet per option ({result.replications} "
-        f"replications, confirmed on {result.confirm_replications} fresh ones; "
-        f"savings against '{result.baseline}'):\n"
+        f"replications, confirmed on {result.confirm_replications} fresh ones).\n"
+        f"Savings against today's fleet ('{base}' as the scenario gives it: "
+        f"{int(b['units_today'])} units, {fmt_money(float(b['cost_today']))} a year) and against "
+        f"the '{base}' fleet sized to meet the targets ({int(b['units'])} units, "
+        f"{fmt_money(float(b['cost_per_year']))} a year"
+        + ("" if b["status"] == "met" else "; it comes closest but does not meet them all")
+        + "):\n"
     )
     _write(table.to_string(index=False))
     for w in result.warnings:
@@ -258,14 +273,31 @@ def run_coalitions(args: argparse.Namespace) -> int:
     alone = a[a["method"] == "shapley"].set_index("community")["stand_alone"]
     shown.insert(0, "alone", [fmt(float(alone[c])) for c in shown.index])
     shown.columns = [METHOD_NAMES.get(c, c) for c in shown.columns]
+    if not args.fast:  # the screening estimate beside the simulation
+        screen = a[a["method"] == "shapley"].set_index("community")["amount_analytic"]
+        shown["Shapley, Erlang C screening"] = [fmt(float(screen[c])) for c in shown.index]
     what = "cost per year" if args.value == "cost" else "missed calls per year"
-    how = "Erlang C" if args.fast else f"simulation, {result.replications} replications"
-    _write(
-        f"{scenario.name}: {len(result.values)} coalitions of {args.service} ({what}, "
-        f"{how}); grand coalition {fmt(result.grand_value)}\n"
-    )
+    v = result.values
+    grand = v[v["size"] == v["size"].max()].iloc[0]
+    if args.fast:
+        _write(
+            f"{scenario.name}: {len(result.values)} coalitions of {args.service} ({what}): "
+            f"SCREENING ESTIMATE by Erlang C (--fast), not a simulation: no travel between "
+            f"communities, so fleets and values can differ widely from a simulated run; "
+            f"grand coalition {fmt(result.grand_value)} with {int(grand['units'])} units\n"
+        )
+    else:
+        _write(
+            f"{scenario.name}: {len(result.values)} coalitions of {args.service} ({what}, "
+            f"simulation, {result.replications} replications); grand coalition "
+            f"{fmt(result.grand_value)} with {int(grand['units'])} units (Erlang C screening "
+            f"estimate: {fmt(float(grand['value_analytic']))} with "
+            f"{int(grand['units_analytic'])} units)\n"
+        )
     _write(shown.to_string())
-    _write("(* more than going alone would cost)\n")
+    if bool(above.to_numpy(dtype=bool).any()):
+        _write("(* more than going alone would cost)")
+    _write("")
     eps = result.least_core_epsilon
     eps = 0.0 if abs(eps) < 1e-6 * max(1.0, abs(result.grand_value)) else eps
     _write(
