@@ -137,6 +137,52 @@ def hidden_miss_result(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, 
     return _BUILT["hidden"]  # type: ignore[no-any-return]
 
 
+# --- a region to size, and to play the coalition game on ----------------------------------------
+
+COST = 100.0  # an hour of one unit
+UNIT_YEAR = 8760 * COST
+
+
+def towns(
+    loads: list[float],
+    today: int,
+    *,
+    across: float = 0.0,
+    target: float = 0.01,
+    share: float = 0.9,
+    populations: list[int] | None = None,
+) -> dict[str, Any]:
+    """Communities c0, c1, ... with offered loads ``loads`` (exponential hour-long jobs),
+    ``today`` round-the-clock units each, ``across`` minutes between any two of them."""
+    pops = populations or [1000] * len(loads)
+    coms = {f"c{i}": {"population": p} for i, p in enumerate(pops)}
+    return {
+        "name": "Savings check",
+        "communities": coms,
+        "travel": {"matrix": {a: {b: 0 if a == b else across for b in coms} for a in coms}},
+        "services": {
+            "amb": {
+                "cost_per_unit_hour": COST,
+                "units": [{"station": c, "count": today} for c in coms],
+            }
+        },
+        "incident_types": {
+            "call": {
+                "service": "amb",
+                "rate_per_year": {c: x * 525_600 / 60 for c, x in zip(coms, loads, strict=True)},
+                "on_scene": {"dist": "exponential", "mean": 60},
+                "target": {"minutes": target, "share": share},
+            }
+        },
+        "run": {"horizon": "28 d", "warmup": "2 d", "replications": 8, "seed": 7},
+        "options": {
+            "separate": {"dispatch": {"amb": {"policy": "separate"}}},
+            "pooled": {"dispatch": {"amb": {"policy": "pooled"}}},
+        },
+        "cost_sharing": {"mix": {"population": 0.5, "calls": 0.5}},
+    }
+
+
 # --- text on the canvas -----------------------------------------------------------------------
 
 OUTSIDE = 1.0  # pixels a text may reach beyond the canvas (anti-aliasing)

@@ -279,7 +279,7 @@ def test_warning_above_one_percent_in_console_manifest_and_report(
     import yaml
 
     path = tmp_path / "over.yaml"
-    path.write_text(yaml.safe_dump(OVERLOADED), encoding="utf-8")
+    path.write_text(yaml.safe_dump(OVERLOADED, sort_keys=False), encoding="utf-8")
     out = tmp_path / "out"
     assert main(["compare", str(path), "--out", str(out), "--replications", "2"]) == 0
     err = capsys.readouterr().err

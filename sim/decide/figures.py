@@ -241,7 +241,7 @@ def values_figure(res: CoalitionResult) -> Figure:
         if res.value == "cost":
             ax.xaxis.set_major_formatter(FuncFormatter(_money))
         ax.grid(axis="y", visible=False)
-        ax.legend(loc="lower right")
+        fig.legend(loc="outside lower center")  # outside the axes: it hides no bar or tick
     return fig
 
 
