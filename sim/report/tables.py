@@ -27,7 +27,7 @@ HEADLINE_VERDICTS = {
     "within_target_vs_baseline": "Within target vs {base}",
     "vs_baseline": "Mean response vs {base}",
 }
-VERDICT_METRICS = ("mean_response", "p90_response", "within_target", "waited")
+VERDICT_METRICS = ("within_target", "p90_response", "mean_response", "open_share", "waited")
 EQUITY = {
     "worst_within_target": ("Worst community within target", lambda v: fmt_pct(v, 1)),
     "spread_within_target": ("Spread within target (max - min)", lambda v: fmt_pct(v, 1)),
@@ -119,7 +119,7 @@ def fmt_diff(metric: str, v: float, ref: float | None = None) -> str:
     difference itself by default, so that a difference and its interval share one unit)."""
     if not math.isfinite(v):
         return "-"
-    if metric in ("within_target", "waited"):
+    if metric in ("within_target", "waited", "open_share"):
         return f"{100 * v:+.1f} pp"
     scale = abs(v if ref is None or not math.isfinite(ref) else ref)
     return f"{v:+.1f} min" if scale < 120 else f"{v / 60:+.1f} h"
