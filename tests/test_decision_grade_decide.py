@@ -57,8 +57,11 @@ def test_size_counts_savings_against_today_and_against_the_sized_baseline(
         "year) and against the 'separate' fleet sized to meet the targets (6 units, 5.26 M a year)"
         in console
     )
-    assert "units saved vs today's separate" in console
-    assert "units saved vs separate meeting targets" in console
+    assert "saved vs today's separate" in console
+    assert "saved vs separate meeting targets" in console
+    pooled = next(line for line in console.splitlines() if line.split()[:2] == ["pooled"] * 2)
+    assert "3 units, 2.63 M" in pooled
+    assert "1 unit, 876 k" in pooled
     page = re.sub(r"\s+", " ", (out / "decision.html").read_text(encoding="utf-8"))
     page = page.replace("&#39;", "'")
     assert "Saved against today's separate" in page

@@ -162,6 +162,8 @@ def _common_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_size(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from ..results.display import fmt_money
     from ..schema import load_scenario
     from .output import write_sizing
@@ -182,15 +184,20 @@ def run_size(args: argparse.Namespace) -> int:
     s = result.summary
     base = result.baseline
     b = s[s["option"] == base].iloc[0]
-    vs_today, vs_sized = f"vs today's {base}", f"vs {base} meeting targets"
+    vs_today, vs_sized = f"saved vs today's {base}", f"saved vs {base} meeting targets"
+
+    def saved(units: pd.Series, cost: pd.Series) -> list[str]:
+        return [
+            f"{int(u)} unit{'' if abs(int(u)) == 1 else 's'}, {fmt_money(float(c))}"
+            for u, c in zip(units, cost, strict=True)
+        ]
+
     table = s.assign(
         cost_per_year=s["cost_per_year"].map(fmt_money),
         cost_today=s["cost_today"].map(fmt_money),
         **{
-            f"units saved {vs_today}": s["units_saved_vs_today"],
-            f"cost saved {vs_today}": s["cost_saved_vs_today"].map(fmt_money),
-            f"units saved {vs_sized}": s["units_saved"],
-            f"cost saved {vs_sized}": s["cost_saved"].map(fmt_money),
+            vs_today: saved(s["units_saved_vs_today"], s["cost_saved_vs_today"]),
+            vs_sized: saved(s["units_saved"], s["cost_saved"]),
         },
     )[
         [
@@ -201,10 +208,8 @@ def run_size(args: argparse.Namespace) -> int:
             "units",
             "cost_today",
             "cost_per_year",
-            f"units saved {vs_today}",
-            f"cost saved {vs_today}",
-            f"units saved {vs_sized}",
-            f"cost saved {vs_sized}",
+            vs_today,
+            vs_sized,
             "held",
             "stations",
         ]
