@@ -37,7 +37,22 @@ def shipped(name: str = "two_towns", **run: Any) -> dict[str, Any]:
     ``run`` section, e.g. ``shipped(horizon="60 d")`` is Two Towns over 60 days."""
     data: dict[str, Any] = yaml.safe_load((SCENARIOS / f"{name}.yaml").read_text(encoding="utf-8"))
     data["run"].update(run)
-    return data
+    return _absolute_files(data)
+
+
+def _absolute_files(node: Any) -> Any:
+    """Zone, boundary and matrix files named relative to the scenario file, made absolute, so
+    that the data validate from anywhere."""
+    if isinstance(node, dict):
+        return {
+            k: str(SCENARIOS / v)
+            if k in ("file", "matrix_file") and isinstance(v, str) and not Path(v).is_absolute()
+            else _absolute_files(v)
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_absolute_files(v) for v in node]
+    return node
 
 
 # --- one town ------------------------------------------------------------------------------------

@@ -12,6 +12,10 @@ policy's :class:`~sim.engine.policies.QueueModel`: the ``wait`` fleet predicts t
 calls that wait, the ``load`` fleet says whether the option keeps up. Mutual aid needs both:
 a call waits when its own units are busy (if only for the request delay), while partners carry
 the overflow.
+
+Where the approximation is known not to apply, each row's ``caveats`` says why (part-time
+units, calls needing several units, long turnouts, demand peaks, mutual aid with its delays);
+:func:`large_gap` flags a simulated share that waited far from the estimate.
 """
 
 from __future__ import annotations
@@ -27,7 +31,20 @@ from ..model.compile import Fleet, Region
 from ..model.sampling import mean_of
 from .queueing import mmc
 
-__all__ = ["estimate", "overload_warnings", "queue_model"]
+__all__ = [
+    "GAP",
+    "caveat_lines",
+    "caveats",
+    "estimate",
+    "large_gap",
+    "overload_warnings",
+    "queue_model",
+]
+
+GAP = 0.10  # |simulated - estimated| probability of waiting flagged as a large gap
+PART_TIME = 0.999  # a unit on duty less than this share of the run is part-time
+LONG_TURNOUT = 0.25  # turnout at least this share of a call's busy time is long
+PEAK = 1.5  # the busiest hour of the week at least this many times the mean rate
 
 
 def _busy_minutes(region: Region, fleet: Fleet, k: int) -> np.ndarray:
@@ -77,7 +94,85 @@ def estimate(region: Region, fleets: dict[str, Fleet]) -> pd.DataFrame:
             rows.append(
                 _row(name, service, policy, "all", Pool.REGION, rate.sum(), work.sum(), units.sum())
             )
+            notes = "; ".join(caveats(region, fleet, s))
+            for row in rows[-len(alone) - 2 :]:
+                row["caveats"] = notes
     return pd.DataFrame(rows)
+
+
+def caveats(region: Region, fleet: Fleet, s: int) -> list[str]:
+    """Why Erlang C may mislead for service ``s`` of a fleet, in plain words (empty when none
+    of the known reasons applies)."""
+    kinds = [k for k, t in enumerate(region.types) if t.service == s]
+    rates = region.rates[:, kinds].sum(axis=0)  # per type, calls per minute
+    if rates.sum() <= 0:
+        return []
+    weights = rates / rates.sum()
+    out = []
+    mine = np.flatnonzero(fleet.service == s)
+    part = int((_on_duty_units(region, fleet)[mine] < PART_TIME).sum())
+    if part:
+        out.append(
+            f"part-time units ({part} of {len(mine)}): calls outside duty hours wait for a "
+            "shift, while Erlang C counts them as slower full-time units"
+        )
+    needs = {k: region.types[k].units_needed for k in kinds}
+    multi = float(sum(w for k, w in zip(kinds, weights, strict=True) if needs[k] > 1))
+    if multi > 0:
+        out.append(
+            f"multi-unit calls ({multi:.0%} need up to {max(needs.values())} units at once): "
+            "Erlang C assumes one unit per call"
+        )
+    turnout = float(weights @ [mean_of(region.types[k].turnout) for k in kinds])
+    busy = float(weights @ [float(np.mean(_busy_minutes(region, fleet, k))) for k in kinds])
+    if busy > 0 and turnout >= LONG_TURNOUT * busy:
+        out.append(
+            f"long turnouts (mean {turnout:.0f} min, {turnout / busy:.0%} of the busy time): "
+            "busy times are far from exponential, and the response is mostly turnout"
+        )
+    peak = float((weights @ region.profiles[kinds]).max())
+    if peak >= PEAK:
+        out.append(
+            f"demand peaks (busiest hour {peak:.1f} x the mean rate): Erlang C uses the mean "
+            "rate and underestimates waiting at peak times"
+        )
+    d = fleet.dispatch[s]
+    if d.policy == "mutual_aid":
+        delay = f", request delay {d.request_delay:g} min" if d.request_delay else ""
+        out.append(
+            f"mutual aid (own units first{delay}): between the separate estimate shown and the "
+            "pooled one"
+        )
+    return out
+
+
+def caveat_lines(est: pd.DataFrame) -> list[str]:
+    """The caveats of an estimate for the console: per service, each caveat once, with the
+    options it applies to."""
+    if "caveats" not in est:
+        return []
+    rows = est.drop_duplicates(["option", "service"])
+    options = list(dict.fromkeys(rows["option"]))
+    out = []
+    for service, g in rows.groupby("service", sort=False):
+        seen: dict[str, list[str]] = {}
+        for opt, text in zip(g["option"], g["caveats"], strict=True):
+            for part in str(text).split("; ") if isinstance(text, str) and text else []:
+                seen.setdefault(part, []).append(str(opt))
+        for part, opts in seen.items():
+            which = "every option" if opts == options else ", ".join(opts)
+            out.append(f"{service} ({which}): {part}")
+    return out
+
+
+def large_gap(simulated: float, ci_low: float, ci_high: float, estimated: float) -> bool:
+    """True when the simulated share that waited is more than :data:`GAP` (absolute) from the
+    Erlang C probability of waiting and the estimate lies outside the simulated interval."""
+    values = (simulated, estimated)
+    if not all(math.isfinite(v) for v in values):
+        return False
+    outside = not (ci_low <= estimated <= ci_high) if math.isfinite(ci_low + ci_high) else True
+    return abs(simulated - estimated) > GAP and outside
 
 
 def _region_of(

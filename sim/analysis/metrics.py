@@ -3,7 +3,9 @@
 Every function returns a long table with ``replication``, ``option``, grouping keys, ``metric``
 and ``value``; :mod:`sim.stats` turns those into confidence intervals and paired differences.
 Incidents that called during the warm-up are left out. "all" marks region-wide rows and rows
-over all priorities.
+over all priorities. ``open_share`` is the share of calls never reached (no unit on scene by the
+horizon): those calls are not in the mean, median or fractiles of response, so it is shown
+beside them; ``open`` counts the calls not yet cleared at the horizon (reached or not).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ HEADLINE = (
     "mean_wait",
     "waited",
     "open",
+    "open_share",
 )
 KEYS = ["replication", "option", "service", "priority", "community"]
 
@@ -51,6 +54,7 @@ def _stats(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
             "mean_wait": g["wait"].mean(),
             "waited": g["waited"].mean(),
             "open": g["open"].sum(),
+            "open_share": g["unreached"].mean(),
         }
     )
     return out.reset_index()
@@ -80,6 +84,8 @@ def incident_metrics(incidents: pd.DataFrame) -> pd.DataFrame:
         # a call still waiting at the horizon certainly waited; its (censored) wait is not
         # counted in mean_wait
         waited=(df["wait"] > 1e-9).where(df["wait"].notna(), horizon_waiting).astype("float64"),
+        # never reached: no unit on scene by the horizon (not in the means or the fractiles)
+        unreached=df["response"].isna().astype("float64"),
         priority=df["priority"].astype(str),
         community=df["community"].astype(str),
         option=df["option"].astype(str),
@@ -166,19 +172,61 @@ BACKLOG_SHARE = 0.01
 
 
 def backlog_warnings(incidents: pd.DataFrame) -> list[str]:
-    """Plain warnings where more than 1 % of an option's calls of a service were still waiting
-    for a unit at the horizon: the backlog grows, the fleet cannot keep up."""
-    df = incidents[~incidents["warmup"]]
-    waiting = df["t_dispatch"].isna()
-    share = waiting.groupby([df["option"], df["service"]], observed=True).mean()
-    oldest = df[waiting].groupby(["option", "service"], observed=True)["t_ready"].min()
-    end = df["t_ready"].max()
-    count = waiting.groupby([df["option"], df["service"]], observed=True).sum()
-    return [
-        f"option '{opt}': {share[key]:.1%} of {svc} calls ({int(count[key]):,}) still waited "
-        f"for a unit at the horizon, the longest for {(end - oldest.get(key, end)) / 60:.1f} h: "
-        "the fleet cannot keep up"
-        for key in share.index
-        for opt, svc in [key]
-        if share[key] > BACKLOG_SHARE
+    """Plain warnings where more than 1 % of an option's calls of a service (or of one of its
+    priorities) were never reached: no unit on scene by the horizon. Those calls are left out
+    of the mean and the fractiles of response, so these would look better than the service
+    was. When calls were still waiting for a unit too, the fleet cannot keep up.
+
+    Shares are means over replications of each replication's share (as ``open_share`` in
+    summary.csv); counts are per run."""
+    df = incidents.loc[
+        ~incidents["warmup"], ["replication", "option", "service", "priority", "response"]
     ]
+    df = df.assign(
+        unreached=df["response"].isna(),
+        waiting=incidents.loc[df.index, "t_dispatch"].isna(),
+        option=df["option"].astype(str),
+        service=df["service"].astype(str),
+    )
+    end = float(incidents["t_ready"].max())
+    keys = ["option", "service"]
+    share = (
+        df.groupby([*keys, "replication"], sort=False)[["unreached", "waiting"]]
+        .mean()
+        .groupby(level=keys, sort=False)
+        .mean()
+    )
+    counts = df.groupby(keys, sort=False).agg(
+        unreached=("unreached", "sum"), calls=("unreached", "size")
+    )
+    prio = (
+        df.groupby([*keys, "priority", "replication"])["unreached"]
+        .mean()
+        .groupby(level=[*keys, "priority"])
+        .mean()
+    )
+    reps = df["replication"].nunique()
+    out = []
+    for (opt, svc), row in share.iterrows():
+        per_prio = prio.loc[(opt, svc)]
+        high = per_prio[per_prio > BACKLOG_SHARE]
+        if row["unreached"] <= BACKLOG_SHARE and high.empty:
+            continue
+        n = counts.loc[(opt, svc)]
+        where = "no unit on scene by the end of the run"
+        if len(per_prio) > 1 and not high.empty:
+            where += "; " + ", ".join(f"priority {p}: {v:.1%}" for p, v in high.items())
+        text = (
+            f"option '{opt}': {row['unreached']:.1%} of {svc} calls were never reached ({where}), "
+            f"{int(n['unreached']):,} of {int(n['calls']):,} calls over {reps} replication(s): "
+            "the mean and fractiles of response leave them out"
+        )
+        if row["waiting"] > BACKLOG_SHARE:
+            sel = (df["option"] == opt) & (df["service"] == svc) & df["waiting"]
+            oldest = float(incidents.loc[df.index[sel], "t_ready"].min())
+            text += (
+                f"; {row['waiting']:.1%} still waited for a unit at the horizon, the "
+                f"longest for {(end - oldest) / 60:.1f} h: the fleet cannot keep up"
+            )
+        out.append(text)
+    return out

@@ -47,6 +47,7 @@ LOWER_IS_BETTER = {
     "mean_wait": True,
     "waited": True,
     "open": True,
+    "open_share": True,
     "incidents": None,
     "busy_fraction": None,
     "cost": True,
@@ -69,7 +70,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     **{m: NON_NEGATIVE for m in ("cost_per_incident", "cost_per_resident", "dispatches")},
     **{m: NON_NEGATIVE for m in ("spread_p90", "unit_hours")},
     **{m: SHARE for m in ("within_target", "waited", "worst_within_target", "busy_fraction")},
-    **{m: SHARE for m in ("spread_within_target", "gini_p90", "share_for_others")},
+    **{m: SHARE for m in ("spread_within_target", "gini_p90", "share_for_others", "open_share")},
 }
 IDENTICAL_BY_DESIGN = frozenset({"incidents"})
 
@@ -92,7 +93,7 @@ MARGINS: dict[str, Margin] = {
     **{m: Margin(absolute=0.25) for m in ("mean_response", "median_response", "p90_response")},
     **{m: Margin(absolute=0.25) for m in ("p95_response", "mean_wait", "spread_p90")},
     **{m: Margin(absolute=0.005) for m in ("within_target", "waited", "worst_within_target")},
-    **{m: Margin(absolute=0.005) for m in ("spread_within_target", "gini_p90")},
+    **{m: Margin(absolute=0.005) for m in ("spread_within_target", "gini_p90", "open_share")},
     **{m: Margin(relative=0.001) for m in ("cost", "cost_per_incident", "cost_per_resident")},
 }
 

@@ -9,6 +9,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+import pandas as pd
+
 from ..decide.coalition import METHOD_NAMES, coalitions
 from ..decide.output import write_coalitions, write_sizing
 from ..decide.sizing import size
@@ -153,10 +155,23 @@ def _size(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
     )
     s = result.summary
+    base = result.baseline
+    b = s[s["option"] == base].iloc[0]
+    vs_today, vs_sized = f"saved vs today's {base}", f"saved vs {base} meeting targets"
+
+    def saved(units: pd.Series, cost: pd.Series) -> list[str]:
+        return [
+            f"{int(u)} unit{'' if abs(int(u)) == 1 else 's'}, {fmt_money(float(c))}"
+            for u, c in zip(units, cost, strict=True)
+        ]
+
     table = s.assign(
         cost_per_year=s["cost_per_year"].map(fmt_money),
         cost_today=s["cost_today"].map(fmt_money),
-        cost_saved=s["cost_saved"].map(fmt_money),
+        **{
+            vs_today: saved(s["units_saved_vs_today"], s["cost_saved_vs_today"]),
+            vs_sized: saved(s["units_saved"], s["cost_saved"]),
+        },
     )[
         [
             "option",
@@ -164,18 +179,23 @@ def _size(args: argparse.Namespace) -> int:
             "status",
             "units_today",
             "units",
-            "units_saved",
             "cost_today",
             "cost_per_year",
-            "cost_saved",
+            vs_today,
+            vs_sized,
             "held",
             "stations",
         ]
     ]
     _say(
         f"{scenario.name}: smallest {args.service} fleet per option ({result.replications} "
-        f"replications, confirmed on {result.confirm_replications} fresh ones; "
-        f"savings against '{result.baseline}'):\n"
+        f"replications, confirmed on {result.confirm_replications} fresh ones).\n"
+        f"Savings against today's fleet ('{base}' as the scenario gives it: "
+        f"{int(b['units_today'])} units, {fmt_money(float(b['cost_today']))} a year) and against "
+        f"the '{base}' fleet sized to meet the targets ({int(b['units'])} units, "
+        f"{fmt_money(float(b['cost_per_year']))} a year"
+        + ("" if b["status"] == "met" else "; it comes closest but does not meet them all")
+        + "):\n"
     )
     _say(table.to_string(index=False))
     for w in result.warnings:
@@ -224,14 +244,31 @@ def _coalitions(args: argparse.Namespace) -> int:
     alone = a[a["method"] == "shapley"].set_index("community")["stand_alone"]
     shown.insert(0, "alone", [fmt(float(alone[c])) for c in shown.index])
     shown.columns = [METHOD_NAMES.get(c, c) for c in shown.columns]
+    if not args.fast:  # the screening estimate beside the simulation
+        screen = a[a["method"] == "shapley"].set_index("community")["amount_analytic"]
+        shown["Shapley, Erlang C screening"] = [fmt(float(screen[c])) for c in shown.index]
     what = "cost per year" if args.value == "cost" else "missed calls per year"
-    how = "Erlang C" if args.fast else f"simulation, {result.replications} replications"
-    _say(
-        f"{scenario.name}: {len(result.values)} coalitions of {args.service} ({what}, "
-        f"{how}); grand coalition {fmt(result.grand_value)}\n"
-    )
+    v = result.values
+    grand = v[v["size"] == v["size"].max()].iloc[0]
+    if args.fast:
+        _say(
+            f"{scenario.name}: {len(result.values)} coalitions of {args.service} ({what}): "
+            f"SCREENING ESTIMATE by Erlang C (--fast), not a simulation: no travel between "
+            f"communities, so fleets and values can differ widely from a simulated run; "
+            f"grand coalition {fmt(result.grand_value)} with {int(grand['units'])} units\n"
+        )
+    else:
+        _say(
+            f"{scenario.name}: {len(result.values)} coalitions of {args.service} ({what}, "
+            f"simulation, {result.replications} replications); grand coalition "
+            f"{fmt(result.grand_value)} with {int(grand['units'])} units (Erlang C screening "
+            f"estimate: {fmt(float(grand['value_analytic']))} with "
+            f"{int(grand['units_analytic'])} units)\n"
+        )
     _say(shown.to_string())
-    _say("(* more than going alone would cost)\n")
+    if bool(above.to_numpy(dtype=bool).any()):
+        _say("(* more than going alone would cost)")
+    _say("")
     eps = result.least_core_epsilon
     eps = 0.0 if abs(eps) < 1e-6 * max(1.0, abs(result.grand_value)) else eps
     _say(f"core {'non-empty' if result.core_nonempty else 'EMPTY'} (least-core epsilon {fmt(eps)})")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..analysis.erlang import estimate, overload_warnings
+from ..analysis.erlang import caveat_lines, estimate, overload_warnings
 from ..engine.driver import compile_scenario
 from ..schema import load_scenario
 from .args import add_scenario
@@ -33,6 +33,8 @@ def _estimate(args: argparse.Namespace) -> int:
     est = estimate(compiled.region, compiled.fleets)
     shown = est[(est["community"] != "all") | (est["fleet"] == "pooled")]
     print(shown[COLUMNS].to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    for line in caveat_lines(est):
+        print(f"note: Erlang C may mislead for {line}")
     for warning in overload_warnings(est):
         print(f"warning: {warning}", file=sys.stderr)
     return EXIT_OK

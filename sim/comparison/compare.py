@@ -60,6 +60,16 @@ TABLES = (
 )
 KEYS = ["option", "service", "priority", "community", "metric"]
 MIN_REPLICATIONS = 3
+# headline.csv: the metrics of each row, in this order
+HEADLINE_METRICS = (
+    "incidents",
+    "mean_response",
+    "p90_response",
+    "open_share",
+    "within_target",
+    "waited",
+    "mean_wait",
+)
 
 
 @dataclass(repr=False)
@@ -94,42 +104,52 @@ class Comparison:
 
     @cached_property
     def headline(self) -> pd.DataFrame:
-        """Region-wide metrics per option and service (all priorities), with verdicts."""
-        s = self.summary
-        s = s[(s["community"] == ALL) & (s["priority"] == ALL)]
-        wide = s.pivot_table(
-            index=["service", "option"], columns="metric", values="mean", observed=True, sort=False
-        )
-        cols = [
-            c
-            for c in (
-                "incidents",
-                "mean_response",
-                "p90_response",
-                "within_target",
-                "waited",
-                "mean_wait",
-            )
-            if c in wide
+        """Region-wide metrics per service, priority and option, with verdicts: all priorities
+        (``priority`` 'all') and every priority with a response target, so that a priority
+        missing its target is not hidden in the average. ``open_share`` is the share of calls
+        never reached, which the means and fractiles leave out."""
+        s = self.summary[self.summary["community"] == ALL]
+        targeted = s[(s["metric"] == "within_target") & (s["priority"] != ALL) & (s["n"] > 0)]
+        keep = set(zip(targeted["service"], targeted["priority"], strict=True))
+        rows = [
+            (sv, p) in keep or p == ALL for sv, p in zip(s["service"], s["priority"], strict=True)
         ]
+        wide = s[rows].pivot_table(
+            index=["service", "priority", "option"],
+            columns="metric",
+            values="mean",
+            observed=True,
+            sort=False,
+        )
+        cols = [c for c in HEADLINE_METRICS if c in wide]
         out = wide[cols].reset_index()
         order = {o: i for i, o in enumerate([self.baseline, *self.raw.options])}
-        out = out.sort_values(
-            ["service", "option"], key=lambda col: col.map(order) if col.name == "option" else col
-        )
-        out = out.reset_index(drop=True)
-        c = self.comparison
-        c = c[(c["community"] == ALL) & (c["priority"] == ALL) & (c["metric"] == "mean_response")]
-        verdicts = c.set_index(["service", "option"])["verdict"]
-        out["vs_baseline"] = [
-            "baseline" if o == self.baseline else verdicts.get((sv, o), "")
-            for sv, o in zip(out["service"], out["option"], strict=True)
-        ]
+
+        def key(col: pd.Series) -> pd.Series:
+            if col.name == "option":
+                return col.map(order)
+            if col.name == "priority":  # 'all' first, then 1, 2, ...
+                return col.map(lambda p: -1 if p == ALL else int(p))
+            return col
+
+        out = out.sort_values(["service", "priority", "option"], key=key).reset_index(drop=True)
+        c = self.comparison[self.comparison["community"] == ALL]
+        idx = ["service", "priority", "option"]
+        for column, metric in (
+            ("vs_baseline", "mean_response"),
+            ("within_target_vs_baseline", "within_target"),
+        ):
+            verdicts = c[c["metric"] == metric].set_index(idx)["verdict"]
+            out[column] = [
+                "baseline" if o == self.baseline else verdicts.get((sv, p, o), "")
+                for sv, p, o in zip(out["service"], out["priority"], out["option"], strict=True)
+            ]
         est = self.estimate[self.estimate["community"] == ALL]
         # the fleet a call waits for under the option's policy (its Erlang C estimate)
         waits_for = est["policy"].map(lambda p: queue_model(str(p)).wait.value)
         relevant = est[est["fleet"] == waits_for]
         analytic = relevant.set_index(["service", "option"])["p_wait"]
+        # Erlang C: with priorities served in order, every class finds all units busy alike
         out["p_wait_erlang"] = [
             analytic.get((sv, o), np.nan)
             for sv, o in zip(out["service"], out["option"], strict=True)

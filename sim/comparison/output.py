@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from ..analysis.erlang import large_gap
+from ..analysis.metrics import ALL
 from ..plots import draw_figures
 from ..report.page import build_report
 from ..results.display import console_table
@@ -85,16 +87,46 @@ def write_comparison(
 
 
 def format_comparison(comp: Comparison) -> str:
-    """The console table of ``compare``: headline per option with verdicts and Erlang C."""
-    head = comp.headline.set_index(["service", "option"])
+    """The console table of ``compare``: per service, all priorities and then every priority
+    with a target; the share within target and the 90th percentile before the mean, the share
+    never reached beside them, verdicts and Erlang C."""
+    head = comp.headline.set_index(["service", "priority", "option"])
     names = {
         "incidents": "calls",
-        "mean_response": "mean resp",
-        "p90_response": "p90 resp",
         "within_target": "in target",
+        "p90_response": "p90 resp",
+        "mean_response": "mean resp",
+        "open_share": "never reached",
         "waited": "waited",
         "p_wait_erlang": "P(wait) Erlang",
+        "within_target_vs_baseline": "in target vs baseline",
         "vs_baseline": "mean resp vs baseline",
     }
     table = head[[c for c in names if c in head]].rename(columns=names)
-    return console_table(table)
+    for col in ("in target vs baseline", "mean resp vs baseline"):
+        if col in table:
+            table[col] = table[col].replace("no significant difference", "not significant")
+    return console_table(table) + "".join(f"\nnote: {n}" for n in erlang_gap_notes(comp))
+
+
+def erlang_gap_notes(comp: Comparison) -> list[str]:
+    """Where the simulated share that waited is far from Erlang C (all priorities), with the
+    estimate's caveats."""
+    s = comp.summary
+    waited = s[(s["community"] == ALL) & (s["priority"] == ALL) & (s["metric"] == "waited")]
+    waited = waited.set_index(["service", "option"])
+    head = comp.headline[comp.headline["priority"] == ALL]
+    est = comp.estimate[comp.estimate["community"] == ALL].drop_duplicates(["service", "option"])
+    reasons = est.set_index(["service", "option"])["caveats"]
+    out = []
+    for sv, o, p in zip(head["service"], head["option"], head["p_wait_erlang"], strict=True):
+        if (sv, o) not in waited.index:
+            continue
+        w = waited.loc[(sv, o)]
+        if large_gap(float(w["mean"]), float(w["ci_low"]), float(w["ci_high"]), float(p)):
+            why = reasons.get((sv, o), "")
+            out.append(
+                f"{sv}, {o}: {w['mean']:.1%} waited in the simulation against {p:.1%} by Erlang C"
+                + (f" ({why})" if why else "")
+            )
+    return out

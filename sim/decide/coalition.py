@@ -8,9 +8,16 @@ and its value c(S) is
 * ``value='cost'`` (default): the yearly cost of the fleet S needs to meet its members'
   response targets: by simulation (the search of :mod:`sim.decide.sizing`, every coalition in
   lockstep on the same replications, each answer confirmed on fresh ones), or with ``fast``
-  by Erlang C alone (:mod:`sim.decide.analytic`);
+  by Erlang C alone (:mod:`sim.decide.analytic`): a *screening estimate*, labelled so
+  (``method``), which leaves out travel between communities and can differ widely from the
+  simulation;
 * ``value='service'``: the calls per year (of the checked priority) *not* reached within
   target with today's units of S pooled: a cost game too, in missed calls.
+
+Every simulated game also carries its Erlang C screening estimate side by side: each
+coalition's ``value_analytic`` and ``units_analytic`` (the analytic fleet the search starts
+from, or today's units for ``service``) and, per allocation, ``amount_analytic`` (the same
+method applied to the screening game).
 
 From the game: the pooling gain of each coalition, the Shapley value (:mod:`.shapley`), whether
 the grand coalition is stable (is the Shapley split in the core? is the core empty? which
@@ -48,6 +55,7 @@ from .sizing import counts_text
 __all__ = ["MAX_COMMUNITIES", "METHOD_NAMES", "CoalitionResult", "coalitions"]
 
 MAX_COMMUNITIES = 8
+SCREENING = "Erlang C screening estimate"
 VALUES = ("cost", "service")
 BASES = {"per_capita": "population", "per_call": "calls", "per_unit_hour": "unit_hours"}
 
@@ -166,8 +174,14 @@ def coalitions(
     game = games.Game(
         tuple(players), {frozenset(contexts[k].members): rows[k]["value"] for k in contexts}
     )
-    values = _values_table(game, contexts, rows)
+    values = _values_table(game, contexts, rows, fast)
     methods = _methods(problem, game, contexts, value)
+    # the same game valued by Erlang C alone: the screening estimate, shown beside the simulation
+    screening = games.Game(
+        tuple(players),
+        {frozenset(contexts[k].members): rows[k]["value_analytic"] for k in contexts},
+    )
+    screening_methods = methods if fast else _methods(problem, screening, contexts, value)
     eps, _ = games.least_core(game)
     warnings = []
     unmet: dict[str, int] = {}
@@ -184,7 +198,7 @@ def coalitions(
         )
     return CoalitionResult(
         values=values,
-        allocations=_allocations_table(game, methods),
+        allocations=_allocations_table(game, methods, screening_methods),
         stability=_stability_table(game, methods),
         players=players,
         names={c: sc.communities[c].name or c for c in players},
@@ -216,13 +230,29 @@ def _fast_row(problem: Problem, ctx: Context, value: str) -> dict[str, Any]:
             if ctx.demand
             else tuple(0 for _ in ctx.slots)
         )
-        return {"value": ctx.cost_per_year(counts), "counts": counts, "status": "analytic"}
-    level = (
-        service_level(problem.region, ctx, checks, ctx.today)
-        if ctx.demand
-        else {"missed_per_year": 0.0}
-    )
-    return {"value": level["missed_per_year"], "counts": ctx.today, "status": "analytic"}
+        cost = ctx.cost_per_year(counts)
+        return {
+            "value": cost,
+            "counts": counts,
+            "status": "analytic",
+            "value_analytic": cost,
+            "counts_analytic": counts,
+        }
+    missed = _analytic_missed(problem, ctx)
+    return {
+        "value": missed,
+        "counts": ctx.today,
+        "status": "analytic",
+        "value_analytic": missed,
+        "counts_analytic": ctx.today,
+    }
+
+
+def _analytic_missed(problem: Problem, ctx: Context) -> float:
+    """Erlang C: calls per year not within target with today's units of a coalition."""
+    if not ctx.demand:
+        return 0.0
+    return service_level(problem.region, ctx, problem.checks(ctx), ctx.today)["missed_per_year"]
 
 
 def _simulated_costs(
@@ -267,6 +297,8 @@ def _simulated_costs(
             "min_margin": v.min_margin,
             "candidates": found[k].evaluated,
             "unmet": ", ".join(r.check.community for r in v.results if not r.met),
+            "value_analytic": ctx.cost_per_year(starts[k]),
+            "counts_analytic": starts[k],
         }
     return out
 
@@ -285,12 +317,14 @@ def _simulated_service(
             "counts": ctx.today,
             "status": "met" if v.ok else "missed",
             "min_margin": v.min_margin,
+            "value_analytic": _analytic_missed(problem, ctx),
+            "counts_analytic": ctx.today,
         }
     return out
 
 
 def _values_table(
-    game: games.Game, contexts: dict[str, Context], rows: dict[str, dict[str, Any]]
+    game: games.Game, contexts: dict[str, Context], rows: dict[str, dict[str, Any]], fast: bool
 ) -> pd.DataFrame:
     out = []
     for key, ctx in contexts.items():
@@ -308,6 +342,9 @@ def _values_table(
                 "gain_share": (alone - r["value"]) / alone if alone > 0 else 0.0,
                 "units": sum(counts),
                 "units_today": sum(ctx.today),
+                "method": SCREENING if fast else "simulation",
+                "value_analytic": r["value_analytic"],
+                "units_analytic": sum(r["counts_analytic"]),
                 "status": r.get("status", ""),
                 "unmet": r.get("unmet", ""),
                 "held": r.get("held"),
@@ -354,7 +391,13 @@ def _methods(
     return methods
 
 
-def _allocations_table(game: games.Game, methods: dict[str, dict[str, float]]) -> pd.DataFrame:
+def _allocations_table(
+    game: games.Game,
+    methods: dict[str, dict[str, float]],
+    screening: dict[str, dict[str, float]],
+) -> pd.DataFrame:
+    """Per method and community: the amount, against going alone; ``amount_analytic`` is the
+    same method applied to the game valued by Erlang C alone (the screening estimate)."""
     total = game(game.grand)
     rows = []
     for method, alloc in methods.items():
@@ -369,6 +412,7 @@ def _allocations_table(game: games.Game, methods: dict[str, dict[str, float]]) -
                     "share": alloc[p] / total if total else math.nan,
                     "saving": alone - alloc[p],
                     "above_stand_alone": alloc[p] > alone + 1e-9 * max(1.0, abs(total)),
+                    "amount_analytic": screening[method][p],
                 }
             )
     return pd.DataFrame(rows)

@@ -240,7 +240,7 @@ def values_figure(res: CoalitionResult) -> Figure:
         if res.value == "cost":
             ax.xaxis.set_major_formatter(FuncFormatter(_money))
         ax.grid(axis="y", visible=False)
-        ax.legend(loc="lower right")
+        fig.legend(loc="outside lower center")  # outside the axes: it hides no bar or tick
     return fig
 
 
@@ -296,11 +296,12 @@ def allocation_figure(res: CoalitionResult) -> Figure:
 def coalition_figures(res: CoalitionResult) -> Iterator[Drawn]:
     abbr = short_names(res.names)
     key = ", ".join(f"{abbr[c]} = {res.names[c]}" for c in res.players)
+    screening = "Erlang C screening estimate (--fast), not a simulation. " if res.fast else ""
     yield Drawn(
         "coalition_values",
         "coalitions",
         "Value of every coalition",
-        f"Bars: c(S), by coalition size; ticks: the sum of the members' stand-alone "
+        f"{screening}Bars: c(S), by coalition size; ticks: the sum of the members' stand-alone "
         f"values, so the gap is the pooling gain. {key}.",
         values_figure(res),
     )
@@ -308,7 +309,7 @@ def coalition_figures(res: CoalitionResult) -> Iterator[Drawn]:
         "coalition_allocations",
         "coalitions",
         "Cost sharing against going alone",
-        "One bar per method; the black line is the community's stand-alone value "
+        f"{screening}One bar per method; the black line is the community's stand-alone value "
         "c({i}); a hatched bar charges more than going alone would cost.",
         allocation_figure(res),
     )

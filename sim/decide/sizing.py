@@ -18,8 +18,11 @@ A target that no number of units can meet (travel alone makes calls late) is rep
 target and comes within half a percentage point of the best the unreachable one allows.
 
 Costs are per year: on-duty unit-hours times each unit's hourly cost. Units and cost saved are
-counted against the answer for the baseline option (the scenario's ``baseline``), which is
-always sized too.
+counted twice, each named: ``units_saved`` / ``cost_saved`` against the answer for the baseline
+option (the scenario's ``baseline``, always sized too: the baseline fleet that meets the
+targets), and ``units_saved_vs_today`` / ``cost_saved_vs_today`` against today's fleet of the
+baseline option (the units the scenario gives it). An option that keeps today's fleet saves
+nothing against today, whatever a baseline fleet meeting the targets would cost.
 """
 
 from __future__ import annotations
@@ -203,6 +206,8 @@ def _summary(
     base = found[base_key]
     base_units = sum(base.counts)
     base_cost = contexts[base_key].cost_per_year(base.counts)
+    base_ctx = contexts[base_key]
+    today_units, today_cost = sum(base_ctx.today), base_ctx.cost_per_year(base_ctx.today)
     for key, ctx in contexts.items():
         res = found[key]
         cost = ctx.cost_per_year(res.counts)
@@ -218,6 +223,8 @@ def _summary(
                 "cost_per_year": cost,
                 "units_saved": base_units - sum(res.counts),
                 "cost_saved": base_cost - cost,
+                "units_saved_vs_today": today_units - sum(res.counts),
+                "cost_saved_vs_today": today_cost - cost,
                 "units_today": sum(ctx.today),
                 "cost_today": ctx.cost_per_year(ctx.today),
                 "today_meets_targets": bool(today.ok) if today is not None else False,

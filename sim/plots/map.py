@@ -117,9 +117,12 @@ def map_figure(data: ResultData) -> Figure | None:
         for ax in axes[len(opts) :]:
             ax.set_visible(False)
         for ax, opt in zip(axes, opts, strict=False):
-            ax.set_aspect("equal")
-            ax.set_xlim(cx - half_w, cx + half_w)
-            ax.set_ylim(cy - half_h, cy + half_h)
+            # the window is data (not fixed limits), so that the equal aspect widens the data
+            # window to fill the panel the layout gives, rather than shrinking the panel
+            ax.set_aspect("equal", adjustable="datalim")
+            ax.set_xmargin(0)
+            ax.set_ymargin(0)
+            ax.update_datalim([(cx - half_w, cy - half_h), (cx + half_w, cy + half_h)])
             ax.grid(False)
             for c in coms:
                 x, y = pos[c]
@@ -246,7 +249,15 @@ def map_figure(data: ResultData) -> Figure | None:
                 )
             )
             labels.append("facility (H: hospital)")
-        fig.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=7)
+        # tall handles: the widest arrow's line (MAX_ARROW_WIDTH points) stays inside the legend
+        fig.legend(
+            handles,
+            labels,
+            loc="outside lower center",
+            ncols=3,
+            fontsize=7,
+            handleheight=1.2 * MAX_ARROW_WIDTH / 7,
+        )
     return fig
 
 

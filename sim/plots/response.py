@@ -62,11 +62,15 @@ def ecdf_figure(data: ResultData, service: str) -> Figure | None:
     prios = sorted(inc["priority"].unique())
     ncols = min(3, len(prios))
     nrows = math.ceil(len(prios) / ncols)
+    # a single panel is drawn as wide as two, so that it is shown as large as the others and
+    # its title and legend fit
+    width = min(10.0, 3.4 * max(2, ncols) + 0.5)
     fig = new_figure(
-        min(10.0, 3.4 * ncols + 0.5),
-        2.9 * nrows + 0.8,
+        width,
+        2.9 * nrows + 0.8 + (0.3 if ncols == 1 else 0.0),
         f"{data.service_name(service)}: time from call to first unit on scene",
     )
+    panel_width = (width - 0.6) / ncols
     styles = option_styles(data.options, data.baseline)
     with style():
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
@@ -112,7 +116,7 @@ def ecdf_figure(data: ResultData, service: str) -> Figure | None:
             ax.set_ylim(0, 1.02)
             ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
             if log:
-                ax.xaxis.set_major_locator(FixedLocator(_log_ticks(lower, upper)))
+                ax.xaxis.set_major_locator(FixedLocator(_log_ticks(lower, upper, panel_width)))
                 ax.xaxis.set_major_formatter(FuncFormatter(_log_tick))
                 ax.xaxis.set_minor_formatter(NullFormatter())
                 ax.set_xlabel("Response time, minutes (log scale)")
@@ -125,15 +129,26 @@ def ecdf_figure(data: ResultData, service: str) -> Figure | None:
         for ax, title in titles:
             ax.set_title(title, loc="left", pad=6 + 10 * most_rows)
         handles, labels = axes[0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="outside lower center", ncols=min(6, len(labels)))
+        per_row = max(1, int(width / max(1.3, 0.09 * max(map(len, labels), default=1) + 0.6)))
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(6, len(labels), per_row))
     return fig
 
 
-def _log_ticks(lower: float, upper: float) -> list[float]:
-    """1-2-5 steps of minutes, then hours, inside [lower, upper]."""
+TICK_SPACING = 0.42  # inches between log-axis ticks at least, so that labels never collide
+
+
+def _log_ticks(lower: float, upper: float, width: float = 3.0) -> list[float]:
+    """1-2-5 steps of minutes, then hours, inside [lower, upper], each at least
+    :data:`TICK_SPACING` inches from the last on an axis ``width`` inches wide."""
     steps: list[float] = [1, 2, 5, 10, 20, 30, 60, 120, 240, 480, 720, 1440, 2880, 4320, 10080]
     steps = [0.5, *steps] if lower < 1 else steps
-    return [v for v in steps if lower <= v <= upper]
+    inside = [v for v in steps if lower <= v <= upper]
+    span = math.log(upper / lower) if upper > lower > 0 else 1.0
+    out: list[float] = []
+    for v in inside:
+        if not out or math.log(v / out[-1]) / span * width >= TICK_SPACING:
+            out.append(v)
+    return out
 
 
 def _log_tick(v: float, _pos: object = None) -> str:

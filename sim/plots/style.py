@@ -7,6 +7,7 @@ through pyplot, so drawing leaves no global state behind. The style is applied w
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, MultipleLocator
 from PIL import Image
 
@@ -30,6 +32,7 @@ __all__ = [
     "OKABE_ITO",
     "VERDICT_COLOURS",
     "Drawn",
+    "fit_text",
     "minutes_axis",
     "new_figure",
     "option_styles",
@@ -120,13 +123,27 @@ def style() -> Iterator[None]:
 
 
 def new_figure(width: float, height: float, title: str | None = None) -> Figure:
-    """A figure on its own Agg canvas (no pyplot), with constrained layout."""
+    """A figure on its own Agg canvas (no pyplot), with constrained layout; a title too long for
+    the figure's width is wrapped, never cut."""
     with style():
         fig = Figure(figsize=(width, height), layout="constrained", dpi=DPI)
         FigureCanvasAgg(fig)
         if title:
-            fig.suptitle(title, ha="left", x=0.01)
+            fit_text(fig.suptitle(title, ha="left", x=0.01), 0.97 * fig.bbox.width)
     return fig
+
+
+def fit_text(text: Text, pixels: float) -> None:
+    """Wrap ``text`` at spaces into as few lines as keep it within ``pixels`` (measured with
+    the figure's renderer)."""
+    fig = text.get_figure()
+    assert fig is not None
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    whole = text.get_text()
+    for chars in range(len(whole), 9, -1):
+        text.set_text(textwrap.fill(whole, chars))
+        if text.get_window_extent(renderer).width <= pixels:
+            return
 
 
 def save(fig: Figure, out_dir: Path, name: str) -> tuple[Path, Path]:

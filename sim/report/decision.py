@@ -124,6 +124,12 @@ def _sizing(root: Path, m: dict[str, Any]) -> dict[str, Any]:
                 "cost_today": fmt_money(float(r.cost_today)),
                 "units_saved": _fewer(int(r.units_saved)) if r.option != base else "-",
                 "cost_saved": _less(float(r.cost_saved)) if r.option != base else "",
+                "units_saved_today": _fewer(int(r.units_saved_vs_today))
+                if hasattr(r, "units_saved_vs_today")
+                else "-",
+                "cost_saved_today": _less(float(r.cost_saved_vs_today))
+                if hasattr(r, "cost_saved_vs_today")
+                else "",
                 "today": "yes" if _bool(r.today_meets_targets) else "no",
                 "held": "held" if held else "did not hold",
                 "held_class": "better" if held else "worse",
@@ -145,8 +151,16 @@ def _sizing(root: Path, m: dict[str, Any]) -> dict[str, Any]:
                 + " cannot be met with this confidence by more units (travel-bound, or "
                 "the search's cap)"
             )
+        if hasattr(r, "units_saved_vs_today"):
+            text += (
+                f"; against today's {base} fleet: {_fewer(int(r.units_saved_vs_today))}, "
+                f"{_less(float(r.cost_saved_vs_today))}"
+            )
         if r.option != base:
-            text += f"; against {base}: {_fewer(int(r.units_saved))}, {_less(float(r.cost_saved))}"
+            text += (
+                f"; against {base} sized to meet the targets: {_fewer(int(r.units_saved))}, "
+                f"{_less(float(r.cost_saved))}"
+            )
         findings.append(text + ("." if held else "; it did not hold on fresh replications."))
     station_rows = []
     if not stations.empty:
@@ -235,6 +249,8 @@ def _game(root: Path, m: dict[str, Any]) -> dict[str, Any]:
             return "all communities"
         return " + ".join(names.get(x, x) for x in members)
 
+    fast = bool(info.get("fast"))
+    side = not fast and "amount_analytic" in alloc.columns  # the screening estimate beside
     rows = []
     for p in players:
         sub = alloc[alloc["community"] == p].set_index("method")
@@ -249,6 +265,9 @@ def _game(root: Path, m: dict[str, Any]) -> dict[str, Any]:
                     }
                     for x in methods
                 ],
+                "screening": fmt(float(sub.loc["shapley", "amount_analytic"]))
+                if side and "shapley" in sub.index
+                else "",
             }
         )
     alone_total = float(values[values["size"] == 1]["value"].sum())
@@ -277,8 +296,10 @@ def _game(root: Path, m: dict[str, Any]) -> dict[str, Any]:
         else "calls per year not reached within target with today's units"
     )
     how = (
-        "Erlang C alone (--fast): no travel between communities, so an estimate"
-        if info.get("fast")
+        "Erlang C alone (--fast): a screening estimate, not a simulation. It leaves out travel "
+        "between communities, time-of-day peaks and part-time units, so fleets and values can "
+        "differ widely from a simulated run; simulate before deciding"
+        if fast
         else f"simulation ({m.get('replications')} replications, common random numbers"
         + (", each coalition's fleet confirmed on fresh replications" if cost else "")
         + ")"
@@ -315,7 +336,17 @@ def _game(root: Path, m: dict[str, Any]) -> dict[str, Any]:
                 "gain": fmt(float(r.gain)),
                 "units": int(r.units),
                 "status": str(r.status),
+                "screening": f"{fmt(float(r.value_analytic))} ({int(r.units_analytic)} units)"
+                if side and hasattr(r, "value_analytic")
+                else "",
             }
+        )
+    if side and "value_analytic" in values.columns:
+        whole = values[values["size"] == values["size"].max()].iloc[0]
+        findings.append(
+            f"Erlang C screening estimate of the grand coalition, for comparison: "
+            f"{fmt(float(whole['value_analytic']))} with {int(whole['units_analytic'])} units, "
+            f"against {fmt(grand)} with {int(whole['units'])} units simulated."
         )
     return {
         "service": m.get("service_name", m.get("service", "")),
@@ -329,7 +360,9 @@ def _game(root: Path, m: dict[str, Any]) -> dict[str, Any]:
         "stability": stability,
         "coalition_rows": value_rows,
         "value_label": "Cost per year" if cost else "Missed calls per year",
-        "simulated": not info.get("fast"),
+        "simulated": not fast,
+        "screening": fast,
+        "side": side,
     }
 
 

@@ -16,12 +16,13 @@ from typing import Any
 from jinja2 import Environment, StrictUndefined
 from PIL import Image
 
+from ..analysis.erlang import GAP
 from ..plots import FIGURES_DIR, FigureInfo, draw_figures, read_index
 from ..results.files import atomic_write_text
 from ..results.read import ResultData, load_result
 from ..version import __version__
 from .decision import report_fragment
-from .story import findings, scenario_brief
+from .story import findings, missed_targets, scenario_brief
 from .tables import cost_tables, equity_rows, estimate_rows, headline_rows, verdict_table
 
 __all__ = ["REPORT_FILE", "build_report", "render_report"]
@@ -111,13 +112,15 @@ def _context(data: ResultData, figures: list[dict[str, Any]]) -> dict[str, Any]:
         "seed": m.get("seed", "?"),
         "days": f"{days:g}" if days else None,
         "warmup_days": f"{float(run['warmup']) / 1440:g}" if run else None,
+        "targets": missed_targets(data),
         "findings": findings(data),
         "warnings": [str(w) for w in m.get("warnings", [])],
         "notes": notes,
         "scenario": scenario_brief(data),
-        "headline": headline_rows(data)[0],
+        "headline": headline_rows(data),
         "verdicts": verdict_table(data),
         "estimate": estimate_rows(data),
+        "estimate_gap": f"{100 * GAP:.0f}",
         "equity": equity_rows(data),
         "costs": cost_tables(data),
         "figures": figures,

@@ -8,21 +8,26 @@ from typing import Any
 
 import pandas as pd
 
-from ..analysis.erlang import queue_model
+from ..analysis.erlang import GAP, large_gap, queue_model
 from ..results.derived import FORMULA_NAMES, within_target_table
 from ..results.display import fmt_duration, fmt_money, fmt_pct
 from ..results.read import ALL, ResultData
 
-# headline metric -> (label, lower is better, formatter)
+# headline metric -> (label, lower is better, formatter); shares and fractiles before means
 HEADLINE = {
     "incidents": ("Calls", None, lambda v: f"{v:,.0f}"),
-    "mean_response": ("Mean response", True, fmt_duration),
-    "p90_response": ("90th percentile", True, fmt_duration),
     "within_target": ("Within target", False, lambda v: fmt_pct(v, 1)),
+    "p90_response": ("90th percentile", True, fmt_duration),
+    "mean_response": ("Mean response", True, fmt_duration),
+    "open_share": ("Never reached", True, lambda v: fmt_pct(v, 1)),
     "waited": ("Calls that waited", True, lambda v: fmt_pct(v, 1)),
     "mean_wait": ("Mean wait", True, fmt_duration),
 }
-VERDICT_METRICS = ("mean_response", "p90_response", "within_target", "waited")
+HEADLINE_VERDICTS = {
+    "within_target_vs_baseline": "Within target vs {base}",
+    "vs_baseline": "Mean response vs {base}",
+}
+VERDICT_METRICS = ("within_target", "p90_response", "mean_response", "open_share", "waited")
 EQUITY = {
     "worst_within_target": ("Worst community within target", lambda v: fmt_pct(v, 1)),
     "spread_within_target": ("Spread within target (max - min)", lambda v: fmt_pct(v, 1)),
@@ -41,40 +46,67 @@ def ci_text(row: Any, fmt: Any, share: bool = False) -> str:
     return f"{fmt(lo)} to {fmt(hi)}"
 
 
-def headline_rows(data: ResultData) -> list[dict[str, Any]]:
+def headline_rows(data: ResultData) -> dict[str, Any]:
+    """Per service: all priorities, then every priority with a target; the best option per
+    measure marked (by its mean, as shown), and the verdicts against the baseline."""
     head = data.table("headline")
+    if "priority" not in head.columns:  # written before per-priority rows
+        head = head.assign(priority=ALL)
     metrics = [m for m in HEADLINE if m in head.columns]
-    out = []
+    verdicts = [v for v in HEADLINE_VERDICTS if v in head.columns]
+    groups = []
     for service in data.services:
-        sub = head[head["service"] == service].set_index("option")
-        opts = [o for o in data.options if o in sub.index]
-        best: dict[str, set[str]] = {}
-        for m in metrics:
-            lower, fmt = HEADLINE[m][1], HEADLINE[m][2]
-            vals = pd.to_numeric(sub.loc[opts, m], errors="coerce")
-            if lower is None or len(opts) < 2 or vals.isna().all():
-                continue
-            shown = {o: fmt(float(vals[o])) for o in opts if pd.notna(vals[o])}
-            if len(set(shown.values())) < 2:
-                continue  # all equal as shown: no best
-            target = fmt(float(vals.min() if lower else vals.max()))
-            best[m] = {o for o, text in shown.items() if text == target}
-        rows = []
-        for o in opts:
-            r = sub.loc[o]
-            verdict = str(r.get("vs_baseline", "") or "")
-            cells = [
-                {
-                    "text": HEADLINE[m][2](float(r[m])) if pd.notna(r[m]) else "-",
-                    "best": o in best.get(m, set()),
-                }
-                for m in metrics
-            ]
-            rows.append(
-                {"option": o, "cells": cells, "verdict": verdict, "vclass": _vclass(verdict)}
-            )
-        out.append({"service": data.service_name(service), "rows": rows})
-    return [{"columns": [HEADLINE[m][0] for m in metrics], "services": out}]
+        sub = head[head["service"] == service]
+        prios = sorted(set(sub["priority"]), key=lambda p: -1 if p == ALL else int(p))
+        for prio in prios:
+            indexed = sub[sub["priority"] == prio].set_index("option")
+            rows = _headline_group(data, indexed, metrics)
+            for r in rows:
+                texts = [_text(indexed.loc[r["option"], v]) for v in verdicts]
+                r["verdicts"] = [{"text": t, "vclass": _vclass(t)} for t in texts]
+            name = data.service_name(service)
+            label = f"{name}, all priorities" if prio == ALL else f"{name}, priority {prio}"
+            groups.append({"service": label, "rows": rows})
+    columns = [HEADLINE[m][0] for m in metrics]
+    return {
+        "columns": columns,
+        "verdicts": [HEADLINE_VERDICTS[v].format(base=data.baseline) for v in verdicts],
+        "services": groups,
+        "width": len(columns) + len(verdicts) + 1,
+    }
+
+
+def _headline_group(
+    data: ResultData, sub: pd.DataFrame, metrics: list[str]
+) -> list[dict[str, Any]]:
+    opts = [o for o in data.options if o in sub.index]
+    best: dict[str, set[str]] = {}
+    for m in metrics:
+        lower, fmt = HEADLINE[m][1], HEADLINE[m][2]
+        vals = pd.to_numeric(sub.loc[opts, m], errors="coerce")
+        if lower is None or len(opts) < 2 or vals.isna().all():
+            continue
+        shown = {o: fmt(float(vals[o])) for o in opts if pd.notna(vals[o])}
+        if len(set(shown.values())) < 2:
+            continue  # all equal as shown: no best
+        target = fmt(float(vals.min() if lower else vals.max()))
+        best[m] = {o for o, text in shown.items() if text == target}
+    rows = []
+    for o in opts:
+        r = sub.loc[o]
+        cells = [
+            {
+                "text": HEADLINE[m][2](float(r[m])) if pd.notna(r[m]) else "-",
+                "best": o in best.get(m, set()),
+            }
+            for m in metrics
+        ]
+        rows.append({"option": o, "cells": cells})
+    return rows
+
+
+def _text(value: Any) -> str:
+    return "" if pd.isna(value) else str(value)
 
 
 def _vclass(verdict: str) -> str:
@@ -87,7 +119,7 @@ def fmt_diff(metric: str, v: float, ref: float | None = None) -> str:
     difference itself by default, so that a difference and its interval share one unit)."""
     if not math.isfinite(v):
         return "-"
-    if metric in ("within_target", "waited"):
+    if metric in ("within_target", "waited", "open_share"):
         return f"{100 * v:+.1f} pp"
     scale = abs(v if ref is None or not math.isfinite(ref) else ref)
     return f"{v:+.1f} min" if scale < 120 else f"{v / 60:+.1f} h"
@@ -125,8 +157,8 @@ def verdict_table(data: ResultData) -> dict[str, Any]:
 
 
 def estimate_rows(data: ResultData) -> list[dict[str, Any]]:
-    """Erlang C beside the simulation per service and option: the probability of waiting of
-    the fleet the option's policy makes a call wait for, and the share of calls that waited."""
+    """The Erlang C estimate beside the simulated share that waited (all priorities), with the
+    reasons the approximation may not apply and a flag where the two are far apart."""
     est = data.table("estimate")
     est = est[est["community"] == ALL]
     summary = data.table("summary")
@@ -151,6 +183,10 @@ def estimate_rows(data: ResultData) -> list[dict[str, Any]]:
             sim = waited.loc[(service, opt)] if (service, opt) in waited.index else None
             p_wait = float(r["p_wait"])
             sim_v = float(sim["mean"]) if sim is not None else math.nan
+            lo = float(sim["ci_low"]) if sim is not None else math.nan
+            hi = float(sim["ci_high"]) if sim is not None else math.nan
+            notes = [c for c in str(r.get("caveats", "") or "").split("; ") if c and c != "nan"]
+            flagged = large_gap(sim_v, lo, hi, p_wait)
             rows.append(
                 {
                     "service": data.service_name(service),
@@ -166,9 +202,21 @@ def estimate_rows(data: ResultData) -> list[dict[str, Any]]:
                     "gap": f"{100 * (sim_v - p_wait):+.1f} pp"
                     if math.isfinite(sim_v) and math.isfinite(p_wait)
                     else "-",
+                    "flagged": flagged,
+                    "flag": _gap_note(sim_v, p_wait, bool(notes)) if flagged else "",
+                    "notes": notes,
                 }
             )
     return rows
+
+
+def _gap_note(simulated: float, estimated: float, reasons: bool) -> str:
+    where = "see why below" if reasons else "none of the known reasons applies"
+    return (
+        f"Large gap: {fmt_pct(simulated, 1)} simulated against {fmt_pct(estimated, 1)} "
+        f"estimated, more than {100 * GAP:.0f} pp apart and outside the simulated interval: do "
+        f"not rely on the Erlang C figure here ({where})."
+    )
 
 
 def equity_rows(data: ResultData) -> list[dict[str, Any]]:

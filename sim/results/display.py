@@ -73,6 +73,7 @@ CONSOLE_FORMATS = {
     "mean resp": "{:.1f} min".format,
     "p90 resp": "{:.1f} min".format,
     "in target": "{:.1%}".format,
+    "never reached": "{:.1%}".format,
     "waited": "{:.1%}".format,
     "P(wait) Erlang": "{:.1%}".format,
 }

@@ -219,13 +219,18 @@ class ResultData:
         return [(m, q, coms) for (m, q), coms in sorted(groups.items(), key=lambda kv: kv[0][0])]
 
     def target_share(self, service: str, priority: int, community: str) -> float | None:
+        target = self.target_of(service, priority, community)
+        return target[1] if target is not None else None
+
+    def target_of(self, service: str, priority: int, community: str) -> tuple[float, float] | None:
+        """(minutes, share) of a community's response target, from region.json."""
         for t in (self.region or {}).get("targets", []):
             if (
                 t["service"] == service
                 and int(t["priority"]) == int(priority)
                 and t["community"] == community
             ):
-                return float(t["share"])
+                return float(t["minutes"]), float(t["share"])
         return None
 
     def urgent_priority(self, service: str) -> str | None:

@@ -75,6 +75,7 @@ def format_headline(summary: pd.DataFrame) -> str:
         "incidents": "calls",
         "mean_response": "mean resp",
         "p90_response": "p90 resp",
+        "open_share": "never reached",
         "within_target": "in target",
         "waited": "waited",
     }

@@ -520,6 +520,7 @@ ComparedMetric = Literal[
     "mean_wait",
     "waited",
     "open",
+    "open_share",
     "cost",
     "cost_per_incident",
     "cost_per_resident",
