@@ -15,6 +15,7 @@ from ..schema.distributions import Distribution, Fixed
 from ..schema.options import resolve_option
 from ..schema.references import place_locations
 from ..schema.scenario import Dispatch, Duty, IncidentType, Scenario
+from .checks import check_fleet, check_region
 from .travel import place_index, travel_matrix
 
 __all__ = [
@@ -206,7 +207,7 @@ def compile_region(s: Scenario) -> Region:
         Burst(b.name, b.time, b.spread, com_ids.index(b.community), type_ids.index(b.type), b.count)
         for b in s.bursts
     )
-    return Region(
+    region = Region(
         name=s.name,
         communities=tuple(com_ids),
         community_names=tuple(c.name or cid for cid, c in s.communities.items()),
@@ -226,6 +227,8 @@ def compile_region(s: Scenario) -> Region:
         horizon=s.run.horizon,
         warmup=s.run.warmup,
     )
+    check_region(s, region)  # every derived number finite and sane, or the field is named
+    return region
 
 
 def duty_intervals(duty: Duty | None, horizon: float) -> np.ndarray:
@@ -256,6 +259,7 @@ def duty_intervals(duty: Duty | None, horizon: float) -> np.ndarray:
 def compile_fleet(s: Scenario, region: Region, option: str) -> Fleet:
     """Compile the units and dispatch rules of one pooling option."""
     resolved = resolve_option(s, option)
+    check_fleet(s, region, resolved)
     units = resolved.units
     return Fleet(
         option=option,

@@ -6,6 +6,7 @@ positions. All problems are collected, none stops the others.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Iterator
 
 from .options import option_problems
@@ -109,18 +110,50 @@ def _check_travel(s: Scenario) -> Found:
         if c not in s.communities:
             yield ("travel", "inside", c), _unknown("community", c, s.communities)
     yield from _check_location_kinds(s)
-    missing = [
-        (a, b)
-        for i, a in enumerate(places)
-        for b in list(places)[i:]
-        if not _has_time(s, a, b, places)
-    ]
-    if missing:
-        shown = ", ".join(f"{a}->{b}" for a, b in missing[:6]) + (
-            " ..." if len(missing) > 6 else ""
-        )
+    count, examples = _missing_pairs(s, places)
+    if count:
+        shown = ", ".join(f"{a}->{b}" for a, b in examples) + (" ..." if count > 6 else "")
         hint = "give them in travel.matrix, or locations and travel.speed_kmh"
-        yield ("travel",), f"no travel time for {len(missing)} pair(s): {shown}; {hint}"
+        yield ("travel",), f"no travel time for {count:,} pair(s): {shown}; {hint}"
+
+
+def _missing_pairs(
+    s: Scenario, places: dict[str, Location | None], shown: int = 6
+) -> tuple[int, list[tuple[str, str]]]:
+    """How many pairs of places have no travel time, and the first ``shown`` of them (in the
+    order of the places), found in time linear in the places and the matrix entries: only a
+    place without a location (or any place, without a speed) needs matrix entries."""
+    ids = list(places)
+    index = {p: i for i, p in enumerate(ids)}
+    near: dict[str, set[str]] = {p: set() for p in ids}
+    for a, row in s.travel.matrix.items():
+        for b in row:
+            if a in index and b in index and a != b:
+                near[a].add(b)
+                near[b].add(a)
+    speed = s.travel.speed_kmh is not None
+    bare = [p for p in ids if not speed or places[p] is None]  # in place order
+    bare_set = set(bare)
+    inside = sum(1 for u in bare for v in near[u] if v in bare_set) // 2
+    n, k = len(ids), len(bare)
+    count = sum(n - 1 - len(near[u]) for u in bare) - (k * (k - 1) // 2 - inside)
+    count += sum(1 for p in ids if not _has_time(s, p, p, places))
+    examples: list[tuple[str, str]] = []
+    for i, a in enumerate(ids):
+        if len(examples) >= shown:
+            break
+        if not _has_time(s, a, a, places):
+            examples.append((a, a))
+        if a in bare_set:  # every later place needs a matrix entry
+            later = ids[i + 1 :]
+        else:  # only the later places without a location do
+            later = bare[bisect.bisect_right(bare, i, key=index.__getitem__) :]
+        for b in later:
+            if len(examples) >= shown:
+                break
+            if b not in near[a]:
+                examples.append((a, b))
+    return count, examples[:shown]
 
 
 def _check_units(path: Path, g: UnitGroup | UnitChange, s: Scenario) -> Found:
