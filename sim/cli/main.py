@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import InputError, ScenarioError
+from ..errors import InputError, OutputError, ScenarioError, Terminated, printable
 from .args import fraction, non_negative_int, positive_int
+from .signals import EXIT_TERMINATED, received, sigterm_as_interrupt
 
 if TYPE_CHECKING:
     from ..schema import Scenario
@@ -30,20 +31,27 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise InputError(f"{self.prog}: {message}")
 
+    def _get_values(self, action: argparse.Action, arg_strings: list[str]) -> object:
+        # an empty value ('--out ""') is a mistake, never a request for the default
+        if any(not a.strip() for a in arg_strings) and action.option_strings:
+            self.error(f"argument {'/'.join(action.option_strings)}: empty value")
+        return super()._get_values(action, arg_strings)  # type: ignore[misc]
+
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from ..model.checks import check_compiled
     from ..schema import load_scenario
 
     failed = False
     for path in args.files:
         try:
-            load_scenario(path)
+            check_compiled(load_scenario(path))  # what the run compiles: whatever validates runs
         except ScenarioError as exc:
             failed = True
             for problem in exc.problems:
                 print(problem, file=sys.stderr)
         else:
-            print(f"{path}: ok")
+            print(printable(f"{path}: ok"))
     return EXIT_INPUT if failed else EXIT_OK
 
 
@@ -72,11 +80,11 @@ def _progress(total: int, what: str):  # type: ignore[no-untyped-def]
 
 
 def _out_dir(args: argparse.Namespace) -> Path:
-    from ..results.files import check_out_dir
+    from ..results.files import claim_out_dir
     from .outdirs import default_out_dir
 
-    out = Path(args.out) if args.out else default_out_dir(Path(args.scenario))
-    check_out_dir(out, args.overwrite)
+    out = Path(args.out) if args.out is not None else default_out_dir(Path(args.scenario))
+    claim_out_dir(args.out if args.out is not None else out, args.overwrite)  # locked till done
     return out
 
 
@@ -96,17 +104,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     started = datetime.now(UTC)
     scenario = load_scenario(args.scenario)
-    if args.option and args.option not in scenario.options:
+    if args.option is not None and args.option not in scenario.options:
         raise InputError(
             f"--option: unknown option '{args.option}' (known: {', '.join(scenario.options)})"
         )
     out = _out_dir(args)
     n = args.replications or scenario.run.replications
-    _guard(scenario, 1 if args.option else len(scenario.options), n, args.force)
+    _guard(scenario, 1 if args.option is not None else len(scenario.options), n, args.force)
     with _progress(n, "replications") as bar:
         result = run(
             scenario,
-            options=[args.option] if args.option else None,
+            options=[args.option] if args.option is not None else None,
             replications=n,
             seed=args.seed,
             progress=bar.update,
@@ -400,11 +408,14 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
+    from ..results.files import release_claims
+
     try:
-        args = _build_parser().parse_args(argv)
-        args.command_line = _command_line(argv)
-        code: int = args.func(args)
-        return code
+        with sigterm_as_interrupt():
+            args = _build_parser().parse_args(argv)
+            args.command_line = _command_line(argv)
+            code: int = args.func(args)
+            return EXIT_TERMINATED if received() else code
     except ScenarioError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
@@ -412,9 +423,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT
+    except OutputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        release_claims()  # temporary directories and locks of an unfinished command
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -39,8 +39,16 @@ from .communities import from_scenario
 from .log import Log, minutes_between, read_log
 from .times import to_timestamp
 
-__all__ = ["REPLAY", "ReplayLog", "load_replay", "replay_incidents", "replay_source"]
+__all__ = [
+    "REPLAY",
+    "ReplayLog",
+    "ReplaySource",
+    "load_replay",
+    "replay_incidents",
+    "replay_source",
+]
 
+DROPPED_WARNING = 0.1  # share of a log's incidents dropped beyond which a run warns
 REPLAY = 9  # stream kind of attributes drawn for replayed incidents (sim.streams uses 0-2)
 
 
@@ -63,6 +71,7 @@ class ReplayLog:
     log: Log
     dropped: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.t_call)
@@ -84,6 +93,7 @@ class ReplayLog:
             *self.log.summary().splitlines()[1:],
             *(f"  dropped {n}: {reason}" for reason, n in self.dropped.most_common()),
             *(f"  note: {n}" for n in self.notes),
+            *(f"warning: {w}" for w in self.warnings),
         ]
         return "\n".join(lines)
 
@@ -173,6 +183,7 @@ def load_replay(
     if after.any():
         dropped[f"after the scenario's horizon ({scenario.run.horizon:g} min)"] += int(after.sum())
     keep &= ~before & ~after
+    warnings = _dropped_check(str(path), len(inc), int(keep.sum()), dropped)
 
     def span(a: str, b: str) -> np.ndarray:
         if a not in log.stages or b not in log.stages:
@@ -211,7 +222,25 @@ def load_replay(
         log,
         dropped,
         notes,
+        warnings,
     )
+
+
+def _dropped_check(file: str, total: int, kept: int, dropped: Counter[str]) -> list[str]:
+    """InputError when no incident of the log is usable; a warning (for the console, the
+    manifest and the report) when more than :data:`DROPPED_WARNING` of them were dropped."""
+    reasons = "; ".join(f"dropped {n}: {why}" for why, n in dropped.most_common(3))
+    if kept == 0:
+        raise InputError(
+            f"{file}: no incident of the log can be replayed in this scenario ({reasons})"
+        )
+    share = 1 - kept / total
+    if share <= DROPPED_WARNING:
+        return []
+    return [
+        f"replay: {total - kept} of {total} incident(s) of {file} ({share:.0%}) were dropped "
+        f"({reasons}); the replayed demand is that much lower than the log's"
+    ]
 
 
 def _given(drawn: np.ndarray, observed: np.ndarray) -> np.ndarray:
@@ -268,10 +297,19 @@ def replay_incidents(region: Region, replay: ReplayLog, seed: int, replication: 
     )
 
 
+class ReplaySource:
+    """An incident source replaying a log; its ``warnings`` (a large dropped share) go into
+    the warnings of the run, hence its manifest and report."""
+
+    def __init__(self, replay: ReplayLog) -> None:
+        self.replay = replay
+        self.warnings = list(replay.warnings)
+
+    def __call__(self, region: Region, seed: int, replication: int) -> Incidents:
+        return replay_incidents(region, self.replay, seed, replication)
+
+
 def replay_source(replay: ReplayLog) -> IncidentSource:
-    """An incident source for :func:`sim.runner.run` and :func:`sim.compare.compare`."""
-
-    def source(region: Region, seed: int, replication: int) -> Incidents:
-        return replay_incidents(region, replay, seed, replication)
-
-    return source
+    """An incident source for :func:`sim.runs.run.run` and
+    :func:`sim.comparison.compare.compare`."""
+    return ReplaySource(replay)

@@ -130,14 +130,14 @@ def add_coalitions_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _out(args: argparse.Namespace, what: str) -> Path:
-    from ..results.files import check_out_dir
+    from ..results.files import claim_out_dir
 
-    if args.out:
+    if args.out is not None:
         out = Path(args.out)
     else:
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         out = Path("results") / f"{Path(args.scenario).stem}-{what}-{stamp}"
-    check_out_dir(out, args.overwrite)
+    claim_out_dir(out, args.overwrite)  # locked and reserved until the results are in place
     return out
 
 

@@ -44,7 +44,11 @@ def run(
         if progress is not None:
             progress(1)
     inc, units, levels, helped = (concat_tables([p[i] for p in parts]) for i in range(len(TABLES)))
-    warnings = overload_warnings(estimate(compiled.region, compiled.fleets)) + backlog_warnings(inc)
+    warnings = [
+        *getattr(source, "warnings", ()),  # what the incident source says (e.g. a replay's drops)
+        *overload_warnings(estimate(compiled.region, compiled.fleets)),
+        *backlog_warnings(inc),
+    ]
     return RunResult(
         inc,
         units,
