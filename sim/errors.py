@@ -79,4 +79,10 @@ class OutputError(Exception):
 
 class Terminated(KeyboardInterrupt):
     """The process was asked to stop (SIGTERM): unwinds like an interrupt, so that every
-    temporary output is removed; the CLI exits with code 143."""
+    temporary output is removed; the CLI exits with code 143.
+
+    ``requested`` stays true once the signal came: where Python had to swallow the exception
+    (it arrived inside a finaliser), the next point that checks it raises it again, so that
+    results of a terminated command are never put in place."""
+
+    requested = False

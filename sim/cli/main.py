@@ -89,10 +89,11 @@ def _out_dir(args: argparse.Namespace) -> Path:
 
 
 def _guard(scenario: Scenario, options: int, replications: int, force: bool) -> None:
-    from ..analysis.runsize import check_feasible, estimate_run
+    from ..analysis.runsize import check_feasible, estimate_run, largest_fleet
     from ..model.compile import compile_region
 
-    check_feasible(estimate_run(compile_region(scenario), options, replications), force)
+    region = compile_region(scenario)
+    check_feasible(estimate_run(region, options, replications, largest_fleet(scenario)), force)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -408,14 +409,18 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
+    with sigterm_as_interrupt():  # SIGTERM unwinds like Ctrl-C, cleanup included
+        return _run(argv)
+
+
+def _run(argv: Sequence[str] | None) -> int:
     from ..results.files import release_claims
 
     try:
-        with sigterm_as_interrupt():
-            args = _build_parser().parse_args(argv)
-            args.command_line = _command_line(argv)
-            code: int = args.func(args)
-            return EXIT_TERMINATED if received() else code
+        args = _build_parser().parse_args(argv)
+        args.command_line = _command_line(argv)
+        code: int = args.func(args)
+        return EXIT_TERMINATED if received() else code
     except ScenarioError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +22,6 @@ __all__ = ["EXIT_TERMINATED", "received", "sigterm_as_interrupt"]
 
 EXIT_TERMINATED = 128 + signal.SIGTERM
 _owner = 0
-_received = False
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -29,15 +29,21 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGTERM)
         return
-    global _received
-    _received = True
+    Terminated.requested = True
     raise Terminated()
 
 
 def received() -> bool:
     """Whether SIGTERM arrived in this process (a command may have handled the interrupt,
     as a sweep does, keeping its finished tasks: its exit code is still 143)."""
-    return _received
+    return Terminated.requested
+
+
+def _quiet_when_terminated(unraisable: sys.UnraisableHookArgs) -> None:
+    """Where the signal's exception cannot propagate (a finaliser), say nothing: the flag is
+    set and the command stops at its next check."""
+    if not isinstance(unraisable.exc_value, Terminated):
+        sys.__unraisablehook__(unraisable)
 
 
 @contextmanager
@@ -49,13 +55,14 @@ def sigterm_as_interrupt() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    global _received
     owner, _owner = _owner, os.getpid()
     if owner == 0:  # the outermost command: no signal yet
-        _received = False
+        Terminated.requested = False
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    hook, sys.unraisablehook = sys.unraisablehook, _quiet_when_terminated
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        sys.unraisablehook = hook
         _owner = owner

@@ -33,7 +33,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import InputError, OutputError
+from ..errors import InputError, OutputError, Terminated
 
 __all__ = [
     "atomic_write_text",
@@ -257,7 +257,12 @@ def output_dir(path: Path, overwrite: bool = False) -> Iterator[Path]:
         claim.release()
         raise
     try:
+        if Terminated.requested:  # a SIGTERM whose exception a finaliser swallowed
+            raise Terminated()
         _swap(claim, tmp, path)
+    except Terminated:
+        claim.release()
+        raise
     finally:
         claim.release(keep=True)  # renamed into place (or kept, and said where)
 

@@ -116,25 +116,25 @@ def _words(command: str) -> list[str]:
     return words[1:]
 
 
-def _flags(words: list[str]) -> tuple[list[tuple[str, str | None]], list[str]]:
-    """The recorded ``--flag value`` pairs, and the positional words."""
-    pairs: list[tuple[str, str | None]] = []
-    positional: list[str] = []
+def _items(words: list[str]) -> list[tuple[str | None, str | None]]:
+    """The recorded words as ``(flag, value)`` pairs in order; a positional word is
+    ``(None, word)``, a flag without a value ``(flag, None)``."""
+    items: list[tuple[str | None, str | None]] = []
     i = 0
     while i < len(words):
         word = words[i]
         if word.startswith("--") and "=" in word:
             name, _, value = word.partition("=")
-            pairs.append((name, value))
+            items.append((name, value))
         elif word.startswith("--") and (word in _FLAGS or i + 1 == len(words)):
-            pairs.append((word, None))
+            items.append((word, None))
         elif word.startswith("--"):
-            pairs.append((word, words[i + 1]))
+            items.append((word, words[i + 1]))
             i += 1
         else:
-            positional.append(word)
+            items.append((None, word))
         i += 1
-    return pairs, positional
+    return items
 
 
 def rebuild_arguments(manifest: dict[str, object], out: Path) -> tuple[list[str], list[str]]:
@@ -146,9 +146,8 @@ def rebuild_arguments(manifest: dict[str, object], out: Path) -> tuple[list[str]
     options = set(scenario.options)
     args = [command, str(scenario_file), "--out", str(out)]
     args += ["--seed", str(_count(manifest.get("seed"), "seed", low=0))]
-    pairs, positional = _flags(rest)
-    ignored = positional[1:]  # the first is the scenario: the manifest's is used
-    given = dict(pairs)
+    items = _items(rest)
+    given = {name for name, _ in items if name is not None}
     precision = "--precision" in given and command == "compare"
     if not precision:
         args += ["--replications", str(_count(manifest.get("replications"), "replications"))]
@@ -166,10 +165,16 @@ def rebuild_arguments(manifest: dict[str, object], out: Path) -> tuple[list[str]
                 f"manifest: baseline {str(baseline)[:40]!r} is no option of the scenario"
             )
         args += ["--baseline", str(baseline)]
-    for name, value in pairs:
-        if name in _REPLACED or name == "--out":
+    ignored: list[str] = []
+    scenario_seen = False
+    for name, value in items:
+        if name is None:  # the first positional word is the scenario: the manifest's is used
+            if scenario_seen:
+                ignored.append(str(value))
+            scenario_seen = True
+        elif name in _REPLACED or name == "--out":
             continue
-        if command == "compare" and name == "--precision" and value is not None:
+        elif command == "compare" and name == "--precision" and value is not None:
             args += [name, _fraction(value, name)]
         elif command == "compare" and name == "--max-replications" and value is not None:
             number = int(value) if value.isdigit() and len(value) < 19 else None

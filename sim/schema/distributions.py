@@ -40,7 +40,7 @@ MIN_CV = 1e-6  # below it a gamma is a fixed value (and its shape overflows)
 
 def _spread(mean: float, sd: float, low: float) -> None:
     """Refuse a standard deviation too large (or, for ``low`` > 0, too small) for the mean."""
-    if sd > MAX_CV * mean:
+    if sd > MAX_CV * mean and mean > 0:
         raise ValueError(f"sd ({sd:g}) must be at most {MAX_CV:g} times the mean ({mean:g})")
     if sd < low * mean:
         raise ValueError(
@@ -119,6 +119,12 @@ class Normal(_Dist):
     dist: Literal["normal"]
     mean: NonNeg
     sd: NonNeg
+
+    @model_validator(mode="after")
+    def _not_degenerate(self) -> Self:
+        if self.sd > 0:  # sd 0 is a fixed value; a tiny one makes the truncation overflow
+            _spread(self.mean, self.sd, MIN_CV)
+        return self
 
 
 class Uniform(_Dist):

@@ -53,7 +53,7 @@ def scenario_from_data(located: Located) -> Scenario:
         scenario = Scenario.model_validate(located.data)
     except ValidationError as exc:
         raise ScenarioError(_problems(located, exc)) from None
-    found = check_references(scenario)
+    found = list(dict.fromkeys(check_references(scenario)))  # options may repeat a problem
     if found:
         raise ScenarioError([_at(located, path, msg) for path, msg in found])
     key = id(scenario)

@@ -294,6 +294,8 @@ class Profile(_Model):
     def _some_demand(self) -> Self:
         if sum(self.hour_of_day) <= 0 or sum(self.day_of_week) <= 0:
             raise ValueError("a profile must not be all zeros")
+        if any(0 < v < 1e-6 for v in (*self.hour_of_day, *self.day_of_week)):
+            raise ValueError("profile values are 0 or between 1e-6 and 1e6 (relative weights)")
         return self
 
 
