@@ -583,3 +583,39 @@ def test_messages_escape_control_characters_of_file_names(
     assert err.count("\n") == 1
     assert "\\x1b]0;owned\\x07\\nb.yaml: no such file" in err
     assert printable("a\u202eb\tc") == "a\\u202eb\\tc"
+
+
+# --- sweeps: design sizes and values ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("param", "expect"),
+    [
+        ("demand_scale=0.5:2:100000000", "100,000,000 steps (at most 100,000)"),
+        ("demand_scale=0.5:2:" + "1" + "0" * 21, "steps (at most 100,000)"),
+        ("run.horizon=1" + "0" * 2000, "a number of 2,001 characters is too large"),
+        ("demand_scale=1" + "0" * 5000, "a number of 5,001 characters is too large"),
+        ("incident_types.medical.rate_per_1000=90,1.0e+30", "less than or equal to 1000000"),
+    ],
+)
+def test_sweep_sizes_and_values_are_bounded_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], param: str, expect: str
+) -> None:
+    path = _write(tmp_path, BASE)
+    started = time.perf_counter()
+    code = main(["sweep", str(path), "--param", param, "--out", str(tmp_path / "sw")])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert expect in err, err
+    assert "Traceback" not in err
+    assert time.perf_counter() - started < 10
+    assert not (tmp_path / "sw").exists()
+
+
+def test_a_grid_beyond_the_bound_is_refused_with_its_count(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path, BASE)
+    args = ["--param", "demand_scale=1:2:1000", "--param", "run.warmup=0:100:1000"]
+    assert main(["sweep", str(path), *args, "--out", str(tmp_path / "sw")]) == 2
+    assert "the grid has 1,000,000 points (more than 100,000)" in capsys.readouterr().err

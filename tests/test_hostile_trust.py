@@ -96,6 +96,17 @@ def test_rerun_rebuilds_the_run_from_validated_fields_only(scenario: Path, tmp_p
     assert args[args.index("--replay-tz") + 1] == "Europe/Oslo", "data arguments are kept"
 
 
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One compare result directory (its scenario beside it), copied by the tests that edit it."""
+    root = tmp_path_factory.mktemp("compared")
+    path = root / "s.yaml"
+    path.write_text(SCENARIO, encoding="utf-8")
+    out = root / "out"
+    assert main(["compare", str(path), "--out", str(out), "--replications", "1"]) == 0
+    return out
+
+
 @pytest.mark.parametrize(
     ("changes", "expect"),
     [
@@ -112,14 +123,14 @@ def test_rerun_rebuilds_the_run_from_validated_fields_only(scenario: Path, tmp_p
     ],
 )
 def test_rerun_refuses_a_manifest_with_bad_fields(
-    scenario: Path,
+    compared: Path,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     changes: dict[str, object],
     expect: str,
 ) -> None:
     out = tmp_path / "out"
-    assert main(["compare", str(scenario), "--out", str(out), "--replications", "1"]) == 0
+    shutil.copytree(compared, out)
     _edit_manifest(out, **changes)
     capsys.readouterr()
     assert main(["rerun", str(out)]) == 2
@@ -147,30 +158,34 @@ def test_rerun_compares_only_regular_files_inside_the_directory(
 
 
 def test_report_embeds_only_files_inside_the_result_directory(
-    scenario: Path, tmp_path: Path
+    compared: Path, tmp_path: Path
 ) -> None:
+    """An index naming an image by absolute path, by '..' or through a link leading out of
+    the directory: none is embedded (the figures are drawn instead)."""
     out = tmp_path / "out"
-    assert main(["compare", str(scenario), "--out", str(out), "--replications", "1"]) == 0
-    outside = tmp_path / "private.png"
-    shutil.copy(out / "figures" / "differences_forest.png", outside)
-    with outside.open("ab") as fh:
-        fh.write(b"PRIVATE-MARKER")  # still a PNG; its bytes are recognisable
-    secret = base64.b64encode(outside.read_bytes()).decode()[-40:]
+    shutil.copytree(compared, out)
     index_path = out / "figures" / "index.json"
     index = json.loads(index_path.read_text(encoding="utf-8"))
-    for how in ("absolute", "dotdot", "link"):
+    secrets = []
+    for i, how in enumerate(("absolute", "dotdot", "link")):
+        outside = tmp_path / f"private{i}.png"
+        shutil.copy(out / "figures" / "differences_forest.png", outside)
+        with outside.open("ab") as fh:
+            fh.write(f"PRIVATE-MARKER-{how}".encode())  # still a PNG; recognisable bytes
+        secrets.append((how, base64.b64encode(outside.read_bytes()).decode()[-40:]))
         if how == "absolute":
-            index[0]["png"] = str(outside)
+            index[i]["png"] = str(outside)
         elif how == "dotdot":
-            index[0]["png"] = "../../private.png"
+            index[i]["png"] = f"../../{outside.name}"
         else:
             (out / "figures" / "innocent.png").symlink_to(outside)
-            index[0]["png"] = "innocent.png"
-        index_path.write_text(json.dumps(index), encoding="utf-8")
-        assert main(["report", str(out)]) == 0
-        html = (out / "report.html").read_text(encoding="utf-8")
+            index[i]["png"] = "innocent.png"
+    index_path.write_text(json.dumps(index), encoding="utf-8")
+    assert main(["report", str(out)]) == 0
+    html = (out / "report.html").read_text(encoding="utf-8")
+    for how, secret in secrets:
         assert secret not in html, f"an image outside the directory was embedded ({how})"
-        assert html.count("data:image/png;base64,") >= 5, "the figures are drawn instead"
+    assert html.count("data:image/png;base64,") >= 5, "the figures are drawn instead"
 
 
 # --- replay -------------------------------------------------------------------------------

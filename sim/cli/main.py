@@ -131,7 +131,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
     print(format_headline(summary))
     for warning in result.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(f"warning: {printable(warning)}", file=sys.stderr)
     print(f"\n{result.replications} replication(s) in {result.seconds:.1f} s; results in {out}")
     return EXIT_OK
 
@@ -187,7 +187,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     )
     print(format_comparison(comp))
     for warning in comp.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(f"warning: {printable(warning)}", file=sys.stderr)
     print(f"\ndone in {seconds:.1f} s; results in {out} (report: {out / 'report.html'})")
     return EXIT_OK
 
@@ -257,7 +257,7 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     ]
     print(shown[cols].to_string(index=False, float_format=lambda v: f"{v:.3g}"))
     for warning in overload_warnings(est):
-        print(f"warning: {warning}", file=sys.stderr)
+        print(f"warning: {printable(warning)}", file=sys.stderr)
     return EXIT_OK
 
 

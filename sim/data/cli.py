@@ -31,8 +31,12 @@ __all__ = [
 
 
 def _say(text: str, err: bool = False) -> None:
-    """A line for the user: results on stdout, warnings and what was read on stderr."""
-    (sys.stderr if err else sys.stdout).write(f"{text}\n")
+    """Lines for the user: results on stdout, warnings and what was read on stderr (control
+    characters of a log's values or file name escaped)."""
+    from ..errors import printable
+
+    lines = "\n".join(printable(line) for line in text.split("\n"))
+    (sys.stderr if err else sys.stdout).write(f"{lines}\n")
 
 
 def _mapping(items: list[str] | None, file: str | None, tz: str | None = None):  # type: ignore[no-untyped-def]
