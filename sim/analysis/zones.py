@@ -63,9 +63,7 @@ def zone_results(
     within target the paired difference to the baseline with its CI and verdict."""
     keys = ["option", "service", "priority", "zone", "community"]
     ci = with_ci(per_rep, [*keys, "metric"])
-    wide = ci.pivot_table(
-        index=keys, columns="metric", values=["mean", "ci_low", "ci_high"], observed=True
-    )
+    wide = ci.set_index([*keys, "metric"])[["mean", "ci_low", "ci_high"]].unstack("metric")
     out = pd.DataFrame(index=wide.index)
     for m in ZONE_METRICS:
         if ("mean", m) not in wide:
@@ -78,10 +76,9 @@ def zone_results(
     compared = per_rep[per_rep["metric"].isin(COMPARED)]
     if (compared["option"] != baseline).any():
         diff = paired_differences(compared, [*keys, "metric"], baseline, margins=margins)
-        d = diff.pivot_table(
-            index=keys, columns="metric", values=["diff", "ci_low", "ci_high"], observed=True
-        )
-        verdicts = diff.pivot(index=keys, columns="metric", values="verdict")
+        by = diff.set_index([*keys, "metric"])
+        d = by[["diff", "ci_low", "ci_high"]].unstack("metric")
+        verdicts = by["verdict"].unstack("metric")
         extra = pd.DataFrame(index=d.index)
         for m in COMPARED:
             if ("diff", m) in d:

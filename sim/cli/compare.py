@@ -12,7 +12,7 @@ from pathlib import Path
 from ..comparison.compare import compare
 from ..comparison.output import format_comparison, write_comparison
 from ..engine.progress import progress_bar
-from ..errors import InputError
+from ..errors import InputError, printable
 from ..schema import load_scenario
 from .args import fraction, positive_int, serial_unless_asked
 from .command import Command
@@ -83,7 +83,7 @@ def _compare(args: argparse.Namespace) -> int:
     )
     print(format_comparison(comp))
     for warning in comp.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(f"warning: {printable(warning)}", file=sys.stderr)
     print(f"\ndone in {seconds:.1f} s; results in {out} (report: {out / 'report.html'})")
     return EXIT_OK
 

@@ -12,7 +12,7 @@ from ..data.backtest import backtest, format_backtest
 from ..data.calibrate import calibrate, write_calibration
 from ..data.export import DEFAULT_START, export_log, write_log
 from ..data.replay import load_replay
-from ..errors import InputError
+from ..errors import InputError, printable
 from ..results.files import write_csv
 from ..schema import load_scenario
 from .args import add_option, add_out, add_overwrite, add_replications, add_scenario, add_seed
@@ -25,8 +25,10 @@ __all__ = ["COMMANDS"]
 
 
 def _say(text: str, err: bool = False) -> None:
-    """A line for the user: results on stdout, warnings and what was read on stderr."""
-    print(text, file=sys.stderr if err else sys.stdout)
+    """Lines for the user: results on stdout, warnings and what was read on stderr (control
+    characters of a log's values or file name escaped)."""
+    lines = "\n".join(printable(line) for line in text.split("\n"))
+    print(lines, file=sys.stderr if err else sys.stdout)
 
 
 def _free(path: Path, overwrite: bool) -> None:

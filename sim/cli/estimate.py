@@ -7,6 +7,7 @@ import sys
 
 from ..analysis.erlang import caveat_lines, estimate, overload_warnings
 from ..engine.driver import compile_scenario
+from ..errors import printable
 from ..schema import load_scenario
 from .args import add_scenario
 from .command import Command
@@ -36,7 +37,7 @@ def _estimate(args: argparse.Namespace) -> int:
     for line in caveat_lines(est):
         print(f"note: Erlang C may mislead for {line}")
     for warning in overload_warnings(est):
-        print(f"warning: {warning}", file=sys.stderr)
+        print(f"warning: {printable(warning)}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -15,10 +15,11 @@ import shlex
 import sys
 from collections.abc import Iterable, Sequence
 
-from ..errors import InputError, ScenarioError
+from ..errors import InputError, OutputError, ScenarioError, Terminated
 from ..version import __version__
 from .command import Command
-from .exits import EXIT_INPUT, EXIT_INTERRUPTED
+from .exits import EXIT_FAIL, EXIT_INPUT, EXIT_INTERRUPTED
+from .signals import EXIT_TERMINATED, received, sigterm_as_interrupt
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -46,6 +47,12 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise InputError(f"{self.prog}: {message}")
+
+    def _get_values(self, action: argparse.Action, arg_strings: list[str]) -> object:
+        # an empty value ('--out ""') is a mistake, never a request for the default
+        if any(not a.strip() for a in arg_strings) and action.option_strings:
+            self.error(f"argument {'/'.join(action.option_strings)}: empty value")
+        return super()._get_values(action, arg_strings)  # type: ignore[misc]
 
 
 def _command(name: str) -> Command:
@@ -80,13 +87,18 @@ def _subcommand(args: Sequence[str]) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
+    with sigterm_as_interrupt():  # SIGTERM unwinds like Ctrl-C, cleanup included
+        return _run(argv)
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         wanted = _subcommand(args)
         parsed = build_parser([wanted] if wanted in COMMANDS else []).parse_args(args)
         parsed.command_line = shlex.join(["intersim", *args])
         code: int = parsed.func(parsed)
-        return code
+        return EXIT_TERMINATED if received() else code
     except ScenarioError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
@@ -94,9 +106,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT
+    except OutputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    finally:
+        # temporary directories and locks of an unfinished command: only a command that loaded
+        # the result writers (which load pandas, unlike validate and estimate) can hold any
+        files = sys.modules.get("sim.results.files")
+        if files is not None:
+            files.release_claims()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..results.files import check_out_dir
+from ..results.files import claim_out_dir
 
 __all__ = ["checked_out_dir", "default_out_dir"]
 
@@ -22,6 +22,6 @@ def default_out_dir(
 def checked_out_dir(out: str | None, scenario_file: str, overwrite: bool, kind: str = "") -> Path:
     """``--out`` or the default directory, refused (InputError) before any work if it cannot
     or must not be written."""
-    path = Path(out) if out else default_out_dir(Path(scenario_file), kind)
-    check_out_dir(path, overwrite)
+    path = Path(out) if out is not None else default_out_dir(Path(scenario_file), kind)
+    claim_out_dir(path, overwrite)  # locked and reserved until the results are in place
     return path

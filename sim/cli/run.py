@@ -7,9 +7,9 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..analysis.runsize import check_feasible, estimate_run
+from ..analysis.runsize import check_feasible, estimate_run, largest_fleet
 from ..engine.progress import progress_bar
-from ..errors import InputError
+from ..errors import InputError, printable
 from ..model.compile import compile_region
 from ..runs.output import format_headline, write_run
 from ..runs.run import run
@@ -47,7 +47,8 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
 
 def guard(scenario: Scenario, options: int, replications: int, force: bool) -> None:
     """Refuse, before any work, a run far beyond this machine (unless ``--force``)."""
-    check_feasible(estimate_run(compile_region(scenario), options, replications), force)
+    region = compile_region(scenario)
+    check_feasible(estimate_run(region, options, replications, largest_fleet(scenario)), force)
 
 
 def _arguments(p: argparse.ArgumentParser) -> None:
@@ -58,18 +59,18 @@ def _arguments(p: argparse.ArgumentParser) -> None:
 def _run(args: argparse.Namespace) -> int:
     started = datetime.now(UTC)
     scenario = load_scenario(args.scenario)
-    if args.option and args.option not in scenario.options:
+    if args.option is not None and args.option not in scenario.options:
         raise InputError(
             f"--option: unknown option '{args.option}' (known: {', '.join(scenario.options)})"
         )
     out = checked_out_dir(args.out, args.scenario, args.overwrite)
     n = args.replications or scenario.run.replications
-    guard(scenario, 1 if args.option else len(scenario.options), n, args.force)
+    guard(scenario, 1 if args.option is not None else len(scenario.options), n, args.force)
     source = replay_source_for(args, scenario)
     with progress_bar("replications", "rep", total=n) as bar:
         result = run(
             scenario,
-            options=[args.option] if args.option else None,
+            options=[args.option] if args.option is not None else None,
             replications=n,
             seed=args.seed,
             progress=bar.update,
@@ -87,7 +88,7 @@ def _run(args: argparse.Namespace) -> int:
     )
     print(format_headline(summary))
     for warning in result.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(f"warning: {printable(warning)}", file=sys.stderr)
     print(f"\n{result.replications} replication(s) in {result.seconds:.1f} s; results in {out}")
     return EXIT_OK
 

@@ -7,7 +7,8 @@ import argparse
 import json
 import sys
 
-from ..errors import ScenarioError
+from ..errors import ScenarioError, printable
+from ..model.compile import check_compiled
 from ..schema import load_scenario
 from ..schema.jsonschema import scenario_json_schema
 from ..schema.reference import format_reference
@@ -25,13 +26,13 @@ def _validate(args: argparse.Namespace) -> int:
     failed = False
     for path in args.files:
         try:
-            load_scenario(path)
+            check_compiled(load_scenario(path))  # what the run compiles: whatever validates runs
         except ScenarioError as exc:
             failed = True
             for problem in exc.problems:
                 print(problem, file=sys.stderr)
         else:
-            print(f"{path}: ok")
+            print(printable(f"{path}: ok"))
     return EXIT_INPUT if failed else EXIT_OK
 
 

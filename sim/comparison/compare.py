@@ -273,7 +273,7 @@ def compare(
     equity = equity_metrics(per_rep)
     all_metrics = pd.concat([per_rep, equity, costs], ignore_index=True)
     est = estimate(region, compiled.fleets)
-    warnings = overload_warnings(est)
+    warnings = [*getattr(source, "warnings", ()), *overload_warnings(est)]  # e.g. a replay's
     if reached is False:
         warnings.append(
             f"precision {precision:g} not reached within {max_replications} replications"

@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError
-from ..schema.yamlio import read_yaml
+from ..schema.yamlio import read_input, read_yaml
 
 __all__ = [
     "FIELDS",
@@ -282,6 +282,7 @@ class RawLog:
         return name in self.frame.columns
 
 
+MAX_LOG_BYTES = 8 * 2**30
 _NA = ["", "NA", "N/A", "NaN", "nan", "NULL", "null", "None", "none", "-", "--", "NaT"]
 
 
@@ -295,15 +296,7 @@ def _sniff(text: str) -> str:
 def read_log_file(path: str | Path, mapping: Mapping | None = None) -> RawLog:
     """Read ``path`` as a delimited text log; raise InputError if it cannot be read at all."""
     file = str(path)
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{file}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{file}: is a directory, not a log file") from None
-    except OSError as exc:
-        raise InputError(f"{file}: cannot read: {exc.strerror}") from None
+    raw = read_input(file, MAX_LOG_BYTES, "log file")  # by kind: a FIFO or device is refused
     if b"\x00" in raw[:65536]:
         raise InputError(f"{file}: binary file, not a delimited text log (CSV)")
     encoding = "utf-8-sig"

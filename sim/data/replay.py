@@ -50,6 +50,7 @@ __all__ = [
     "replay_source",
 ]
 
+DROPPED_WARNING = 0.1  # share of a log's incidents dropped beyond which a run warns
 REPLAY = 9  # stream kind of attributes drawn for replayed incidents (sim.streams uses 0-2)
 
 
@@ -72,6 +73,7 @@ class ReplayLog:
     log: Log
     dropped: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.t_call)
@@ -93,6 +95,7 @@ class ReplayLog:
             *self.log.summary().splitlines()[1:],
             *(f"  dropped {n}: {reason}" for reason, n in self.dropped.most_common()),
             *(f"  note: {n}" for n in self.notes),
+            *(f"warning: {w}" for w in self.warnings),
         ]
         return "\n".join(lines)
 
@@ -182,6 +185,7 @@ def load_replay(
     if after.any():
         dropped[f"after the scenario's horizon ({scenario.run.horizon:g} min)"] += int(after.sum())
     keep &= ~before & ~after
+    warnings = _dropped_check(str(path), len(inc), int(keep.sum()), dropped)
 
     def span(a: str, b: str) -> np.ndarray:
         if a not in log.stages or b not in log.stages:
@@ -220,7 +224,25 @@ def load_replay(
         log,
         dropped,
         notes,
+        warnings,
     )
+
+
+def _dropped_check(file: str, total: int, kept: int, dropped: Counter[str]) -> list[str]:
+    """InputError when no incident of the log is usable; a warning (for the console, the
+    manifest and the report) when more than :data:`DROPPED_WARNING` of them were dropped."""
+    reasons = "; ".join(f"dropped {n}: {why}" for why, n in dropped.most_common(3))
+    if kept == 0:
+        raise InputError(
+            f"{file}: no incident of the log can be replayed in this scenario ({reasons})"
+        )
+    share = 1 - kept / total
+    if share <= DROPPED_WARNING:
+        return []
+    return [
+        f"replay: {total - kept} of {total} incident(s) of {file} ({share:.0%}) were dropped "
+        f"({reasons}); the replayed demand is that much lower than the log's"
+    ]
 
 
 def _given(drawn: np.ndarray, observed: np.ndarray) -> np.ndarray:
@@ -293,6 +315,8 @@ class ReplaySource:
     on_scene: np.ndarray
     transport: np.ndarray
     handover: np.ndarray
+    # what the run must be told, in its manifest and report (a large dropped share)
+    warnings: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.t_call)
@@ -303,6 +327,7 @@ class ReplaySource:
 
 def replay_source(replay: ReplayLog) -> IncidentSource:
     """An incident source for ``run`` and ``compare`` (:class:`ReplaySource`)."""
+    fields = [f.name for f in dataclasses.fields(ReplaySource) if f.name != "warnings"]
     return ReplaySource(
-        **{f.name: getattr(replay, f.name) for f in dataclasses.fields(ReplaySource)}
+        **{name: getattr(replay, name) for name in fields}, warnings=tuple(replay.warnings)
     )

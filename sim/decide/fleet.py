@@ -36,7 +36,7 @@ import numpy as np
 
 from ..engine.policies import Policy, Pooled, policy_class
 from ..model.compile import MINUTES_PER_WEEK, Fleet, Region, compile_dispatch, duty_intervals
-from ..schema.options import resolve_option
+from ..schema.options import resolve_option, servable
 from ..schema.scenario import Dispatch, Duty, Scenario
 
 __all__ = [
@@ -151,17 +151,18 @@ class Context:
         return out
 
     def allowed(self, counts: Counts) -> bool:
-        """Whether every call could at all be served: when the policy does not borrow (as
-        ``separate``) each community with calls owns enough units; otherwise the pool has
-        enough for the largest call."""
+        """Whether every call could at all be served, by the rule scenarios are validated
+        with (:func:`sim.schema.options.servable`): under ``separate`` each community with
+        calls owns enough units, under ``mutual_aid`` its own and its partners' beyond their
+        reserve are enough, under ``pooled`` the pool has enough for the largest call."""
         if any(n < 0 for n in counts):
             return False
         if not self.demand:  # no calls: any fleet, even none, will do
             return True
-        if not self.dispatch_policy.borrows:
-            owned = self.owned(counts)
-            return all(owned.get(c, 0) >= self.units_needed for c in self.demand)
-        return sum(counts) >= self.units_needed
+        rule = Dispatch.model_validate(self.dispatch)
+        owned = self.owned(counts)
+        total = sum(counts)
+        return all(servable(rule, c, owned, total) >= self.units_needed for c in self.demand)
 
 
 def coalition_name(members: Sequence[str]) -> str:

@@ -11,6 +11,7 @@ import pandas as pd
 from ..model.compile import Fleet, Region
 from .demand import Incidents
 from .loop import EngineRecords
+from .sanity import check_records
 
 __all__ = ["help_table", "incident_table", "level_table", "overlap", "unit_table"]
 
@@ -25,6 +26,7 @@ def incident_table(
     region: Region, fleet: Fleet, inc: Incidents, rec: EngineRecords, replication: int
 ) -> pd.DataFrame:
     """One row per incident, including those still open at the horizon (``open`` is True)."""
+    check_records(inc, rec, fleet.option)  # times in order and trips finite, or stop here
     n = len(inc)
     types = region.types
     k = inc.type

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..schema import distributions as schema_dist
 from ..schema.geography import geography
 from ..schema.options import resolve_option
 from ..schema.scenario import Dispatch, Duty, IncidentType, Scenario
 from . import distributions as dist
+from .checks import check_fleet, check_region
 from .dispatch import DispatchRule
+from .scenario_distributions import compile_distribution
 from .travel import place_index, travel_matrix
 from .zones import CompiledZones, compile_zones, nearest_facilities
 
@@ -31,6 +32,7 @@ __all__ = [
     "Region",
     "Surge",
     "TypeSpec",
+    "check_compiled",
     "compile_dispatch",
     "compile_distribution",
     "compile_fleet",
@@ -246,7 +248,7 @@ def compile_region(s: Scenario) -> Region:
         )
         for b in s.bursts
     )
-    return Region(
+    region = Region(
         name=s.name,
         communities=tuple(com_ids),
         community_names=tuple(c.name or cid for cid, c in s.communities.items()),
@@ -276,6 +278,8 @@ def compile_region(s: Scenario) -> Region:
         return_speed_factor=s.travel.return_speed_factor,
         return_position=s.travel.return_position,
     )
+    check_region(s, region)  # every derived number finite and sane, or the field is named
+    return region
 
 
 def _burst_zone(zones: CompiledZones, community: int, zone: str | None) -> int:
@@ -314,6 +318,7 @@ def duty_intervals(duty: Duty | None, horizon: float) -> np.ndarray:
 def compile_fleet(s: Scenario, region: Region, option: str) -> Fleet:
     """Compile the units and dispatch rules of one pooling option."""
     resolved = resolve_option(s, option)
+    check_fleet(s, region, resolved)
     units = resolved.units
     return Fleet(
         option=option,
@@ -328,28 +333,6 @@ def compile_fleet(s: Scenario, region: Region, option: str) -> Fleet:
             compile_dispatch(resolved.dispatch[sid], region.communities) for sid in region.services
         ),
     )
-
-
-def compile_distribution(spec: schema_dist.Distribution) -> dist.Distribution:
-    """The model's value of a scenario distribution."""
-    match spec:
-        case schema_dist.Fixed(value=v):
-            return dist.Fixed(v)
-        case schema_dist.Exponential(mean=m):
-            return dist.Exponential(m)
-        case schema_dist.LogNormal():
-            return dist.LogNormal(*spec.mu_sigma())
-        case schema_dist.Gamma(mean=m, sd=sd):
-            return dist.Gamma(m, sd)
-        case schema_dist.Normal(mean=m, sd=sd):
-            return dist.Normal(m, sd)
-        case schema_dist.Uniform(low=lo, high=hi):
-            return dist.Uniform(lo, hi)
-        case schema_dist.Triangular(low=lo, mode=mode, high=hi):
-            return dist.Triangular(lo, mode, hi)
-        case schema_dist.Empirical(values=values):
-            return dist.Empirical(tuple(values))
-    raise TypeError(f"unknown distribution {spec!r}")  # pragma: no cover
 
 
 def compile_dispatch(rule: Dispatch, communities: tuple[str, ...]) -> DispatchRule:
@@ -375,3 +358,10 @@ def compile_dispatch(rule: Dispatch, communities: tuple[str, ...]) -> DispatchRu
         queue_rule=rule.queue_rule,
         from_road=rule.from_road,
     )
+
+
+def check_compiled(s: Scenario) -> None:
+    """Every check of compilation, without simulating (for ``intersim validate``)."""
+    region = compile_region(s)
+    for option in s.options:
+        check_fleet(s, region, resolve_option(s, option))

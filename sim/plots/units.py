@@ -1,7 +1,9 @@
 """How busy each unit is under each option (unit_summary.csv, metric busy_fraction).
 
 A dot per unit and option with its 95 % CI, a panel per service: pooling shifts work from the
-busiest units to idle ones.
+busiest units to idle ones. A service with more than :data:`MAX_SHOWN` units shows its busiest
+ones only (the caption says so; ``unit_summary.csv`` has every unit), so that the figure stays
+readable and its size bounded however large the fleet.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from ..results.display import fmt_pct
 from ..results.read import ResultData
 from .style import Drawn, new_figure, option_styles, style
 
-__all__ = ["busy_figure", "busy_table", "figures", "unit_label"]
+__all__ = ["MAX_SHOWN", "busy_figure", "busy_table", "figures", "unit_label"]
+
+MAX_SHOWN = 40  # units drawn per service
 
 
 def busy_table(data: ResultData) -> pd.DataFrame:
@@ -56,8 +60,22 @@ def _columns(sizes: list[int]) -> list[list[int]]:
     return [list(range(cut)), list(range(cut, len(sizes)))]
 
 
+def _busiest(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The rows of at most MAX_SHOWN units per service (the busiest under any option), in
+    their order, and the number of units of each service that was cut."""
+    keep = np.ones(len(table), dtype=bool)
+    cut: dict[str, int] = {}
+    for service, sub in table.groupby("service", sort=False, observed=True):
+        peak = sub.groupby("unit", sort=False, observed=True)["mean"].max()
+        if len(peak) > MAX_SHOWN:
+            chosen = set(peak.sort_values(ascending=False, kind="stable").index[:MAX_SHOWN])
+            keep &= ~((table["service"] == service) & ~table["unit"].isin(chosen)).to_numpy()
+            cut[str(service)] = len(peak)
+    return table[keep].reset_index(drop=True), cut
+
+
 def busy_figure(data: ResultData) -> Figure | None:
-    table = busy_table(data)
+    table, _ = _busiest(busy_table(data))
     if table.empty:
         return None
     services = [s for s in data.services if (table["service"] == s).any()]
@@ -182,7 +200,14 @@ def _caption(data: ResultData) -> str:
             f"; under {best} no {data.service_name(top['service']).lower()} unit is busier "
             f"than {fmt_pct(peak[best])}"
         )
-    return text + " (dots further right: busier units, less spare capacity)."
+    text += " (dots further right: busier units, less spare capacity)."
+    _, cut = _busiest(t)
+    for service, total in cut.items():
+        text += (
+            f" Only the {MAX_SHOWN} busiest of the {total:,} {data.service_name(service).lower()}"
+            " units are drawn; unit_summary.csv has them all."
+        )
+    return text
 
 
 def figures(data: ResultData) -> Iterator[Drawn]:

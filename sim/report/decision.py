@@ -22,6 +22,7 @@ from markupsafe import Markup
 from PIL import Image
 
 from ..results.display import METHOD_NAMES, fmt_minutes, fmt_money, fmt_pct
+from ..results.files import inside
 from ..version import __version__
 
 __all__ = ["DECISION_FILE", "decision_dirs", "render_decision", "report_fragment"]
@@ -62,8 +63,8 @@ def _figures(root: Path) -> list[dict[str, Any]]:
         return []
     out = []
     for item in index:
-        png = root / "figures" / item["png"]
-        if not png.is_file():
+        png = root / "figures" / str(item["png"])
+        if not inside(root, png):  # nothing outside the result directory
             continue
         raw = png.read_bytes()
         with Image.open(png) as im:

@@ -2,7 +2,9 @@
 
 Built from the result directory alone (tables, manifest, region.json and the figures in
 ``figures/``; figures missing there are drawn in memory): images are inlined as base64 PNG,
-CSS is inline, nothing is fetched and no script runs.
+CSS is inline, nothing is fetched and no script runs. Only files inside the directory are
+read: an index naming a file elsewhere (an absolute path, ``..``, a link leading out) is not
+trusted, and the figures are drawn in memory instead.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from PIL import Image
 
 from ..analysis.erlang import GAP
 from ..plots import FIGURES_DIR, FigureInfo, draw_figures, read_index
-from ..results.files import atomic_write_text
+from ..results.files import atomic_write_text, inside
 from ..results.read import ResultData, load_result
 from ..version import __version__
 from .decision import report_fragment
@@ -85,7 +87,7 @@ def _inline(infos: list[FigureInfo]) -> list[dict[str, Any]]:
 
 def _figures(root: Path) -> list[dict[str, Any]]:
     infos = read_index(root / FIGURES_DIR)
-    if infos is not None:
+    if infos is not None and all(inside(root, i.png) for i in infos):
         return _inline(infos)
     with tempfile.TemporaryDirectory(prefix="intersim-figures-") as tmp:
         return _inline(draw_figures(root, Path(tmp)))

@@ -46,7 +46,11 @@ def run(
     with open_executor(compiled, workers=workers, dask=dask, tasks=n) as executor:
         parts = run_replications(compiled, range(n), s, executor=executor, progress=progress)
     inc, units, levels, helped = gather(parts)
-    warnings = overload_warnings(estimate(compiled.region, compiled.fleets)) + backlog_warnings(inc)
+    warnings = [
+        *getattr(source, "warnings", ()),  # what the incident source says (e.g. a replay's drops)
+        *overload_warnings(estimate(compiled.region, compiled.fleets)),
+        *backlog_warnings(inc),
+    ]
     if executor.fallback:
         warnings.append(executor.fallback)
     return RunResult(

@@ -3,6 +3,11 @@
 Each distribution is a small pydantic model tagged by ``dist``. A bare number is shorthand for
 ``{dist: fixed, value: number}``. Parameters are checked here; the compiled model holds them
 as plain values (:mod:`sim.model.distributions`), which :mod:`sim.model.sampling` draws from.
+
+Parameters are bounded so that whatever validates can be drawn from: times within 50 years,
+a lognormal ``log_sd`` of at most 4, and a standard deviation between a millionth and a
+thousand times the mean where the shape of the distribution is derived from their ratio
+(gamma, lognormal by mean and sd).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from .durations import parse_duration
+from .durations import MAX_MINUTES, parse_duration
 
 __all__ = [
     "Distribution",
@@ -26,8 +31,22 @@ __all__ = [
     "Uniform",
 ]
 
-NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Pos = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+NonNeg = Annotated[float, Field(ge=0, le=MAX_MINUTES, allow_inf_nan=False)]
+Pos = Annotated[float, Field(gt=0, le=MAX_MINUTES, allow_inf_nan=False)]
+LogSd = Annotated[float, Field(ge=0, le=4, allow_inf_nan=False)]
+MAX_CV = 1000.0  # sd / mean: a gamma shape of 1e-6, a lognormal log_sd of 3.7
+MIN_CV = 1e-6  # below it a gamma is a fixed value (and its shape overflows)
+
+
+def _spread(mean: float, sd: float, low: float) -> None:
+    """Refuse a standard deviation too large (or, for ``low`` > 0, too small) for the mean."""
+    if sd > MAX_CV * mean and mean > 0:
+        raise ValueError(f"sd ({sd:g}) must be at most {MAX_CV:g} times the mean ({mean:g})")
+    if sd < low * mean:
+        raise ValueError(
+            f"sd ({sd:g}) must be at least {low:g} times the mean ({mean:g}); use fixed for a "
+            "constant"
+        )
 
 
 class _Dist(BaseModel):
@@ -53,7 +72,7 @@ class LogNormal(_Dist):
 
     dist: Literal["lognormal"]
     median: Pos | None = None
-    log_sd: NonNeg | None = None
+    log_sd: LogSd | None = None
     mean: Pos | None = None
     sd: NonNeg | None = None
 
@@ -67,6 +86,8 @@ class LogNormal(_Dist):
             raise ValueError("median and log_sd go together")
         if by_mean and (self.mean is None or self.sd is None):
             raise ValueError("mean and sd go together")
+        if self.mean is not None and self.sd is not None:
+            _spread(self.mean, self.sd, 0.0)
         return self
 
     def mu_sigma(self) -> tuple[float, float]:
@@ -86,6 +107,11 @@ class Gamma(_Dist):
     mean: Pos
     sd: Pos
 
+    @model_validator(mode="after")
+    def _shape(self) -> Self:
+        _spread(self.mean, self.sd, MIN_CV)
+        return self
+
 
 class Normal(_Dist):
     """Normal truncated at 0 (negative draws are redrawn)."""
@@ -93,6 +119,12 @@ class Normal(_Dist):
     dist: Literal["normal"]
     mean: NonNeg
     sd: NonNeg
+
+    @model_validator(mode="after")
+    def _not_degenerate(self) -> Self:
+        if self.sd > 0:  # sd 0 is a fixed value; a tiny one makes the truncation overflow
+            _spread(self.mean, self.sd, MIN_CV)
+        return self
 
 
 class Uniform(_Dist):

@@ -1,7 +1,10 @@
 """Read and validate a scenario file: YAML -> plain data -> typed :class:`Scenario`.
 
 Every problem of a file is reported at once with its file, line, column and field path:
-first the shape and values (pydantic), then, if those are sound, the cross-references.
+first the shape and values (pydantic), then, if those are sound, the cross-references. Later
+stages that find a problem in what they derive from a scenario (the compiled model) report it
+at the field it comes from with :func:`scenario_error`: a validated scenario remembers where
+it was read from.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import difflib
 import types
 import typing
+import weakref
 from pathlib import Path
 from typing import Any, TypeVar, Union
 
@@ -23,10 +27,17 @@ from .scenario import Scenario
 from .travelcheck import travel_problems
 from .yamlio import Located, read_yaml
 
-__all__ = ["load_scenario", "scenario_from_data", "scenario_from_dict", "validate_located"]
+__all__ = [
+    "load_scenario",
+    "scenario_error",
+    "scenario_from_data",
+    "scenario_from_dict",
+    "validate_located",
+]
 
 PathKey = tuple[str | int, ...]
 _M = TypeVar("_M", bound=BaseModel)
+_SOURCES: dict[int, Located] = {}  # id of a validated scenario -> where it was read from
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -51,14 +62,25 @@ def scenario_from_data(located: Located) -> Scenario:
         scenario = Scenario.model_validate(located.data)
     except ValidationError as exc:
         raise ScenarioError(_problems(located, exc)) from None
-    problems = [_at(located, path, msg) for path, msg in check_references(scenario)]
+    found_refs = list(dict.fromkeys(check_references(scenario)))  # options may repeat one
+    problems = [_at(located, path, msg) for path, msg in found_refs]
     geo, found = survey(scenario)  # places, zones and their files
     if geo is not None:
         found += travel_problems(scenario, geo)
     problems += [f if isinstance(f, Problem) else _at(located, *f) for f in found]
     if problems:
         raise ScenarioError(problems)
+    key = id(scenario)
+    _SOURCES[key] = located
+    weakref.finalize(scenario, _SOURCES.pop, key, None)
     return scenario
+
+
+def scenario_error(scenario: Scenario, found: list[tuple[PathKey, str]]) -> ScenarioError:
+    """Problems found in ``scenario`` (field path, message), placed in the file it was read
+    from when known."""
+    located = _SOURCES.get(id(scenario)) or Located("<scenario>", None)
+    return ScenarioError([_at(located, path, msg) for path, msg in found])
 
 
 def validate_located(located: Located, model: type[_M]) -> _M:

@@ -2,16 +2,32 @@
 
 An option overrides dispatch rules per service (or for ``all`` services) and adds, removes or
 moves units. The result lists every unit individually, in a stable order.
+
+An option is refused when its fleet exceeds :data:`~sim.schema.scenario.MAX_UNITS` units in
+all (counted before any unit is listed), or when some incident type of some community could
+never be served under its dispatch rule: too few units of its own under ``separate``, too few
+of its own and lendable by its partners (beyond their reserve) under ``mutual_aid``, too few
+in all under ``pooled``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from .scenario import Dispatch, Duty, Scenario
+from .scenario import MAX_UNITS, Dispatch, Duty, IncidentType, Scenario
 
-__all__ = ["OptionError", "ResolvedOption", "ResolvedUnit", "option_problems", "resolve_option"]
+__all__ = [
+    "OptionError",
+    "ResolvedOption",
+    "ResolvedUnit",
+    "coverage_gaps",
+    "lenders",
+    "option_problems",
+    "resolve_option",
+    "servable",
+]
 
 Path = tuple[str | int, ...]
 
@@ -60,8 +76,19 @@ def _station_owner(scenario: Scenario, station: str) -> str | None:
     return scenario.stations[station].community
 
 
+def _fleet_size(scenario: Scenario, name: str) -> int:
+    """Units of option ``name`` at most (before removals), counted without listing them."""
+    base = sum(g.count for svc in scenario.services.values() for g in svc.units)
+    return base + sum(ch.count for ch in scenario.options[name].add_units)
+
+
 def _units(scenario: Scenario, name: str) -> Iterator[tuple[Path, str] | ResolvedUnit]:
     opt = scenario.options[name]
+    size = _fleet_size(scenario, name)
+    if size > MAX_UNITS:
+        where: Path = ("options", name, "add_units") if opt.add_units else ("services",)
+        yield where, f"{size:,} units in all: at most {MAX_UNITS:,} (all services together)"
+        return
     units: list[ResolvedUnit] = []
     for sid, svc in scenario.services.items():
         for g in svc.units:
@@ -120,38 +147,87 @@ def _units(scenario: Scenario, name: str) -> Iterator[tuple[Path, str] | Resolve
         )
 
 
-def _separate_gaps(
-    scenario: Scenario, name: str, resolved: ResolvedOption
+def lenders(rule: Dispatch, community: str, communities: Iterable[str]) -> list[str]:
+    """The communities that may lend units to ``community`` under a mutual-aid rule."""
+    if rule.partners is None:
+        return [c for c in communities if c != community]
+    return [p for p in rule.partners.get(community, []) if p != community]
+
+
+def servable(rule: Dispatch, community: str, owned: dict[str, int], total: int) -> int:
+    """The most units a call of ``community`` can ever have at once under ``rule``, given the
+    units each community owns (``total`` in all): a lender keeps its reserve."""
+    if rule.policy == "pooled":
+        return total
+    own = owned.get(community, 0)
+    if rule.policy == "separate":
+        return own
+    lent = (max(0, owned.get(p, 0) - rule.reserve) for p in lenders(rule, community, owned))
+    return own + sum(lent)
+
+
+def _demanded(scenario: Scenario, tid: str, t: IncidentType) -> Iterator[str]:
+    """The communities where incidents of type ``tid`` happen."""
+    rate = t.rate_per_1000 if t.rate_per_1000 is not None else t.rate_per_year
+    burst = {b.community for b in scenario.bursts if b.type == tid}
+    for c in scenario.communities:
+        r = rate.get(c, 0.0) if isinstance(rate, dict) else rate
+        if (r and r > 0 and t.share > 0) or c in burst:
+            yield c
+
+
+Reach = Callable[[ResolvedUnit, str], bool]
+
+
+def coverage_gaps(
+    scenario: Scenario, name: str, resolved: ResolvedOption, reach: Reach | None = None
 ) -> Iterator[tuple[Path, str]]:
-    """Calls that could never be served completely: too few units they may use."""
-    owned: dict[tuple[str, str], int] = {}
-    for u in resolved.units:
-        owned[(u.service, u.owner)] = owned.get((u.service, u.owner), 0) + 1
+    """Incident types of communities that could never be served completely: too few units
+    they may use. ``reach(unit, community)`` says whether a partner's unit may ever be lent
+    to the community (default: always; the compiled model passes ``max_travel``)."""
     for tid, t in scenario.incident_types.items():
         rule = resolved.dispatch[t.service]
-        rate = t.rate_per_1000 if t.rate_per_1000 is not None else t.rate_per_year
-        total = sum(n for (svc, _), n in owned.items() if svc == t.service)
+        mine = [u for u in resolved.units if u.service == t.service]
+        total = len(mine)
         if total < t.units_needed:
             yield (
                 ("options", name),
                 (f"{tid} needs {t.units_needed} {t.service} units but there are only {total}"),
             )
             return
-        if rule.policy != "separate":
+        if rule.policy == "pooled":
             continue
-        for c in scenario.communities:
-            r = rate.get(c, 0.0) if isinstance(rate, dict) else rate
-            have = owned.get((t.service, c), 0)
-            if r and r > 0 and have < t.units_needed:
-                yield (
-                    ("options", name),
-                    (
-                        f"under policy 'separate', community '{c}' has {tid} incidents needing "
-                        f"{t.units_needed} {t.service} unit(s) but owns {have} (use mutual_aid or "
-                        "pooled, or give it units)"
-                    ),
+        all_owned = dict.fromkeys(scenario.communities, 0) | Counter(u.owner for u in mine)
+        limited = reach is not None and rule.policy == "mutual_aid"
+        for c in _demanded(scenario, tid, t):
+            owned = all_owned
+            if limited:
+                assert reach is not None
+                near = Counter(u.owner for u in mine if u.owner == c or reach(u, c))
+                owned = dict.fromkeys(scenario.communities, 0) | near
+            have = servable(rule, c, owned, total)
+            if have >= t.units_needed:
+                continue
+            need = f"{tid} incidents needing {t.units_needed} {t.service} unit(s)"
+            if rule.policy == "separate":
+                why = f"owns {all_owned.get(c, 0)}"
+            else:
+                partners = lenders(rule, c, scenario.communities)
+                why = (
+                    f"owns {all_owned.get(c, 0)} and its partners ("
+                    f"{', '.join(partners) or 'none'}) may lend {have - all_owned.get(c, 0)}"
+                    + (f" beyond their reserve of {rule.reserve}" if rule.reserve else "")
+                    + (" within max_travel" if reach is not None and rule.max_travel else "")
                 )
-                return
+            yield (
+                ("options", name),
+                (
+                    f"under policy '{rule.policy}', community '{c}' has {need} but {why}: they "
+                    "could never be served (give it units or partners, lower the reserve, or "
+                    "use pooled)"
+                ),
+            )
+            return
 
 
 def resolve_option(scenario: Scenario, name: str) -> ResolvedOption:
@@ -175,4 +251,4 @@ def option_problems(scenario: Scenario, name: str) -> list[tuple[Path, str]]:
     if problems:
         return problems
     resolved = _resolve(scenario, name)
-    return list(_separate_gaps(scenario, name, resolved))
+    return list(coverage_gaps(scenario, name, resolved))

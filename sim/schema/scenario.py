@@ -7,6 +7,11 @@ the README's format reference is generated from them.
 
 Only the shape and the values of single fields are checked here; references between parts
 (unknown community, dangling station, ...) are checked by :mod:`sim.schema.references`.
+
+Every number has bounds that keep what the model derives from it finite: coordinates within
+100,000 km, durations within 50 years, rates, multipliers and costs far beyond any real
+region but far below where floating point overflows. Units are bounded in total
+(:data:`MAX_UNITS` per option), not only per group, so aliases cannot multiply them.
 """
 
 from __future__ import annotations
@@ -24,9 +29,10 @@ from pydantic import (
 )
 
 from .distributions import Distribution
-from .durations import Duration, PositiveDuration
+from .durations import MAX_MINUTES, Duration, PositiveDuration
 
 __all__ = [
+    "MAX_UNITS",
     "PLACE_ID_PATTERN",
     "ZONES",
     "Boundaries",
@@ -77,6 +83,13 @@ Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 CommunityKind = Literal["urban", "suburban", "rural", "remote"]
+MAX_UNITS = 10_000  # units of one option, all services together
+MAX_COORDINATE = 100_000.0  # km: two and a half times around the Earth
+Minutes = Annotated[float, Field(ge=0, le=MAX_MINUTES, allow_inf_nan=False)]
+Cost = Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)]
+Weight = Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=1, le=MAX_UNITS)]
+Coordinate = Annotated[float, Field(ge=-MAX_COORDINATE, le=MAX_COORDINATE, allow_inf_nan=False)]
 ZONES: tuple[str, ...] = ("urban", "suburban", "rural", "remote")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Policy = Literal["separate", "mutual_aid", "pooled"]
@@ -91,8 +104,8 @@ class _Model(BaseModel):
 class Location(_Model):
     """A position: planar ``x``/``y`` in km, or ``lat``/``lon`` in degrees."""
 
-    x: float | None = Field(None, description="East coordinate, km", allow_inf_nan=False)
-    y: float | None = Field(None, description="North coordinate, km", allow_inf_nan=False)
+    x: Coordinate | None = Field(None, description="East coordinate, km")
+    y: Coordinate | None = Field(None, description="North coordinate, km")
     lat: float | None = Field(None, ge=-90, le=90, description="Latitude, degrees")
     lon: float | None = Field(None, ge=-180, le=180, description="Longitude, degrees")
 
@@ -111,9 +124,11 @@ class Community(_Model):
     """A municipality that demands services and may own units."""
 
     name: str | None = Field(None, description="Display name; defaults to the id")
-    population: int = Field(gt=0, description="Residents")
+    population: int = Field(gt=0, le=10**10, description="Residents")
     location: Location | None = Field(None, description="Centre of the community")
-    area_km2: PosFloat | None = Field(None, description="Area, km² (used for travel inside)")
+    area_km2: Annotated[float, Field(gt=0, le=1e8, allow_inf_nan=False)] | None = Field(
+        None, description="Area, km² (used for travel inside)"
+    )
     zone: CommunityKind = Field("suburban", description="urban, suburban, rural or remote")
 
 
@@ -153,7 +168,9 @@ class Facility(_Model):
 class TravelNoise(_Model):
     """Random variation of each trip: a lognormal factor with median 1."""
 
-    log_sd: NonNegFloat = Field(description="Log-scale standard deviation of the factor")
+    log_sd: Annotated[float, Field(ge=0, le=3, allow_inf_nan=False)] = Field(
+        description="Log-scale standard deviation of the factor"
+    )
 
 
 class Travel(_Model):
@@ -165,23 +182,23 @@ class Travel(_Model):
     (the inline matrix wins over the file, the file over derived times).
     """
 
-    matrix: dict[PlaceId, dict[PlaceId, NonNegFloat]] = Field(default_factory=dict)
+    matrix: dict[PlaceId, dict[PlaceId, Minutes]] = Field(default_factory=dict)
     matrix_file: str | None = Field(
         None,
         description="CSV or Parquet file of minutes: long (columns from, to, minutes) or wide "
         "(first column = from, header = to ids); relative to the scenario file",
     )
-    speed_kmh: PosFloat | None = Field(
+    speed_kmh: Annotated[float, Field(ge=0.1, le=5000, allow_inf_nan=False)] | None = Field(
         None, description="Average emergency speed for derived trips"
     )
     detour_factor: Annotated[float, Field(ge=1, le=3)] = Field(
         1.3, description="Road distance / straight-line distance for derived trips"
     )
-    inside: dict[Id, NonNegFloat] = Field(
+    inside: dict[Id, Minutes] = Field(
         default_factory=dict, description="Mean travel inside a community, minutes"
     )
     noise: TravelNoise | None = Field(None, description="Random factor on every trip")
-    hour_factors: list[PosFloat] | None = Field(
+    hour_factors: list[Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]] | None = Field(
         None,
         min_length=24,
         max_length=24,
@@ -305,10 +322,10 @@ class UnitGroup(_Model):
     """``count`` identical units of a service at a station."""
 
     station: PlaceId
-    count: int = Field(1, ge=0, le=10_000)
+    count: int = Field(1, ge=0, le=MAX_UNITS)
     owner: Id | None = Field(None, description="Owning community; default: the station's")
     duty: Duty | None = Field(None, description="Duty schedule; default: always on duty")
-    cost_per_hour: NonNegFloat | None = Field(
+    cost_per_hour: Cost | None = Field(
         None, description="Cost per on-duty unit-hour; default: the service's"
     )
 
@@ -317,7 +334,7 @@ class Service(_Model):
     """A service (ambulance, fire, police, public works, ...) and its units."""
 
     name: str | None = None
-    cost_per_unit_hour: NonNegFloat = Field(0, description="Cost of one on-duty unit-hour")
+    cost_per_unit_hour: Cost = Field(0, description="Cost of one on-duty unit-hour")
     units: list[UnitGroup] = Field(default_factory=list)
     profile: Id | None = Field(None, description="Default demand profile of its incident types")
 
@@ -351,7 +368,8 @@ class Target(_Model):
     by_community: dict[Id, TargetOverride] = Field(default_factory=dict)
 
 
-RateValue = NonNegFloat | dict[Id, NonNegFloat]
+Per1000 = Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
+PerYear = Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)]
 
 
 class IncidentType(_Model):
@@ -359,10 +377,10 @@ class IncidentType(_Model):
 
     service: Id
     priority: int = Field(1, ge=1, le=9, description="1 is the most urgent")
-    rate_per_1000: RateValue | None = Field(
+    rate_per_1000: Per1000 | dict[Id, Per1000] | None = Field(
         None, description="Incidents per 1,000 residents per year; one number or per community"
     )
-    rate_per_year: RateValue | None = Field(
+    rate_per_year: PerYear | dict[Id, PerYear] | None = Field(
         None, description="Incidents per year; one number (each community) or per community"
     )
     share: Probability = Field(1.0, description="Multiplier of the rate, e.g. a priority mix")
@@ -388,10 +406,10 @@ class IncidentType(_Model):
 class Profile(_Model):
     """Relative demand by hour of day and day of week (scaled to mean 1 when used)."""
 
-    hour_of_day: list[NonNegFloat] = Field(
+    hour_of_day: list[Weight] = Field(
         default_factory=lambda: [1.0] * 24, min_length=24, max_length=24
     )
-    day_of_week: list[NonNegFloat] = Field(
+    day_of_week: list[Weight] = Field(
         default_factory=lambda: [1.0] * 7,
         min_length=7,
         max_length=7,
@@ -402,6 +420,8 @@ class Profile(_Model):
     def _some_demand(self) -> Self:
         if sum(self.hour_of_day) <= 0 or sum(self.day_of_week) <= 0:
             raise ValueError("a profile must not be all zeros")
+        if any(0 < v < 1e-6 for v in (*self.hour_of_day, *self.day_of_week)):
+            raise ValueError("profile values are 0 or between 1e-6 and 1e6 (relative weights)")
         return self
 
 
@@ -441,7 +461,7 @@ class RunSettings(_Model):
     def _warmup_inside(self) -> Self:
         if self.warmup >= self.horizon:
             raise ValueError("warmup must be shorter than horizon")
-        if self.horizon > 50 * 525_600:
+        if self.horizon > MAX_MINUTES:
             raise ValueError("horizon beyond 50 years")
         return self
 
@@ -460,7 +480,9 @@ class Dispatch(_Model):
     max_travel: PositiveDuration | None = Field(
         None, description="mutual_aid: longest expected trip of a lent unit, minutes"
     )
-    reserve: int = Field(0, ge=0, description="mutual_aid: free units a lender always keeps")
+    reserve: int = Field(
+        0, ge=0, le=MAX_UNITS, description="mutual_aid: free units a lender always keeps"
+    )
     request_delay: Duration = Field(0, description="mutual_aid: delay before a lent unit leaves")
     queue_rule: Literal["oldest", "nearest"] = Field(
         "oldest", description="Which waiting call (of the highest priority) a freed unit takes"
@@ -474,7 +496,7 @@ class UnitMove(_Model):
     service: Id
     from_station: PlaceId
     to_station: PlaceId
-    count: int = Field(1, ge=1)
+    count: Count = 1
 
 
 class UnitChange(_Model):
@@ -482,10 +504,10 @@ class UnitChange(_Model):
 
     service: Id
     station: PlaceId
-    count: int = Field(1, ge=1)
+    count: Count = 1
     owner: Id | None = None
     duty: Duty | None = None
-    cost_per_hour: NonNegFloat | None = None
+    cost_per_hour: Cost | None = None
 
 
 ShareBasis = Literal["population", "calls", "unit_hours"]
@@ -502,7 +524,7 @@ class CostSharing(_Model):
     agreements use such mixes (e.g. 40 % calls, 30 % property value, 20 % population).
     """
 
-    mix: dict[ShareBasis, NonNegFloat] = Field(default_factory=lambda: dict(_EVEN_MIX))
+    mix: dict[ShareBasis, Weight] = Field(default_factory=lambda: dict(_EVEN_MIX))
 
     @model_validator(mode="after")
     def _some_weight(self) -> Self:

@@ -142,7 +142,7 @@ def travel_problems(s: Scenario, geo: Geography) -> list[Found]:
         more = " ..." if total > len(shown) else ""
         where = "this file or travel.matrix" if file is not None else "travel.matrix"
         message = (
-            f"no travel time for {total} pair(s): {names}{more}; "
+            f"no travel time for {total:,} pair(s): {names}{more}; "
             f"give them in {where}, or locations and travel.speed_kmh"
         )
         if file is not None:  # the file is where the user looks for them

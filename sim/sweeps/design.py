@@ -21,13 +21,13 @@ from typing import Any, Literal
 import numpy as np
 from scipy.stats import qmc
 
-from .params import Param, Scalar
+from .params import MAX_VALUES, Param, Scalar
 
 __all__ = ["DESIGNS", "Design", "make_points"]
 
 Design = Literal["grid", "lhs", "random"]
 DESIGNS: tuple[str, ...] = ("grid", "lhs", "random")
-MAX_POINTS = 1_000_000
+MAX_POINTS = MAX_VALUES
 _STREAM = 0x5EED  # spawn key of the design's generator, apart from the simulation's streams
 
 

@@ -13,6 +13,10 @@ Values are written as one of:
   integers stay integers when start and stop are integers and the step is whole;
 * for sampled designs (lhs, random) only: ``uniform(a,b)`` (floats) or ``int(a,b)`` (integers,
   both ends included); a list is then sampled from.
+
+Sizes are bounded where they are written: a range of more than :data:`MAX_VALUES` steps and a
+number of more than :data:`MAX_NUMBER_CHARS` characters are refused with their count, before
+any value is made.
 """
 
 from __future__ import annotations
@@ -45,6 +49,8 @@ __all__ = [
 
 Scalar = int | float | str | bool | None
 Key = str | int
+MAX_VALUES = 100_000  # values of one parameter, and points of a design (each validated: ~1 ms)
+MAX_NUMBER_CHARS = 30  # a number written longer is no count, rate or duration
 
 FORBIDDEN = {
     "run.replications": "the number of replications is a setting of the sweep "
@@ -91,6 +97,8 @@ def _num(value: float) -> str:
 def parse_scalar(text: str) -> Scalar:
     """A word of a VALUES list: an integer, a number, true/false, or text as written."""
     t = text.strip()
+    if (_INT.match(t) or _FLOAT.match(t)) and len(t) > MAX_NUMBER_CHARS:
+        raise ValueError(f"a number of {len(t):,} characters is too large")
     if _INT.match(t):
         return int(t)
     if _FLOAT.match(t):
@@ -122,6 +130,8 @@ def _range(text: str) -> list[Scalar]:
         ) from None
     if not isinstance(steps, int) or steps < 1:
         raise ValueError(f"bad range {text.strip()!r}: steps must be a whole number >= 1")
+    if steps > MAX_VALUES:
+        raise ValueError(f"bad range {text.strip()!r}: {steps:,} steps (at most {MAX_VALUES:,})")
     if steps == 1 and start != stop:
         raise ValueError(f"bad range {text.strip()!r}: one step cannot reach from start to stop")
     if steps == 1:
@@ -163,6 +173,8 @@ def parse_values(
             values.extend(_range(item))
         else:
             values.append(parse_scalar(item))
+        if len(values) > MAX_VALUES:
+            raise ValueError(f"more than {MAX_VALUES:,} values")
     return tuple(values), None
 
 

@@ -68,7 +68,7 @@ def prepare_directory(out: Path, *, resume: bool, overwrite: bool) -> None:
     nonempty = out.is_dir() and any(out.iterdir())
     has_store = (out / STORE_NAME).is_file()
     if nonempty and overwrite:
-        check_out_dir(out, overwrite=True)
+        check_out_dir(out, overwrite=True, in_place=True)
         fd = lock_store(out / LOCK_NAME) if has_store else None  # not while a sweep runs there
         unlock_store(fd)
         shutil.rmtree(out)
@@ -80,7 +80,7 @@ def prepare_directory(out: Path, *, resume: bool, overwrite: bool) -> None:
     elif nonempty and not has_store:
         raise InputError(f"{out}: --resume: no sweep store ({STORE_NAME}) in this directory")
     else:
-        check_out_dir(out, overwrite=True)
+        check_out_dir(out, overwrite=True, in_place=True)
     out.mkdir(parents=True, exist_ok=True)
 
 

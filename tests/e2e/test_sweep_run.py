@@ -217,16 +217,26 @@ def test_resume_refuses_another_definition(
 
 @pytest.mark.slow
 def test_failing_task_is_recorded_and_the_sweep_goes_on(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # a rate that validates but is too large for numpy's Poisson generator: every task of the
-    # second point raises in demand generation, those of the first succeed
+    # whatever validates also runs, so the failure is injected: every task of the second
+    # point raises while it is measured (in this process: one worker), those of the first succeed
+    import sim.sweeps.task as task
+
+    measure = task._measure
+
+    def failing(compiled, *args):  # type: ignore[no-untyped-def]
+        if compiled.scenario.incident_types["urgent"].rate_per_1000 == 200:
+            raise ValueError("lam value too large")
+        return measure(compiled, *args)
+
+    monkeypatch.setattr(task, "_measure", failing)
     out = tmp_path / "failing"
     args = [
         "sweep",
         str(TWO_TOWNS),
         "--param",
-        "incident_types.urgent.rate_per_1000=100,1e30",
+        "incident_types.urgent.rate_per_1000=100,200",
         "--param",
         "run.horizon=5 d",
         "--param",
@@ -242,7 +252,7 @@ def test_failing_task_is_recorded_and_the_sweep_goes_on(
     assert main(args) == 1
     err = capsys.readouterr().err
     assert "error: 6 of 12 task(s) failed" in err
-    assert "point 1: incident_types.urgent.rate_per_1000=1e+30" in err
+    assert "point 1: incident_types.urgent.rate_per_1000=200" in err
     assert "ValueError: lam value too large" in err
     failures = read_failures(out)
     assert list(failures["task"]) == list(range(6, 12))
