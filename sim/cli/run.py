@@ -86,7 +86,7 @@ def _run(args: argparse.Namespace) -> int:
         started=started,
         overwrite=args.overwrite,
     )
-    print(format_headline(summary))
+    print(format_headline(summary, result.options))
     for warning in result.warnings:
         print(f"warning: {printable(warning)}", file=sys.stderr)
     print(f"\n{result.replications} replication(s) in {result.seconds:.1f} s; results in {out}")

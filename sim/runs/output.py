@@ -6,6 +6,7 @@ at all.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -65,11 +66,20 @@ def write_run(
     return summary
 
 
-def format_headline(summary: pd.DataFrame) -> str:
-    """A compact console table: region-wide metrics per option and service."""
+def format_headline(summary: pd.DataFrame, options: Sequence[str]) -> str:
+    """A compact console table: region-wide metrics per service and option, the options of
+    each service in the order given (the scenario's order; ``summary.csv`` stays sorted)."""
     s = summary[(summary["community"] == ALL) & (summary["priority"] == ALL)]
     wide = s.pivot_table(
         index=["service", "option"], columns="metric", values="mean", observed=True, sort=False
+    )
+    order = [*options, *(o for o in dict.fromkeys(s["option"]) if o not in options)]
+    services = dict.fromkeys(wide.index.get_level_values("service"))
+    wide = wide.reindex(
+        pd.MultiIndex.from_tuples(
+            [(sv, o) for sv in services for o in order if (sv, o) in wide.index],
+            names=wide.index.names,
+        )
     )
     cols = {
         "incidents": "calls",
