@@ -37,6 +37,7 @@ SECTIONS = {
     "units": "workload",
     "help": "workload",
     "map": "workload",
+    "zones": "zones",
     "levels": "workload",
     "surge": "workload",
     "costs": "costs",
