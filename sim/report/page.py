@@ -39,6 +39,7 @@ SECTIONS = {
     "units": "workload",
     "help": "workload",
     "map": "workload",
+    "zones": "zones",
     "levels": "workload",
     "surge": "workload",
     "costs": "costs",

@@ -135,6 +135,7 @@ LAZY_ALLOWED = {
     # that validating or running a plain scenario stays fast (geopandas alone takes ~1 s)
     *{("sim/model/zones.py", m) for m in ("geopandas", "pandas")},
     ("sim/results/zonelayer.py", "geopandas"),
+    ("sim/plots/zones.py", "geopandas"),  # zone maps: only for results with zones.gpkg
     ("sim/engine/loop.py", "scipy"),  # the zone index of returning units: scenarios with zones
     *{("sim/schema/geo.py", m) for m in ("pyproj",)},
     *{("sim/schema/geography.py", m) for m in ("zonefile",)},
