@@ -5,10 +5,14 @@
 Five Valleys is fictional, so its zones are derived from the geometry the scenario already
 states, and every figure below that is not in the scenario is marked [assumption]:
 
-- Community territories: the Voronoi cells of the five community centres (the scenario's
-  locations, km), clipped to the region: the centres' convex hull widened by 7 km [assumption].
-- Zones: the 1.5 km x 1.5 km grid cells of each territory (cut at its border) [assumption: a
-  grid, the usual stand-in where postcode data are missing].
+- Region: the five community centres' convex hull (the scenario's locations, km) widened by
+  7 km [assumption].
+- Zones: the 1.5 km x 1.5 km grid cells of the region (cut at its edge) [assumption: a grid, the
+  usual stand-in where postcode data are missing].
+- Community territories: each cell belongs to the community minimising distance / weight, the
+  weight growing with the fourth root of the population [assumption: a weighted Voronoi
+  diagram; towns grew out from their centres, and larger towns reach further], so that, as in
+  real regions, some cells at the edge of a large town lie closer to a neighbour's centre.
 - Residents per zone: each community's population spread with a density falling exponentially
   with distance from its centre, scale 1.5 km (urban), 2 km (suburban), 3 km (rural), 4 km
   (remote) [assumption], in whole residents that add up to the population.
@@ -32,7 +36,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from shapely.geometry import MultiPoint, box
 
 HERE = Path(__file__).resolve().parent
@@ -50,39 +53,39 @@ COMMUNITIES = {  # the scenario's communities: centre (km), population, settleme
 OTHER_PLACES = {"hub": (5.0, -6.0)}  # the regional hub station of the scenario
 
 
-def territories() -> gpd.GeoDataFrame:
-    centres = MultiPoint([c for c, _, _ in COMMUNITIES.values()])
-    region = centres.convex_hull.buffer(MARGIN_KM)
-    cells = shapely.voronoi_polygons(centres, extend_to=region)
-    rows = []
-    for cid, (centre, _, _) in COMMUNITIES.items():
-        point = shapely.Point(centre)
-        cell = next(g for g in cells.geoms if g.contains(point))
-        rows.append({"id": cid, "geometry": cell.intersection(region)})
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=None)
-
-
-def zones(bounds: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    x0, y0, x1, y1 = bounds.total_bounds
+def zones() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The zones (cells with their community and residents) and the territories."""
+    centres = np.array([c for c, _, _ in COMMUNITIES.values()])
+    ids = list(COMMUNITIES)
+    pops = np.array([p for _, p, _ in COMMUNITIES.values()], dtype=float)
+    reach = (pops / pops.min()) ** 0.25
+    region = MultiPoint([tuple(c) for c in centres]).convex_hull.buffer(MARGIN_KM)
+    x0, y0, x1, y1 = region.bounds
     xs = np.arange(math.floor(x0 / CELL_KM) * CELL_KM, x1, CELL_KM)
     ys = np.arange(math.floor(y0 / CELL_KM) * CELL_KM, y1, CELL_KM)
+    cells = [box(x, y, x + CELL_KM, y + CELL_KM).intersection(region) for y in ys for x in xs]
+    cells = [g for g in cells if g.area > 0.05]  # slivers under 5 ha are left out
+    mid = np.array([(g.centroid.x, g.centroid.y) for g in cells])
+    dist = np.hypot(mid[:, None, 0] - centres[None, :, 0], mid[:, None, 1] - centres[None, :, 1])
+    owner = np.argmin(dist / reach[None, :], axis=1)
     rows = []
-    for cid, territory in zip(bounds["id"], bounds.geometry, strict=True):
-        centre, population, kind = COMMUNITIES[cid]
-        cut = [box(x, y, x + CELL_KM, y + CELL_KM).intersection(territory) for y in ys for x in xs]
-        cut = [g for g in cut if g.area > 0.05]  # slivers under 5 ha are left out
-        pts = np.array([(g.centroid.x, g.centroid.y) for g in cut])
-        dist = np.hypot(pts[:, 0] - centre[0], pts[:, 1] - centre[1])
-        density = np.exp(-dist / SCALE_KM[kind]) * np.array([g.area for g in cut])
+    for c, cid in enumerate(ids):
+        _, population, kind = COMMUNITIES[cid]
+        own = np.flatnonzero(owner == c)
+        density = np.exp(-dist[own, c] / SCALE_KM[kind]) * np.array([cells[i].area for i in own])
         share = density / density.sum()
         residents = np.floor(share * population).astype(int)
         rest = population - residents.sum()  # largest remainders get the last residents
         residents[np.argsort(-(share * population - residents), kind="stable")[:rest]] += 1
-        for i, (g, n) in enumerate(zip(cut, residents, strict=True)):
+        for n, (i, count) in enumerate(zip(own, residents, strict=True)):
             rows.append(
-                {"id": f"{cid}_{i + 1:03d}", "community": cid, "population": int(n), "geometry": g}
-            )
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=None)
+                {"id": f"{cid}_{n + 1:03d}", "community": cid, "population": int(count),
+                 "geometry": cells[i]}
+            )  # fmt: skip
+    frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=None)
+    bounds = frame.dissolve(by="community").reset_index()[["community", "geometry"]]
+    bounds = bounds.rename(columns={"community": "id"})
+    return frame, gpd.GeoDataFrame(bounds, geometry="geometry", crs=None)
 
 
 def travel(zone_frame: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -114,8 +117,7 @@ def main() -> None:
     import warnings
 
     warnings.filterwarnings("ignore", message="'crs' was not provided")  # planar km, on purpose
-    bounds = territories()
-    zone_frame = zones(bounds)
+    zone_frame, bounds = zones()
     out = HERE / "zones.gpkg"
     out.unlink(missing_ok=True)
     zone_frame.to_file(out, layer="zones", driver="GPKG")

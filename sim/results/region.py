@@ -82,15 +82,14 @@ def _targets(scenario: Scenario) -> list[dict[str, Any]]:
 
 
 def _zones(scenario: Scenario) -> list[dict[str, Any]]:
-    """Every demand zone: its community, location, weight, and the station closest to it by
-    trip time, with that station's community (None for a regional station): a zone whose closest
-    station is a neighbour's lies on the border that automatic aid serves."""
+    """Every demand zone: its community, location, weight, and the community station closest to
+    it by trip time, with that station's community: a zone whose closest station is a
+    neighbour's lies on the border that automatic aid serves (regional stations of no community
+    are left out of that question)."""
     region = compile_region(scenario)
-    station_ids = [*scenario.communities, *scenario.stations]
-    station_community = [
-        *scenario.communities,
-        *(st.community for st in scenario.stations.values()),
-    ]
+    stations = {c: c for c in scenario.communities}
+    stations.update({sid: st.community for sid, st in scenario.stations.items() if st.community})
+    station_ids = list(stations)
     places = np.array([region.place_of[sid] for sid in station_ids], dtype=np.int64)
     trips = region.travel[np.ix_(places, region.zone_place)]
     closest = trips.argmin(axis=0)
@@ -103,7 +102,7 @@ def _zones(scenario: Scenario) -> list[dict[str, Any]]:
             "y": None if not np.isfinite(xy[z, 1]) else float(xy[z, 1]),
             "weight": float(region.zone_weight[z]),
             "closest_station": station_ids[int(closest[z])],
-            "closest_station_community": station_community[int(closest[z])],
+            "closest_station_community": stations[station_ids[int(closest[z])]],
             "closest_minutes": float(trips[closest[z], z]),
         }
         for z, zid in enumerate(region.zone_ids)

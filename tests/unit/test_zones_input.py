@@ -711,7 +711,7 @@ def test_zoned_five_valleys_keeps_its_community_travel() -> None:
     n = len(old)
     assert np.array_equal(region.travel[:n, :n], old), "centres, hub: the table as before"
     assert region.explicit_zones
-    assert len(region.zone_ids) == 375
+    assert len(region.zone_ids) == 327
 
 
 @pytest.mark.parametrize("path", UNZONED, ids=[p.stem for p in UNZONED])
