@@ -475,7 +475,7 @@ def border_figure(data: ResultData, layer: Any) -> Figure | None:
         ]
         handles.append(Line2D([], [], marker="s", ls="", color="#555555", markersize=5))
         labels.append("station (colour: its community)")
-        fig.legend(handles, labels, loc="outside lower center", ncols=1, fontsize=7)
+        fig.legend(handles, labels, loc="outside right lower", ncols=1, fontsize=7)
     return fig
 
 
