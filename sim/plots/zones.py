@@ -208,9 +208,12 @@ def _layout(shapes: Any, n: int) -> tuple[int, int, float, float]:
     return ncols, nrows, width, width / ncols * aspect * nrows + 1.4
 
 
-def _panels(data: ResultData, shapes: Any, n: int, title: str) -> tuple[Figure, list[Axes]]:
+def _panels(
+    data: ResultData, shapes: Any, n: int, title: str, side: float = 0.0
+) -> tuple[Figure, list[Axes]]:
+    """The figure of ``n`` map panels, ``side`` inches wider for a legend beside them."""
     ncols, nrows, width, height = _layout(shapes, n)
-    fig = new_figure(width, height, title)
+    fig = new_figure(width + side, height, title)
     with style():
         axes = list(fig.subplots(nrows, ncols, squeeze=False).ravel())
     for ax in axes[n:]:
@@ -441,6 +444,7 @@ def border_figure(data: ResultData, layer: Any) -> Figure | None:
         shapes,
         1,
         "Border zones: closer to a neighbouring community's station than to their own",
+        side=2.6,  # the legend stands beside the map
     )
     colours = _community_colours(data)
     neighbour = dict(zip(border["id"], border["closest_station_community"], strict=True))
