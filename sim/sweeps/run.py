@@ -70,7 +70,7 @@ def prepare_directory(out: Path, *, resume: bool, overwrite: bool) -> None:
     if nonempty and overwrite:
         check_out_dir(out, overwrite=True, in_place=True)
         fd = lock_store(out / LOCK_NAME) if has_store else None  # not while a sweep runs there
-        unlock_store(fd)
+        unlock_store(fd, out / LOCK_NAME)
         shutil.rmtree(out)
     elif nonempty and not resume:
         hint = "--resume to continue the sweep stored there, or " if has_store else ""

@@ -23,6 +23,7 @@ Tables:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -194,7 +195,7 @@ class Store:
         if conn is not None:
             conn.close()
             self.conn = None  # type: ignore[assignment]
-        unlock_store(self._lock_fd)
+        unlock_store(self._lock_fd, self.directory / LOCK_NAME)
 
 
 def _sql(value: Any) -> Any:
@@ -209,18 +210,31 @@ def lock_store(path: Path) -> int | None:
         import fcntl
     except ImportError:  # pragma: no cover - Windows: no advisory locks; documented
         return None
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    for _ in range(100):  # a holder that finishes removes the file: lock the one in place
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise InputError(f"{path.parent}: another sweep is running in this directory") from None
+        try:
+            if os.fstat(fd).st_ino == os.stat(path).st_ino:
+                return fd
+        except FileNotFoundError:
+            pass
         os.close(fd)
-        raise InputError(f"{path.parent}: another sweep is running in this directory") from None
-    return fd
+    raise InputError(f"{path}: the sweep's lock file keeps changing")  # pragma: no cover
 
 
-def unlock_store(fd: int | None) -> None:
-    if fd is not None:
-        os.close(fd)  # closing the descriptor releases the lock
+def unlock_store(fd: int | None, path: Path | None = None) -> None:
+    """Release the lock; with ``path``, remove the lock file first (while still holding it), so
+    that a finished sweep leaves none behind."""
+    if fd is None:
+        return
+    if path is not None:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+    os.close(fd)  # closing the descriptor releases the lock
 
 
 # -- readers for finished (or running) sweeps -------------------------------------------------
