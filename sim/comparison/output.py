@@ -23,7 +23,9 @@ from ..results.region import REGION_FILE, region_record
 from ..results.workbook import write_workbook
 from ..results.zonelayer import ZONE_LAYER, write_zone_layer
 from ..schema import Scenario, load_scenario
-from .compare import Comparison
+from .compare import TABLES, Comparison
+
+CSV_FILES = {"units": "unit_summary.csv"}  # the others: <table>.csv
 
 __all__ = ["format_comparison", "write_comparison"]
 
@@ -48,23 +50,8 @@ def write_comparison(
     with output_dir(out, overwrite) as tmp:
         write_raw_tables(tmp, comp.raw.incidents, comp.raw.units)
         write_parquet(comp.raw.levels, tmp / "levels.parquet")
-        for name in (
-            "summary",
-            "comparison",
-            "units",
-            "help",
-            "balance",
-            "costs",
-            "shares",
-            "equity",
-            "estimate",
-            "levels",
-            "zones",
-        ):
-            write_csv(
-                getattr(comp, name), tmp / f"{name if name != 'units' else 'unit_summary'}.csv"
-            )
-        write_csv(comp.headline, tmp / "headline.csv")
+        for name in TABLES:  # every table of the comparison, one CSV each
+            write_csv(getattr(comp, name), tmp / CSV_FILES.get(name, f"{name}.csv"))
         write_json(
             manifest(
                 scenario_file=scenario_file,

@@ -217,13 +217,18 @@ def lock_store(path: Path) -> int | None:
         except OSError:
             os.close(fd)
             raise InputError(f"{path.parent}: another sweep is running in this directory") from None
-        try:
-            if os.fstat(fd).st_ino == os.stat(path).st_ino:
-                return fd
-        except FileNotFoundError:
-            pass
+        if _locks_the_file_in_place(fd, path):
+            return fd
         os.close(fd)
     raise InputError(f"{path}: the sweep's lock file keeps changing")  # pragma: no cover
+
+
+def _locks_the_file_in_place(fd: int, path: Path) -> bool:
+    """Whether ``fd`` is the file now at ``path`` (not one a finished sweep just removed)."""
+    try:
+        return os.fstat(fd).st_ino == os.stat(path).st_ino
+    except FileNotFoundError:
+        return False
 
 
 def unlock_store(fd: int | None, path: Path | None = None) -> None:
