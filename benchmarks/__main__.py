@@ -9,6 +9,10 @@ measured side by side in one run on this machine.
 (d) a sweep of 40 tasks (Five Valleys: 5 demand levels x 4 options x 2 replications of a
     simulated year) on 1 worker and on all cores: parallel efficiency.
 (e) peak memory of a 1,000,000-incident run, in bytes per stored incident.
+(f) pooled grid regions of 10, 400 and 1,000 units (1, 50 and 125 towns of 40 zones, about 60 %
+    busy): engine cost per incident, against the 10-unit region and against (b).
+(g) zones at scale: compiling the 400-unit, 2,000-zone region; loading a 1,000-zone matrix
+    file (1,000,000 pairs, Parquet); memory per zone and per incident of that region.
 """
 
 from __future__ import annotations
@@ -148,6 +152,55 @@ def sweep_efficiency(tasks: int, horizon: str | None) -> dict[str, float]:
     return out
 
 
+def grid_rows(incidents: int, repeat: int) -> list[tuple[str, str]]:
+    """(f): engine cost per incident of pooled grid regions and of the M/M/10 workload of (b),
+    each its second run in the process (CPU time, the best of ``repeat``)."""
+    import sim
+    from benchmarks.regions import engine_cost, grid_region
+
+    mmc = min(engine_cost(sim.scenario_from_dict(mmc_scenario(incidents))) for _ in range(repeat))
+    rows: list[tuple[str, str]] = [
+        ("(f) engine alone, M/M/10 of (b)", f"{mmc * 1e6:.1f} us/incident")
+    ]
+    base = None
+    for towns, units in ((1, 10), (50, 400), (125, 1000)):
+        scenario = sim.scenario_from_dict(grid_region(towns, units, incidents))
+        cost = min(engine_cost(scenario) for _ in range(repeat))
+        base = base or cost
+        rows.append(
+            (
+                f"    grid, {units:,} units, {towns * 40:,} zones",
+                f"{cost * 1e6:.1f} us/incident: {cost / base:.2f}x the 10-unit region"
+                f" (target <= 2), {cost / mmc:.2f}x M/M/10",
+            )
+        )
+    return rows
+
+
+def zone_rows(incidents: int) -> list[tuple[str, str]]:
+    """(g): compile time, matrix file load time, memory per zone and per incident."""
+    import tempfile
+
+    from benchmarks.regions import grid_run, matrix_load, zone_memory
+
+    run = grid_run(50, 400, 2_000)
+    with tempfile.TemporaryDirectory(prefix="intersim-bench-") as tmp:
+        load = matrix_load(1000, Path(tmp))
+    mem = zone_memory(50, 400, incidents)
+    return [
+        ("(g) compile 2,000 zones, 400 units", f"{run['compile_s']:.2f} s   (target < 5 s)"),
+        (
+            "    1,000-zone matrix file",
+            f"{load['seconds']:.2f} s for {load['pairs']:,.0f} pairs   (target < 1 s)",
+        ),
+        (
+            "    memory, 2,000-zone region",
+            f"{mem['bytes_per_zone'] / 1024:.1f} KiB/zone compiled, "
+            f"{mem['bytes_per_incident']:.0f} bytes/incident run ({mem['incidents']:,.0f})",
+        ),
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks", description=__doc__.split("\n\n")[0]
@@ -214,6 +267,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"{e['bytes_per_incident']:.0f} bytes/incident   (target <= 200)",
             ),
         ]
+    if "f" not in skip:
+        rows += grid_rows(20_000 if args.quick else 200_000, args.repeat)
+    if "g" not in skip:
+        rows += zone_rows(20_000 if args.quick else 100_000)
     width = max(len(k) for k, _ in rows)
     machine = platform.processor() or platform.machine()
     version = platform.python_version()

@@ -136,7 +136,7 @@ LAZY_ALLOWED = {
     *{("sim/model/zones.py", m) for m in ("geopandas", "pandas")},
     ("sim/results/zonelayer.py", "geopandas"),
     ("sim/plots/zones.py", "geopandas"),  # zone maps: only for results with zones.gpkg
-    ("sim/engine/loop.py", "scipy"),  # the zone index of returning units: scenarios with zones
+    ("sim/model/snap.py", "scipy"),  # the zones nearest to returning units: scenarios with zones
     *{("sim/schema/geo.py", m) for m in ("pyproj",)},
     *{("sim/schema/geography.py", m) for m in ("zonefile",)},
     *{("sim/schema/matrixfile.py", m) for m in ("pandas", "pyarrow")},
