@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..comparison.compare import compare
-from ..comparison.output import format_comparison, write_comparison
+from ..comparison.output import format_comparison, write_comparison, write_steps
 from ..engine.progress import progress_bar
 from ..errors import InputError, printable
 from ..schema import load_scenario
@@ -76,7 +76,7 @@ def _compare(args: argparse.Namespace) -> int:
             dask=args.dask,
         )
     seconds = time.perf_counter() - t0
-    with progress_bar("writing results", "step") as bar:
+    with progress_bar("writing results", "step", total=write_steps()) as bar:
         write_comparison(
             comp,
             out,

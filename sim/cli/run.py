@@ -12,7 +12,7 @@ from ..analysis.runsize import check_feasible, estimate_run, largest_fleet
 from ..engine.progress import progress_bar
 from ..errors import InputError, printable
 from ..model.compile import compile_region
-from ..runs.output import format_headline, write_run
+from ..runs.output import WRITE_STEPS, format_headline, write_run
 from ..runs.run import run
 from ..schema import Scenario, load_scenario
 from .args import (
@@ -80,7 +80,7 @@ def _run(args: argparse.Namespace) -> int:
             workers=serial_unless_asked(args),
             dask=args.dask,
         )
-    with progress_bar("writing results", "step") as bar:
+    with progress_bar("writing results", "step", total=len(WRITE_STEPS)) as bar:
         summary = write_run(
             result,
             out,

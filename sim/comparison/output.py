@@ -30,7 +30,7 @@ from .compare import TABLES, Comparison
 CSV_FILES = {"units": "unit_summary.csv"}  # the others: <table>.csv
 WRITE_STEPS = ("tables", "zone layer", "workbook", "report")  # and the figures
 
-__all__ = ["format_comparison", "write_comparison"]
+__all__ = ["format_comparison", "write_comparison", "write_steps"]
 
 
 def write_comparison(
@@ -50,12 +50,10 @@ def write_comparison(
     (and with ``records`` the per-incident table), the manifest, ``region.json`` (the
     scenario's places, options and targets, read from ``scenario`` or ``scenario_file``), the
     figures and the HTML report: all inside the temporary directory, so the result directory
-    appears complete or not at all. ``progress`` is told every step (its total grows by them)."""
+    appears complete or not at all. ``progress`` is told each of the :func:`write_steps`."""
     if scenario is None:
         scenario = load_scenario(scenario_file)
     step = progress.step if progress is not None else (lambda _label: None)
-    if progress is not None:
-        progress.grow(len(WRITE_STEPS) + figure_steps())
     with output_dir(out, overwrite) as tmp:
         step(WRITE_STEPS[0])
         if records:
@@ -91,6 +89,12 @@ def write_comparison(
         draw_figures(tmp, on_step=step)
         step(WRITE_STEPS[3])
         build_report(tmp)
+
+
+def write_steps() -> int:
+    """The steps of :func:`write_comparison`: tables, zone layer, workbook, each kind of
+    figure, report."""
+    return len(WRITE_STEPS) + figure_steps()
 
 
 def format_comparison(comp: Comparison) -> str:

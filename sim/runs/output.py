@@ -26,7 +26,7 @@ from ..results.files import (
     write_raw_tables,
 )
 
-__all__ = ["format_headline", "run_summary", "write_run"]
+__all__ = ["WRITE_STEPS", "format_headline", "run_summary", "write_run"]
 
 WRITE_STEPS = ("summary", "tables")
 
@@ -49,10 +49,8 @@ def write_run(
     progress: Progress | None = None,
 ) -> pd.DataFrame:
     """Write incidents, units, levels, summary and manifest of a run; return the summary.
-    ``progress`` is told every step (its total grows by them)."""
+    ``progress`` is told each of the :data:`WRITE_STEPS`."""
     step = progress.step if progress is not None else (lambda _label: None)
-    if progress is not None:
-        progress.grow(len(WRITE_STEPS))
     step(WRITE_STEPS[0])
     summary = run_summary(result)
     with output_dir(out, overwrite) as tmp:

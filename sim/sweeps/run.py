@@ -134,8 +134,7 @@ def run_sweep(
     finally:
         store.close()
     seconds = time.perf_counter() - t0
-    with progress_bar("writing results", "step", enabled=progress) as bar:
-        bar.grow(len(WRITE_STEPS))
+    with progress_bar("writing results", "step", total=len(WRITE_STEPS), enabled=progress) as bar:
         summary, figures = _write_outputs(
             definition,
             out,
