@@ -21,7 +21,8 @@ from tests.builders import plot_region
 @pytest.fixture(scope="session")
 def result_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The result directory of one comparison of the plot test region (``plot_region``):
-    tables, figures and report, simulated and written once per session. Read only: a test
+    tables, figures and report, simulated and written once per session, with the per-incident
+    table (``--records``) that tests check the figures' summaries against. Read only: a test
     that changes it works on a copy."""
     base = tmp_path_factory.mktemp("comparison")
     scenario_file = base / "plot_test.yaml"
@@ -37,6 +38,7 @@ def result_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         started=datetime.now(UTC),
         seconds=1.0,
         scenario=scenario,
+        records=True,
     )
     return out
 

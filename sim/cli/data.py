@@ -78,7 +78,7 @@ def _export_log(args: argparse.Namespace) -> int:
 
 # --- calibrate --------------------------------------------------------------------------------
 def _calibrate_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("log", metavar="LOG.csv")
+    p.add_argument("log", metavar="LOG.csv", help="incident log (CSV) to fit the scenario to")
     p.add_argument(
         "--communities",
         metavar="FILE",
@@ -113,7 +113,7 @@ def _calibrate(args: argparse.Namespace) -> int:
 # --- backtest ---------------------------------------------------------------------------------
 def _backtest_arguments(p: argparse.ArgumentParser) -> None:
     add_scenario(p)
-    p.add_argument("log", metavar="LOG.csv")
+    p.add_argument("log", metavar="LOG.csv", help="incident log (CSV) to replay and compare with")
     add_option(p, "the current arrangement (default: baseline)")
     add_replications(p)
     add_seed(p)

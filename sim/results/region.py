@@ -18,7 +18,7 @@ from ..schema import Scenario
 from ..schema.options import resolve_option
 from ..schema.scenario import Duty, Location
 
-__all__ = ["REGION_FILE", "duty_text", "region_record"]
+__all__ = ["REGION_FILE", "duty_text", "region_record", "surge_records"]
 
 REGION_FILE = "region.json"
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -109,6 +109,22 @@ def _zones(scenario: Scenario) -> list[dict[str, Any]]:
     ]
 
 
+def surge_records(scenario: Scenario) -> list[dict[str, Any]]:
+    """The surges of ``scenario`` as ``region.json`` lists them (times in minutes)."""
+    return [
+        {
+            "name": g.name,
+            "start": g.start,
+            "end": g.start + g.duration,
+            "multiplier": g.multiplier,
+            "services": g.services,
+            "communities": g.communities,
+            "types": g.types,
+        }
+        for g in scenario.surges
+    ]
+
+
 def region_record(scenario: Scenario) -> dict[str, Any]:
     """The JSON-ready record of ``scenario`` written as ``region.json``."""
     s = scenario
@@ -177,18 +193,7 @@ def region_record(scenario: Scenario) -> dict[str, Any]:
         ],
         "baseline": s.baseline_option,
         "targets": _targets(s),
-        "surges": [
-            {
-                "name": g.name,
-                "start": g.start,
-                "end": g.start + g.duration,
-                "multiplier": g.multiplier,
-                "services": g.services,
-                "communities": g.communities,
-                "types": g.types,
-            }
-            for g in s.surges
-        ],
+        "surges": surge_records(s),
         "bursts": [
             {
                 "name": b.name,
