@@ -9,6 +9,7 @@ measured side by side in one run on this machine.
 (d) a sweep of 40 tasks (Five Valleys: 5 demand levels x 4 options x 2 replications of a
     simulated year) on 1 worker and on all cores: parallel efficiency.
 (e) peak memory of a 1,000,000-incident run, in bytes per stored incident.
+(f) the figure stage of a 200-community, 1,000-zone comparison: seconds, largest SVG.
 """
 
 from __future__ import annotations
@@ -148,6 +149,42 @@ def sweep_efficiency(tasks: int, horizon: str | None) -> dict[str, float]:
     return out
 
 
+def figures_at_scale() -> tuple[float, int, float]:
+    """(f): seconds to draw every figure of the 200-community, 1,000-zone grid region (the
+    tests' ``grid_region``: tables written first, without workbook and report), the figures
+    drawn and the largest SVG in MB."""
+    import tempfile
+    from datetime import UTC, datetime
+    from unittest import mock
+
+    import yaml
+
+    import sim
+    from sim.comparison import output
+    from sim.plots import draw_figures
+    from tests.builders import grid_region
+
+    with tempfile.TemporaryDirectory(prefix="intersim-bench-") as tmp:
+        path = Path(tmp) / "grid.yaml"
+        path.write_text(yaml.safe_dump(grid_region(), sort_keys=False), encoding="utf-8")
+        scenario = sim.load_scenario(path)
+        skip = {n: mock.DEFAULT for n in ("write_workbook", "draw_figures", "build_report")}
+        with mock.patch.multiple(output, **skip):
+            output.write_comparison(
+                sim.compare(scenario),
+                Path(tmp) / "r",
+                scenario_file=path,
+                command="bench",
+                started=datetime.now(UTC),
+                seconds=0.0,
+                scenario=scenario,
+            )
+        start = time.perf_counter()
+        infos = draw_figures(Path(tmp) / "r")
+        seconds = time.perf_counter() - start
+        return seconds, len(infos), max(i.svg.stat().st_size for i in infos) / 1e6
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks", description=__doc__.split("\n\n")[0]
@@ -214,6 +251,14 @@ def main(argv: list[str] | None = None) -> int:
                 f"{e['bytes_per_incident']:.0f} bytes/incident   (target <= 200)",
             ),
         ]
+    if "f" not in skip:
+        tf, nf, svg = figures_at_scale()
+        rows.append(
+            (
+                "(f) figures, 200 towns, 1,000 zones",
+                f"{nf} figures in {tf:.1f} s, largest SVG {svg:.2f} MB",
+            )
+        )
     width = max(len(k) for k, _ in rows)
     machine = platform.processor() or platform.machine()
     version = platform.python_version()

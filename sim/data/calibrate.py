@@ -104,7 +104,8 @@ def calibrate(
     problems: list[str] = []
     kinds = classify(log, notes)
     coms = log.communities
-    counts, located = None, {}
+    counts: ZoneCounts | None = None
+    located: dict[str, str] = {}
     if log.zones is not None:
         coms, located = located_communities(coms, log.zones, notes)
         counts = count_zones(log, kinds, zone_weights, coms)

@@ -164,7 +164,7 @@ def from_scenario(scenario: Any) -> list[Community]:
     return out
 
 
-def name_key(text: str) -> str:
+def name_key(text: object) -> str:
     """A name as matched: case, spaces, underscores, dashes and dots ignored."""
     return re.sub(r"[\s_\-.]+", "", str(text)).casefold()
 

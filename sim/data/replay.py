@@ -250,14 +250,14 @@ def _destinations(log: Log, scenario: Scenario, keep: np.ndarray) -> np.ndarray:
     for i, value in enumerate(values):
         if value is None or (isinstance(value, float) and np.isnan(value)):
             continue
-        fid = known.get(name_key(value))
-        if fid is None:
+        found = known.get(name_key(value))
+        if found is None:
             shown = ", ".join(sorted(scenario.facilities)[:12]) or "none"
             raise InputError(
                 f"{log.file}: row {rows[i]}: destination: unknown facility "
                 f"'{describe(value)}' (facilities of the scenario: {shown})"
             )
-        out[i] = fid
+        out[i] = found
     return out
 
 
