@@ -13,6 +13,7 @@ measured side by side in one run on this machine.
     busy): engine cost per incident, against the 10-unit region and against (b).
 (g) zones at scale: compiling the 400-unit, 2,000-zone region; loading a 1,000-zone matrix
     file (1,000,000 pairs, Parquet); memory per zone and per incident of that region.
+(h) the figure stage of a 200-community, 1,000-zone comparison: seconds, largest SVG.
 """
 
 from __future__ import annotations
@@ -199,6 +200,40 @@ def zone_rows(incidents: int) -> list[tuple[str, str]]:
             f"{mem['bytes_per_incident']:.0f} bytes/incident run ({mem['incidents']:,.0f})",
         ),
     ]
+def figures_at_scale() -> tuple[float, int, float]:
+    """(h): seconds to draw every figure of the 200-community, 1,000-zone grid region (the
+    tests' ``grid_region``: tables written first, without workbook and report), the figures
+    drawn and the largest SVG in MB."""
+    import tempfile
+    from datetime import UTC, datetime
+    from unittest import mock
+
+    import yaml
+
+    import sim
+    from sim.comparison import output
+    from sim.plots import draw_figures
+    from tests.builders import grid_region
+
+    with tempfile.TemporaryDirectory(prefix="intersim-bench-") as tmp:
+        path = Path(tmp) / "grid.yaml"
+        path.write_text(yaml.safe_dump(grid_region(), sort_keys=False), encoding="utf-8")
+        scenario = sim.load_scenario(path)
+        skip = {n: mock.DEFAULT for n in ("write_workbook", "draw_figures", "build_report")}
+        with mock.patch.multiple(output, **skip):
+            output.write_comparison(
+                sim.compare(scenario),
+                Path(tmp) / "r",
+                scenario_file=path,
+                command="bench",
+                started=datetime.now(UTC),
+                seconds=0.0,
+                scenario=scenario,
+            )
+        start = time.perf_counter()
+        infos = draw_figures(Path(tmp) / "r")
+        seconds = time.perf_counter() - start
+        return seconds, len(infos), max(i.svg.stat().st_size for i in infos) / 1e6
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -271,6 +306,14 @@ def main(argv: list[str] | None = None) -> int:
         rows += grid_rows(20_000 if args.quick else 200_000, args.repeat)
     if "g" not in skip:
         rows += zone_rows(20_000 if args.quick else 100_000)
+    if "h" not in skip:
+        th, nh, svg = figures_at_scale()
+        rows.append(
+            (
+                "(h) figures, 200 towns, 1,000 zones",
+                f"{nh} figures in {th:.1f} s, largest SVG {svg:.2f} MB",
+            )
+        )
     width = max(len(k) for k, _ in rows)
     machine = platform.processor() or platform.machine()
     version = platform.python_version()

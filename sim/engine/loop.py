@@ -142,18 +142,12 @@ class Engine:
         types = region.types
         self._type_service = [t.service for t in types]
         self._type_priority = [t.priority for t in types]
-        # the facility of a transport: a fixed place, or the nearest of a kind from the zone
-        self._type_facility = [t.facility for t in types]
-        self._nearest_facility = [
-            region.nearest_facility[t.facility_kind].tolist() if t.facility_kind else None
-            for t in types
-        ]
         self._return_factor = region.return_speed_factor
         self._snap = region.snapper
         n = len(incidents)
         self._type = _mv(incidents.type)
         self._community = _mv(incidents.community)
-        self._zone = _mv(incidents.zone)
+        self._facility = _mv(incidents.facility)  # where a transport goes (drawn with it)
         # where each incident happens: its zone's place (a community's centre without zones)
         self.incident_place = _mv(region.zone_place[incidents.zone])
         # indexed [incident, slot]: the slot is the number of units already sent to the call
@@ -276,9 +270,7 @@ class Engine:
         leave = arrive + self._on_scene[i]
         end = c
         if slot == 0 and self._transport[i]:
-            k = self._type[i]
-            nearest = self._nearest_facility[k]
-            facility = self._type_facility[k] if nearest is None else nearest[self._zone[i]]
+            facility = self._facility[i]
             leave += travel_rows[c][facility] * self.hour_factor(leave) * self._transport_noise[i]
             leave += self._handover[i]
             end = facility

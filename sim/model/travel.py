@@ -19,6 +19,7 @@ from ..schema.geo import LONLAT, frame_centred
 from ..schema.geography import Geography, geography
 from ..schema.matrixfile import read_matrix_file
 from ..schema.scenario import Location, Scenario
+from ..schema.zonesource import site_zone
 
 __all__ = ["distance_km", "inside_minutes", "place_index", "travel_matrix"]
 
@@ -37,15 +38,17 @@ def distance_km(a: Location, b: Location) -> float:
 
 
 def place_index(s: Scenario, geo: Geography | None = None) -> dict[str, int]:
-    """Place id -> index, for every id that names a place (stations and facilities without
-    their own location map to their community's place; zones to their own)."""
+    """Place id -> index, for every id that names a place (stations and facilities at a zone
+    map to the zone's place, those without a location to their community's; zones to their
+    own)."""
     geo = geo if geo is not None else geography(s)
     index = {pid: i for i, pid in enumerate(geo.places)}
     for group in (s.stations, s.facilities):
         for pid, p in group.items():
             if pid not in index:
-                assert p.community is not None
-                index[pid] = index[p.community]
+                home = site_zone(p) or p.community
+                assert home is not None
+                index[pid] = index[home]
     return index
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.collections import PatchCollection
+from matplotlib.collections import LineCollection, PatchCollection
 from matplotlib.colors import Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -142,15 +142,23 @@ def _no_data(ax: Axes, shapes: Any, opt: str) -> None:
     coll.set_edgecolor("#c8c8c8")
 
 
-def _outlines(ax: Axes, shapes: Any) -> None:
-    """Community boundaries: the zones dissolved by community (hulls of point zones)."""
+def _outline_rings(shapes: Any) -> list[np.ndarray]:
+    """Community boundaries as rings of points: the zones dissolved by community (hulls of
+    point zones). Computed once per figure, drawn in every panel."""
     merged = shapes.dissolve("community")
     geoms = merged.geometry if _polygonal(shapes) else merged.geometry.convex_hull.buffer(0.3)
-    patches = [PathPatch(_path(g)) for g in geoms if g.geom_type in ("Polygon", "MultiPolygon")]
+    rings = []
+    for g in geoms:
+        for poly in getattr(g, "geoms", [g]):
+            if poly.geom_type == "Polygon":
+                rings.append(np.asarray(poly.exterior.coords)[:, :2])
+                rings += [np.asarray(r.coords)[:, :2] for r in poly.interiors]
+    return rings
+
+
+def _outlines(ax: Axes, rings: list[np.ndarray]) -> None:
     ax.add_collection(
-        PatchCollection(
-            patches, facecolor="none", edgecolor=OUTLINE, linewidth=0.9, zorder=3, gid="outlines"
-        )
+        LineCollection(rings, colors=OUTLINE, linewidths=0.9, zorder=3, gid="outlines")
     )
 
 
@@ -176,14 +184,16 @@ def _used_stations(data: ResultData, option: str, service: str) -> set[str]:
     return set(u.loc[(u["option"] == option) & (u["service"] == service), "station"])
 
 
-def _mark_stations(ax: Axes, stations: list[dict[str, Any]], used: set[str] | None) -> None:
-    for st in stations:
-        if used is not None and st["id"] not in used:
-            continue
-        x, y = st["xy"]
-        ax.scatter(
-            [x], [y], marker="s", s=22, color="black", edgecolor="white", lw=0.6, zorder=5
-        ).set_gid(f"station:{st['id']}")
+def _mark_stations(
+    ax: Axes, stations: list[dict[str, Any]], used: set[str] | None, **kw: Any
+) -> None:
+    """The stations (those in ``used``, when given) as one layer of squares."""
+    shown = [st for st in stations if used is None or st["id"] in used]
+    if not shown:
+        return
+    xy = np.array([st["xy"] for st in shown], dtype=np.float64)
+    style_ = {"color": "black", "edgecolor": "white", "lw": 0.6, "s": 22, **kw}
+    ax.scatter(xy[:, 0], xy[:, 1], marker="s", zorder=5, gid="stations", **style_)
 
 
 def _frame_axes(ax: Axes, shapes: Any) -> None:
@@ -247,6 +257,7 @@ def p90_figure(data: ResultData, layer: Any, service: str) -> Figure | None:
         f"{data.service_name(service)}, all priorities: 90th percentile response by zone",
     )
     stations = _stations(data, layer)
+    rings = _outline_rings(shapes)
     with style():
         mappable = None
         for ax, opt in zip(axes, opts, strict=True):
@@ -256,7 +267,7 @@ def p90_figure(data: ResultData, layer: Any, service: str) -> Figure | None:
             coll = _zone_layer(ax, shapes[has], None, f"zones:p90:{opt}", cmap="magma_r", norm=norm)
             coll.set_array(v[has])
             mappable = coll
-            _outlines(ax, shapes)
+            _outlines(ax, rings)
             _mark_stations(ax, stations, _used_stations(data, opt, service))
             _frame_axes(ax, shapes)
             ax.set_title(opt, loc="left")
@@ -336,6 +347,7 @@ def difference_figure(data: ResultData, layer: Any, service: str) -> Figure | No
         f"against {data.baseline}, by zone",
     )
     stations = _stations(data, layer)
+    rings = _outline_rings(shapes)
     with style():
         mappable = None
         for ax, opt in zip(axes, opts, strict=True):
@@ -348,7 +360,7 @@ def difference_figure(data: ResultData, layer: Any, service: str) -> Figure | No
             coll = _zone_layer(ax, shapes[sig], None, f"zones:diff:{opt}", cmap="RdBu_r", norm=norm)
             coll.set_array(d[sig])
             mappable = coll
-            _outlines(ax, shapes)
+            _outlines(ax, rings)
             _mark_stations(ax, stations, _used_stations(data, opt, service))
             _frame_axes(ax, shapes)
             ax.set_title(f"{opt} - {data.baseline}", loc="left")
@@ -454,20 +466,9 @@ def border_figure(data: ResultData, layer: Any) -> Figure | None:
         on = shapes["zone"].isin(neighbour).to_numpy()
         fill = [colours.get(neighbour[z], "#777777") for z in shapes["zone"][on]]
         _zone_layer(ax, shapes[on], fill, "zones:border")
-        _outlines(ax, shapes)
-        for st in stations:
-            com = st.get("community")
-            x, y = st["xy"]
-            ax.scatter(
-                [x],
-                [y],
-                marker="s",
-                s=34,
-                color=colours.get(com, REGIONAL),
-                edgecolor="black",
-                lw=1.0,
-                zorder=5,
-            ).set_gid(f"station:{st['id']}")
+        _outlines(ax, _outline_rings(shapes))
+        fills = [colours.get(st.get("community"), REGIONAL) for st in stations]
+        _mark_stations(ax, stations, None, s=34, color=fills, edgecolor="black", lw=1.0)
         _frame_axes(ax, shapes)
         seen = list(dict.fromkeys(neighbour.values()))
         handles: list[Any] = [Patch(facecolor=colours.get(c, "#777777")) for c in seen]

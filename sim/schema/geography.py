@@ -28,6 +28,7 @@ from .zonesource import (
     join_boundaries,
     place_kind,
     place_xy,
+    site_problems,
     unknown,
 )
 
@@ -181,6 +182,7 @@ def survey(s: Scenario) -> tuple[Geography | None, list[Found]]:
     if found:
         return None, found
     zone_set = _zone_set(s, zones)
+    found += site_problems(s, zone_set.ids)
     found += weight_problems(s, zone_set, zones) if zones is not None else []
     found += burst_problems(s, zone_set)
     located: dict[str, Location | None] = {}

@@ -50,6 +50,7 @@ __all__ = [
     "RunSettings",
     "Scenario",
     "Service",
+    "SiteLocation",
     "Station",
     "Surge",
     "Target",
@@ -120,6 +121,24 @@ class Location(_Model):
         raise ValueError("give either x and y (km) or lat and lon (degrees)")
 
 
+class SiteLocation(Location):
+    """Where a station or facility is: ``x``/``y`` km, ``lat``/``lon`` degrees, or a zone."""
+
+    zone: PlaceId | None = Field(
+        None,
+        description="Id of a zone: the site is at the zone's point, and its trips are the zone's "
+        "(no row of its own in a travel matrix)",
+    )
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Self:
+        planar, geo = (self.x, self.y), (self.lat, self.lon)
+        given = [sum(v is not None for v in pair) for pair in (planar, geo)]
+        if given in ([2, 0], [0, 2]) if self.zone is None else given == [0, 0]:
+            return self
+        raise ValueError("give either a zone, or x and y (km), or lat and lon (degrees)")
+
+
 class Community(_Model):
     """A municipality that demands services and may own units."""
 
@@ -139,7 +158,7 @@ class Station(_Model):
     community: Id | None = Field(
         None, description="Community the station lies in and, by default, belongs to"
     )
-    location: Location | None = Field(
+    location: SiteLocation | None = Field(
         None, description="Own position; without it the station is at its community's centre"
     )
 
@@ -156,7 +175,9 @@ class Facility(_Model):
     name: str | None = None
     kind: str = Field("hospital", description="Free text, e.g. hospital, depot, shelter")
     community: Id | None = None
-    location: Location | None = None
+    location: SiteLocation | None = Field(
+        None, description="Own position; without it the facility is at its community's centre"
+    )
 
     @model_validator(mode="after")
     def _placed(self) -> Self:

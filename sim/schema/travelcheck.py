@@ -16,6 +16,7 @@ from .datapaths import shown_path
 from .geography import Found, Geography, unknown
 from .matrixfile import MatrixRows, read_matrix_file
 from .scenario import Scenario
+from .zonesource import site_zone
 
 __all__ = ["covered_pairs", "missing_pairs", "travel_problems"]
 
@@ -25,6 +26,12 @@ SHOWN = 6
 
 def _not_a_place(s: Scenario, name: str, places: dict[str, int]) -> str:
     site = s.stations.get(name) or s.facilities.get(name)
+    zone = site_zone(site) if site is not None else None
+    if zone is not None:
+        return (
+            f"'{name}' sits at zone '{zone}': its trips are the zone's, so use '{zone}' in the "
+            "matrix"
+        )
     if site is not None and site.community is not None and site.location is None:
         return (
             f"'{name}' has no location of its own: it is at the centre of '{site.community}', "

@@ -137,6 +137,8 @@ LAZY_ALLOWED = {
     ("sim/results/zonelayer.py", "geopandas"),
     ("sim/plots/zones.py", "geopandas"),  # zone maps: only for results with zones.gpkg
     ("sim/model/snap.py", "scipy"),  # the zones nearest to returning units: scenarios with zones
+    ("sim/data/zones.py", "scipy"),  # the zone index of a log placed by coordinates (replay)
+    ("sim/data/zonecounts.py", "geopandas"),  # calibrate's zone file, for zones with polygons
     *{("sim/schema/geo.py", m) for m in ("pyproj",)},
     *{("sim/schema/geography.py", m) for m in ("zonefile",)},
     *{("sim/schema/matrixfile.py", m) for m in ("pandas", "pyarrow")},
