@@ -92,7 +92,7 @@ def _osm_error(path: str, exc: Exception) -> ScenarioError:
     found = _AT.search(text)
     if found:
         line, column = int(found.group(1)), int(found.group(2))
-        why = text.split(" at line", 1)[0]
+        why = text[found.end() :].lstrip(": ") or "malformed"
         return _fail(path, f"not OpenStreetMap XML: {why}", line, column + 1)
     if "PBF" in text or "EOF" in text.upper():
         return _fail(path, f"not a complete OpenStreetMap file ({text}); truncated?")
