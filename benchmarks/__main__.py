@@ -9,6 +9,8 @@ measured side by side in one run on this machine.
 (d) a sweep of 40 tasks (Five Valleys: 5 demand levels x 4 options x 2 replications of a
     simulated year) on 1 worker and on all cores: parallel efficiency.
 (e) peak memory of a 1,000,000-incident run, in bytes per stored incident.
+(f) the road-network travel matrix of 2,000 zones and 50 stations on 100,000 road segments
+    (benchmarks/roads.py), built cold and read from the cache.
 """
 
 from __future__ import annotations
@@ -212,6 +214,18 @@ def main(argv: list[str] | None = None) -> int:
             (
                 f"(e) peak memory, {e['incidents']:,} incidents",
                 f"{e['bytes_per_incident']:.0f} bytes/incident   (target <= 200)",
+            ),
+        ]
+    if "f" not in skip:
+        from benchmarks.roads import road_matrix
+
+        f = road_matrix(args.quick)
+        rows += [
+            (
+                f"(f) road matrix, {f['places']:,.0f} places",
+                f"{f['built']:.1f} s cold, {f['built_cpu']:.1f} s CPU ({f['segments']:,.0f} "
+                f"segments, {f['arcs']:,.0f} arcs)   (target < 30 s); "
+                f"{f['cached']:.2f} s from the cache",
             ),
         ]
     width = max(len(k) for k, _ in rows)

@@ -66,10 +66,8 @@ def _length_m(rows: RoadRows) -> np.ndarray:
 
 def segment_minutes(rows: RoadRows, net: RoadNetwork) -> np.ndarray:
     """Minutes to drive each segment (before the time factor)."""
-    classes = np.array(
-        [net.speeds_kmh.get(c, v) for c, v in DEFAULT_SPEEDS_KMH.items()],  # type: ignore[call-overload]
-        dtype=np.float64,
-    )
+    speeds: dict[str, float] = {**DEFAULT_SPEEDS_KMH, **net.speeds_kmh}
+    classes = np.array([speeds[c] for c in DEFAULT_SPEEDS_KMH], dtype=np.float64)
     speed = classes[rows.road_class]
     if net.use_maxspeed:
         speed = np.where(np.isfinite(rows.maxspeed), rows.maxspeed, speed)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -53,7 +54,7 @@ def write_zone_layer(zones: pd.DataFrame, scenario: Scenario, path: Path) -> boo
     return True
 
 
-def _roads(scenario: Scenario, crs: object) -> object:
+def _roads(scenario: Scenario, crs: object) -> Any:
     """The road network's segments as one multi-line per road class."""
     import geopandas as gpd
     import shapely
