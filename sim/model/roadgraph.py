@@ -66,7 +66,8 @@ def _length_m(rows: RoadRows) -> np.ndarray:
 
 def segment_minutes(rows: RoadRows, net: RoadNetwork) -> np.ndarray:
     """Minutes to drive each segment (before the time factor)."""
-    speeds: dict[str, float] = {**DEFAULT_SPEEDS_KMH, **net.speeds_kmh}
+    speeds = dict(DEFAULT_SPEEDS_KMH)
+    speeds.update({str(c): float(v) for c, v in net.speeds_kmh.items()})
     classes = np.array([speeds[c] for c in DEFAULT_SPEEDS_KMH], dtype=np.float64)
     speed = classes[rows.road_class]
     if net.use_maxspeed:

@@ -196,8 +196,7 @@ TimeFactor = Annotated[float, Field(ge=0.2, le=5, allow_inf_nan=False)]
 
 
 class RoadNetwork(_Model):
-    """Travel times from a road network: shortest trips on the drivable roads of an
-    OpenStreetMap extract, between every pair of located places."""
+    """Travel from a road network: shortest trips on an OpenStreetMap extract's roads."""
 
     file: str = Field(
         description="OpenStreetMap extract (.osm, .osm.pbf, .osm.gz, .osm.bz2) or a GraphML "
