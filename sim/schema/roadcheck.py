@@ -107,7 +107,9 @@ def road_problems(s: Scenario, geo: Geography) -> list[Found]:
         return [((*HERE,), "give either travel.matrix_file or travel.road_network, not both")]
     found = _factor_problems(s, net)
     frame = road_frame(net, geo)
-    if frame is None:
+    if net.origin is not None and net.origin.lat is None:
+        found.append(((*HERE, "origin"), "give the origin as lat and lon (degrees)"))
+    elif frame is None:
         found.append(
             (
                 (*HERE,),

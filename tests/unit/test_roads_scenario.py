@@ -195,6 +195,8 @@ def test_xy_scenarios_place_the_extract_by_its_origin() -> None:
     # Grid Town's nodes were laid out on a sphere, the frame is azimuthal equidistant: a few m
     np.testing.assert_allclose(planar.snap_m[:3], 0.0, atol=5.0)
     np.testing.assert_allclose(planar.minutes, geographic.minutes, atol=0.05)
+    data["travel"]["road_network"]["origin"] = {"x": 0, "y": 0}
+    assert "origin: give the origin as lat and lon" in _problems(data)
     del data["travel"]["road_network"]["origin"]
     assert "give road_network.origin" in _problems(data)
 
