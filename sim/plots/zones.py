@@ -5,7 +5,9 @@ Drawn from ``zones.gpkg`` (the rows of zones.csv with each zone's geometry, read
 geopandas only when the file exists) and region.json (stations, zones' closest station), for
 results with more than one zone in some community. Zones are drawn with matplotlib patches
 (no pyplot), rasterised so that the SVG stays small; community outlines are the zones
-dissolved by community.
+dissolved by community. When the layer file holds a ``roads`` layer (a scenario with a road
+network), the drivable roads are drawn over the zone colours, thin and half transparent, major
+roads wider, rasterised like the zones.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ __all__ = [
     "map_service",
     "p90_figure",
     "read_layer",
+    "read_roads",
     "zone_shapes",
     "zone_values",
 ]
@@ -47,6 +50,9 @@ OUTLINE = "#222222"
 COLOUR_SPAN_QUANTILE = 0.98  # colour scales end here, so that a few extreme zones don't wash out
 _COMMUNITY_COLOURS = ("blue", "orange", "green", "purple", "sky_blue", "vermillion")
 REGIONAL = OKABE_ITO["yellow"]  # zones closest to a station of no community
+ROADS_LAYER = "roads"
+ROAD_COLOUR = "#3a3a3a"
+MAJOR_ROADS = ("motorway", "trunk", "primary", "secondary")  # and their links: drawn wider
 
 
 # --- data ---------------------------------------------------------------------------------------
@@ -67,6 +73,41 @@ def read_layer(data: ResultData) -> Any | None:
     if per_community.max() <= 1:
         return None
     return layer
+
+
+def read_roads(data: ResultData) -> list[tuple[np.ndarray, bool]] | None:
+    """The road segments of zones.gpkg's ``roads`` layer, as (segments (E, 2, 2), major) per
+    road class; None without the layer."""
+    path = data.root / LAYER_FILE
+    if not path.is_file():
+        return None
+    import pyogrio
+    import shapely
+
+    if ROADS_LAYER not in {str(name) for name, _ in pyogrio.list_layers(path)}:
+        return None
+    roads = pyogrio.read_dataframe(path, layer=ROADS_LAYER)
+    out = []
+    for cls, geom in zip(roads["road_class"], roads.geometry, strict=True):
+        segments = shapely.get_coordinates(shapely.get_parts(geom)).reshape(-1, 2, 2)
+        out.append((segments, str(cls).split("_link")[0] in MAJOR_ROADS))
+    return out
+
+
+def _roads(ax: Axes, roads: list[tuple[np.ndarray, bool]] | None) -> None:
+    """The road network over the zones: thin, half transparent, rasterised."""
+    for segments, major in roads or []:
+        ax.add_collection(
+            LineCollection(
+                list(segments),
+                colors=ROAD_COLOUR,
+                linewidths=0.7 if major else 0.35,
+                alpha=0.55,
+                rasterized=True,
+                zorder=2,
+                gid="roads",
+            )
+        )
 
 
 def zone_shapes(data: ResultData, layer: Any) -> Any:
@@ -130,7 +171,8 @@ def _zone_layer(ax: Axes, shapes: Any, colours: Any, gid: str, **kw: Any) -> Any
         ax.add_collection(coll)
     else:
         pts = np.column_stack([shapes.geometry.x, shapes.geometry.y])
-        coll = ax.scatter(pts[:, 0], pts[:, 1], s=14, rasterized=True, zorder=1, **kw)
+        mapped = np.zeros(len(pts)) if "cmap" in kw else None  # set_array gives the values
+        coll = ax.scatter(pts[:, 0], pts[:, 1], c=mapped, s=14, rasterized=True, zorder=3, **kw)
     if colours is not None:
         coll.set_facecolor(colours)
     coll.set_gid(gid)
@@ -237,7 +279,7 @@ def _span(values: np.ndarray) -> float:
 
 
 # --- 1. p90 by zone -----------------------------------------------------------------------------
-def p90_figure(data: ResultData, layer: Any, service: str) -> Figure | None:
+def p90_figure(data: ResultData, layer: Any, service: str, roads: Any = None) -> Figure | None:
     shapes = zone_shapes(data, layer)
     opts = [
         o for o in data.options if ((layer["option"] == o) & (layer["service"] == service)).any()
@@ -267,6 +309,7 @@ def p90_figure(data: ResultData, layer: Any, service: str) -> Figure | None:
             coll = _zone_layer(ax, shapes[has], None, f"zones:p90:{opt}", cmap="magma_r", norm=norm)
             coll.set_array(v[has])
             mappable = coll
+            _roads(ax, roads)
             _outlines(ax, rings)
             _mark_stations(ax, stations, _used_stations(data, opt, service))
             _frame_axes(ax, shapes)
@@ -324,7 +367,9 @@ def _significant(verdicts: np.ndarray) -> np.ndarray:
     return np.isin(verdicts.astype(str), ["better", "worse"])
 
 
-def difference_figure(data: ResultData, layer: Any, service: str) -> Figure | None:
+def difference_figure(
+    data: ResultData, layer: Any, service: str, roads: Any = None
+) -> Figure | None:
     shapes = zone_shapes(data, layer)
     opts = [
         o
@@ -360,6 +405,7 @@ def difference_figure(data: ResultData, layer: Any, service: str) -> Figure | No
             coll = _zone_layer(ax, shapes[sig], None, f"zones:diff:{opt}", cmap="RdBu_r", norm=norm)
             coll.set_array(d[sig])
             mappable = coll
+            _roads(ax, roads)
             _outlines(ax, rings)
             _mark_stations(ax, stations, _used_stations(data, opt, service))
             _frame_axes(ax, shapes)
@@ -446,7 +492,7 @@ def _community_colours(data: ResultData) -> dict[str | None, str]:
     return out
 
 
-def border_figure(data: ResultData, layer: Any) -> Figure | None:
+def border_figure(data: ResultData, layer: Any, roads: Any = None) -> Figure | None:
     border = border_zones(data)
     if border.empty:
         return None
@@ -466,6 +512,7 @@ def border_figure(data: ResultData, layer: Any) -> Figure | None:
         on = shapes["zone"].isin(neighbour).to_numpy()
         fill = [colours.get(neighbour[z], "#777777") for z in shapes["zone"][on]]
         _zone_layer(ax, shapes[on], fill, "zones:border")
+        _roads(ax, roads)
         _outlines(ax, _outline_rings(shapes))
         fills = [colours.get(st.get("community"), REGIONAL) for st in stations]
         _mark_stations(ax, stations, None, s=34, color=fills, edgecolor="black", lw=1.0)
@@ -513,10 +560,11 @@ def figures(data: ResultData) -> Iterator[Drawn]:
     layer = read_layer(data)
     if layer is None:
         return
+    roads = read_roads(data)
     service = map_service(data, layer)
     if service is not None:
         name = data.service_name(service)
-        fig = p90_figure(data, layer, service)
+        fig = p90_figure(data, layer, service, roads)
         if fig is not None:
             yield Drawn(
                 f"zones_p90_{service}",
@@ -525,7 +573,7 @@ def figures(data: ResultData) -> Iterator[Drawn]:
                 _p90_caption(data, layer, service),
                 fig,
             )
-        fig = difference_figure(data, layer, service)
+        fig = difference_figure(data, layer, service, roads)
         if fig is not None:
             yield Drawn(
                 f"zones_difference_{service}",
@@ -534,7 +582,7 @@ def figures(data: ResultData) -> Iterator[Drawn]:
                 _difference_caption(data, layer, service),
                 fig,
             )
-    fig = border_figure(data, layer)
+    fig = border_figure(data, layer, roads)
     if fig is not None:
         yield Drawn(
             "zones_border", "zones", "The border automatic aid serves", _border_caption(data), fig

@@ -47,6 +47,7 @@ __all__ = [
     "Margin",
     "Option",
     "Profile",
+    "RoadNetwork",
     "RunSettings",
     "Scenario",
     "Service",
@@ -194,6 +195,65 @@ class TravelNoise(_Model):
     )
 
 
+RoadClass = Literal[
+    "motorway",
+    "motorway_link",
+    "trunk",
+    "trunk_link",
+    "primary",
+    "primary_link",
+    "secondary",
+    "secondary_link",
+    "tertiary",
+    "tertiary_link",
+    "unclassified",
+    "residential",
+    "living_street",
+    "service",
+    "road",
+]  # sim.schema.osmtags.CLASSES
+Speed = Annotated[float, Field(ge=1, le=300, allow_inf_nan=False)]
+TimeFactor = Annotated[float, Field(ge=0.2, le=5, allow_inf_nan=False)]
+
+
+class RoadNetwork(_Model):
+    """Travel from a road network: shortest trips on an OpenStreetMap extract's roads."""
+
+    file: str = Field(
+        description="OpenStreetMap extract (.osm, .osm.pbf, .osm.gz, .osm.bz2) or a GraphML "
+        "file as osmnx saves one; relative to the scenario file"
+    )
+    speeds_kmh: dict[RoadClass, Speed] = Field(
+        default_factory=dict,
+        description="Speed by OSM highway class for roads without a maxspeed tag (defaults: "
+        "the OSRM car profile, e.g. primary 65, residential 25)",
+    )
+    use_maxspeed: bool = Field(True, description="Drive at a road's maxspeed where tagged")
+    time_factor: TimeFactor | dict[Id, TimeFactor] = Field(
+        1.0,
+        description="Multiplies every network trip: below 1 for lights and sirens, 1 for "
+        "normal driving; one number, or per service id (or 'all')",
+    )
+    off_network_kmh: Speed = Field(
+        15.0, description="Speed of the leg between a place and its nearest road node"
+    )
+    warn_snap_m: Annotated[float, Field(gt=0, le=1e6, allow_inf_nan=False)] = Field(
+        500.0, description="Warn when a place lies farther than this from every road, metres"
+    )
+    min_component_nodes: int = Field(
+        50,
+        ge=1,
+        le=10**7,
+        description="Pieces of the network (strongly connected) with fewer nodes are dropped "
+        "before snapping; the largest is always kept",
+    )
+    origin: Location | None = Field(
+        None,
+        description="For x/y (km) scenarios: the lat/lon of x = 0, y = 0, to place the "
+        "extract in the scenario's frame",
+    )
+
+
 class Travel(_Model):
     """Emergency travel times in minutes between places (communities, stations, facilities, zones).
 
@@ -208,6 +268,10 @@ class Travel(_Model):
         None,
         description="CSV or Parquet file of minutes: long (columns from, to, minutes) or wide "
         "(first column = from, header = to ids); relative to the scenario file",
+    )
+    road_network: RoadNetwork | None = Field(
+        None,
+        description="Times from an OpenStreetMap extract, in place of a matrix file",
     )
     speed_kmh: Annotated[float, Field(ge=0.1, le=5000, allow_inf_nan=False)] | None = Field(
         None, description="Average emergency speed for derived trips"
