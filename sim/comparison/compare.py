@@ -11,6 +11,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from ..analysis.backlog import backlog_metrics, backlog_table
+from ..analysis.caseload import caseload_metrics, caseload_table
 from ..analysis.costs import cost_metrics, cost_shares
 from ..analysis.erlang import estimate, overload_warnings, queue_model
 from ..analysis.metrics import (
@@ -57,6 +59,8 @@ TABLES = (
     "estimate",
     "levels",
     "zones",
+    "backlog",
+    "caseload",
 )
 KEYS = ["option", "service", "priority", "community", "metric"]
 MIN_REPLICATIONS = 3
@@ -88,6 +92,8 @@ class Comparison:
     estimate: pd.DataFrame
     levels: pd.DataFrame
     zones: pd.DataFrame
+    backlog: pd.DataFrame  # open requests and completion in working time (sim.analysis.backlog)
+    caseload: pd.DataFrame  # caseload services only (sim.analysis.caseload)
     raw: RunResult
     baseline: str
     replications: int
@@ -322,6 +328,8 @@ def compare(
         shares=share_ci,
         equity=with_ci(equity, KEYS),
         zones=zone_results(zone_metrics(inc), base, margins),
+        backlog=backlog_table(backlog_metrics(inc, region), raw.options),
+        caseload=caseload_table(caseload_metrics(inc, region, compiled.fleets), raw.options),
         estimate=est,
         levels=lv,
         raw=raw,

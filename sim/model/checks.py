@@ -135,7 +135,8 @@ def _rates(s: Scenario, region: Region) -> Found:
         cover = np.outer(sg.communities, sg.types)
         surge = np.where(cover, np.maximum(surge, sg.multiplier), surge)
     with np.errstate(invalid="ignore", over="ignore"):
-        peak = region.rates * region.profiles.max(axis=1) * surge * region.horizon
+        season = region.months.max(axis=1) if region.months is not None else 1.0
+        peak = region.rates * region.profiles.max(axis=1) * season * surge * region.horizon
         bad = ~(np.isfinite(peak) & (peak <= MAX_ARRIVALS))
     for k in np.nonzero(bad.any(axis=0))[0]:
         c = int(np.nonzero(bad[:, k])[0][0])
