@@ -19,12 +19,21 @@ from ..model.compile import Region
 from .metrics import ALL
 from .stats import with_ci
 
-__all__ = ["BACKLOG_METRICS", "backlog_metrics", "backlog_table", "open_level", "wide_table"]
+__all__ = [
+    "BACKLOG_METRICS",
+    "backlog_metrics",
+    "backlog_table",
+    "on_calendar",
+    "open_level",
+    "open_series",
+    "wide_table",
+]
 
 BACKLOG_METRICS = (
     "requests",
     "mean_backlog",
     "peak_backlog",
+    "end_backlog",
     "mean_working_days",
     "p90_working_days",
     "within_target",
@@ -51,6 +60,23 @@ def open_level(start: np.ndarray, end: np.ndarray, lo: float, hi: float) -> tupl
     steps = np.concatenate([np.ones(keep.sum()), -np.ones(keep.sum())])
     order = np.lexsort((steps, times))  # at equal times, ends before starts
     return mean, float(np.cumsum(steps[order]).max())
+
+
+def open_series(start: np.ndarray, end: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Time-average number of intervals [start, end) open in each bin between ``edges`` (an
+    end of NaN is open beyond the last edge)."""
+    a = np.sort(np.asarray(start, dtype=np.float64))
+    b = np.sort(np.where(np.isnan(end), np.inf, end))
+    ca, cb = (
+        np.concatenate([[0.0], np.cumsum(a)]),
+        np.concatenate([[0.0], np.cumsum(b[np.isfinite(b)])]),
+    )
+
+    def area(t: np.ndarray) -> np.ndarray:  # integral of the open count over [-inf, t)
+        na, nb = np.searchsorted(a, t, side="right"), np.searchsorted(b, t, side="right")
+        return (na * t - ca[na]) - (nb * t - cb[nb])
+
+    return np.diff(area(np.asarray(edges, dtype=np.float64))) / np.diff(edges)
 
 
 def _working_days(region: Region, df: pd.DataFrame) -> np.ndarray:
@@ -82,6 +108,9 @@ def _group(region: Region, g: pd.DataFrame, pausing: bool) -> dict[str, float]:
         "requests": float(len(counted)),
         "mean_backlog": mean,
         "peak_backlog": peak,
+        "end_backlog": float(
+            ((g["t_call"] < region.horizon) & ~(g["t_clear"] <= region.horizon)).sum()
+        ),
         "mean_working_days": float(days.mean()) if len(days) else np.nan,
         "p90_working_days": float(np.quantile(days, 0.9)) if len(days) else np.nan,
         "within_target": float(counted["met_target"].astype("Float64").mean())
@@ -99,17 +128,17 @@ def backlog_metrics(incidents: pd.DataFrame, region: Region) -> pd.DataFrame:
     columns = [c for c in ("pauses", "overtime") if c in incidents]
     keep = ["replication", "option", "service", "community", "t_call", "t_clear", "warmup"]
     df = incidents[[*keep, "met_target", *columns]].copy()
-    for k in ("option", "service", "community"):
+    for k in ("option", "service"):  # communities stay categorical: their rows in region order
         df[k] = df[k].astype(str)
     df["working_days"] = _working_days(region, df)
     pausing = {sv for s, sv in enumerate(region.services) if region.calendars and region.pauses(s)}
     rows = []
     for scope in ("community", ALL):
         keys = _KEYS if scope == "community" else _KEYS[:3]
-        for key, g in df.groupby(keys, sort=True):
+        for key, g in df.groupby(keys, sort=True, observed=True):
             rep, option, service, *com = key
             values = _group(region, g, service in pausing)
-            where = com[0] if com else ALL
+            where = str(com[0]) if com else ALL
             rows += [(rep, option, service, where, m, values[m]) for m in BACKLOG_METRICS]
     return pd.DataFrame(rows, columns=[*_KEYS, "metric", "value"])
 
@@ -145,3 +174,9 @@ def backlog_table(long: pd.DataFrame, options: list[str]) -> pd.DataFrame:
     """``backlog.csv``: per option x service x community the means of :data:`BACKLOG_METRICS`,
     with 95 % intervals of the backlog, the p90 in working days and the share within target."""
     return wide_table(long, options, BACKLOG_METRICS, _WITH_CI)
+
+
+def on_calendar(region: Region) -> list[str]:
+    """The services whose units work on a calendar that closes (their requests wait overnight
+    by design, so a share still open at the horizon says little)."""
+    return [sv for s, sv in enumerate(region.services) if region.calendars and region.pauses(s)]

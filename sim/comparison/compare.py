@@ -11,7 +11,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from ..analysis.backlog import backlog_metrics, backlog_table
+from ..analysis.backlog import backlog_metrics, backlog_table, on_calendar
 from ..analysis.caseload import caseload_metrics, caseload_table
 from ..analysis.costs import cost_metrics, cost_shares
 from ..analysis.erlang import estimate, overload_warnings, queue_model
@@ -284,7 +284,9 @@ def compare(
         warnings.append(
             f"precision {precision:g} not reached within {max_replications} replications"
         )
-    warnings += backlog_warnings(inc)
+    calendar = on_calendar(region)  # requests wait overnight: their backlog is in backlog.csv
+    warnings += backlog_warnings(inc[~inc["service"].isin(calendar)] if calendar else inc)
+    backlog = backlog_table(backlog_metrics(inc, region), raw.options)
     if executor.fallback:
         warnings.append(executor.fallback)
     shares = cost_shares(
@@ -328,7 +330,7 @@ def compare(
         shares=share_ci,
         equity=with_ci(equity, KEYS),
         zones=zone_results(zone_metrics(inc), base, margins),
-        backlog=backlog_table(backlog_metrics(inc, region), raw.options),
+        backlog=backlog,
         caseload=caseload_table(caseload_metrics(inc, region, compiled.fleets), raw.options),
         estimate=est,
         levels=lv,

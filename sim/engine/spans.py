@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..model.calendars import job_pauses, work_intervals, working_minutes
+from ..model.calendars import job_pauses, pieces, work_intervals, working_minutes
 from ..model.compile import Fleet, Region
 from .demand import Incidents
 from .loop import EngineRecords
@@ -63,14 +63,7 @@ def job_work(region: Region, fleet: Fleet, rec: EngineRecords) -> tuple[np.ndarr
 def _pieces(intervals: np.ndarray, a: np.ndarray, b: np.ndarray, ot: np.ndarray) -> tuple:
     """The parts of jobs [a, b) inside ``intervals``, and each job's overtime [b - ot, b):
     (job number, start, end) arrays."""
-    first = np.searchsorted(intervals[:, 1], a, side="right")
-    last = np.searchsorted(intervals[:, 0], b, side="left")
-    count = np.maximum(last - first, 0)
-    job = np.repeat(np.arange(len(a)), count)
-    offset = np.arange(len(job)) - np.repeat(np.cumsum(count) - count, count)
-    idx = np.repeat(first, count) + offset
-    start = np.maximum(intervals[idx, 0], a[job])
-    end = np.minimum(intervals[idx, 1], b[job])
+    job, start, end = pieces(intervals, a, b)
     late = np.flatnonzero(ot > 0)
     return (
         np.concatenate([job, late]),

@@ -36,6 +36,7 @@ __all__ = [
     "job_pauses",
     "merge",
     "month_of_day",
+    "pieces",
     "work_intervals",
     "working_minutes",
 ]
@@ -60,15 +61,31 @@ class Calendar:
 
 def merge(intervals: np.ndarray) -> np.ndarray:
     """Sorted intervals with overlapping or touching ones merged, shape (m, 2)."""
-    out: list[list[float]] = []
-    for a, b in sorted(map(tuple, np.asarray(intervals, dtype=np.float64).reshape(-1, 2))):
-        if b <= a:
-            continue
-        if out and a <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], b)
-        else:
-            out.append([a, b])
-    return np.array(out, dtype=np.float64).reshape(-1, 2)
+    iv = np.asarray(intervals, dtype=np.float64).reshape(-1, 2)
+    iv = iv[iv[:, 1] > iv[:, 0]]
+    if len(iv) == 0:
+        return iv
+    iv = iv[np.argsort(iv[:, 0], kind="stable")]
+    reach = np.maximum.accumulate(iv[:, 1])
+    first = np.flatnonzero(np.r_[True, iv[1:, 0] > reach[:-1]])  # a gap before it
+    return np.stack([iv[first, 0], np.maximum.reduceat(iv[:, 1], first)], axis=1)
+
+
+def pieces(
+    intervals: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The parts of spans [a, b) inside sorted disjoint ``intervals``: (span index, start,
+    end) arrays, in span order."""
+    first = np.searchsorted(intervals[:, 1], a, side="right")
+    last = np.searchsorted(intervals[:, 0], b, side="left")
+    count = np.maximum(last - first, 0)
+    span = np.repeat(np.arange(len(a)), count)
+    offset = np.arange(len(span)) - np.repeat(np.cumsum(count) - count, count)
+    idx = np.repeat(first, count) + offset
+    start = np.maximum(intervals[idx, 0], a[span])
+    end = np.minimum(intervals[idx, 1], b[span])
+    keep = end > start
+    return span[keep], start[keep], end[keep]
 
 
 def calendar_intervals(
@@ -100,17 +117,8 @@ def month_of_day(start: dt.date, days: int) -> np.ndarray:
 
 def intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The intervals of ``a`` inside ``b`` (both sorted and disjoint), shape (m, 2)."""
-    out = []
-    i = j = 0
-    while i < len(a) and j < len(b):
-        lo, hi = max(a[i, 0], b[j, 0]), min(a[i, 1], b[j, 1])
-        if hi > lo:
-            out.append((lo, hi))
-        if a[i, 1] < b[j, 1]:
-            i += 1
-        else:
-            j += 1
-    return merge(np.array(out, dtype=np.float64).reshape(-1, 2))
+    _, start, end = pieces(b, a[:, 0], a[:, 1])
+    return merge(np.stack([start, end], axis=1))
 
 
 def work_intervals(duty: np.ndarray, calendar: Calendar, horizon: float) -> np.ndarray:

@@ -65,6 +65,18 @@ def region_problems(s: Scenario, region: Region) -> Found:
     yield from _profiles(s, region)
     yield from _rates(s, region)
     yield from _durations(s)
+    yield from _calendars(s, region)
+
+
+def _calendars(s: Scenario, region: Region) -> Found:
+    """A calendar of a service that never opens during the run (all its days are holidays)."""
+    for sid, calendar in zip(region.services, region.calendars, strict=False):
+        if calendar is not None and not (calendar.intervals[:, 0] < region.horizon).any():
+            yield (
+                ("services", sid, "calendar"),
+                f"calendar '{calendar.name}' is never open during the run: every working day "
+                "of it before the horizon is a holiday",
+            )
 
 
 def _minutes(value: float) -> str:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .calendars import intersect, work_intervals
+from .calendars import work_intervals
 
 if TYPE_CHECKING:
     from .compile import Fleet, Region
@@ -51,7 +51,7 @@ def slot_label(worker: str, slot: int) -> str:
 
 def _share_of_window(duty: np.ndarray, lo: float, hi: float) -> float:
     """The share of the statistics window [lo, hi) that ``duty`` covers."""
-    covered = intersect(duty, np.array([[lo, hi]], dtype=np.float64))
+    covered = np.clip(duty, lo, hi)
     return float((covered[:, 1] - covered[:, 0]).sum()) / (hi - lo) if hi > lo else 0.0
 
 
@@ -70,13 +70,13 @@ def case_slots(fleet: Fleet, region: Region) -> Fleet:
     number = {u: w for w, u in enumerate(workers)}
     always = np.array([[0.0, region.horizon]])
     cost = fleet.cost_per_hour[index].astype(np.float64)
+    share = {u: _share_of_window(fleet.duty[u], region.warmup, region.horizon) for u in workers}
     duty = []
     for k, (u, j) in enumerate(zip(index.tolist(), slots.tolist(), strict=True)):
         if j < 0:
             duty.append(fleet.duty[u])
             continue
-        m = region.max_cases[int(fleet.service[u])]
-        cost[k] *= _share_of_window(fleet.duty[u], region.warmup, region.horizon) / m
+        cost[k] *= share[u] / region.max_cases[int(fleet.service[u])]
         duty.append(always)
     labels = tuple(
         fleet.labels[u] if j < 0 else slot_label(fleet.labels[u], j)
@@ -84,6 +84,11 @@ def case_slots(fleet: Fleet, region: Region) -> Fleet:
     )
     return replace(
         fleet,
+        # a freed slot is at once free again (no drive back): as if dispatched only at station
+        dispatch=tuple(
+            replace(rule, from_road=False) if region.max_cases[s] else rule
+            for s, rule in enumerate(fleet.dispatch)
+        ),
         labels=labels,
         service=fleet.service[index],
         station=fleet.station[index],

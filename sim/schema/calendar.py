@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from .durations import PositiveDuration
 
@@ -46,11 +46,17 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
-def _spans(hours: list[float] | list[list[float]]) -> list[tuple[float, float]]:
+def _spans(hours: list[float | list[float]]) -> list[tuple[float, float]]:
     """``[7, 15.5]`` or ``[[7, 12], [13, 15.5]]`` as (start, end) pairs."""
-    if hours and all(isinstance(h, list) for h in hours):
-        return [(float(p[0]), float(p[1])) for p in hours]  # type: ignore[index]
-    return [(float(hours[0]), float(hours[1]))]  # type: ignore[arg-type]
+    pairs = [h for h in hours if isinstance(h, list)]
+    if hours and len(pairs) == len(hours):
+        return [(float(p[0]), float(p[1])) for p in pairs]
+    if len(hours) == 2 and not pairs:
+        return [(float(hours[0]), float(hours[1]))]  # type: ignore[arg-type]
+    raise ValueError(
+        "give the hours as [start, end], e.g. [7, 15.5], or as a list of such spans, "
+        "e.g. [[7, 12], [13, 15.5]]"
+    )
 
 
 class Calendar(_Model):
@@ -59,12 +65,11 @@ class Calendar(_Model):
     ``hours`` is one span ``[start, end)`` of the day in hours (``[7, 15.5]``: 07:00-15:30) or
     several (``[[7, 12], [13, 15.5]]``: a lunch break); spans do not cross midnight."""
 
-    hours: Span | Annotated[list[Span], Field(min_length=1, max_length=24)] = Field(
-        description="[start, end) hours of the day, or a list of such spans"
+    hours: list[Hour | Span] = Field(
+        max_length=24, description="[start, end) hours of the day, or a list of such spans"
     )
     days: list[Weekday] = Field(
         default_factory=lambda: list(WORKING_WEEK),
-        min_length=1,
         description="Working days (default Monday to Friday)",
     )
     holidays: list[Date] = Field(
@@ -73,9 +78,10 @@ class Calendar(_Model):
         description="Dates without work, e.g. 2027-01-01 (needs run.start)",
     )
 
-    @model_validator(mode="after")
-    def _open_hours(self) -> Self:
-        spans = sorted(self.spans)
+    @field_validator("hours")
+    @classmethod
+    def _open_hours(cls, hours: list[float | list[float]]) -> list[float | list[float]]:
+        spans = sorted(_spans(hours))
         for a, b in spans:
             if b < a:
                 raise ValueError(
@@ -87,7 +93,14 @@ class Calendar(_Model):
         for (a0, b0), (a1, b1) in itertools.pairwise(spans):
             if a1 < b0:
                 raise ValueError(f"hours {a0:g}-{b0:g} and {a1:g}-{b1:g} overlap")
-        return self
+        return hours
+
+    @field_validator("days")
+    @classmethod
+    def _some_day(cls, days: list[str]) -> list[str]:
+        if not days:
+            raise ValueError("a calendar needs at least one working day")
+        return days
 
     @property
     def spans(self) -> list[tuple[float, float]]:
