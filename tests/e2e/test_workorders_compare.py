@@ -75,7 +75,8 @@ def test_caseload_csv_per_option_and_community(example: Path) -> None:
 def test_report_and_workbook_show_work_orders_and_caseloads(example: Path) -> None:
     html = (example / "report.html").read_text(encoding="utf-8")
     assert 'id="services"' in html, "the report has a work orders and caseloads section"
-    assert "Cases per worker" in html and "Working days (p90)" in html
+    assert "Cases per worker" in html, "the caseload table is in the report"
+    assert "Working days (p90)" in html, "so is the backlog table"
     assert (example / "figures" / "backlog.png").is_file()
     assert (example / "figures" / "caseload.png").is_file()
     from openpyxl import load_workbook
