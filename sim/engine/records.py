@@ -112,8 +112,10 @@ def unit_table(
     lo, hi = region.warmup, region.horizon
     size = fleet.size
     busy_min, for_others, in_duty = np.zeros(size), np.zeros(size), np.zeros(size)
-    counted = (rec.job_assigned >= lo) & (rec.job_assigned < hi)
-    dispatches = np.bincount(rec.job_unit[counted], minlength=size).astype(np.int64)
+    dispatches = np.zeros(size, dtype=np.int64)
+    for sl in _chunks(len(rec.job_unit)):
+        counted = (rec.job_assigned[sl] >= lo) & (rec.job_assigned[sl] < hi)
+        dispatches += np.bincount(rec.job_unit[sl][counted], minlength=size)
     spans = busy_spans(region, fleet, rec)
     for sl in _chunks(len(spans)):
         u = spans.unit[sl]

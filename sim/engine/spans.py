@@ -24,11 +24,10 @@ __all__ = ["Spans", "busy_spans", "job_work", "working_targets"]
 
 @dataclass(frozen=True)
 class Spans:
-    """Busy spans: the unit, the incident and the job (row of the job log) of each."""
+    """Busy spans: the unit and the incident of each, its start and end."""
 
     unit: np.ndarray
     incident: np.ndarray
-    job: np.ndarray
     start: np.ndarray
     end: np.ndarray
 
@@ -74,10 +73,10 @@ def _pieces(intervals: np.ndarray, a: np.ndarray, b: np.ndarray, ot: np.ndarray)
 
 def busy_spans(region: Region, fleet: Fleet, rec: EngineRecords) -> Spans:
     """Every job as busy spans (the job log itself when no job pauses)."""
-    jobs = np.arange(len(rec.job_unit))
     pausing = _pausing_units(region, fleet)
-    if not pausing:
-        return Spans(rec.job_unit, rec.job_incident, jobs, rec.job_assigned, rec.job_free)
+    if not pausing:  # the job log itself, without a copy
+        return Spans(rec.job_unit, rec.job_incident, rec.job_assigned, rec.job_free)
+    jobs = np.arange(len(rec.job_unit))
     _, overtime = job_work(region, fleet, rec)
     straight = ~np.isin(rec.job_unit, pausing)
     parts = [(jobs[straight], rec.job_assigned[straight], rec.job_free[straight])]
@@ -96,7 +95,6 @@ def busy_spans(region: Region, fleet: Fleet, rec: EngineRecords) -> Spans:
     return Spans(
         rec.job_unit[job],
         rec.job_incident[job],
-        job,
         np.concatenate([p[1] for p in parts])[order],
         np.concatenate([p[2] for p in parts])[order],
     )
