@@ -160,7 +160,8 @@ def finish_job(
     reach the site (turnout and trip), then ``site`` minutes there. It starts at ``t`` (or at
     the next opening). At a closing, the job goes on into ``overtime`` if all that is left fits
     into it; otherwise it pauses, and at the next opening the crew first drives ``trip`` minutes
-    back to the site (a crew still on its way starts that trip again). After the last interval
+    back to the site (a crew still on its way starts that trip again). Overtime ends before the
+    next opening: after a short break (lunch) the job pauses instead. After the last interval
     time runs without closings.
 
     Returns (first arrival at the site, end of the job, pauses, overtime minutes worked)."""
@@ -178,7 +179,8 @@ def finish_job(
         if i >= n:  # beyond the calendar: no more closings
             return (t + pre_left if arrive < 0 else arrive), t + need, pauses, 0.0
         avail = ends[i] - t
-        if need <= avail or need - avail <= overtime:
+        reopens = starts[i + 1] if i + 1 < n else float("inf")
+        if need <= avail or (need - avail <= overtime and t + need < reopens):
             arrived = t + pre_left if arrive < 0 else arrive
             return arrived, t + need, pauses, max(0.0, need - avail)
         if pre_left <= avail:  # on site before closing: part of the work is done

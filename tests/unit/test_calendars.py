@@ -91,6 +91,16 @@ def test_overtime_lets_a_job_finish_when_the_rest_fits() -> None:
     assert (done, pauses) == (at(7, 7) + 110, 1), "with 99 min of overtime it pauses"
 
 
+def test_overtime_never_runs_into_the_next_opening() -> None:
+    lunch = calendar_intervals([(7, 12), (13, 15.5)], WEEKDAYS, [], 7 * DAY)
+    # 11:30, 110 minutes: 30 done by 12:00, 80 left; 90 of overtime would end at 13:20, past
+    # the 13:00 opening: the job pauses over lunch and resumes at 13:00 with a 10 min trip
+    _, done, pauses, overtime = job(lunch, at(0, 11.5), 0, 110, 10, 90)
+    assert (done, pauses, overtime) == (at(0, 13) + 90, 1, 0.0), f"{done}, {pauses}, {overtime}"
+    _, done, pauses, overtime = job(lunch, at(0, 11.5), 0, 80, 10, 90)
+    assert (done, pauses, overtime) == (at(0, 12) + 50, 0, 50.0), "50 min into the lunch break"
+
+
 def test_a_crew_on_its_way_at_closing_starts_the_trip_again() -> None:
     arrive, done, pauses, _ = job(office(), at(4, 15.5) - 5, 10, 60, 10, 0)
     assert arrive == at(7, 7) + 10, f"no arrival Friday: Monday 07:10, got {arrive}"
@@ -142,8 +152,9 @@ def test_months_of_the_run_follow_the_dates() -> None:
     assert months[365] == 11, "31 December 2024 is day 365"
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
+    hours=st.sampled_from([OFFICE, [(7, 12), (13, 15.5)], [(6, 10), (10.25, 14), (20, 23)]]),
     start=st.floats(0, 14 * DAY),
     pre=st.floats(0, 120),
     site=st.floats(0, 3000),
@@ -151,9 +162,14 @@ def test_months_of_the_run_follow_the_dates() -> None:
     overtime=st.floats(0, 240),
 )
 def test_finish_job_invariants(
-    start: float, pre: float, site: float, trip: float, overtime: float
+    hours: list[tuple[float, float]],
+    start: float,
+    pre: float,
+    site: float,
+    trip: float,
+    overtime: float,
 ) -> None:
-    cal = office(span=60 * DAY)
+    cal = calendar_intervals(hours, WEEKDAYS, [], 60 * DAY)
     arrive, done, pauses, worked_late = job(cal, start, pre, site, trip, overtime)
     assert start <= arrive <= done, "the job starts, arrives and ends in order"
     assert worked_late <= overtime + 1e-9, "overtime stays within the allowance"
@@ -162,5 +178,9 @@ def test_finish_job_invariants(
     assert read_overtime[0] == pytest.approx(worked_late, abs=1e-6), "so is the overtime"
     inside = working_minutes(cal, np.array([start]), np.array([done]))[0]
     work = inside + worked_late
-    assert work >= pre + site - 1e-6, "at least the job's minutes were worked"
+    # a crew stopped on its way starts again with the trip (not its turnout): at least the
+    # site's minutes and one approach were worked
+    assert work >= site + min(pre, trip) - 1e-6, "at least the site work and a trip"
+    if pauses == 0:
+        assert work == pytest.approx(pre + site, abs=1e-6), "unpaused: exactly the job"
     assert work <= pre + site + pauses * trip + 1e-6, "and no more than them and the trips back"
