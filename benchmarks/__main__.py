@@ -202,6 +202,8 @@ def zone_rows(incidents: int) -> list[tuple[str, str]]:
             f"{mem['bytes_per_incident']:.0f} bytes/incident run ({mem['incidents']:,.0f})",
         ),
     ]
+
+
 def figures_at_scale() -> tuple[float, int, float]:
     """(h): seconds to draw every figure of the 200-community, 1,000-zone grid region (the
     tests' ``grid_region``: tables written first, without workbook and report), the figures

@@ -86,7 +86,8 @@ def compare(
 ) -> Comparison:
     """Compare every pooling option against the baseline over the same replications; the result
     holds DataFrames (``headline``, ``summary``, ``comparison``, ``units``, ``help``, ``balance``,
-    ``costs``, ``shares``, ``equity``, ``estimate``, ``levels``). With ``precision`` (e.g. 0.05)
+    ``costs``, ``shares``, ``equity``, ``estimate``, ``levels``, ``zones``, ``backlog``,
+    ``caseload``). With ``precision`` (e.g. 0.05)
     replications are added until every headline 95 % half-width is within that share of its mean,
     up to ``max_replications``."""
     from .comparison.compare import compare as _compare

@@ -11,6 +11,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from ..analysis.backlog import backlog_metrics, backlog_table, on_calendar
+from ..analysis.caseload import caseload_metrics, caseload_table
 from ..analysis.costs import cost_metrics, cost_shares
 from ..analysis.erlang import estimate, overload_warnings, queue_model
 from ..analysis.metrics import (
@@ -60,6 +62,8 @@ TABLES = (
     "levels",
     "zones",
     "surge_timeline",
+    "backlog",
+    "caseload",
 )
 KEYS = ["option", "service", "priority", "community", "metric"]
 MIN_REPLICATIONS = 3
@@ -95,6 +99,8 @@ class Comparison:
     zones: pd.DataFrame
     responses: pd.DataFrame
     surge_timeline: pd.DataFrame
+    backlog: pd.DataFrame  # open requests and completion in working time (sim.analysis.backlog)
+    caseload: pd.DataFrame  # caseload services only (sim.analysis.caseload)
     raw: RunResult
     baseline: str
     replications: int
@@ -291,7 +297,9 @@ def compare(
         warnings.append(
             f"precision {precision:g} not reached within {max_replications} replications"
         )
-    warnings += backlog_warnings(inc)
+    calendar = on_calendar(region)  # requests wait overnight: their backlog is in backlog.csv
+    warnings += backlog_warnings(inc[~inc["service"].isin(calendar)] if calendar else inc)
+    backlog = backlog_table(backlog_metrics(inc, region), raw.options)
     if executor.fallback:
         warnings.append(executor.fallback)
     shares = cost_shares(
@@ -337,6 +345,8 @@ def compare(
         zones=zone_results(zone_metrics(inc), base, margins),
         responses=response_histogram([p.measured.responses for p in parts]),
         surge_timeline=surge_timeline([p.measured.surges for p in parts], n),
+        backlog=backlog,
+        caseload=caseload_table(caseload_metrics(inc, region, compiled.fleets), raw.options),
         estimate=est,
         levels=lv,
         raw=raw,

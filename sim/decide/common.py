@@ -78,6 +78,13 @@ class Problem:
         region = compile_region(scenario)
         if not any(region.services[t.service] == service for t in region.types):
             raise InputError(f"service '{service}' has no incident types: nothing to size")
+        svc = scenario.services[service]
+        if svc.calendar is not None or svc.caseload is not None:
+            kind = "a caseload" if svc.caseload is not None else "a working calendar"
+            raise InputError(
+                f"service '{service}' has {kind}: sizing and coalitions count units that work "
+                "round the clock, one job at a time (use compare to weigh its options)"
+            )
         return Problem(
             scenario,
             service,

@@ -1,7 +1,8 @@
 """Incidents of one replication: arrival times and everything drawn at arrival.
 
 Arrivals per community x incident type are a non-homogeneous Poisson process (hour-of-week
-profile times any surge), generated exactly by thinning a homogeneous process at the peak rate.
+profile times the month of year's factor times any surge), generated exactly by thinning a
+homogeneous process at the peak rate.
 All attributes (call handling, turnout per unit, on-scene time, transport, handover, travel
 noise) are drawn here, per stream, so that the engine draws no random numbers and every pooling
 option sees the same incidents.
@@ -67,6 +68,9 @@ def intensity(region: Region, c: int, k: int, t: np.ndarray) -> np.ndarray:
     """Arrival rate (per minute) of type ``k`` in community ``c`` at times ``t``."""
     hour = (t // 60).astype(np.int64) % (MINUTES_PER_WEEK // 60)
     rate = region.rates[c, k] * region.profiles[k, hour]
+    if region.months is not None and region.month_of_day is not None:  # seasonality
+        month = region.month_of_day[(t // 1440).astype(np.int64)].astype(np.int64)
+        rate = rate * region.months[k][month]
     for sg in region.surges:
         if sg.communities[c] and sg.types[k]:
             rate = np.where((t >= sg.start) & (t < sg.end), rate * sg.multiplier, rate)
@@ -75,6 +79,8 @@ def intensity(region: Region, c: int, k: int, t: np.ndarray) -> np.ndarray:
 
 def _peak(region: Region, c: int, k: int) -> float:
     peak = region.rates[c, k] * region.profiles[k].max()
+    if region.months is not None:
+        peak = peak * region.months[k].max()
     surge = max(
         [sg.multiplier for sg in region.surges if sg.communities[c] and sg.types[k]] + [1.0]
     )

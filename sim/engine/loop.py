@@ -31,6 +31,7 @@ from ..model.preference import SearchRow
 from .demand import Incidents
 from .policies import Policy, make_policy
 from .positions import Positions
+from .work import job_models
 
 __all__ = ["Engine", "EngineRecords", "Unit", "simulate"]
 
@@ -138,6 +139,7 @@ class Engine:
         self._waiting = [0] * n_svc  # calls waiting for a unit, per service
         self._crews: dict[int, list[int]] = {}  # units sent so far to partly served calls
         self.policies: list[Policy] = [make_policy(rule) for rule in fleet.dispatch]
+        self._jobs = job_models(region, fleet, incidents)  # None: jobs run straight through
         self._from_road = [rule.from_road for rule in fleet.dispatch]
         types = region.types
         self._type_service = [t.service for t in types]
@@ -279,6 +281,11 @@ class Engine:
             back = travel_rows[end][unit.station] / self._return_factor
             free_at += back * self.hour_factor(leave)
             end = unit.station
+        jobs = self._jobs[unit.service]
+        if jobs is not None:  # on a working calendar, or a case slot (sim.engine.work)
+            travel, arrive, leave, free_at, end = jobs.job(
+                unit, i, now + delay, travel, arrive, leave, free_at, end
+            )
         need = self._need[i]
         if need == 1:  # the common case: this unit is the whole response
             self.t_dispatch[i] = now + delay

@@ -12,6 +12,7 @@ from ..model.compile import Fleet, Region
 from .demand import Incidents
 from .loop import EngineRecords
 from .sanity import check_records
+from .spans import busy_spans, job_work, working_targets
 
 __all__ = ["help_table", "incident_table", "level_table", "overlap", "unit_table"]
 
@@ -40,11 +41,16 @@ def incident_table(
         ~reached & (inc.t_call + np.nan_to_num(target) > region.horizon)
     )
     met[undecided] = pd.NA
+    working = working_targets(region, inc, rec)
+    if working is not None:  # call to completion, in working time of the service's calendar
+        has, on_time, decided = working
+        met[has] = on_time[has]
+        met[has & ~decided] = pd.NA
     has_unit = rec.first_unit >= 0
     owner = np.where(has_unit, fleet.owner[np.maximum(rec.first_unit, 0)], -1)
     own = pd.array(owner == inc.community, dtype="boolean")
     own[~has_unit] = pd.NA
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "replication": np.full(n, replication, dtype=np.int32),
             "option": _category(np.zeros(n, dtype=np.int8), [fleet.option]),
@@ -74,6 +80,11 @@ def incident_table(
         },
         copy=False,  # share the engine's arrays rather than copy them
     )
+    if region.calendars and any(map(region.pauses, range(len(region.services)))):
+        pauses, overtime = job_work(region, fleet, rec)
+        table["pauses"] = np.bincount(rec.job_incident, pauses, n).astype(np.int32)
+        table["overtime"] = np.bincount(rec.job_incident, overtime, n)
+    return table
 
 
 def overlap(starts: np.ndarray, ends: np.ndarray, cuts: np.ndarray) -> np.ndarray:
@@ -103,14 +114,16 @@ def unit_table(
     busy_min, for_others, in_duty = np.zeros(size), np.zeros(size), np.zeros(size)
     dispatches = np.zeros(size, dtype=np.int64)
     for sl in _chunks(len(rec.job_unit)):
-        u = rec.job_unit[sl]
-        a = np.clip(rec.job_assigned[sl], lo, hi)
-        b = np.clip(rec.job_free[sl], lo, hi)
-        others = inc.community[rec.job_incident[sl]] != fleet.owner[u]
+        counted = (rec.job_assigned[sl] >= lo) & (rec.job_assigned[sl] < hi)
+        dispatches += np.bincount(rec.job_unit[sl][counted], minlength=size)
+    spans = busy_spans(region, fleet, rec)
+    for sl in _chunks(len(spans)):
+        u = spans.unit[sl]
+        a = np.clip(spans.start[sl], lo, hi)
+        b = np.clip(spans.end[sl], lo, hi)
+        others = inc.community[spans.incident[sl]] != fleet.owner[u]
         busy_min += np.bincount(u, b - a, size)
         for_others += np.bincount(u, (b - a) * others, size)
-        counted = (rec.job_assigned[sl] >= lo) & (rec.job_assigned[sl] < hi)
-        dispatches += np.bincount(u[counted], minlength=size)
         for i in np.unique(u):
             mine = u == i
             in_duty[i] += overlap(a[mine], b[mine], fleet.duty[i]).sum()
@@ -171,11 +184,12 @@ def level_table(
     n_s = len(region.services)
     type_service = np.array([t.service for t in region.types])
     busy, waiting = np.zeros((n_s, 25)), np.zeros((n_s, 25))
-    for sl in _chunks(len(rec.job_unit)):
-        job_service = fleet.service[rec.job_unit[sl]]
+    worked = busy_spans(region, fleet, rec)
+    for sl in _chunks(len(worked)):
+        job_service = fleet.service[worked.unit[sl]]
         for s in np.unique(job_service):
             mine = job_service == s
-            busy[s] += _level_sums(rec.job_assigned[sl][mine], rec.job_free[sl][mine], lo, hi)
+            busy[s] += _level_sums(worked.start[sl][mine], worked.end[sl][mine], lo, hi)
     for sl in _chunks(len(inc)):
         inc_service = type_service[inc.type[sl]]
         dispatched = np.where(np.isnan(rec.t_dispatch[sl]), hi, rec.t_dispatch[sl])
@@ -202,10 +216,11 @@ def help_table(
     lo, hi = region.warmup, region.horizon
     n_c, n_s = len(region.communities), len(region.services)
     total = np.zeros(n_s * n_c * n_c)
-    for sl in _chunks(len(rec.job_unit)):
-        u = rec.job_unit[sl]
-        hours = (np.clip(rec.job_free[sl], lo, hi) - np.clip(rec.job_assigned[sl], lo, hi)) / 60.0
-        key = (fleet.service[u] * n_c + fleet.owner[u]) * n_c + inc.community[rec.job_incident[sl]]
+    spans = busy_spans(region, fleet, rec)
+    for sl in _chunks(len(spans)):
+        u = spans.unit[sl]
+        hours = (np.clip(spans.end[sl], lo, hi) - np.clip(spans.start[sl], lo, hi)) / 60.0
+        key = (fleet.service[u] * n_c + fleet.owner[u]) * n_c + inc.community[spans.incident[sl]]
         total += np.bincount(key, hours, n_s * n_c * n_c)
     s, o, c = np.meshgrid(np.arange(n_s), np.arange(n_c), np.arange(n_c), indexing="ij")
     return pd.DataFrame(

@@ -65,6 +65,18 @@ def region_problems(s: Scenario, region: Region) -> Found:
     yield from _profiles(s, region)
     yield from _rates(s, region)
     yield from _durations(s)
+    yield from _calendars(s, region)
+
+
+def _calendars(s: Scenario, region: Region) -> Found:
+    """A calendar of a service that never opens during the run (all its days are holidays)."""
+    for sid, calendar in zip(region.services, region.calendars, strict=False):
+        if calendar is not None and not (calendar.intervals[:, 0] < region.horizon).any():
+            yield (
+                ("services", sid, "calendar"),
+                f"calendar '{calendar.name}' is never open during the run: every working day "
+                "of it before the horizon is a holiday",
+            )
 
 
 def _minutes(value: float) -> str:
@@ -135,7 +147,8 @@ def _rates(s: Scenario, region: Region) -> Found:
         cover = np.outer(sg.communities, sg.types)
         surge = np.where(cover, np.maximum(surge, sg.multiplier), surge)
     with np.errstate(invalid="ignore", over="ignore"):
-        peak = region.rates * region.profiles.max(axis=1) * surge * region.horizon
+        season = region.months.max(axis=1) if region.months is not None else 1.0
+        peak = region.rates * region.profiles.max(axis=1) * season * surge * region.horizon
         bad = ~(np.isfinite(peak) & (peak <= MAX_ARRIVALS))
     for k in np.nonzero(bad.any(axis=0))[0]:
         c = int(np.nonzero(bad[:, k])[0][0])

@@ -10,20 +10,30 @@ pydantic object.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..schema.geography import geography
 from ..schema.options import resolve_option
-from ..schema.scenario import Dispatch, Duty, IncidentType, Scenario
+from ..schema.scenario import Dispatch, Duty, IncidentType, Profile, Scenario
 from . import distributions as dist
+from .calendars import Calendar, intersect
 from .checks import check_fleet, check_region
 from .dispatch import DispatchRule
 from .preference import Preference, preferences
 from .scenario_distributions import compile_distribution
 from .snap import Snapper
 from .travel import place_index, travel_matrix
+from .workers import Workers, case_slots
+from .worktime import (
+    DEFAULT_START,
+    compile_calendars,
+    month_factors,
+    run_months,
+    service_calendars,
+)
 from .zones import CompiledZones, compile_zones, nearest_facilities
 
 __all__ = [
@@ -65,6 +75,12 @@ class TypeSpec:
     target_share: np.ndarray  # (C,)
     # transport to the nearest facility of this kind (Region.nearest_facility); facility is -1
     facility_kind: str | None = None
+    # a target in working time of the service's calendar, call to completion: (C,) working
+    # minutes and shares, NaN where none (then target_minutes holds any clock target)
+    working_target: np.ndarray | None = None
+    working_share: np.ndarray | None = None
+    visit_every: float = 0.0  # caseload services: minutes between visits (0: no visits)
+    visit_duration: float = 0.0  # minutes of one visit at the client
 
 
 @dataclass(frozen=True)
@@ -120,10 +136,23 @@ class Region:
     return_speed_factor: float
     return_position: str  # "nearest_zone" or "interpolate"
     snapper: Snapper | None = None  # nearest zones on ways back (nearest_zone with zones)
+    # working time and caseloads (sim.model.worktime); the defaults change nothing
+    start: dt.date = DEFAULT_START  # the date of time 0, a Monday
+    months: np.ndarray | None = None  # (K, 12) month-of-year factors, mean 1; None: flat
+    month_of_day: np.ndarray | None = None  # (D,) month (0-11) of each day from time 0
+    calendars: tuple[Calendar | None, ...] = ()  # per service; None: round the clock
+    overtime: tuple[float, ...] = ()  # per service: minutes a job may run past closing
+    max_cases: tuple[int, ...] = ()  # per service: case slots per worker; 0: no caseload
 
     @property
     def max_units_needed(self) -> int:
         return max(t.units_needed for t in self.types)
+
+    def pauses(self, service: int) -> bool:
+        """Whether units of ``service`` pause their jobs at closing (a calendar that closes,
+        and no caseload: a case holds its slot whatever the hour)."""
+        cal = self.calendars[service] if self.calendars else None
+        return cal is not None and not cal.always_open and not self.max_cases[service]
 
 
 @dataclass(frozen=True)
@@ -138,17 +167,23 @@ class Fleet:
     duty: tuple[np.ndarray, ...]  # per unit, (m, 2) on-duty intervals within [0, horizon]
     dispatch: tuple[DispatchRule, ...]  # per service
     preference: tuple[Preference, ...]  # per service: where free units can be, by trip
+    # caseload services: their units are case slots of workers (sim.model.workers)
+    workers: Workers | None = None
 
     @property
     def size(self) -> int:
         return len(self.labels)
 
 
-def _profile(s: Scenario, t: IncidentType) -> np.ndarray:
+def _profile_of(s: Scenario, t: IncidentType) -> Profile | None:
     name = t.profile or s.services[t.service].profile
-    if name is None:
+    return None if name is None else s.profiles[name]
+
+
+def _profile(s: Scenario, t: IncidentType) -> np.ndarray:
+    p = _profile_of(s, t)
+    if p is None:
         return np.ones(168)
-    p = s.profiles[name]
     week = np.outer(np.asarray(p.day_of_week), np.asarray(p.hour_of_day)).ravel()
     return week / week.mean()
 
@@ -174,13 +209,15 @@ def _rates(s: Scenario, t: IncidentType) -> np.ndarray:
     return out * t.share * s.demand_scale / MINUTES_PER_YEAR
 
 
-def _targets(s: Scenario, t: IncidentType) -> tuple[np.ndarray, np.ndarray]:
+def _targets(s: Scenario, t: IncidentType, limit: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """Per community: the limit (the target's ``minutes``, or ``limit`` for a target in working
+    time) and the share, with the overrides by zone kind and community; NaN without one."""
     n = len(s.communities)
     minutes, share = np.full(n, np.nan), np.full(n, np.nan)
-    if t.target is None:
+    if t.target is None or limit is None:
         return minutes, share
     for i, (cid, com) in enumerate(s.communities.items()):
-        m, q = t.target.minutes, t.target.share
+        m, q = limit, t.target.share
         for override in (t.target.by_zone.get(com.zone), t.target.by_community.get(cid)):
             if override is not None:
                 m = override.minutes if override.minutes is not None else m
@@ -189,14 +226,26 @@ def _targets(s: Scenario, t: IncidentType) -> tuple[np.ndarray, np.ndarray]:
     return minutes, share
 
 
+def _working_limit(t: IncidentType, calendar: Calendar | None) -> float | None:
+    """Working minutes of a target in working time (None for a clock target or none)."""
+    if t.target is None or calendar is None:
+        return None
+    if t.target.working_days is not None:
+        return t.target.working_days * calendar.day_minutes
+    return t.target.working_hours * 60.0 if t.target.working_hours is not None else None
+
+
 def compile_region(s: Scenario) -> Region:
     """Compile what all pooling options of ``s`` share."""
     geo = geography(s)
     places = place_index(s, geo)
     services = tuple(s.services)
+    calendars = service_calendars(s, compile_calendars(s, s.run.horizon))
     types = []
     for tid, t in s.incident_types.items():
-        minutes, share = _targets(s, t)
+        minutes, share = _targets(s, t, t.target.minutes if t.target else None)
+        calendar = calendars[services.index(t.service)]
+        work_minutes, work_share = _targets(s, t, _working_limit(t, calendar))
         types.append(
             TypeSpec(
                 id=tid,
@@ -218,6 +267,10 @@ def compile_region(s: Scenario) -> Region:
                 facility_kind=(
                     t.transport.kind if t.transport and t.transport.facility is None else None
                 ),
+                working_target=work_minutes if not np.isnan(work_minutes).all() else None,
+                working_share=work_share if not np.isnan(work_minutes).all() else None,
+                visit_every=t.visits.every if t.visits else 0.0,
+                visit_duration=t.visits.duration if t.visits else 0.0,
             )
         )
     type_ids = list(s.incident_types)
@@ -241,6 +294,7 @@ def compile_region(s: Scenario) -> Region:
     )
     zones = compile_zones(s, geo)
     travel = travel_matrix(s, geo)
+    months = _months(s)
     bursts = tuple(
         Burst(
             b.name,
@@ -283,6 +337,14 @@ def compile_region(s: Scenario) -> Region:
         return_speed_factor=s.travel.return_speed_factor,
         return_position=s.travel.return_position,
         snapper=_snapper(zones, geo.xy, s.travel.return_position),
+        start=s.run.start or DEFAULT_START,
+        months=months,
+        month_of_day=run_months(s, s.run.horizon) if months is not None else None,
+        calendars=calendars,
+        overtime=tuple(float(svc.overtime) for svc in s.services.values()),
+        max_cases=tuple(
+            svc.caseload.max_cases if svc.caseload else 0 for svc in s.services.values()
+        ),
     )
     check_region(s, region)  # every derived number finite and sane, or the field is named
     return region
@@ -293,6 +355,12 @@ def _snapper(zones: CompiledZones, xy: np.ndarray, position: str) -> Snapper | N
     if not zones.explicit or position != "nearest_zone" or np.isnan(xy).any():
         return None  # else the trip from the way back interpolates
     return Snapper(xy, zones.place)
+
+
+def _months(s: Scenario) -> np.ndarray | None:
+    """(K, 12) month factors of every type's profile; None when every one is flat."""
+    months = np.vstack([month_factors(_profile_of(s, t)) for t in s.incident_types.values()])
+    return None if (months == 1.0).all() else months
 
 
 def _burst_zone(zones: CompiledZones, community: int, zone: str | None) -> int:
@@ -335,7 +403,7 @@ def compile_fleet(s: Scenario, region: Region, option: str) -> Fleet:
     units = resolved.units
     service = np.array([region.services.index(u.service) for u in units], dtype=np.int64)
     station = np.array([region.place_of[u.station] for u in units], dtype=np.int64)
-    return Fleet(
+    fleet = Fleet(
         option=option,
         labels=tuple(u.label for u in units),
         service=service,
@@ -343,12 +411,21 @@ def compile_fleet(s: Scenario, region: Region, option: str) -> Fleet:
         station_ids=tuple(u.station for u in units),
         owner=np.array([region.communities.index(u.owner) for u in units], dtype=np.int64),
         cost_per_hour=np.array([u.cost_per_hour for u in units], dtype=np.float64),
-        duty=tuple(duty_intervals(u.duty, region.horizon) for u in units),
+        duty=tuple(
+            _working(region, u.service, duty_intervals(u.duty, region.horizon)) for u in units
+        ),
         dispatch=tuple(
             compile_dispatch(resolved.dispatch[sid], region.communities) for sid in region.services
         ),
         preference=fleet_preferences(region, service, station),
     )
+    return case_slots(fleet, region) if any(region.max_cases) else fleet
+
+
+def _working(region: Region, service: str, duty: np.ndarray) -> np.ndarray:
+    """A unit's on-duty intervals: its duty inside its service's calendar, if it has one."""
+    calendar = region.calendars[region.services.index(service)] if region.calendars else None
+    return duty if calendar is None or calendar.always_open else intersect(duty, calendar.intervals)
 
 
 def fleet_preferences(

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..results.files import DIR_MODE, remove_stale
 from ..results.read import ResultData, load_result
-from . import costs, differences, equity, response, timeline, units, zones
+from . import backlog, costs, differences, equity, response, timeline, units, zones
 from .help import figures as help_figures
 from .map import figures as map_figures
 from .style import Drawn, save
@@ -48,6 +48,7 @@ MODULES: tuple[Callable[[ResultData], Iterator[Drawn]], ...] = (
     map_figures,
     zones.figures,
     timeline.figures,
+    backlog.figures,
     costs.figures,
 )
 

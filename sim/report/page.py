@@ -24,6 +24,7 @@ from ..results.files import atomic_write_text, inside
 from ..results.read import ResultData, load_result
 from ..version import __version__
 from .decision import report_fragment
+from .services import services_section
 from .story import findings, missed_targets, scenario_brief
 from .tables import cost_tables, equity_rows, estimate_rows, headline_rows, verdict_table
 
@@ -43,6 +44,7 @@ SECTIONS = {
     "levels": "workload",
     "surge": "workload",
     "costs": "costs",
+    "services": "services",
 }
 
 
@@ -126,6 +128,7 @@ def _context(data: ResultData, figures: list[dict[str, Any]]) -> dict[str, Any]:
         "estimate_gap": f"{100 * GAP:.0f}",
         "equity": equity_rows(data),
         "costs": cost_tables(data),
+        "services": services_section(data),  # work orders and caseloads; None without
         "figures": figures,
         "precision_reached": m.get("precision_reached"),
         # fleet sizing and coalition results found in the directory (written by `size`,

@@ -56,4 +56,6 @@ _DURATION_FIELDS = {
     "spread",
     "max_travel",
     "request_delay",
+    "every",
+    "overtime",
 }

@@ -18,6 +18,7 @@ from .scenario import (
     UnitChange,
     UnitGroup,
 )
+from .workchecks import work_problems
 
 __all__ = ["check_references"]
 
@@ -182,6 +183,7 @@ def check_references(s: Scenario) -> list[tuple[Path, str]]:
     found: list[tuple[Path, str]] = []
     for check in (_check_places, _check_services, _check_events):
         found.extend(check(s))
+    found.extend(work_problems(s))
     found.extend(_check_dispatch(("dispatch",), s.dispatch, s))
     for name, opt in s.options.items():
         found.extend(_check_option(name, opt, s))

@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from .calendar import Calendar, Caseload, Date, Visits
 from .distributions import Distribution
 from .durations import MAX_MINUTES, Duration, PositiveDuration
 
@@ -37,6 +38,8 @@ __all__ = [
     "ZONES",
     "Boundaries",
     "Burst",
+    "Calendar",
+    "Caseload",
     "Community",
     "CostSharing",
     "Dispatch",
@@ -62,6 +65,7 @@ __all__ = [
     "UnitChange",
     "UnitGroup",
     "UnitMove",
+    "Visits",
     "Zone",
     "ZoneFile",
 ]
@@ -422,6 +426,17 @@ class Service(_Model):
     cost_per_unit_hour: Cost = Field(0, description="Cost of one on-duty unit-hour")
     units: list[UnitGroup] = Field(default_factory=list)
     profile: Id | None = Field(None, description="Default demand profile of its incident types")
+    calendar: Id | None = Field(
+        None, description="Working calendar (`calendars`): its units work only inside it"
+    )
+    overtime: Duration = Field(
+        0,
+        description="With a calendar: a job that needs at most this many minutes more at "
+        "closing finishes in overtime instead of pausing",
+    )
+    caseload: Caseload | None = Field(
+        None, description="A caseload service: its units are workers holding case slots"
+    )
 
 
 class Transport(_Model):
@@ -442,15 +457,35 @@ class TargetOverride(_Model):
     share: Annotated[float, Field(gt=0, le=1)] | None = None
 
 
-class Target(_Model):
-    """A response standard: ``share`` of incidents reached within ``minutes`` of the call."""
+WorkingTime = Annotated[float, Field(gt=0, le=10_000, allow_inf_nan=False)]
 
-    minutes: PositiveDuration
+
+class Target(_Model):
+    """A standard: ``share`` of incidents reached within ``minutes`` of the call, or completed
+    within ``working_days`` or ``working_hours`` of the service's calendar after the call."""
+
+    minutes: PositiveDuration | None = Field(None, description="Call to first arrival")
+    working_days: WorkingTime | None = Field(
+        None, description="Call to completion, in working days of the service's calendar"
+    )
+    working_hours: WorkingTime | None = Field(
+        None, description="Call to completion, in working hours of the service's calendar"
+    )
     share: Annotated[float, Field(gt=0, le=1)] = Field(
         description="Share that must meet it, e.g. 0.9"
     )
     by_zone: dict[CommunityKind, TargetOverride] = Field(default_factory=dict)
     by_community: dict[Id, TargetOverride] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_limit(self) -> Self:
+        given = [k for k in ("minutes", "working_days", "working_hours") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError("give exactly one of minutes, working_days and working_hours")
+        overrides = [*self.by_zone.values(), *self.by_community.values()]
+        if self.minutes is None and any(o.minutes is not None for o in overrides):
+            raise ValueError("a target in working time overrides only its share, not minutes")
+        return self
 
 
 Per1000 = Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
@@ -480,6 +515,7 @@ class IncidentType(_Model):
     transport: Transport | None = None
     target: Target | None = None
     profile: Id | None = Field(None, description="Demand profile; default: the service's")
+    visits: Visits | None = Field(None, description="Caseload services: recurring visits")
 
     @model_validator(mode="after")
     def _one_rate(self) -> Self:
@@ -489,7 +525,8 @@ class IncidentType(_Model):
 
 
 class Profile(_Model):
-    """Relative demand by hour of day and day of week (scaled to mean 1 when used)."""
+    """Relative demand by hour of day, day of week and month of year (each scaled to mean 1
+    when used; months weighted by their days)."""
 
     hour_of_day: list[Weight] = Field(
         default_factory=lambda: [1.0] * 24, min_length=24, max_length=24
@@ -500,12 +537,19 @@ class Profile(_Model):
         max_length=7,
         description="Monday first",
     )
+    month_of_year: list[Weight] = Field(
+        default_factory=lambda: [1.0] * 12,
+        min_length=12,
+        max_length=12,
+        description="January first (months of the dates from run.start)",
+    )
 
     @model_validator(mode="after")
     def _some_demand(self) -> Self:
-        if sum(self.hour_of_day) <= 0 or sum(self.day_of_week) <= 0:
+        parts = (self.hour_of_day, self.day_of_week, self.month_of_year)
+        if any(sum(p) <= 0 for p in parts):
             raise ValueError("a profile must not be all zeros")
-        if any(0 < v < 1e-6 for v in (*self.hour_of_day, *self.day_of_week)):
+        if any(0 < v < 1e-6 for p in parts for v in p):
             raise ValueError("profile values are 0 or between 1e-6 and 1e6 (relative weights)")
         return self
 
@@ -541,9 +585,18 @@ class RunSettings(_Model):
     warmup: Duration = Field(0, description="Discarded from statistics")
     replications: int = Field(10, ge=1, le=100_000)
     seed: int = Field(12345, ge=0)
+    start: Date | None = Field(
+        None,
+        description="Date of time 0, a Monday (for holidays and months); default 2024-01-01",
+    )
 
     @model_validator(mode="after")
     def _warmup_inside(self) -> Self:
+        if self.start is not None and self.start.weekday() != 0:
+            raise ValueError(
+                f"start {self.start.isoformat()} is a {self.start.strftime('%A')}: time 0 is "
+                "a Monday, so start must be one"
+            )
         if self.warmup >= self.horizon:
             raise ValueError("warmup must be shorter than horizon")
         if self.horizon > MAX_MINUTES:
@@ -687,7 +740,11 @@ class Scenario(_Model):
         min_length=1, description="Id -> kind of incident or request"
     )
     profiles: dict[Id, Profile] = Field(
-        default_factory=dict, description="Named hour-of-day / day-of-week demand profiles"
+        default_factory=dict,
+        description="Named hour-of-day / day-of-week / month-of-year demand profiles",
+    )
+    calendars: dict[Id, Calendar] = Field(
+        default_factory=dict, description="Named working calendars of services"
     )
     demand_scale: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)] = Field(
         1.0, description="Multiplies every rate, e.g. 1.2 for 20 % growth"

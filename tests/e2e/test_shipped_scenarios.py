@@ -37,7 +37,12 @@ def validator() -> Draft202012Validator:
 
 def test_scenarios_are_shipped() -> None:
     names = {p.name for p in SHIPPED}
-    expected = {"five_valleys.yaml", "two_towns.yaml", "windstorm.yaml"}
+    expected = {
+        "five_valleys.yaml",
+        "five_valleys_services.yaml",
+        "two_towns.yaml",
+        "windstorm.yaml",
+    }
     assert expected <= names, f"expected {sorted(expected)} in {SCENARIOS}, found {sorted(names)}"
 
 
