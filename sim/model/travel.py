@@ -37,15 +37,17 @@ def distance_km(a: Location, b: Location) -> float:
 
 
 def place_index(s: Scenario, geo: Geography | None = None) -> dict[str, int]:
-    """Place id -> index, for every id that names a place (stations and facilities without
-    their own location map to their community's place; zones to their own)."""
+    """Place id -> index, for every id that names a place (a station standing in a zone maps
+    to the zone's place; other stations and facilities without their own location to their
+    community's; zones to their own)."""
     geo = geo if geo is not None else geography(s)
     index = {pid: i for i, pid in enumerate(geo.places)}
-    for group in (s.stations, s.facilities):
-        for pid, p in group.items():
-            if pid not in index:
-                assert p.community is not None
-                index[pid] = index[p.community]
+    at: dict[str, str | None] = {pid: st.zone or st.community for pid, st in s.stations.items()}
+    at.update({pid: f.community for pid, f in s.facilities.items()})
+    for pid, where in at.items():
+        if pid not in index:
+            assert where is not None
+            index[pid] = index[where]
     return index
 
 

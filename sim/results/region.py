@@ -15,6 +15,8 @@ import numpy as np
 
 from ..model.compile import compile_region
 from ..schema import Scenario
+from ..schema.geo import to_lonlat
+from ..schema.geography import geography
 from ..schema.options import resolve_option
 from ..schema.scenario import Duty, Location
 
@@ -109,6 +111,24 @@ def _zones(scenario: Scenario) -> list[dict[str, Any]]:
     ]
 
 
+def _zone_locations(scenario: Scenario) -> dict[str, Location]:
+    """The location of every zone a station stands in, in the scenario's own coordinates."""
+    wanted = {st.zone for st in scenario.stations.values() if st.zone is not None}
+    if not wanted:
+        return {}
+    geo = geography(scenario)
+    at = {pid: i for i, pid in enumerate(geo.places)}
+    out = {}
+    for z in sorted(wanted):
+        x, y = (float(v) for v in geo.xy[at[z]])
+        if geo.frame.planar:
+            out[z] = Location(x=x, y=y)
+        else:
+            lon, lat = to_lonlat(np.array([x]), np.array([y]), geo.frame.proj)
+            out[z] = Location(lat=float(lat[0]), lon=float(lon[0]))
+    return out
+
+
 def region_record(scenario: Scenario) -> dict[str, Any]:
     """The JSON-ready record of ``scenario`` written as ``region.json``."""
     s = scenario
@@ -122,8 +142,11 @@ def region_record(scenario: Scenario) -> dict[str, Any]:
         }
         for c, com in s.communities.items()
     ]
+    in_zones = _zone_locations(s)
     for sid, st in s.stations.items():
         loc = st.location or (s.communities[st.community].location if st.community else None)
+        if st.zone is not None:
+            loc = in_zones.get(st.zone)
         stations.append(
             {
                 "id": sid,

@@ -142,11 +142,18 @@ class Station(_Model):
     location: Location | None = Field(
         None, description="Own position; without it the station is at its community's centre"
     )
+    zone: PlaceId | None = Field(
+        None,
+        description="Demand zone the station stands in, instead of a location of its own: it "
+        "is at the zone's place and has the zone's travel times",
+    )
 
     @model_validator(mode="after")
     def _placed(self) -> Self:
-        if self.community is None and self.location is None:
-            raise ValueError("a station needs a community, a location, or both")
+        if self.community is None and self.location is None and self.zone is None:
+            raise ValueError("a station needs a community, a location or a zone")
+        if self.location is not None and self.zone is not None:
+            raise ValueError("give a station a location or a zone, not both")
         return self
 
 

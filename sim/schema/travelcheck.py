@@ -24,7 +24,13 @@ SHOWN = 6
 
 
 def _not_a_place(s: Scenario, name: str, places: dict[str, int]) -> str:
-    site = s.stations.get(name) or s.facilities.get(name)
+    station = s.stations.get(name)
+    if station is not None and station.zone is not None:
+        return (
+            f"'{name}' stands in zone '{station.zone}' and has its travel times: use "
+            f"'{station.zone}' in the matrix (or give '{name}' a location instead)"
+        )
+    site = station or s.facilities.get(name)
     if site is not None and site.community is not None and site.location is None:
         return (
             f"'{name}' has no location of its own: it is at the centre of '{site.community}', "
