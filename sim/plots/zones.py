@@ -30,12 +30,17 @@ from .style import OKABE_ITO, Drawn, new_figure, style
 
 __all__ = [
     "LAYER_FILE",
+    "NO_DATA",
     "border_figure",
+    "community_outlines",
     "difference_figure",
     "figures",
+    "frame_axes",
+    "map_panels",
     "map_service",
     "p90_figure",
     "read_layer",
+    "zone_layer",
     "zone_shapes",
     "zone_values",
 ]
@@ -116,8 +121,9 @@ def _polygonal(shapes: Any) -> bool:
     return bool(shapes.geom_type.isin(["Polygon", "MultiPolygon"]).all())
 
 
-def _zone_layer(ax: Axes, shapes: Any, colours: Any, gid: str, **kw: Any) -> Any:
-    """Zones drawn as one rasterised collection: patches for polygons, dots for points."""
+def zone_layer(ax: Axes, shapes: Any, colours: Any, gid: str, **kw: Any) -> Any:
+    """Zones (a GeoDataFrame) drawn as one rasterised collection: patches for polygons, dots
+    for points; shared with the siting map."""
     if _polygonal(shapes):
         coll: Any = PatchCollection(
             [PathPatch(_path(g)) for g in shapes.geometry],
@@ -138,12 +144,13 @@ def _zone_layer(ax: Axes, shapes: Any, colours: Any, gid: str, **kw: Any) -> Any
 
 
 def _no_data(ax: Axes, shapes: Any, opt: str) -> None:
-    coll = _zone_layer(ax, shapes, NO_DATA, f"zones:nodata:{opt}", hatch="////")
+    coll = zone_layer(ax, shapes, NO_DATA, f"zones:nodata:{opt}", hatch="////")
     coll.set_edgecolor("#c8c8c8")
 
 
-def _outlines(ax: Axes, shapes: Any) -> None:
-    """Community boundaries: the zones dissolved by community (hulls of point zones)."""
+def community_outlines(ax: Axes, shapes: Any) -> None:
+    """Community boundaries: the zones (with a ``community`` column) dissolved by community
+    (hulls of point zones)."""
     merged = shapes.dissolve("community")
     geoms = merged.geometry if _polygonal(shapes) else merged.geometry.convex_hull.buffer(0.3)
     patches = [PathPatch(_path(g)) for g in geoms if g.geom_type in ("Polygon", "MultiPolygon")]
@@ -186,7 +193,8 @@ def _mark_stations(ax: Axes, stations: list[dict[str, Any]], used: set[str] | No
         ).set_gid(f"station:{st['id']}")
 
 
-def _frame_axes(ax: Axes, shapes: Any) -> None:
+def frame_axes(ax: Axes, shapes: Any) -> None:
+    """A map's axes: the zones' extent, equal scales, km labels."""
     x0, y0, x1, y1 = shapes.total_bounds
     pad = 0.03 * max(x1 - x0, y1 - y0, 1.0)
     ax.set_xlim(x0 - pad, x1 + pad)
@@ -208,9 +216,7 @@ def _layout(shapes: Any, n: int) -> tuple[int, int, float, float]:
     return ncols, nrows, width, width / ncols * aspect * nrows + 1.4
 
 
-def _panels(
-    data: ResultData, shapes: Any, n: int, title: str, side: float = 0.0
-) -> tuple[Figure, list[Axes]]:
+def map_panels(shapes: Any, n: int, title: str, side: float = 0.0) -> tuple[Figure, list[Axes]]:
     """The figure of ``n`` map panels, ``side`` inches wider for a legend beside them."""
     ncols, nrows, width, height = _layout(shapes, n)
     fig = new_figure(width + side, height, title)
@@ -240,8 +246,7 @@ def p90_figure(data: ResultData, layer: Any, service: str) -> Figure | None:
     }
     vmax = max(_span(np.concatenate(list(values.values()))), 1.0)
     norm = Normalize(0.0, vmax)
-    fig, axes = _panels(
-        data,
+    fig, axes = map_panels(
         shapes,
         len(opts),
         f"{data.service_name(service)}, all priorities: 90th percentile response by zone",
@@ -253,12 +258,12 @@ def p90_figure(data: ResultData, layer: Any, service: str) -> Figure | None:
             v = values[opt]
             has = np.isfinite(v)
             _no_data(ax, shapes[~has], opt)
-            coll = _zone_layer(ax, shapes[has], None, f"zones:p90:{opt}", cmap="magma_r", norm=norm)
+            coll = zone_layer(ax, shapes[has], None, f"zones:p90:{opt}", cmap="magma_r", norm=norm)
             coll.set_array(v[has])
             mappable = coll
-            _outlines(ax, shapes)
+            community_outlines(ax, shapes)
             _mark_stations(ax, stations, _used_stations(data, opt, service))
-            _frame_axes(ax, shapes)
+            frame_axes(ax, shapes)
             ax.set_title(opt, loc="left")
         assert mappable is not None
         bar = fig.colorbar(mappable, ax=axes, shrink=0.8, extend="max", pad=0.02)
@@ -328,8 +333,7 @@ def difference_figure(data: ResultData, layer: Any, service: str) -> Figure | No
     }
     span = max(_span(np.concatenate(list(diffs.values()))), 1.0)
     norm = TwoSlopeNorm(vcenter=0.0, vmin=-span, vmax=span)
-    fig, axes = _panels(
-        data,
+    fig, axes = map_panels(
         shapes,
         len(opts),
         f"{data.service_name(service)}, all priorities: change of the 90th percentile response "
@@ -344,13 +348,13 @@ def difference_figure(data: ResultData, layer: Any, service: str) -> Figure | No
             sig = _significant(verdicts) & np.isfinite(d)
             _no_data(ax, shapes[~np.isfinite(d)], opt)
             grey = np.isfinite(d) & ~sig
-            _zone_layer(ax, shapes[grey], NOT_SIGNIFICANT, f"zones:notsig:{opt}")
-            coll = _zone_layer(ax, shapes[sig], None, f"zones:diff:{opt}", cmap="RdBu_r", norm=norm)
+            zone_layer(ax, shapes[grey], NOT_SIGNIFICANT, f"zones:notsig:{opt}")
+            coll = zone_layer(ax, shapes[sig], None, f"zones:diff:{opt}", cmap="RdBu_r", norm=norm)
             coll.set_array(d[sig])
             mappable = coll
-            _outlines(ax, shapes)
+            community_outlines(ax, shapes)
             _mark_stations(ax, stations, _used_stations(data, opt, service))
-            _frame_axes(ax, shapes)
+            frame_axes(ax, shapes)
             ax.set_title(f"{opt} - {data.baseline}", loc="left")
         assert mappable is not None
         bar = fig.colorbar(mappable, ax=axes, shrink=0.8, extend="both", pad=0.02)
@@ -439,8 +443,7 @@ def border_figure(data: ResultData, layer: Any) -> Figure | None:
     if border.empty:
         return None
     shapes = zone_shapes(data, layer)
-    fig, (ax,) = _panels(
-        data,
+    fig, (ax,) = map_panels(
         shapes,
         1,
         "Border zones: closer to a neighbouring community's station than to their own",
@@ -450,11 +453,11 @@ def border_figure(data: ResultData, layer: Any) -> Figure | None:
     neighbour = dict(zip(border["id"], border["closest_station_community"], strict=True))
     stations = _stations(data, layer)
     with style():
-        _zone_layer(ax, shapes, "#eeeeee", "zones:all")
+        zone_layer(ax, shapes, "#eeeeee", "zones:all")
         on = shapes["zone"].isin(neighbour).to_numpy()
         fill = [colours.get(neighbour[z], "#777777") for z in shapes["zone"][on]]
-        _zone_layer(ax, shapes[on], fill, "zones:border")
-        _outlines(ax, shapes)
+        zone_layer(ax, shapes[on], fill, "zones:border")
+        community_outlines(ax, shapes)
         for st in stations:
             com = st.get("community")
             x, y = st["xy"]
@@ -468,7 +471,7 @@ def border_figure(data: ResultData, layer: Any) -> Figure | None:
                 lw=1.0,
                 zorder=5,
             ).set_gid(f"station:{st['id']}")
-        _frame_axes(ax, shapes)
+        frame_axes(ax, shapes)
         seen = list(dict.fromkeys(neighbour.values()))
         handles: list[Any] = [Patch(facecolor=colours.get(c, "#777777")) for c in seen]
         labels = [

@@ -1,6 +1,7 @@
 """Where the places of a scenario are: communities, stations and facilities with a location
-of their own (a station standing in a zone is at the zone's place), and zones (inline or from a file, their community given or found in the
-boundaries), all in one km frame (:mod:`sim.schema.geo`).
+of their own (a station standing in a zone is at the zone's place), and zones (inline or from
+a file, their community given or found in the boundaries), all in one km frame
+(:mod:`sim.schema.geo`).
 
 :func:`geography` is what the model compiles; :func:`survey` also returns what validation
 reports: mixed coordinate kinds, problems of the zone and boundary files, zones outside every
