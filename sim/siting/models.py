@@ -52,6 +52,9 @@ __all__ = [
 
 MODELS = ("mexclp", "mclp", "pmedian", "p90")
 TINY_GAIN = 1e-12  # MEXCLP levels worth less than this share of the calls are left out
+# p-median: each zone starts with its nearest max(FIRST_NEAREST, NEAREST_FACTOR x sites per
+# open site) sites; the rounds widen the sets where needed, so these only change the speed
+FIRST_NEAREST, NEAREST_FACTOR = 8, 3
 
 
 class Infeasible(Exception):
@@ -366,7 +369,10 @@ def _pmedian(
     n_sites = len(inst.sites)
     order = np.argsort(inst.trip, axis=0, kind="stable")
     opened = min(n_sites, rules.stations or inst.units, inst.units)
-    size = np.full(len(inst.zones), min(n_sites, max(8, 3 * math.ceil(n_sites / max(opened, 1)))))
+    size = np.full(
+        len(inst.zones),
+        min(n_sites, max(FIRST_NEAREST, NEAREST_FACTOR * math.ceil(n_sites / max(opened, 1)))),
+    )
     if rules.keep:  # an always-open site bounds every zone's trip: no site beyond it is needed
         rank = np.argsort(order, axis=0)
         size = np.minimum(size, rank[list(rules.keep)].min(axis=0) + 1)
