@@ -54,7 +54,7 @@ MODELS = ("mexclp", "mclp", "pmedian", "p90")
 TINY_GAIN = 1e-12  # MEXCLP levels worth less than this share of the calls are left out
 # p-median: each zone starts with its nearest max(FIRST_NEAREST, NEAREST_FACTOR x sites per
 # open site) sites; the rounds widen the sets where needed, so these only change the speed
-FIRST_NEAREST, NEAREST_FACTOR = 8, 3
+FIRST_NEAREST, NEAREST_FACTOR = 8, 1
 
 
 class Infeasible(Exception):
@@ -254,12 +254,16 @@ def _mclp(
     cover: np.ndarray,
     time_limit: float | None,
     least: float | None = None,
+    feasibility: bool = False,
 ) -> tuple[_Build, Outcome]:
+    """Maximal covering with ``cover``; with ``least``, at least that share covered; with
+    ``feasibility``, any placement that does (the solver stops at the first)."""
     b = _Build(inst, rules, with_units=False)
     b.exclude(exclude)
     groups = merged_zones(inst, cover)
     total = inst.total or 1.0
-    z = b.cover(groups.cover, np.arange(len(groups.demand)), -groups.demand / total)
+    cost = 0.0 if feasibility else -groups.demand / total
+    z = b.cover(groups.cover, np.arange(len(groups.demand)), cost)
     if least is not None:
         b.prog.row(z, groups.demand / total, lower=least - 1e-9)
     return b, b.prog.solve(time_limit)
@@ -273,7 +277,10 @@ def _p90(
     seed: np.ndarray,
 ) -> tuple[_Build, Outcome, float, float]:
     """Bisection over the trips between the all-open 90th percentile (no placement does
-    better) and that of ``seed``, a placement meeting the rules."""
+    better) and that of ``seed``, a placement meeting the rules: at each trip, is there a
+    placement with 90 % of the calls within it? Then the most calls within the smallest such
+    trip. Out of time, the smallest trip proven so far, with the gap to the largest proven
+    impossible."""
     has = inst.demand > 0
     low = weighted_quantile(
         nearest_trip(inst, np.ones(len(inst.sites), bool))[has], inst.demand[has], P90
@@ -281,28 +288,36 @@ def _p90(
     high = weighted_quantile(nearest_trip(inst, seed > 0)[has], inst.demand[has], P90)
     values = np.unique(inst.trip[:, has])
     values = values[(values >= low) & (values <= high)]
-    best: tuple[_Build, Outcome, float] | None = None
+    found: tuple[_Build, Outcome, int] | None = None
     lo, hi = 0, len(values) - 1
-    spent = 0.0
-    stopped = False
+    spent, stopped = 0.0, False
+
+    def left() -> float | None:
+        return None if time_limit is None else max(0.01, time_limit - spent)
+
     while lo <= hi:
         mid = (lo + hi) // 2
-        left = None if time_limit is None else max(0.01, time_limit - spent)
-        try:
-            b, out = _mclp(inst, rules, exclude, inst.trip <= values[mid], left, least=P90)
-            spent += out.seconds
-            _check(out)
-        except Infeasible:
+        b, out = _mclp(
+            inst, rules, exclude, inst.trip <= values[mid], left(), least=P90, feasibility=True
+        )
+        spent += out.seconds
+        if out.status == INFEASIBLE:
             lo = mid + 1
             continue
-        best = (b, out, float(values[mid]))
-        hi = mid - 1
-        if out.status == LIMIT or (time_limit is not None and spent >= time_limit):
+        if not out.solved:  # undecided when the time ran out
+            stopped = True
+            break
+        found, hi = (b, out, mid), mid - 1
+        if time_limit is not None and spent >= time_limit:
             stopped = lo <= hi
             break
-    if best is None:
-        raise Infeasible()
-    b, out, radius = best
+    if found is None:
+        raise NoSolution(LIMIT) if stopped else Infeasible()
+    b, out, at = found
+    radius = float(values[at])
+    best_b, best = _mclp(inst, rules, exclude, inst.trip <= radius, left(), least=P90)
+    if best.solved:  # the most calls within the radius (any answer meets the 90 %)
+        b, out = best_b, best
     gap = (radius - float(values[lo])) / max(radius, 1e-9) if stopped else 0.0
     return b, out, radius, gap
 
