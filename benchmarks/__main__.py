@@ -192,12 +192,13 @@ def siting_region(seed: int = 1, zones: int = 2000, sites: int = 500, units: int
     )
 
 
-def siting_stage() -> list[tuple[str, float, str]]:
-    """(f): seconds of the default stage (3 placements) and of one solve of each other model."""
+def siting_stage(quick: bool = False) -> list[tuple[str, float, str]]:
+    """(f): seconds of the default stage (3 placements) and of one solve of each other model
+    (``quick``: 100 sites, 400 zones, 10 units)."""
     from sim.siting.models import Rules, solve_model
     from sim.siting.placements import OBJECTIVES, best_placements
 
-    inst = siting_region()
+    inst = siting_region(zones=400, sites=100, units=12) if quick else siting_region()
     out = []
     start = time.perf_counter()
     found = best_placements(inst, Rules(), "within_target", 3, service="s", time_limit=60)
@@ -284,8 +285,9 @@ def main(argv: list[str] | None = None) -> int:
             ),
         ]
     if "f" not in skip:
-        for i, (what, seconds, status) in enumerate(siting_stage()):
-            label = "(f) site MILP, 500 x 2,000 x 30" if i == 0 else ""
+        size = "100 x 400 x 12" if args.quick else "500 x 2,000 x 30"
+        for i, (what, seconds, status) in enumerate(siting_stage(args.quick)):
+            label = f"(f) site MILP, {size}" if i == 0 else ""
             rows.append(
                 (
                     label or "",

@@ -203,7 +203,7 @@ def _run(args: argparse.Namespace) -> int:
     svc = result.scenario.services[result.service].name or result.service
     _say(
         f"{result.scenario.name}: {result.instance.units} {svc} units on {len(result.sites)} "
-        f"candidate sites, objective {result.objective} (models {result.model_seconds:.1f} s), "
+        f"candidate sites, objective {result.objective} (models {result.model_seconds:.2f} s), "
         f"simulated over {result.replications} replications against today's "
         f"'{result.base_option}' (common random numbers, paired verdicts):\n"
     )
