@@ -136,7 +136,13 @@ def zone_layer(ax: Axes, shapes: Any, colours: Any, gid: str, **kw: Any) -> Any:
         ax.add_collection(coll)
     else:
         pts = np.column_stack([shapes.geometry.x, shapes.geometry.y])
+        # a colour map is set on the dots afterwards: scatter warns about one without values
+        cmap, norm = kw.pop("cmap", None), kw.pop("norm", None)
         coll = ax.scatter(pts[:, 0], pts[:, 1], s=14, rasterized=True, zorder=1, **kw)
+        if cmap is not None:
+            coll.set_cmap(cmap)
+        if norm is not None:
+            coll.set_norm(norm)
     if colours is not None:
         coll.set_facecolor(colours)
     coll.set_gid(gid)

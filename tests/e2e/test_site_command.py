@@ -186,3 +186,56 @@ def test_candidate_points_from_a_file(tmp_path: Path, capsys: pytest.CaptureFixt
     assert code == 2
     assert "no travel.speed_kmh" in capsys.readouterr().err
     assert np.isfinite(result.site_xy).all()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--min-coverage", "west=2"], "a share must be in [0, 1]"),
+        (["--min-coverage", "west=lots"], "expected COMMUNITY=SHARE or SHARE"),
+        (["--objective", "fastest"], "invalid choice"),
+        (["--option", "nope"], "--option: unknown option 'nope'"),
+        (["--candidates", "nowhere.csv"], "no such file"),
+        (["--keep", "nowhere"], "--keep: 'nowhere' is not a candidate site"),
+        (["--time-limit", "0"], "must be more than 0 seconds"),
+    ],
+)
+def test_bad_arguments_are_one_line_exit_2(
+    scenario_file: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    message: str,
+) -> None:
+    out = tmp_path / "x"
+    argv = ["site", str(scenario_file), "--service", "ambulance", "--out", str(out), *extra]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err, f"expected {message!r} in {err!r}"
+    assert "Traceback" not in err
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_report_of_a_comparison_includes_a_siting_under_it(
+    scenario_file: Path, tmp_path: Path
+) -> None:
+    result = tmp_path / "cmp"
+    assert main(["compare", str(scenario_file), "--replications", "2", "--out", str(result)]) == 0
+    argv = [
+        "site",
+        str(scenario_file),
+        "--service",
+        "ambulance",
+        "--replications",
+        "2",
+        "--placements",
+        "1",
+        "--out",
+        str(result / "siting"),
+        "--quiet",
+    ]
+    assert main(argv) == 0
+    assert main(["report", str(result)]) == 0
+    page = (result / "report.html").read_text(encoding="utf-8")
+    assert "Siting: Ambulance" in page
