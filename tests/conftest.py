@@ -5,6 +5,8 @@ The scenario builders they use are plain functions in ``tests/builders.py``.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,15 +15,31 @@ import yaml
 
 from sim.comparison.compare import compare
 from sim.comparison.output import write_comparison
+from sim.model.roadcache import CACHE_ENV
 from sim.schema import load_scenario
 from tests.browser import Chromium, require_chromium
 from tests.builders import plot_region
 
 
+@pytest.fixture(scope="session", autouse=True)
+def road_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Road-network trips are cached in a folder of the session (commands the tests start
+    inherit it), never beside the extracts in the repository."""
+    folder = tmp_path_factory.mktemp("road-cache")
+    before = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(folder)
+    yield folder
+    if before is None:
+        del os.environ[CACHE_ENV]
+    else:
+        os.environ[CACHE_ENV] = before
+
+
 @pytest.fixture(scope="session")
 def result_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The result directory of one comparison of the plot test region (``plot_region``):
-    tables, figures and report, simulated and written once per session. Read only: a test
+    tables, figures and report, simulated and written once per session, with the per-incident
+    table (``--records``) that tests check the figures' summaries against. Read only: a test
     that changes it works on a copy."""
     base = tmp_path_factory.mktemp("comparison")
     scenario_file = base / "plot_test.yaml"
@@ -37,6 +55,7 @@ def result_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         started=datetime.now(UTC),
         seconds=1.0,
         scenario=scenario,
+        records=True,
     )
     return out
 

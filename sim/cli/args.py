@@ -76,7 +76,7 @@ def confidence(text: str) -> float:
 
 
 # --- arguments --------------------------------------------------------------------------------
-def add_scenario(p: argparse.ArgumentParser, help: str | None = None) -> None:
+def add_scenario(p: argparse.ArgumentParser, help: str = "scenario file (YAML)") -> None:
     p.add_argument("scenario", metavar="SCENARIO", help=help)
 
 

@@ -10,14 +10,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..comparison.compare import compare
-from ..comparison.output import format_comparison, write_comparison
+from ..comparison.output import format_comparison, write_comparison, write_steps
 from ..engine.progress import progress_bar
 from ..errors import InputError, printable
 from ..schema import load_scenario
 from .args import fraction, positive_int, serial_unless_asked
 from .command import Command
 from .exits import EXIT_OK
-from .outdirs import checked_out_dir
+from .outdirs import checked_out_dir, finished
 from .replay import replay_source_for
 from .run import add_run_arguments, guard
 
@@ -39,11 +39,20 @@ def _arguments(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help="cap for --precision (default 100)",
     )
-    p.add_argument("--baseline", metavar="NAME", help="option to compare against")
+    p.add_argument(
+        "--baseline", metavar="NAME", help="option to compare against (default: the scenario's)"
+    )
+    p.add_argument(
+        "--records",
+        action="store_true",
+        help="also write the per-incident table incidents.parquet (large: about 57 bytes per "
+        "call per option and replication; the figures and the report do not need it)",
+    )
 
 
 def _compare(args: argparse.Namespace) -> int:
     started, t0 = datetime.now(UTC), time.perf_counter()
+    begun = getattr(args, "clock", t0)  # when the command started, imports included
     if args.precision and args.replications:
         raise InputError("compare: give --replications or --precision, not both")
     scenario = load_scenario(args.scenario)
@@ -67,16 +76,19 @@ def _compare(args: argparse.Namespace) -> int:
             dask=args.dask,
         )
     seconds = time.perf_counter() - t0
-    write_comparison(
-        comp,
-        out,
-        scenario_file=Path(args.scenario),
-        command=args.command_line,
-        started=started,
-        seconds=seconds,
-        overwrite=args.overwrite,
-        scenario=scenario,
-    )
+    with progress_bar("writing results", "step", total=write_steps()) as bar:
+        write_comparison(
+            comp,
+            out,
+            scenario_file=Path(args.scenario),
+            command=args.command_line,
+            started=started,
+            seconds=seconds,
+            overwrite=args.overwrite,
+            scenario=scenario,
+            records=args.records,
+            progress=bar,
+        )
     print(
         f"{scenario.name}: {len(comp.raw.options)} options x {comp.replications} replications, "
         f"baseline '{comp.baseline}'\n"
@@ -84,7 +96,7 @@ def _compare(args: argparse.Namespace) -> int:
     print(format_comparison(comp))
     for warning in comp.warnings:
         print(f"warning: {printable(warning)}", file=sys.stderr)
-    print(f"\ndone in {seconds:.1f} s; results in {out} (report: {out / 'report.html'})")
+    print(f"\n{finished(out, begun)} (report: {out / 'report.html'})")
     return EXIT_OK
 
 

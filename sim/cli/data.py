@@ -12,6 +12,7 @@ from ..data.backtest import backtest, format_backtest
 from ..data.calibrate import calibrate, write_calibration
 from ..data.export import DEFAULT_START, export_log, write_log
 from ..data.replay import load_replay
+from ..data.zonecounts import ZONE_WEIGHTS
 from ..errors import InputError, printable
 from ..results.files import write_csv
 from ..schema import load_scenario
@@ -78,11 +79,24 @@ def _export_log(args: argparse.Namespace) -> int:
 
 # --- calibrate --------------------------------------------------------------------------------
 def _calibrate_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("log", metavar="LOG.csv")
+    p.add_argument("log", metavar="LOG.csv", help="incident log (CSV) to fit the scenario to")
     p.add_argument(
         "--communities",
         metavar="FILE",
         help="communities with populations and locations (YAML or CSV)",
+    )
+    p.add_argument(
+        "--zones",
+        metavar="FILE",
+        help="demand zones (CSV, GeoJSON, GeoPackage, Shapefile: id, community, location, "
+        "weight; or a scenario with zones): incidents are placed at them",
+    )
+    p.add_argument(
+        "--zone-weights",
+        choices=ZONE_WEIGHTS,
+        default="file",
+        help="weights of the zones written: the zone file's (default) or the calls logged "
+        "in each zone",
     )
     add_log_arguments(p)
     p.add_argument("--name", metavar="TEXT", help="scenario name")
@@ -96,24 +110,33 @@ def _calibrate(args: argparse.Namespace) -> int:
     _free(out, args.overwrite)
     if not args.no_report:
         _free(out.with_suffix(".report.html"), args.overwrite)
+    if args.zones:
+        for suffix in (".csv", ".gpkg"):
+            _free(out.with_name(f"{out.stem}.zones{suffix}"), args.overwrite)
     mapping = log_mapping(args.map, args.mapping, args.tz)
     cal = calibrate(
-        args.log, communities=args.communities, mapping=mapping, tz=mapping.tz, name=args.name
+        args.log,
+        communities=args.communities,
+        mapping=mapping,
+        tz=mapping.tz,
+        name=args.name,
+        zones=args.zones,
+        zone_weights=args.zone_weights,
     )
     written = write_calibration(cal, out, report=not args.no_report)
     _say(cal.log.summary())
     for problem in cal.problems:
         _say(f"  not fitted: {problem}")
     _say(f"scenario: {written[0]} (valid)")
-    if len(written) > 1:
-        _say(f"report: {written[1]}")
+    for path in written[1:]:
+        _say(f"{'report' if path.suffix == '.html' else 'zones'}: {path}")
     return EXIT_OK
 
 
 # --- backtest ---------------------------------------------------------------------------------
 def _backtest_arguments(p: argparse.ArgumentParser) -> None:
     add_scenario(p)
-    p.add_argument("log", metavar="LOG.csv")
+    p.add_argument("log", metavar="LOG.csv", help="incident log (CSV) to replay and compare with")
     add_option(p, "the current arrangement (default: baseline)")
     add_replications(p)
     add_seed(p)

@@ -13,6 +13,7 @@ import argparse
 import importlib
 import shlex
 import sys
+import time
 from collections.abc import Iterable, Sequence
 
 from ..errors import InputError, OutputError, ScenarioError, Terminated
@@ -33,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("results", "rebuild report.html of a compare result directory"),
     "rerun": ("results", "repeat the run of a result directory and check the tables match"),
     "estimate": ("estimate", "instant Erlang C estimates per option and service"),
+    "travel": ("travel", "trips on the scenario's road network: build, cache, export, check"),
     "sweep": ("sweep", "parameter sweep: design points x options x replications"),
     "export-log": ("data", "write a simulated run as a CAD-style incident log (CSV)"),
     "calibrate": ("data", "fit a commented scenario to an incident log"),
@@ -93,11 +95,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: Sequence[str] | None) -> int:
+    clock = time.perf_counter()  # the command's own time counts from here, imports included
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         wanted = _subcommand(args)
         parsed = build_parser([wanted] if wanted in COMMANDS else []).parse_args(args)
         parsed.command_line = shlex.join(["intersim", *args])
+        parsed.clock = clock
         code: int = parsed.func(parsed)
         return EXIT_TERMINATED if received() else code
     except ScenarioError as exc:

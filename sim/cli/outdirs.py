@@ -1,13 +1,16 @@
-"""Where a command writes when no ``--out`` is given: ``results/<scenario>[-<kind>]-<time>``."""
+"""Where a command writes when no ``--out`` is given (``results/<scenario>[-<kind>]-<time>``),
+and the line that closes its report: the whole command's time and the size of what it wrote."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..results.files import claim_out_dir
+from ..results.display import fmt_size
+from ..results.files import claim_out_dir, directory_size
 
-__all__ = ["checked_out_dir", "default_out_dir"]
+__all__ = ["checked_out_dir", "default_out_dir", "finished"]
 
 
 def default_out_dir(
@@ -25,3 +28,10 @@ def checked_out_dir(out: str | None, scenario_file: str, overwrite: bool, kind: 
     path = Path(out) if out is not None else default_out_dir(Path(scenario_file), kind)
     claim_out_dir(path, overwrite)  # locked and reserved until the results are in place
     return path
+
+
+def finished(out: Path, begun: float) -> str:
+    """'done in 7.4 s; wrote results/x: 3.1 MB': the time since ``begun`` (a
+    :func:`time.perf_counter` reading) and the size of the directory ``out``."""
+    seconds = time.perf_counter() - begun
+    return f"done in {seconds:.1f} s; wrote {out}: {fmt_size(directory_size(out))}"

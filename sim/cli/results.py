@@ -6,9 +6,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..engine.progress import progress_bar
 from ..errors import InputError
-from ..plots import redraw_figures
+from ..plots import figure_steps, redraw_figures
 from ..report.page import build_report
+from ..results.read import load_result
 from ..runs.rerun import rerun
 from ..sweeps.plots import draw_sweep_figures, is_sweep_dir
 from .command import Command
@@ -27,8 +29,10 @@ def _plot(args: argparse.Namespace) -> int:
         paths = draw_sweep_figures(Path(args.dir))
         print(f"{len(paths)} figure(s) in {Path(args.dir) / 'figures'}")
         return EXIT_OK
+    load_result(Path(args.dir))  # a bad directory is one line, before any progress
     try:
-        infos = redraw_figures(Path(args.dir))
+        with progress_bar("drawing figures", "step", total=figure_steps()) as bar:
+            infos = redraw_figures(Path(args.dir), on_step=bar.step)
     except OSError as exc:
         raise InputError(f"{args.dir}: cannot write figures: {exc}") from None
     print(f"{len(infos)} figure(s) (PNG and SVG) in {Path(args.dir) / 'figures'}")
@@ -46,7 +50,9 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _rerun_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("dir", metavar="DIR")
+    p.add_argument(
+        "dir", metavar="DIR", help="result directory written by 'intersim run' or 'compare'"
+    )
 
 
 def _rerun(args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from ..analysis.runsize import check_feasible, estimate_run, largest_fleet
 from ..engine.progress import progress_bar
 from ..errors import InputError, printable
 from ..model.compile import compile_region
-from ..runs.output import format_headline, write_run
+from ..runs.output import WRITE_STEPS, format_headline, write_run
 from ..runs.run import run
 from ..schema import Scenario, load_scenario
 from .args import (
@@ -27,7 +28,7 @@ from .args import (
 )
 from .command import Command
 from .exits import EXIT_OK
-from .outdirs import checked_out_dir
+from .outdirs import checked_out_dir, finished
 from .replay import add_replay_arguments, replay_source_for
 
 __all__ = ["COMMANDS", "add_run_arguments", "guard"]
@@ -58,6 +59,7 @@ def _arguments(p: argparse.ArgumentParser) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     started = datetime.now(UTC)
+    begun = getattr(args, "clock", time.perf_counter())  # the command's start
     scenario = load_scenario(args.scenario)
     if args.option is not None and args.option not in scenario.options:
         raise InputError(
@@ -78,18 +80,23 @@ def _run(args: argparse.Namespace) -> int:
             workers=serial_unless_asked(args),
             dask=args.dask,
         )
-    summary = write_run(
-        result,
-        out,
-        scenario_file=Path(args.scenario),
-        command=args.command_line,
-        started=started,
-        overwrite=args.overwrite,
-    )
+    with progress_bar("writing results", "step", total=len(WRITE_STEPS)) as bar:
+        summary = write_run(
+            result,
+            out,
+            scenario_file=Path(args.scenario),
+            command=args.command_line,
+            started=started,
+            overwrite=args.overwrite,
+            progress=bar,
+        )
     print(format_headline(summary, result.options))
     for warning in result.warnings:
         print(f"warning: {printable(warning)}", file=sys.stderr)
-    print(f"\n{result.replications} replication(s) in {result.seconds:.1f} s; results in {out}")
+    print(
+        f"\n{result.replications} replication(s) simulated in {result.seconds:.1f} s; "
+        f"{finished(out, begun)}"
+    )
     return EXIT_OK
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -30,7 +31,7 @@ from .args import (
 )
 from .command import Command
 from .exits import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK
-from .outdirs import default_out_dir
+from .outdirs import default_out_dir, finished
 
 __all__ = ["COMMANDS"]
 
@@ -100,6 +101,7 @@ def _headline(summary: pd.DataFrame, varied: list[str]) -> str:
 
 def _sweep(args: argparse.Namespace) -> int:
     """Run ``intersim sweep``; return the exit code (bad input raises InputError)."""
+    begun = getattr(args, "clock", time.perf_counter())  # the command's start
     if args.resume and not args.out:
         raise InputError("sweep: --resume needs --out DIR (the directory of the sweep to continue)")
     definition = build_definition(
@@ -151,7 +153,7 @@ def _sweep(args: argparse.Namespace) -> int:
     ran = result.report.ran
     _say(
         f"{ran} task(s) run in {result.seconds:.1f} s ({result.stored_before} stored before); "
-        f"results in {out}"
+        f"{finished(out, begun)}"
     )
     if result.failed:
         _say(

@@ -19,7 +19,7 @@ __all__ = ["COMMANDS"]
 
 
 def _validate_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("files", nargs="+", metavar="FILE", help="scenario files to check")
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -17,9 +17,9 @@ from ..analysis.metrics import (
     ALL,
     backlog_warnings,
     equity_metrics,
-    incident_metrics,
     unit_metrics,
 )
+from ..analysis.responses import response_histogram
 from ..analysis.stats import (
     IDENTICAL_BY_DESIGN,
     NON_NEGATIVE,
@@ -27,6 +27,7 @@ from ..analysis.stats import (
     paired_differences,
     with_ci,
 )
+from ..analysis.surges import surge_timeline
 from ..analysis.zones import zone_metrics, zone_results
 from ..engine.driver import (
     Compiled,
@@ -40,6 +41,7 @@ from ..engine.driver import (
 from ..engine.execute import Executor, open_executor
 from ..errors import InputError
 from ..schema import Scenario
+from .measure import ReplicationMeasure
 
 __all__ = ["PRECISION_METRICS", "Comparison", "compare", "help_balance"]
 
@@ -57,6 +59,7 @@ TABLES = (
     "estimate",
     "levels",
     "zones",
+    "surge_timeline",
 )
 KEYS = ["option", "service", "priority", "community", "metric"]
 MIN_REPLICATIONS = 3
@@ -75,7 +78,9 @@ HEADLINE_METRICS = (
 @dataclass(repr=False)
 class Comparison:
     """Everything ``intersim compare`` reports; every table is a DataFrame attribute
-    (``headline`` is computed from the others on first use)."""
+    (``headline`` is computed from the others on first use). ``responses`` is the response
+    histogram (:mod:`sim.analysis.responses`) and ``surge_timeline`` the hours around each surge
+    (:mod:`sim.analysis.surges`): the figures' summaries of the incidents in ``raw``."""
 
     summary: pd.DataFrame
     comparison: pd.DataFrame
@@ -88,6 +93,8 @@ class Comparison:
     estimate: pd.DataFrame
     levels: pd.DataFrame
     zones: pd.DataFrame
+    responses: pd.DataFrame
+    surge_timeline: pd.DataFrame
     raw: RunResult
     baseline: str
     replications: int
@@ -174,6 +181,10 @@ def help_balance(helped: pd.DataFrame) -> pd.DataFrame:
     return net.rename(columns={"unit_hours": "given"})
 
 
+def _metrics(parts: list[Replicated]) -> pd.DataFrame:
+    return pd.concat([p.measured.metrics for p in parts], ignore_index=True)
+
+
 def _precision_ok(per_rep: pd.DataFrame, precision: float) -> bool:
     head = per_rep[
         (per_rep["community"] == ALL)
@@ -184,11 +195,6 @@ def _precision_ok(per_rep: pd.DataFrame, precision: float) -> bool:
     ci = ci[ci["mean"].abs() > 0]
     half = (ci["ci_high"] - ci["ci_low"]) / 2
     return bool(((half / ci["mean"].abs()) <= precision).all())
-
-
-def replication_metrics(tables: tuple[pd.DataFrame, ...]) -> pd.DataFrame:
-    """The metrics of one replication's incidents, computed where the replication ran."""
-    return incident_metrics(tables[0])
 
 
 def _target(scenario: Scenario, replications: int | None, precision: float | None, cap: int) -> int:
@@ -202,6 +208,7 @@ def _target(scenario: Scenario, replications: int | None, precision: float | Non
 
 def _rounds(
     compiled: Compiled,
+    measure: ReplicationMeasure,
     seed: int,
     executor: Executor,
     target: int,
@@ -218,13 +225,12 @@ def _rounds(
             range(len(parts), target),
             seed,
             executor=executor,
-            measure=replication_metrics,
+            measure=measure,
             progress=progress,
         )
         if precision is None:
             return parts, reached
-        per_rep = pd.concat([p.measured for p in parts], ignore_index=True)
-        reached = _precision_ok(per_rep, precision)
+        reached = _precision_ok(_metrics(parts), precision)
         if reached or target >= max_replications:
             return parts, reached
         target = min(max_replications, target + max(2, target // 2))
@@ -262,9 +268,16 @@ def compare(
     most = max(target, max_replications) if precision else target
     with open_executor(compiled, workers=workers, dask=dask, tasks=most) as executor:
         parts, reached = _rounds(
-            compiled, s, executor, target, precision, max_replications, progress
+            compiled,
+            ReplicationMeasure.of(scenario),
+            s,
+            executor,
+            target,
+            precision,
+            max_replications,
+            progress,
         )
-    per_rep = pd.concat([p.measured for p in parts], ignore_index=True)
+    per_rep = _metrics(parts)
     inc, units, levels, helped = gather(parts)
     n = len(parts)
     raw = RunResult(inc, units, levels, helped, list(compiled.fleets), n, s)
@@ -322,6 +335,8 @@ def compare(
         shares=share_ci,
         equity=with_ci(equity, KEYS),
         zones=zone_results(zone_metrics(inc), base, margins),
+        responses=response_histogram([p.measured.responses for p in parts]),
+        surge_timeline=surge_timeline([p.measured.surges for p in parts], n),
         estimate=est,
         levels=lv,
         raw=raw,

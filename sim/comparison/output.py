@@ -1,4 +1,5 @@
-"""The result directory of ``compare``: every table, the raw tables, the manifest,
+"""The result directory of ``compare``: every table, the summaries the figures are drawn from,
+the unit and level tables (the per-incident table only with ``records``), the manifest,
 ``region.json``, the figures and the report, and the console table."""
 
 from __future__ import annotations
@@ -8,7 +9,8 @@ from pathlib import Path
 
 from ..analysis.erlang import large_gap
 from ..analysis.metrics import ALL
-from ..plots import draw_figures
+from ..engine.progress import Progress
+from ..plots import draw_figures, figure_steps
 from ..report.page import build_report
 from ..results.display import console_table
 from ..results.files import (
@@ -17,8 +19,8 @@ from ..results.files import (
     write_csv,
     write_json,
     write_parquet,
-    write_raw_tables,
 )
+from ..results.read import INCIDENTS_FILE, RESPONSES_FILE
 from ..results.region import REGION_FILE, region_record
 from ..results.workbook import write_workbook
 from ..results.zonelayer import ZONE_LAYER, write_zone_layer
@@ -26,8 +28,9 @@ from ..schema import Scenario, load_scenario
 from .compare import TABLES, Comparison
 
 CSV_FILES = {"units": "unit_summary.csv"}  # the others: <table>.csv
+WRITE_STEPS = ("tables", "zone layer", "workbook", "report")  # and the figures
 
-__all__ = ["format_comparison", "write_comparison"]
+__all__ = ["format_comparison", "write_comparison", "write_steps"]
 
 
 def write_comparison(
@@ -40,16 +43,24 @@ def write_comparison(
     seconds: float,
     overwrite: bool = False,
     scenario: Scenario | None = None,
+    records: bool = False,
+    progress: Progress | None = None,
 ) -> None:
-    """Write every table of a comparison, the raw tables, the manifest, ``region.json`` (the
+    """Write every table of a comparison, the response histogram, the unit and level tables
+    (and with ``records`` the per-incident table), the manifest, ``region.json`` (the
     scenario's places, options and targets, read from ``scenario`` or ``scenario_file``), the
     figures and the HTML report: all inside the temporary directory, so the result directory
-    appears complete or not at all."""
+    appears complete or not at all. ``progress`` is told each of the :func:`write_steps`."""
     if scenario is None:
         scenario = load_scenario(scenario_file)
+    step = progress.step if progress is not None else (lambda _label: None)
     with output_dir(out, overwrite) as tmp:
-        write_raw_tables(tmp, comp.raw.incidents, comp.raw.units)
+        step(WRITE_STEPS[0])
+        if records:
+            write_parquet(comp.raw.incidents, tmp / INCIDENTS_FILE)
+        write_parquet(comp.raw.units, tmp / "units.parquet")
         write_parquet(comp.raw.levels, tmp / "levels.parquet")
+        write_parquet(comp.responses, tmp / RESPONSES_FILE)
         for name in TABLES:  # every table of the comparison, one CSV each
             write_csv(getattr(comp, name), tmp / CSV_FILES.get(name, f"{name}.csv"))
         write_json(
@@ -62,15 +73,28 @@ def write_comparison(
                 started=started,
                 seconds=seconds,
                 warnings=comp.warnings,
-                extra={"baseline": comp.baseline, "precision_reached": comp.precision_reached},
+                extra={
+                    "baseline": comp.baseline,
+                    "precision_reached": comp.precision_reached,
+                    "records": records,
+                },
             ),
             tmp / "manifest.json",
         )
         write_json(region_record(scenario), tmp / REGION_FILE)
+        step(WRITE_STEPS[1])
         write_zone_layer(comp.zones, scenario, tmp / ZONE_LAYER)
+        step(WRITE_STEPS[2])
         write_workbook(tmp)
-        draw_figures(tmp)
+        draw_figures(tmp, on_step=step)
+        step(WRITE_STEPS[3])
         build_report(tmp)
+
+
+def write_steps() -> int:
+    """The steps of :func:`write_comparison`: tables, zone layer, workbook, each kind of
+    figure, report."""
+    return len(WRITE_STEPS) + figure_steps()
 
 
 def format_comparison(comp: Comparison) -> str:

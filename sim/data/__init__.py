@@ -8,8 +8,10 @@
 
 Reading a log: :mod:`sim.data.columns` (files and column names), :mod:`sim.data.times`
 (timestamps and time zones), :mod:`sim.data.communities` (names and coordinates),
+:mod:`sim.data.zones` (incidents at zones: named, or nearest to their coordinates),
 :mod:`sim.data.log` (cleaning, with every row accounted for). Estimating:
-:mod:`sim.data.estimate`, :mod:`sim.data.fitting`, :mod:`sim.data.travel`; writing:
+:mod:`sim.data.parameters`, :mod:`sim.data.fitting`, :mod:`sim.data.travel`,
+:mod:`sim.data.zonecounts` (calls per zone, the zone file written); writing:
 :mod:`sim.data.writer`, :mod:`sim.data.yamlwrite`.
 """
 

@@ -4,7 +4,9 @@ The log's incidents are replayed (:mod:`sim.replay`) through the current arrange
 scenario's baseline option, or ``--option``), and the simulated response times (call to first
 unit on scene) are set against the recorded ones per community and priority (and over all):
 mean, median and 90th percentile, the simulated ones with a 95 % confidence interval across
-replications. Calls during the scenario's warm-up are left out of both.
+replications. Calls during the scenario's warm-up are left out of both, and so are calls whose
+recorded response is unknown (no on-scene time, or one after the log ends): both sides then
+describe the same calls.
 
 The log's incidents are the same in every replication, so the interval reflects only what is
 drawn (travel noise, missing times): a recorded value outside it with a small difference points
@@ -71,7 +73,10 @@ def backtest(
     s = seed if seed is not None else scenario.run.seed
     parts = run_replications(compiled, range(n), s, tables=("incidents",), progress=progress)
     (inc,) = gather(parts)
-    sim = inc.loc[~inc["warmup"], ["replication", "community", "priority", "response"]].copy()
+    # replayed incidents are the log's in call order: incident k is the log's k-th call
+    recorded = np.isfinite(replay.response[np.argsort(replay.t_call, kind="stable")])
+    kept = ~inc["warmup"].to_numpy() & recorded[inc["incident"].to_numpy()]
+    sim = inc.loc[kept, ["replication", "community", "priority", "response"]].copy()
     sim["community"] = sim["community"].astype(str)
     sim["priority"] = sim["priority"].astype(str)
     per_rep = _stats(sim, ["replication"]).melt(

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import InputError
@@ -178,6 +179,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "home_community",
     ),
     "destination": ("hospital", "facility", "destination_name"),
+    "zone": ("zone_id", "demand_zone"),
     "x": ("x_km", "easting", "east", "x_coord", "coord_x"),
     "y": ("y_km", "northing", "north", "y_coord", "coord_y"),
     "lat": ("latitude",),
@@ -277,6 +279,7 @@ class RawLog:
     rows: int  # data rows in the file, including malformed ones
     counts: Counter[str]  # rows left out while reading, by reason
     encoding: str
+    lines: np.ndarray  # line of each row of ``frame`` (exact for one line per record)
 
     def has(self, name: str) -> bool:
         return name in self.frame.columns
@@ -336,8 +339,9 @@ def read_log_file(path: str | Path, mapping: Mapping | None = None) -> RawLog:
     columns = _match_columns([str(c) for c in frame.columns], (mapping or Mapping()).columns, file)
     ignored = [c for c in frame.columns if c not in columns.values()]
     out = pd.DataFrame({f: frame[c].str.strip() for f, c in columns.items()}, index=frame.index)
+    lines = frame.index.to_numpy() + 2  # line 1 is the header
     out = out.reset_index(drop=True)
-    return RawLog(file, out, columns, ignored, rows, counts, encoding)
+    return RawLog(file, out, columns, ignored, rows, counts, encoding, lines)
 
 
 def _match_columns(names: list[str], given: dict[str, str], file: str) -> dict[str, str]:

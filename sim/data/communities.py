@@ -22,7 +22,7 @@ import pandas as pd
 from ..errors import InputError
 from ..schema.yamlio import read_yaml
 
-__all__ = ["Community", "Resolver", "from_scenario", "make_id", "read_communities"]
+__all__ = ["Community", "Resolver", "from_scenario", "make_id", "name_key", "read_communities"]
 
 ZONES = ("urban", "suburban", "rural", "remote")
 _RESERVED = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "all"}
@@ -164,7 +164,8 @@ def from_scenario(scenario: Any) -> list[Community]:
     return out
 
 
-def _key(text: str) -> str:
+def name_key(text: object) -> str:
+    """A name as matched: case, spaces, underscores, dashes and dots ignored."""
     return re.sub(r"[\s_\-.]+", "", str(text)).casefold()
 
 
@@ -176,20 +177,20 @@ class Resolver:
         self._by_key: dict[str, str] = {}
         for c in communities:
             for text in (c.name, c.id):
-                self._by_key.setdefault(_key(text), c.id)
+                self._by_key.setdefault(name_key(text), c.id)
         for value, target in (recode or {}).items():
-            cid = self._by_key.get(_key(target))
+            cid = self._by_key.get(name_key(target))
             if cid is None:
                 known = ", ".join(c.id for c in communities[:12])
                 raise InputError(
                     f"mapping: communities: {value!r} -> unknown community {target!r} "
                     f"(known: {known})"
                 )
-            self._by_key[_key(value)] = cid
+            self._by_key[name_key(value)] = cid
 
     def names(self, values: pd.Series) -> pd.Series:
         """Community id per value; NA where the value names no known community."""
-        keys = values.astype("string").map(lambda v: _key(v) if isinstance(v, str) else None)
+        keys = values.astype("string").map(lambda v: name_key(v) if isinstance(v, str) else None)
         out = keys.map(self._by_key).astype(object)
         return out.where(out.notna() & values.notna().to_numpy(), None)
 

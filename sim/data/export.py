@@ -3,9 +3,12 @@
 One row per incident, with the times a computer-aided dispatch system records: call, call
 processed (ready for dispatch), first dispatch, first unit en route and on scene, leaving the
 scene, at the hospital, and clear (the last unit done), plus the first unit on scene and its
-home community. Times are ISO 8601 timestamps with a UTC offset, counted from ``start`` (time 0
-of the simulation, a Monday 00:00). Times after the horizon are left empty, as in a log
-extracted at that moment. Replications are laid end to end, each starting on a Monday.
+home community, the facility a transport went to, and where the incident happened: its zone
+and the zone's point (``x``/``y`` in km in the scenario's frame and, when the scenario has
+geographic coordinates, ``lon``/``lat``). Times are ISO 8601 timestamps with a UTC offset,
+counted from ``start`` (time 0 of the simulation, a Monday 00:00). Times after the horizon
+are left empty, as in a log extracted at that moment. Replications are laid end to end, each
+starting on a Monday.
 
 Such a log is test data with a known truth: calibrating it should give back the scenario, and
 replaying it should give back the run.
@@ -14,6 +17,7 @@ replaying it should give back the run.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,13 +25,21 @@ import pandas as pd
 
 from ..engine.driver import compile_scenario, replicate
 from ..errors import InputError
-from ..model.compile import MINUTES_PER_WEEK
+from ..model.compile import MINUTES_PER_WEEK, Region
 from ..results.files import atomic_write_text
 from ..schema import Scenario
 from .columns import STAGES
 from .times import check_tz, to_timestamp
+from .zones import scenario_zones
 
-__all__ = ["DEFAULT_START", "LOG_COLUMNS", "export_log", "format_times", "write_log"]
+__all__ = [
+    "DEFAULT_START",
+    "GEO_COLUMNS",
+    "LOG_COLUMNS",
+    "export_log",
+    "format_times",
+    "write_log",
+]
 
 DEFAULT_START = "2025-01-06T00:00"  # a Monday
 LOG_COLUMNS = [
@@ -47,7 +59,11 @@ LOG_COLUMNS = [
     "unit_id",
     "unit_home",
     "destination",
+    "zone",
+    "x",
+    "y",
 ]
+GEO_COLUMNS = ["lon", "lat"]  # also written when the scenario has geographic coordinates
 
 
 def format_times(minutes: np.ndarray, start: pd.Timestamp, tz: str | None) -> np.ndarray:
@@ -107,21 +123,64 @@ def export_log(
     region, fleet = compiled.region, compiled.fleets[option]
     homes = _unit_homes(scenario, fleet.station_ids, [region.communities[o] for o in fleet.owner])
     period = math.ceil(region.horizon / MINUTES_PER_WEEK) * MINUTES_PER_WEEK
+    places = _Places.of(scenario, region)
     parts = []
     for r in range(replications):
         rep = replicate(compiled, r, s)
         parts.append(
-            _rows(scenario, region, fleet, homes, rep.incidents, rep.records[option], r * period)
+            _rows(region, fleet, homes, places, rep.incidents, rep.records[option], r * period)
         )
     frame = pd.concat(parts, ignore_index=True)
     times = [c for c in LOG_COLUMNS if c in STAGES]
     for c in times:
         frame[c] = format_times(frame[c].to_numpy(), origin, tz)
     frame.insert(0, "incident_id", [f"INC{k + 1:07d}" for k in range(len(frame))])
-    return frame[LOG_COLUMNS], warnings
+    columns = LOG_COLUMNS + (GEO_COLUMNS if places.lonlat is not None else [])
+    return frame[columns], warnings
 
 
-def _rows(scenario, region, fleet, homes, inc, rec, offset: float) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+@dataclass(frozen=True)
+class _Places:
+    """Where incidents happen and transports go, as a log writes them: every zone's point
+    (km; lon/lat in a geographic scenario; empty without a location), and the facility id
+    of a transport by the place it went to and its type's facility id or kind (the first
+    facility of the kind at that place: the one the nearest rule picks on a tie)."""
+
+    xy: np.ndarray  # (Z, 2), text
+    lonlat: np.ndarray | None  # (Z, 2), text
+    facility: dict[tuple[int, str], str]  # (place, kind or id) -> the facility id
+    goes_to: tuple[str, ...]  # per incident type: the facility id or kind of its transports
+
+    @classmethod
+    def of(cls, scenario: Scenario, region: Region) -> _Places:
+        points = scenario_zones(scenario)
+        assert points.ids == region.zone_ids, "the zones of the scenario are the region's"
+        lonlat = points.lonlat()
+        facility: dict[tuple[int, str], str] = {}
+        for fid, f in scenario.facilities.items():
+            facility.setdefault((region.place_of[fid], f.kind), fid)
+            facility[(region.place_of[fid], fid)] = fid
+        goes_to = tuple(
+            (t.transport.facility or t.transport.kind) if t.transport else ""
+            for t in scenario.incident_types.values()
+        )
+        return cls(
+            _coordinates(points.xy),
+            None if lonlat is None else _coordinates(np.column_stack(lonlat), 7),
+            facility,
+            goes_to,
+        )
+
+
+def _coordinates(values: np.ndarray, digits: int = 4) -> np.ndarray:
+    """Coordinates as text (0.1 m in km, about 1 cm in degrees); empty where unknown."""
+    out = np.full(values.shape, "", dtype=object)
+    ok = np.isfinite(values)
+    out[ok] = [f"{v:.{digits}f}" for v in values[ok]]
+    return out
+
+
+def _rows(region, fleet, homes, places, inc, rec, offset: float) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     n = len(inc)
     horizon = region.horizon
     types = region.types
@@ -136,11 +195,12 @@ def _rows(scenario, region, fleet, homes, inc, rec, offset: float) -> pd.DataFra
     jobs, first_job = np.unique(rec.job_incident, return_index=True)
     arrive0 = np.full(n, np.nan)
     arrive0[jobs] = rec.job_arrive[first_job]
-    facility = np.array([t.facility for t in types], dtype=np.int64)[k]
+    facility = inc.facility.astype(np.int64)
     moved = inc.transport & (facility >= 0) & np.isfinite(arrive0)
     leave0 = arrive0 + inc.on_scene.astype(np.float64)
     hour = np.nan_to_num(leave0 // 60 % 24).astype(np.int64)
-    trip = region.travel[c, np.maximum(facility, 0)] * region.hour_factors[hour]
+    scene = region.zone_place[inc.zone]
+    trip = region.travel[scene, np.maximum(facility, 0)] * region.hour_factors[hour]
     at_hospital = np.where(moved, leave0 + trip * inc.noise[:, -1], np.nan)
     clear = rec.t_clear
 
@@ -149,9 +209,13 @@ def _rows(scenario, region, fleet, homes, inc, rec, offset: float) -> pd.DataFra
         return np.where(t <= horizon, t, np.nan) + offset
 
     destinations = np.array(
-        [tt.transport.facility if tt.transport else "" for tt in scenario.incident_types.values()],
+        [
+            places.facility.get((int(p), places.goes_to[kk]), "")
+            for p, kk in zip(facility, k, strict=True)
+        ],
         dtype=object,
-    )[k]
+    )
+    zone = inc.zone.astype(np.int64)
     return pd.DataFrame(
         {
             "call_time": inc.t_call + offset,
@@ -175,6 +239,14 @@ def _rows(scenario, region, fleet, homes, inc, rec, offset: float) -> pd.DataFra
                 has_unit, np.array(homes, dtype=object)[np.maximum(first, 0)], ""
             ),
             "destination": np.where(np.isfinite(upto(at_hospital)), destinations, ""),
+            "zone": np.array(region.zone_ids, dtype=object)[zone],
+            "x": places.xy[zone, 0],
+            "y": places.xy[zone, 1],
+            **(
+                {"lon": places.lonlat[zone, 0], "lat": places.lonlat[zone, 1]}
+                if places.lonlat is not None
+                else {}
+            ),
         }
     )
 

@@ -18,8 +18,9 @@ import pandas as pd
 
 from ..errors import InputError
 from .columns import STAGES, Mapping, RawLog, describe, read_log_file, require
-from .communities import Community, Resolver, make_id
+from .communities import Community, Resolver, make_id, name_key
 from .times import Times, check_tz, parse_times
+from .zones import ZonePoints
 
 __all__ = ["MAX_SPAN_DAYS", "Log", "minutes_between", "read_log"]
 
@@ -33,9 +34,10 @@ TOO_LATE = f"a time more than {MAX_SPAN_DAYS} days after the call (call kept; du
 @dataclass
 class Log:
     """An incident log, cleaned: ``incidents`` has one row per incident, sorted by call time,
-    with the community id, the log's type, service and priority (text), the first unit on scene
-    and its home, and a UTC time per stage that the log has (``call_time``, ``dispatched``,
-    ...), plus ``call_local`` (wall-clock call time). ``responses`` has one row per unit
+    with the community id, the zone id (None without zones), the log's type, service and
+    priority (text), the first unit on scene and its home, the line of its row (``row``), and a
+    UTC time per stage that the log has (``call_time``, ``dispatched``, ...), plus
+    ``call_local`` (wall-clock call time). ``responses`` has one row per unit
     response (incident id, unit, home, service, en route and on-scene times)."""
 
     file: str
@@ -50,6 +52,7 @@ class Log:
     columns: dict[str, str]
     ignored: list[str]
     notes: list[str] = field(default_factory=list)
+    zones: ZonePoints | None = None  # the zones incidents were placed in (community ids)
 
     def has(self, name: str) -> bool:
         return name in self.incidents.columns and bool(self.incidents[name].notna().any())
@@ -89,36 +92,64 @@ def minutes_between(later: pd.Series, earlier: pd.Series) -> np.ndarray:
     return np.array(delta.to_numpy(dtype=np.float64, na_value=np.nan))  # writable
 
 
-def _communities_from_log(raw: RawLog, recode: dict[str, str]) -> list[Community]:
-    if not raw.has("community"):
+def _communities_from_log(
+    raw: RawLog, recode: dict[str, str], zones: ZonePoints | None
+) -> list[Community]:
+    """The log's community names (most calls first), then those of zones without calls."""
+    if not raw.has("community") and zones is None:
         raise InputError(
             f"{raw.file}: incidents are placed by coordinates only: give --communities with "
             "the communities' locations"
         )
-    values = raw.frame["community"].dropna()
-    values = values.map(lambda v: recode.get(v, v))
+    values = raw.frame["community"].dropna() if raw.has("community") else pd.Series([])
+    names = list(values.map(lambda v: recode.get(v, v)).value_counts().index)
+    seen = {name_key(n) for n in names}
+    for c in zones.community if zones is not None else ():
+        if name_key(c) not in seen:
+            seen.add(name_key(c))
+            names.append(c)
     taken: set[str] = set()
-    return [Community(make_id(v, "c", taken), v) for v in values.value_counts().index]
+    return [Community(make_id(v, "c", taken), v) for v in names]
 
 
 def _place(
-    raw: RawLog, frame: pd.DataFrame, resolver: Resolver, dropped: Counter[str], notes: list[str]
-) -> pd.Series:
-    """Community id of every row (None where it cannot be placed, counted by reason)."""
-    out = pd.Series(None, index=frame.index, dtype=object)
+    raw: RawLog,
+    frame: pd.DataFrame,
+    resolver: Resolver,
+    zones: ZonePoints | None,
+    dropped: Counter[str],
+    notes: list[str],
+) -> tuple[pd.Series, pd.Series]:
+    """Community id and zone id of every row (None where it cannot be placed; rows without a
+    community are counted by reason). With zones, a row's zone (named, or nearest to its
+    coordinates) gives its community; without, coordinates give the nearest community."""
+    named = pd.Series(None, index=frame.index, dtype=object)
+    if raw.has("community"):
+        named = resolver.names(frame["community"])
+    zone = pd.Series(None, index=frame.index, dtype=object)
+    out = named.copy()
+    if zones is not None:
+        zone = zones.place(frame, named, raw.file, notes)
+        of_zone = zone.map(zones.community_of()).astype(object)
+        differs = zone.notna() & named.notna() & (of_zone != named)
+        if differs.any():
+            notes.append(
+                f"{int(differs.sum())} incident(s) in a zone of another community than the "
+                "log's: placed in the zone's community"
+            )
+        out = of_zone.where(zone.notna(), named)
     if raw.has("community"):
         names = frame["community"]
-        out = resolver.names(names)
         unknown = names.notna() & out.isna()
         if unknown.any():
             examples = ", ".join(repr(describe(v)) for v in names[unknown].value_counts().index[:5])
             dropped[f"unknown community ({examples})"] += int(unknown.sum())
-        todo = names.isna()
+        todo = names.isna() & out.isna()
     else:
-        todo = pd.Series(True, index=frame.index)
+        todo = out.isna()
         unknown = pd.Series(False, index=frame.index)
     for a, b, geo in (("x", "y", False), ("lat", "lon", True)):
-        if todo.any() and raw.has(a) and raw.has(b):
+        if zones is None and todo.any() and raw.has(a) and raw.has(b):
             have = todo & frame[a].notna() & frame[b].notna()
             if have.any():
                 out[have] = resolver.nearest(frame.loc[have, a], frame.loc[have, b], geo)
@@ -128,7 +159,7 @@ def _place(
     missing = todo & out.isna() & ~unknown
     if missing.any():
         dropped["no community (and no coordinates)"] += int(missing.sum())
-    return out
+    return out, zone
 
 
 def read_log(
@@ -137,14 +168,20 @@ def read_log(
     mapping: Mapping | None = None,
     communities: list[Community] | None = None,
     tz: str | None = None,
+    zones: ZonePoints | None = None,
 ) -> Log:
     """Read and clean the log at ``path``; InputError if it is unreadable or lacks a required
-    column (a call time, and a community or coordinates)."""
+    column (a call time, and a community, coordinates or, with ``zones``, a zone).
+
+    With ``zones`` every incident gets the zone it names or the nearest one to its
+    coordinates (:mod:`sim.data.zones`), in the ``zone`` column (None where neither is
+    given); zones name their communities as ``communities`` do (ids or names)."""
     mapping = mapping or Mapping()
     tz = check_tz(tz or mapping.tz)
     raw = read_log_file(path, mapping)
     require(raw, ("call_time",), what="call time")
-    require(raw, ("community",), ("x", "y"), ("lat", "lon"), what="community")
+    places: list[tuple[str, ...]] = [("community",), ("x", "y"), ("lat", "lon")]
+    require(raw, *places, *([("zone",)] if zones is not None else []), what="community")
     dropped: Counter[str] = Counter(raw.counts)
     partial: Counter[str] = Counter()
     notes: list[str] = []
@@ -187,12 +224,16 @@ def read_log(
     ok = ~call.missing & ~call.bad
     dropped["no call time"] += int(call.missing.sum())
     dropped["unparseable call time"] += int(call.bad.sum())
-    communities = communities or _communities_from_log(raw, mapping.communities)
+    communities = communities or _communities_from_log(raw, mapping.communities, zones)
     resolver = Resolver(communities, mapping.communities)
-    place = _place(raw, frame[ok], resolver, dropped, notes)
+    if zones is not None:
+        zones = zones.relabel(resolver.names)
+    place, zone = _place(raw, frame[ok], resolver, zones, dropped, notes)
     ok = ok & place.reindex(frame.index).notna()
     data = pd.DataFrame(index=frame.index[ok])
     data["community"] = place[ok[ok].index]
+    data["zone"] = zone[ok[ok].index]
+    data["row"] = raw.lines[data.index.to_numpy()]
     for name in (
         "incident_id",
         "incident_type",
@@ -201,6 +242,10 @@ def read_log(
         "unit_id",
         "unit_home",
         "destination",
+        "x",
+        "y",
+        "lat",
+        "lon",
     ):
         if raw.has(name):
             data[name] = frame.loc[ok, name]
@@ -231,6 +276,7 @@ def read_log(
         raw.columns,
         raw.ignored,
         notes,
+        zones,
     )
 
 

@@ -257,7 +257,7 @@ def estimate_transport(
             done = done | inc[c].notna()
     moved = inc["at_hospital"].notna()
     dest = inc["destination"] if "destination" in inc else pd.Series(None, index=inc.index)
-    dest = dest.where(moved & dest.notna(), "hospital" if moved.any() else None)
+    dest = dest.where(dest.notna(), "hospital").where(moved, None)  # unnamed: "hospital"
     taken: set[str] = set(log.incidents["community"].unique())
     fac_ids = {v: make_id(v, "f", taken) for v in dest.dropna().value_counts().index}
     for tid, t in types.items():

@@ -20,7 +20,6 @@ seed reproduces that run's incidents exactly.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timezone
@@ -29,17 +28,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..engine.demand import DURATION, Incidents, heaviest_zones
+from ..engine.demand import DURATION, Incidents, place_in_zones, transport_facilities
 from ..engine.driver import IncidentSource
 from ..errors import InputError
 from ..model.compile import Region
 from ..model.sampling import draw
 from ..model.streams import NOISE, stream
 from ..schema import Scenario
-from .columns import Mapping
-from .communities import from_scenario
+from .columns import Mapping, describe
+from .communities import from_scenario, name_key
 from .log import Log, minutes_between, read_log
 from .times import to_timestamp
+from .zones import scenario_zones
 
 __all__ = [
     "REPLAY",
@@ -64,6 +64,8 @@ class ReplayLog:
     t_call: np.ndarray
     community: np.ndarray  # community ids (str)
     type: np.ndarray  # incident type ids (str)
+    zone: np.ndarray  # zone ids (str), None where the log gives neither zone nor coordinates
+    destination: np.ndarray  # facility ids (str) transports went to, None where not given
     call_handling: np.ndarray
     turnout: np.ndarray
     on_scene: np.ndarray
@@ -100,18 +102,14 @@ class ReplayLog:
         return "\n".join(lines)
 
 
-def _key(text: object) -> str:
-    return re.sub(r"[\s_\-.]+", "", str(text)).casefold()
-
-
 def _types(log: Log, scenario: Scenario, dropped: Counter[str]) -> pd.Series:
     """The scenario's incident type of every incident (None where there is none)."""
     inc = log.incidents
     types = scenario.incident_types
-    by_key = {_key(t): t for t in types}
+    by_key = {name_key(t): t for t in types}
     if "incident_type" in inc and inc["incident_type"].notna().any():
         values = inc["incident_type"]
-        out = values.map(lambda v: by_key.get(_key(v)) if isinstance(v, str) else None)
+        out = values.map(lambda v: by_key.get(name_key(v)) if isinstance(v, str) else None)
         bad = out.isna()
         if bad.any():
             examples = ", ".join(repr(v) for v in values[bad].value_counts().index[:5])
@@ -119,8 +117,8 @@ def _types(log: Log, scenario: Scenario, dropped: Counter[str]) -> pd.Series:
         return out
     by_service: dict[tuple[str, int | None], list[str]] = {}
     for tid, t in types.items():
-        by_service.setdefault((_key(t.service), t.priority), []).append(tid)
-        by_service.setdefault((_key(t.service), None), []).append(tid)
+        by_service.setdefault((name_key(t.service), t.priority), []).append(tid)
+        by_service.setdefault((name_key(t.service), None), []).append(tid)
     if "service" not in inc and len(types) == 1:
         return pd.Series(next(iter(types)), index=inc.index, dtype=object)
     if "service" not in inc:
@@ -135,7 +133,7 @@ def _types(log: Log, scenario: Scenario, dropped: Counter[str]) -> pd.Series:
     )
 
     def pick(service: object, p: float) -> str | None:
-        key = (_key(service), None if np.isnan(p) else int(p))
+        key = (name_key(service), None if np.isnan(p) else int(p))
         found = by_service.get(key) or []
         return found[0] if len(found) == 1 else None
 
@@ -158,7 +156,13 @@ def load_replay(
     mapping: Mapping | None = None,
 ) -> ReplayLog:
     """Read a log for replay through ``scenario`` (see the module docstring)."""
-    log = read_log(path, mapping=mapping, communities=from_scenario(scenario), tz=tz)
+    log = read_log(
+        path,
+        mapping=mapping,
+        communities=from_scenario(scenario),
+        tz=tz,
+        zones=scenario_zones(scenario),
+    )
     inc = log.incidents
     dropped: Counter[str] = Counter()
     notes: list[str] = []
@@ -215,6 +219,8 @@ def load_replay(
         t[keep],
         inc["community"].to_numpy(dtype=object)[keep],
         kinds.to_numpy(dtype=object)[keep],
+        np.array([z if isinstance(z, str) else None for z in inc["zone"]], dtype=object)[keep],
+        _destinations(log, scenario, keep),
         span("call_time", "call_processed")[keep],
         turnout[keep],
         span("on_scene", "left_scene")[keep],
@@ -226,6 +232,33 @@ def load_replay(
         notes,
         warnings,
     )
+
+
+def _destinations(log: Log, scenario: Scenario, keep: np.ndarray) -> np.ndarray:
+    """The facility id of every kept incident's ``destination`` (None where empty); the log's
+    values are facility ids or names, ignoring case. InputError at the first unknown one."""
+    out = np.full(int(keep.sum()), None, dtype=object)
+    inc = log.incidents
+    if "destination" not in inc:
+        return out
+    known: dict[str, str] = {}
+    for fid, f in scenario.facilities.items():
+        for text in (fid, f.name or fid):
+            known.setdefault(name_key(text), fid)
+    values = inc["destination"].to_numpy(dtype=object)[keep]
+    rows = inc["row"].to_numpy()[keep]
+    for i, value in enumerate(values):
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            continue
+        found = known.get(name_key(value))
+        if found is None:
+            shown = ", ".join(sorted(scenario.facilities)[:12]) or "none"
+            raise InputError(
+                f"{log.file}: row {rows[i]}: destination: unknown facility "
+                f"'{describe(value)}' (facilities of the scenario: {shown})"
+            )
+        out[i] = found
+    return out
 
 
 def _dropped_check(file: str, total: int, kept: int, dropped: Counter[str]) -> list[str]:
@@ -261,6 +294,7 @@ def replay_incidents(
         raise InputError(f"replay: the log does not fit this scenario ({exc})") from None
     n, kmax = len(replay), region.max_units_needed
     order = np.argsort(replay.t_call, kind="stable")
+    zone = _zone_indices(region, replay.zone)
     cols = {
         "call_handling": np.zeros(n, dtype=DURATION),
         "on_scene": np.zeros(n, dtype=DURATION),
@@ -275,6 +309,8 @@ def replay_incidents(
             m, need = len(idx), spec.units_needed
             if m == 0:
                 continue
+            unplaced = idx[zone[idx] < 0]  # the log gives no zone: drawn as when sampled
+            zone[unplaced] = place_in_zones(region, c, k, len(unplaced), seed, replication)
             rng = stream(seed, replication, REPLAY, c, k)
             ch = _given(draw(spec.call_handling, rng, m), replay.call_handling[idx])
             turnout = draw(spec.turnout, rng, (m, need))
@@ -286,20 +322,34 @@ def replay_incidents(
             cols["call_handling"][idx] = ch
             cols["turnout"][idx, :need] = turnout
             cols["on_scene"][idx] = scene
-            cols["transport"][idx] = moved & (spec.facility >= 0)
+            cols["transport"][idx] = moved
             cols["handover"][idx] = handover
             if region.noise_sd > 0:  # the stream and shape of sampled runs: the same noise
                 nrng = stream(seed, replication, NOISE, c, k)
                 noise = nrng.lognormal(0.0, region.noise_sd, (m, need + 1))
                 cols["noise"][idx, :need] = noise[:, :need]
                 cols["noise"][idx, kmax] = noise[:, need]
+    facility = transport_facilities(region, typ, zone)
+    given = np.array([isinstance(d, str) for d in replay.destination], dtype=bool) & (facility >= 0)
+    facility[given] = [region.place_of[d] for d in replay.destination[given]]
+    cols["transport"] &= facility >= 0
     return Incidents(
         t_call=replay.t_call[order].astype(np.float64),
         type=typ[order].astype(np.int16),
         community=com[order].astype(np.int16),
-        zone=heaviest_zones(region, com[order]),
+        zone=zone[order],
+        facility=facility[order],
         **{name: values[order] for name, values in cols.items()},
     )
+
+
+def _zone_indices(region: Region, zones: np.ndarray) -> np.ndarray:
+    """Zone index of every incident (-1 where the log gives none)."""
+    index = {z: i for i, z in enumerate(region.zone_ids)}
+    try:
+        return np.array([index[z] if isinstance(z, str) else -1 for z in zones], dtype=np.int32)
+    except KeyError as exc:
+        raise InputError(f"replay: the log does not fit this scenario (zone {exc})") from None
 
 
 @dataclass(frozen=True)
@@ -310,6 +360,8 @@ class ReplaySource:
     t_call: np.ndarray
     community: np.ndarray
     type: np.ndarray
+    zone: np.ndarray
+    destination: np.ndarray
     call_handling: np.ndarray
     turnout: np.ndarray
     on_scene: np.ndarray

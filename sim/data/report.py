@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 from ..plots.style import OKABE_ITO, style
 from ..results.files import atomic_write_text
 from .parameters import MIN_PROFILE, SEGMENTS, poisson_ci
+from .zonecounts import community_fit, zone_frame
 
 if TYPE_CHECKING:
     from .calibrate import Calibration
@@ -33,6 +34,7 @@ __all__ = ["profile_figure", "segment_figure", "write_report"]
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MAX_PANELS = 9
+TOP_ZONES = 20
 
 
 def new_figure(width: float, height: float, title: str) -> Figure:
@@ -218,6 +220,30 @@ def _rates_table(cal: Calibration) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _zone_section(cal: Calibration) -> list[str]:
+    """Calls per zone: per community (with a test of the spread against the zones' weights)
+    and the busiest zones; every zone's count is in the zone file."""
+    counts = cal.zones
+    assert counts is not None
+    frame = zone_frame(counts)
+    top = frame.sort_values("calls", ascending=False, kind="stable").head(TOP_ZONES)
+    shown = ["id", "community", "weight", "calls"]
+    text = (
+        f"<p>{len(frame)} zones from {html.escape(counts.zones.source)}; "
+        f"{int(counts.calls.sum())} incident(s) placed in a zone, {counts.unplaced} in none. "
+        "A small chi-square p says that a community's calls are not spread over its zones "
+        "like the zone file's weights (with too few calls the test is not made). Every zone's "
+        f"calls are in the zone file written, {html.escape(cal.zone_file)}.</p>"
+    )
+    return [
+        "<h2>Zones</h2>",
+        text,
+        _table(community_fit(counts)),
+        f"<h3>The {len(top)} zones with the most calls</h3>",
+        _table(top[shown]),
+    ]
+
+
 CSS = """body{font-family:DejaVu Sans,Arial,sans-serif;max-width:1100px;margin:2em auto;
 color:#222;line-height:1.4}h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em;
 border-bottom:1px solid #ddd}table.t{border-collapse:collapse;font-size:0.85em;margin:0.5em 0}
@@ -268,6 +294,8 @@ def write_report(cal: Calibration, path: Path) -> Path:
             "<h2>Travel</h2><p>Observed trips by home community and incident community.</p>",
             _table(obs.rename(columns={"median": "median minutes", "n": "trips"})),
         ]
+    if cal.zones is not None:
+        parts += _zone_section(cal)
     parts.append("<h2>Travel matrix written</h2>")
     parts.append(
         _table(

@@ -17,10 +17,12 @@ import numpy as np
 
 from ..engine.policies import MutualAid, Pooled, Separate
 from .parameters import MIN_PROFILE, ServiceEstimate, TypeEstimate, poisson_ci, proportion_ci
+from .travel import DEFAULT_SPEED, DETOUR
 from .yamlwrite import Node, dump
 
 if TYPE_CHECKING:
     from .calibrate import Calibration
+    from .zonecounts import ZoneCounts
 
 __all__ = ["PLACEHOLDER_ON_SCENE", "scenario_text"]
 
@@ -194,6 +196,7 @@ def scenario_text(cal: Calibration, name: str) -> str:
             note = "population unknown: 1000 [assumption]; FILL IN"
         if c.location():
             body["location"] = c.location()
+            note = cal.located.get(c.id, note)
         if c.zone:
             body["zone"] = c.zone
         if c.area_km2:
@@ -203,6 +206,8 @@ def scenario_text(cal: Calibration, name: str) -> str:
     for (a, b), (minutes, how) in cal.travel.items():
         matrix.setdefault(a, {})[b] = Node(_r(minutes, 3), how)
     travel: dict[str, Any] = {"matrix": Node(matrix)}
+    if cal.zones is not None:
+        travel["speed_kmh"] = _speed(cal.zones)
     obs = cal.travel_obs
     if obs.attrs.get("trips", 0) >= 30:
         sd = _r(obs.attrs["log_sd"], 3)
@@ -228,6 +233,8 @@ def scenario_text(cal: Calibration, name: str) -> str:
         ),
         "communities": Node(coms, above=_community_notes(cal)),
     }
+    if cal.zones is not None:
+        data["zones"] = _zones(cal)
     if cal.facilities:
         data["facilities"] = {
             f: Node({"community": c}, "[inferred] from transport times")
@@ -273,6 +280,43 @@ def scenario_text(cal: Calibration, name: str) -> str:
         header += [f"- {p}" for p in cal.problems]
     header += ["", "Check every [assumption] and FILL IN before using the results."]
     return dump(data, header)
+
+
+def _zones(cal: Calibration) -> Node:
+    """The zone file written beside the scenario, and how its weights were chosen."""
+    counts = cal.zones
+    assert counts is not None
+    spec: dict[str, Any] = {"file": cal.zone_file}
+    if counts.zones.frame.planar and cal.zone_file.endswith(".gpkg"):
+        spec["crs"] = "km"
+    _, per_service, _ = counts.weights()
+    if per_service:
+        spec["weights"] = {sid: f"weight_{sid}" for sid in per_service}
+    placed = int(counts.calls.sum())
+    how = (
+        "the zone file's weights"
+        if counts.mode == "file"
+        else "the calls logged in each zone, per service (--zone-weights calls)"
+    )
+    return Node(
+        spec,
+        above=[
+            f"{len(counts.zones)} zones from {counts.zones.source}; {placed} of "
+            f"{placed + counts.unplaced} incidents placed in a zone. Weights: {how}; the "
+            "file's calls columns count the log's calls per zone."
+        ],
+    )
+
+
+def _speed(counts: ZoneCounts) -> Node:
+    if counts.speed is None:
+        return Node(DEFAULT_SPEED, "trips to zones: no trips observed [assumption]; FILL IN")
+    kmh, trips = counts.speed
+    return Node(
+        _r(kmh, 3),
+        f"trips to zones: median of {trips} first units' trips from their home to the "
+        f"incident's zone, straight line x {DETOUR}",
+    )
 
 
 def _community_notes(cal: Calibration) -> list[str]:

@@ -35,7 +35,14 @@ from typing import Any
 import numpy as np
 
 from ..engine.policies import Policy, Pooled, policy_class
-from ..model.compile import MINUTES_PER_WEEK, Fleet, Region, compile_dispatch, duty_intervals
+from ..model.compile import (
+    MINUTES_PER_WEEK,
+    Fleet,
+    Region,
+    compile_dispatch,
+    duty_intervals,
+    fleet_preferences,
+)
 from ..schema.options import resolve_option, servable
 from ..schema.scenario import Dispatch, Duty, Scenario
 
@@ -286,11 +293,13 @@ def build_fleet(region: Region, context: Context, counts: Counts, name: str = ""
         )
         for i in range(len(region.services))
     )
+    service = np.full(len(units), s, dtype=np.int64)
+    station = np.array([region.place_of[slot.station] for slot, _ in units], dtype=np.int64)
     return Fleet(
         option=name or context.key,
         labels=tuple(labels),
-        service=np.full(len(units), s, dtype=np.int64),
-        station=np.array([region.place_of[slot.station] for slot, _ in units], dtype=np.int64),
+        service=service,
+        station=station,
         station_ids=tuple(slot.station for slot, _ in units),
         owner=np.array([region.communities.index(slot.owner) for slot, _ in units], dtype=np.int64),
         cost_per_hour=np.array([u.cost_per_hour for _, u in units], dtype=np.float64),
@@ -301,4 +310,5 @@ def build_fleet(region: Region, context: Context, counts: Counts, name: str = ""
             for _, u in units
         ),
         dispatch=rules,
+        preference=fleet_preferences(region, service, station),
     )

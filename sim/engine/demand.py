@@ -24,6 +24,7 @@ __all__ = [
     "heaviest_zones",
     "intensity",
     "place_in_zones",
+    "transport_facilities",
 ]
 
 # Durations drawn at arrival are stored in single precision: 7 significant digits (1 ms at
@@ -45,6 +46,7 @@ class Incidents:
     handover: np.ndarray
     noise: np.ndarray  # (n, k + 1): see scene_noise and transport_noise
     zone: np.ndarray  # int32 index into Region.zone_ids: where the incident happens
+    facility: np.ndarray  # int32 place of the facility a transport goes to (-1: none)
 
     def __len__(self) -> int:
         return len(self.t_call)
@@ -129,6 +131,17 @@ def place_in_zones(
     return rng.choice(zones, size=n, p=probabilities).astype(np.int32)
 
 
+def transport_facilities(region: Region, types: np.ndarray, zones: np.ndarray) -> np.ndarray:
+    """The place a transport of each incident goes to: its type's facility, or the nearest
+    facility of its type's kind from its zone (-1 for types without transport)."""
+    out = np.array([t.facility for t in region.types], dtype=np.int32)[types]
+    for k, t in enumerate(region.types):
+        if t.facility_kind is not None:
+            mine = types == k
+            out[mine] = region.nearest_facility[t.facility_kind][zones[mine]]
+    return out
+
+
 def heaviest_zones(region: Region, community: np.ndarray) -> np.ndarray:
     """For incidents known only by their community: each community's zone of largest weight."""
     best = np.zeros(len(region.communities), dtype=np.int32)
@@ -163,6 +176,7 @@ def generate_incidents(region: Region, seed: int, replication: int) -> Incidents
     order = np.argsort(merged["t_call"], kind="stable")
     for key in merged:
         merged[key] = merged[key][order]
+    merged["facility"] = transport_facilities(region, merged["type"], merged["zone"])
     return Incidents(**merged)
 
 

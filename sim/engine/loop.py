@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 from array import array
+from bisect import bisect_right
 from collections.abc import Generator
 from dataclasses import dataclass
 from functools import partial
@@ -26,8 +27,10 @@ import simpy
 from simpy.events import Timeout
 
 from ..model.compile import Fleet, Region
+from ..model.preference import SearchRow
 from .demand import Incidents
 from .policies import Policy, make_policy
+from .positions import Positions
 
 __all__ = ["Engine", "EngineRecords", "Unit", "simulate"]
 
@@ -43,9 +46,12 @@ class Unit:
         "off_pending",
         "on_duty",
         "owner",
+        "places",
         "ret_end",
         "ret_from",
         "ret_start",
+        "ret_times",
+        "ret_zones",
         "service",
         "station",
     )
@@ -56,6 +62,10 @@ class Unit:
         self.on_duty = False
         self.off_pending = False
         self.ret_from, self.ret_start, self.ret_end = station, 0.0, 0.0
+        # on the way back with nearest-zone positions: from ret_times[k], at zone ret_zones[k]
+        self.ret_times: list[float] | None = None
+        self.ret_zones: list[int] | None = None
+        self.places: tuple[int, ...] = ()  # while free: where it is kept (sim.engine.positions)
 
 
 @dataclass(frozen=True)
@@ -92,32 +102,6 @@ def _view(values: array[Any], dtype: type) -> np.ndarray:
     return np.frombuffer(values, dtype=dtype) if len(values) else np.empty(0, dtype=dtype)
 
 
-class _Snap:
-    """Where a unit on its way back is: the zone nearest to its interpolated position between
-    the place it left and its station (a spatial index over the zones' places)."""
-
-    def __init__(self, xy: np.ndarray, zone_places: np.ndarray) -> None:
-        from scipy.spatial import cKDTree  # only scenarios with zones need it
-
-        self.xy = xy.tolist()
-        self.tree = cKDTree(xy[zone_places])
-        self.places = zone_places.tolist()
-
-    @classmethod
-    def of(cls, region: Region) -> _Snap | None:
-        if not region.explicit_zones or region.return_position != "nearest_zone":
-            return None
-        zone_places = np.asarray(region.zone_place, dtype=np.int64)
-        if np.isnan(region.place_xy).any():
-            return None  # a place without coordinates: keep the interpolated trip
-        return cls(np.asarray(region.place_xy, dtype=np.float64), zone_places)
-
-    def nearest(self, origin: int, station: int, done: float) -> int:
-        (x0, y0), (x1, y1) = self.xy[origin], self.xy[station]
-        _, k = self.tree.query((x0 + done * (x1 - x0), y0 + done * (y1 - y0)))
-        return int(self.places[int(k)])
-
-
 class Engine:
     """One run of one fleet against one replication's incidents.
 
@@ -129,7 +113,10 @@ class Engine:
         self.region, self.fleet, self.inc = region, fleet, incidents
         self.env = simpy.Environment()
         self.horizon = region.horizon
-        self.travel: list[list[float]] = region.travel.tolist()
+        # travel[a][b]: a row per place, read in place (no list of P x P Python floats)
+        self.travel: list[Any] = [
+            memoryview(row) for row in np.ascontiguousarray(region.travel, dtype=np.float64)
+        ]
         self._hours = region.hour_factors.tolist()
         self._flat_hours = all(h == 1.0 for h in self._hours)
         n_com, n_svc = len(region.communities), len(region.services)
@@ -142,6 +129,9 @@ class Engine:
         self.free_by_owner: list[list[dict[int, Unit]]] = [
             [{} for _ in range(n_com)] for _ in range(n_svc)
         ]
+        # free units by where they are (at a station, at a zone on the way back, returning)
+        self.positions = [Positions(len(region.places)) for _ in range(n_svc)]
+        self._search: list[dict[int, SearchRow]] = [{} for _ in range(n_svc)]
         self.queues: list[list[list[tuple[int, float, int]]]] = [
             [[] for _ in range(n_com)] for _ in range(n_svc)
         ]
@@ -152,18 +142,12 @@ class Engine:
         types = region.types
         self._type_service = [t.service for t in types]
         self._type_priority = [t.priority for t in types]
-        # the facility of a transport: a fixed place, or the nearest of a kind from the zone
-        self._type_facility = [t.facility for t in types]
-        self._nearest_facility = [
-            region.nearest_facility[t.facility_kind].tolist() if t.facility_kind else None
-            for t in types
-        ]
         self._return_factor = region.return_speed_factor
-        self._snap = _Snap.of(region)
+        self._snap = region.snapper
         n = len(incidents)
         self._type = _mv(incidents.type)
         self._community = _mv(incidents.community)
-        self._zone = _mv(incidents.zone)
+        self._facility = _mv(incidents.facility)  # where a transport goes (drawn with it)
         # where each incident happens: its zone's place (a community's centre without zones)
         self.incident_place = _mv(region.zone_place[incidents.zone])
         # indexed [incident, slot]: the slot is the number of units already sent to the call
@@ -209,9 +193,10 @@ class Engine:
         to_place = self.travel[unit.station][place]
         if t >= unit.ret_end:
             return to_place
+        times = unit.ret_times
+        if times is not None:  # from the zone nearest to where it is on its way
+            return self.travel[unit.ret_zones[bisect_right(times, t) - 1]][place]  # type: ignore[index]
         done = (t - unit.ret_start) / (unit.ret_end - unit.ret_start)
-        if self._snap is not None:  # from the zone nearest to where it is on its way
-            return self.travel[self._snap.nearest(unit.ret_from, unit.station, done)][place]
         return (1.0 - done) * self.travel[unit.ret_from][place] + done * to_place
 
     def head(self, unit: Unit, community: int) -> tuple[int, float, int] | None:
@@ -224,14 +209,27 @@ class Engine:
             return q[0]
         return next((e for e in sorted(q) if unit.index not in self._crews.get(e[2], ())), None)
 
+    def search_order(self, service: int, place: int) -> SearchRow:
+        """The places where free units of ``service`` can be, nearest to ``place`` first, their
+        trips, and whether that is all of them (:mod:`sim.model.preference`)."""
+        memo = self._search[service]
+        found = memo.get(place)
+        if found is None:
+            found = memo[place] = self.fleet.preference[service].row(place, self.region.travel)
+        return found
+
     # -- state changes ------------------------------------------------------------------------
     def _make_free(self, unit: Unit) -> None:
-        self.free[unit.service][unit.index] = unit
-        self.free_by_owner[unit.service][unit.owner][unit.index] = unit
+        s, i = unit.service, unit.index
+        self.free[s][i] = unit
+        self.free_by_owner[s][unit.owner][i] = unit
+        self.positions[s].add(unit, self.env.now)
 
     def _take(self, unit: Unit) -> None:
-        del self.free[unit.service][unit.index]
-        del self.free_by_owner[unit.service][unit.owner][unit.index]
+        s, i = unit.service, unit.index
+        del self.free[s][i]
+        del self.free_by_owner[s][unit.owner][i]
+        self.positions[s].remove(unit)
 
     def _available(self, unit: Unit) -> None:
         """``unit`` can take work: the waiting call its policy picks, or wait itself."""
@@ -272,9 +270,7 @@ class Engine:
         leave = arrive + self._on_scene[i]
         end = c
         if slot == 0 and self._transport[i]:
-            k = self._type[i]
-            nearest = self._nearest_facility[k]
-            facility = self._type_facility[k] if nearest is None else nearest[self._zone[i]]
+            facility = self._facility[i]
             leave += travel_rows[c][facility] * self.hour_factor(leave) * self._transport_noise[i]
             leave += self._handover[i]
             end = facility
@@ -326,9 +322,14 @@ class Engine:
     def _on_free(self, unit: Unit, _event: simpy.Event) -> None:
         now = self.env.now
         unit.ret_start = now
+        unit.ret_times = None
         if self._from_road[unit.service]:
             back = self.travel[unit.ret_from][unit.station] / self._return_factor
             unit.ret_end = now + back * self.hour_factor(now)
+            if self._snap is not None and unit.ret_end > now:
+                starts, unit.ret_zones = self._snap.pieces(unit.ret_from, unit.station)
+                span = unit.ret_end - now
+                unit.ret_times = [now + d * span for d in starts]
         else:
             unit.ret_end = now  # its job included the way back: it is at its station
         if unit.off_pending:
@@ -396,7 +397,7 @@ class Engine:
         if unit.on_duty:
             return
         unit.on_duty = True
-        unit.ret_from, unit.ret_end = unit.station, self.env.now
+        unit.ret_from, unit.ret_end, unit.ret_times = unit.station, self.env.now, None
         self._available(unit)
 
     def _off_duty(self, unit: Unit) -> None:

@@ -9,7 +9,8 @@ policy answers two questions during a run:
 - ``choose_call(view, unit, t)`` -> ``(incident, community, delay)`` or ``None``
 
 ``view`` is the engine: it offers ``free[s]`` (free units of service ``s``),
-``free_by_owner[s][c]``,
+``free_by_owner[s][c]``, ``parked[s][station]`` and ``returning[s]`` (the free units by where
+they are, which :func:`~sim.engine.nearest.nearest_free` walks instead of scanning the fleet),
 ``head(unit, c)`` (the first call waiting in community ``c`` that the unit may take, as
 ``(priority, t_ready, incident)``),
 ``travel`` (minutes between places), ``expected_travel(unit, place, t)`` and ``hour_factor(t)``.
@@ -28,6 +29,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from ..model.dispatch import DispatchRule
+from .nearest import INF, nearest_free, scan
 
 if TYPE_CHECKING:
     from .loop import Engine, Unit
@@ -47,8 +49,6 @@ __all__ = [
     "policy_class",
     "register",
 ]
-
-INF = float("inf")
 
 
 class Pool(StrEnum):
@@ -132,23 +132,6 @@ def make_policy(rule: DispatchRule) -> Policy:
     return policy_class(rule.policy)(rule)
 
 
-def closest(
-    view: Engine, units: Iterable[Unit], place: int, t: float, limit: float = INF
-) -> Unit | None:
-    """The free unit with the shortest expected trip to ``place`` (ties: lowest index), or None
-    if none is within ``limit`` minutes (at the current hour's speed)."""
-    best, best_trip, best_index = None, INF, 0
-    rows = view.travel
-    for u in units:
-        # at its station (the common case, inlined for speed) or on its way back
-        trip = rows[u.station][place] if t >= u.ret_end else view.expected_travel(u, place, t)
-        if trip < best_trip or (trip == best_trip and u.index < best_index):
-            best, best_trip, best_index = u, trip, u.index
-    if best is not None and limit < INF and best_trip * view.hour_factor(t) > limit:
-        return None
-    return best
-
-
 def best_waiting(
     view: Engine, unit: Unit, communities: Iterable[int], t: float, rule: str, limit: float = INF
 ) -> tuple[int, int] | None:
@@ -183,7 +166,7 @@ class Separate(Policy):
     def choose_unit(
         self, view: Engine, service: int, community: int, place: int, t: float
     ) -> tuple[Unit, float] | None:
-        unit = closest(view, view.free_by_owner[service][community].values(), place, t)
+        unit = scan(view, view.free_by_owner[service][community].values(), place, t)
         return None if unit is None else (unit, 0.0)
 
     def choose_call(self, view: Engine, unit: Unit, t: float) -> tuple[int, int, float] | None:
@@ -206,7 +189,7 @@ class Pooled(Policy):
     def choose_unit(
         self, view: Engine, service: int, community: int, place: int, t: float
     ) -> tuple[Unit, float] | None:
-        unit = closest(view, view.free[service].values(), place, t)
+        unit = nearest_free(view, service, place, t)
         return None if unit is None else (unit, 0.0)
 
     def choose_call(self, view: Engine, unit: Unit, t: float) -> tuple[int, int, float] | None:
@@ -228,23 +211,23 @@ class MutualAid(Policy):
         super().__init__(rule)
         self.limit = rule.max_travel
         self.lenders = rule.lenders
+        self.lender_sets = tuple(frozenset(lenders) for lenders in rule.lenders)
         self.borrowers = rule.borrowers()
 
     def choose_unit(
         self, view: Engine, service: int, community: int, place: int, t: float
     ) -> tuple[Unit, float] | None:
         by_owner = view.free_by_owner[service]
-        own = closest(view, by_owner[community].values(), place, t)
+        own = scan(view, by_owner[community].values(), place, t)
         if own is not None:
             return own, 0.0
         reserve = self.rule.reserve
-        candidates = [
-            u
-            for lender in self.lenders[community]
-            if len(by_owner[lender]) > reserve
-            for u in by_owner[lender].values()
-        ]
-        lent = closest(view, candidates, place, t, self.limit)
+        lenders = self.lender_sets[community]
+
+        def lendable(u: Unit) -> bool:  # a partner's unit, and the partner keeps its reserve
+            return u.owner in lenders and len(by_owner[u.owner]) > reserve
+
+        lent = nearest_free(view, service, place, t, self.limit, lendable)
         return None if lent is None else (lent, self.rule.request_delay)
 
     def choose_call(self, view: Engine, unit: Unit, t: float) -> tuple[int, int, float] | None:

@@ -20,7 +20,9 @@ from ..schema.scenario import Dispatch, Duty, IncidentType, Scenario
 from . import distributions as dist
 from .checks import check_fleet, check_region
 from .dispatch import DispatchRule
+from .preference import Preference, preferences
 from .scenario_distributions import compile_distribution
+from .snap import Snapper
 from .travel import place_index, travel_matrix
 from .zones import CompiledZones, compile_zones, nearest_facilities
 
@@ -38,6 +40,7 @@ __all__ = [
     "compile_fleet",
     "compile_region",
     "duty_intervals",
+    "fleet_preferences",
 ]
 
 MINUTES_PER_YEAR = 365 * 1440.0
@@ -116,6 +119,7 @@ class Region:
     nearest_facility: dict[str, np.ndarray]  # facility kind -> (Z,) place of the nearest
     return_speed_factor: float
     return_position: str  # "nearest_zone" or "interpolate"
+    snapper: Snapper | None = None  # nearest zones on ways back (nearest_zone with zones)
 
     @property
     def max_units_needed(self) -> int:
@@ -133,6 +137,7 @@ class Fleet:
     cost_per_hour: np.ndarray  # (U,)
     duty: tuple[np.ndarray, ...]  # per unit, (m, 2) on-duty intervals within [0, horizon]
     dispatch: tuple[DispatchRule, ...]  # per service
+    preference: tuple[Preference, ...]  # per service: where free units can be, by trip
 
     @property
     def size(self) -> int:
@@ -277,9 +282,17 @@ def compile_region(s: Scenario) -> Region:
         nearest_facility=nearest_facilities(s, travel, zones.place, places),
         return_speed_factor=s.travel.return_speed_factor,
         return_position=s.travel.return_position,
+        snapper=_snapper(zones, geo.xy, s.travel.return_position),
     )
     check_region(s, region)  # every derived number finite and sane, or the field is named
     return region
+
+
+def _snapper(zones: CompiledZones, xy: np.ndarray, position: str) -> Snapper | None:
+    """Returning units at their nearest zone: with zones and every place located."""
+    if not zones.explicit or position != "nearest_zone" or np.isnan(xy).any():
+        return None  # else the trip from the way back interpolates
+    return Snapper(xy, zones.place)
 
 
 def _burst_zone(zones: CompiledZones, community: int, zone: str | None) -> int:
@@ -320,11 +333,13 @@ def compile_fleet(s: Scenario, region: Region, option: str) -> Fleet:
     resolved = resolve_option(s, option)
     check_fleet(s, region, resolved)
     units = resolved.units
+    service = np.array([region.services.index(u.service) for u in units], dtype=np.int64)
+    station = np.array([region.place_of[u.station] for u in units], dtype=np.int64)
     return Fleet(
         option=option,
         labels=tuple(u.label for u in units),
-        service=np.array([region.services.index(u.service) for u in units], dtype=np.int64),
-        station=np.array([region.place_of[u.station] for u in units], dtype=np.int64),
+        service=service,
+        station=station,
         station_ids=tuple(u.station for u in units),
         owner=np.array([region.communities.index(u.owner) for u in units], dtype=np.int64),
         cost_per_hour=np.array([u.cost_per_hour for u in units], dtype=np.float64),
@@ -332,7 +347,16 @@ def compile_fleet(s: Scenario, region: Region, option: str) -> Fleet:
         dispatch=tuple(
             compile_dispatch(resolved.dispatch[sid], region.communities) for sid in region.services
         ),
+        preference=fleet_preferences(region, service, station),
     )
+
+
+def fleet_preferences(
+    region: Region, service: np.ndarray, station: np.ndarray
+) -> tuple[Preference, ...]:
+    """The preference lists of units of ``service`` at ``station`` (place indices)."""
+    at_zones = region.snapper is not None  # returning units are kept at their nearest zone
+    return preferences(region.zone_place, service, station, len(region.services), at_zones)
 
 
 def compile_dispatch(rule: Dispatch, communities: tuple[str, ...]) -> DispatchRule:

@@ -2,7 +2,8 @@
 
 Places are the communities (in scenario order, so community ``i`` is place ``i``), then the
 stations and facilities that have a location of their own, then the zones. Times come, from
-the strongest to the weakest source, from the inline ``travel.matrix``, the matrix file, and
+the strongest to the weakest source, from the inline ``travel.matrix``, the matrix file (or in
+its place the road network, :mod:`sim.model.roads`, for every pair of located places), and
 locations x detour / speed; a source that gives one direction of a pair gives both, one that
 gives both keeps them apart (asymmetric). The diagonal is the mean travel inside a community
 (or inside a zone's polygon); other places reach themselves in no time. Everything is built
@@ -12,6 +13,7 @@ with whole-array operations: no loop over the pairs of thousands of places.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,6 +21,10 @@ from ..schema.geo import LONLAT, frame_centred
 from ..schema.geography import Geography, geography
 from ..schema.matrixfile import read_matrix_file
 from ..schema.scenario import Location, Scenario
+from ..schema.zonesource import site_zone
+
+if TYPE_CHECKING:
+    from .roads import RoadTravel
 
 __all__ = ["distance_km", "inside_minutes", "place_index", "travel_matrix"]
 
@@ -37,17 +43,17 @@ def distance_km(a: Location, b: Location) -> float:
 
 
 def place_index(s: Scenario, geo: Geography | None = None) -> dict[str, int]:
-    """Place id -> index, for every id that names a place (a station standing in a zone maps
-    to the zone's place; other stations and facilities without their own location to their
-    community's; zones to their own)."""
+    """Place id -> index, for every id that names a place (stations and facilities at a zone
+    map to the zone's place, those without a location to their community's; zones to their
+    own)."""
     geo = geo if geo is not None else geography(s)
     index = {pid: i for i, pid in enumerate(geo.places)}
-    at: dict[str, str | None] = {pid: st.zone or st.community for pid, st in s.stations.items()}
-    at.update({pid: f.community for pid, f in s.facilities.items()})
-    for pid, where in at.items():
-        if pid not in index:
-            assert where is not None
-            index[pid] = index[where]
+    for group in (s.stations, s.facilities):
+        for pid, p in group.items():
+            if pid not in index:
+                home = site_zone(p) or p.community
+                assert home is not None
+                index[pid] = index[home]
     return index
 
 
@@ -110,6 +116,14 @@ def _inline(s: Scenario, index: dict[str, int]) -> tuple[np.ndarray, np.ndarray,
     return src, dst, np.array([e[2] for e in entries], dtype=np.float64)
 
 
+def _lay_network(m: np.ndarray, roads: RoadTravel) -> None:
+    """Write the network's trips between located places over ``m``, as a matrix file giving
+    every such pair in both directions would; the diagonal stays."""
+    inside = np.diag(m).copy()
+    m[np.ix_(roads.index, roads.index)] = roads.minutes
+    m[roads.index, roads.index] = inside[roads.index]
+
+
 def travel_matrix(s: Scenario, geo: Geography | None = None) -> np.ndarray:
     """Minutes between every pair of places, shape (P, P), in the order of ``geo.places``."""
     geo = geo if geo is not None else geography(s)
@@ -118,6 +132,10 @@ def travel_matrix(s: Scenario, geo: Geography | None = None) -> np.ndarray:
     np.fill_diagonal(m, _diagonal(s, geo))
     if s.travel.matrix_file is not None:
         _lay(m, *read_matrix_file(s.travel.matrix_file).entries(index))
+    if s.travel.road_network is not None:
+        from .roads import road_travel  # scipy's graphs only for a scenario with a network
+
+        _lay_network(m, road_travel(s, geo))
     _lay(m, *_inline(s, index))
     assert not np.isnan(m).any(), "validation leaves no pair without a time"
     return m

@@ -30,6 +30,7 @@ __all__ = [
     "INDEX_FILE",
     "FigureInfo",
     "draw_figures",
+    "figure_steps",
     "iter_figures",
     "read_index",
     "redraw_figures",
@@ -65,9 +66,12 @@ class FigureInfo:
     svg: Path
 
 
-def iter_figures(data: ResultData) -> Iterator[Drawn]:
-    """Every figure of a result directory, drawn in memory, in report order."""
+def iter_figures(data: ResultData, on_step: Callable[[str], None] | None = None) -> Iterator[Drawn]:
+    """Every figure of a result directory, drawn in memory, in report order; ``on_step`` is
+    told each kind of figure (e.g. 'figures: response') before it is drawn."""
     for make in MODULES:
+        if on_step is not None:
+            on_step(f"figures: {_kind(make)}")
         yield from make(data)
 
 
@@ -85,11 +89,26 @@ def write_figures(drawn: Iterable[Drawn], out: Path) -> list[FigureInfo]:
     return infos
 
 
-def draw_figures(result_dir: Path, out_dir: Path | None = None) -> list[FigureInfo]:
-    """Draw every figure of ``result_dir`` into ``out_dir`` (default ``result_dir/figures``)."""
+def figure_steps() -> int:
+    """The steps of :func:`draw_figures` that ``on_step`` announces: one per kind of figure."""
+    return len(MODULES)
+
+
+def draw_figures(
+    result_dir: Path,
+    out_dir: Path | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> list[FigureInfo]:
+    """Draw every figure of ``result_dir`` into ``out_dir`` (default ``result_dir/figures``);
+    ``on_step`` is told each kind of figure before it is drawn."""
     data = load_result(result_dir)
     out = Path(out_dir) if out_dir is not None else Path(result_dir) / FIGURES_DIR
-    return write_figures(iter_figures(data), out)
+    return write_figures(iter_figures(data, on_step), out)
+
+
+def _kind(make: Callable[[ResultData], Iterator[Drawn]]) -> str:
+    """'response' for ``sim.plots.response.figures``."""
+    return make.__module__.rsplit(".", 1)[-1]
 
 
 def read_index(figures_dir: Path) -> list[FigureInfo] | None:
@@ -115,16 +134,19 @@ def read_index(figures_dir: Path) -> list[FigureInfo] | None:
     return infos
 
 
-def redraw_figures(result_dir: Path) -> list[FigureInfo]:
+def redraw_figures(
+    result_dir: Path, on_step: Callable[[str], None] | None = None
+) -> list[FigureInfo]:
     """Redraw the figures of an existing result directory and swap them in atomically: the
-    old figures stay in place until the new ones are complete."""
+    old figures stay in place until the new ones are complete (``on_step``: as for
+    :func:`draw_figures`)."""
     root = Path(result_dir)
     load_result(root)  # InputError before any work for a bad directory
     remove_stale(root / FIGURES_DIR)  # left by a redraw that was killed
     tmp = Path(tempfile.mkdtemp(prefix=f".{FIGURES_DIR}.{os.getpid()}.", suffix=".tmp", dir=root))
     try:
         tmp.chmod(DIR_MODE)  # mkdtemp makes it private; results are meant to be shared
-        draw_figures(root, tmp)
+        draw_figures(root, tmp, on_step)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

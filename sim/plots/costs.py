@@ -1,7 +1,9 @@
 """Who pays what: each community's share of an option's cost under each cost-sharing formula.
 
 From shares.csv (mean and 95 % CI across replications), a panel per option: per capita, per
-call, per unit-hour used, and the scenario's weighted mix.
+call, per unit-hour used, and the scenario's weighted mix. A region of many communities shows
+the :data:`~sim.plots.aggregate.MAX_COMMUNITIES` that pay most under the baseline and the
+others' sum (without an interval: the table does not give one for a sum).
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ import math
 from collections.abc import Iterator
 
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from ..results.derived import FORMULA_NAMES
 from ..results.display import fmt_money
 from ..results.read import ResultData
+from .aggregate import OTHERS, others_label, top
 from .style import FORMULA_COLOURS, Drawn, new_figure, style
 
 __all__ = ["figures", "shares_figure"]
@@ -33,7 +37,7 @@ def shares_figure(data: ResultData) -> Figure | None:
     if sh.empty:
         return None
     opts = [o for o in data.options if (sh["option"] == o).any()]
-    coms = [c for c in data.communities if (sh["community"] == c).any()]
+    coms, sh = _folded(data, sh)
     formulas = _formulas(data)
     ncols = 1 if len(coms) > 5 or len(opts) == 1 else 2
     nrows = math.ceil(len(opts) / ncols)
@@ -45,7 +49,8 @@ def shares_figure(data: ResultData) -> Figure | None:
         f"Cost per community under each cost-sharing formula ({per})",
     )
     width = 0.8 / max(1, len(formulas))
-    upper = float(np.nanmax(sh["ci_high"].to_numpy(dtype=np.float64), initial=0.0))
+    tops = np.fmax(sh["ci_high"].to_numpy(dtype=np.float64), sh["mean"].to_numpy(np.float64))
+    upper = float(np.nanmax(tops, initial=0.0))
     with style():
         axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True).ravel()
         for ax in axes[len(opts) :]:
@@ -75,7 +80,7 @@ def shares_figure(data: ResultData) -> Figure | None:
                     patch.set_gid(f"share:{opt}:{f}:{com}")
             ax.set_xticks(
                 x,
-                [data.community_name(c) for c in coms],
+                [_name(data, c, sh) for c in coms],
                 rotation=20 if len(coms) > 4 else 0,
                 ha="right" if len(coms) > 4 else "center",
             )
@@ -89,6 +94,29 @@ def shares_figure(data: ResultData) -> Figure | None:
         handles, labels = axes[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
     return fig
+
+
+def _folded(data: ResultData, sh: pd.DataFrame) -> tuple[list[str], pd.DataFrame]:
+    """The communities drawn (every one, or those paying most under the baseline, then the
+    others) and the shares with the others' rows summed (their interval unknown: NaN)."""
+    coms = [c for c in data.communities if (sh["community"] == c).any()]
+    base = sh[sh["option"] == (data.baseline or sh["option"].iloc[0])]
+    paid = base.groupby("community")["mean"].mean().to_dict()
+    keep = top(paid, coms)
+    if len(keep) == len(coms):
+        return coms, sh
+    rest = sh[~sh["community"].isin(keep)]
+    others = rest.groupby(["option", "formula"], sort=False, as_index=False)["mean"].sum()
+    others = others.assign(community=OTHERS, ci_low=np.nan, ci_high=np.nan)
+    folded = pd.concat([sh[sh["community"].isin(keep)], others], ignore_index=True)
+    folded.attrs["others"] = len(coms) - len(keep)
+    return [*keep, OTHERS], folded
+
+
+def _name(data: ResultData, community: str, sh: pd.DataFrame) -> str:
+    if community == OTHERS:
+        return others_label(int(sh.attrs.get("others", 0)))
+    return data.community_name(community)
 
 
 def _tick(v: float, _pos: object = None) -> str:

@@ -1,7 +1,9 @@
 """The equity picture: share of calls reached within target, per community and option.
 
 From summary.csv (mean and 95 % CI across replications), for each service at its most urgent
-priority that has a target: the calls where a late unit matters most.
+priority that has a target: the calls where a late unit matters most. A region of many
+communities shows the :data:`~sim.plots.aggregate.MAX_COMMUNITIES` furthest below their target
+under the baseline (a share is no sum: the others are not folded together).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import math
 from collections.abc import Iterator
 
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import PercentFormatter
@@ -17,6 +20,7 @@ from matplotlib.ticker import PercentFormatter
 from ..results.derived import within_target_table
 from ..results.display import fmt_pct
 from ..results.read import ResultData
+from .aggregate import top
 from .style import TARGET_COLOUR, Drawn, new_figure, option_styles, style
 
 __all__ = ["figures", "within_target_figure"]
@@ -28,7 +32,7 @@ def within_target_figure(data: ResultData) -> Figure | None:
     services = [s for s in data.services if (table["service"] == s).any()]
     if not services:
         return None
-    coms = [c for c in data.communities if (table["community"] == c).any()]
+    coms = shown_communities(data, table)
     ncols = 1 if len(services) == 1 or len(coms) > 5 else 2
     nrows = math.ceil(len(services) / ncols)
     width = min(10.0, max(5.0, 0.95 * len(coms) * ncols + 1.2))
@@ -94,6 +98,20 @@ def within_target_figure(data: ResultData) -> Figure | None:
     return fig
 
 
+def shown_communities(data: ResultData, table: pd.DataFrame) -> list[str]:
+    """The communities drawn: every one, or the furthest below target under the baseline
+    (the largest shortfall of any service)."""
+    coms = [c for c in data.communities if (table["community"] == c).any()]
+    base = table[table["option"] == data.baseline]
+    gaps: dict[str, float] = {}
+    for r in base.itertuples():
+        share = data.target_share(r.service, int(r.priority), r.community)
+        gap = (share if share is not None else 1.0) - float(r.mean)
+        if math.isfinite(gap):
+            gaps[r.community] = max(gaps.get(r.community, -math.inf), gap)
+    return top(gaps, coms)
+
+
 def _caption(data: ResultData) -> str:
     table = within_target_table(data)
     base = data.baseline
@@ -127,6 +145,10 @@ def _caption(data: ResultData) -> str:
     if not others.empty and others["mean"].notna().any():
         best = others.loc[others["mean"].idxmax()]
         text += f", {fmt_pct(best['mean'])} under {best['option']}"
+    shown = len(shown_communities(data, table))
+    count = table["community"].nunique()
+    if shown < count:
+        text += f"; the {shown} of {count} communities furthest below target are drawn"
     return text + "."
 
 

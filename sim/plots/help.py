@@ -2,7 +2,9 @@
 
 From help.csv (mean per replication over the statistics window), summed over services, a panel
 per option. The diagonal (a community's own units on its own calls) is shown in grey so that
-the colour scale shows the help across borders.
+the colour scale shows the help across borders. A region of many communities shows the
+:data:`~sim.plots.aggregate.MAX_COMMUNITIES` that give and receive the most help, the others
+summed in one row and column (their corner cell: their own calls and the help among them).
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ import math
 from collections.abc import Iterator
 
 import numpy as np
+import pandas as pd
 from matplotlib.colors import LinearSegmentedColormap, Normalize
 from matplotlib.figure import Figure
 
 from ..results.derived import cross_border, help_matrix
 from ..results.display import fmt_pct
 from ..results.read import ResultData
+from .aggregate import fold, others_label, top
 from .style import Drawn, new_figure, style
 
 __all__ = ["figures", "help_figure"]
@@ -27,12 +31,29 @@ CMAP = LinearSegmentedColormap.from_list(
 )
 
 
+def _shown(data: ResultData, full: dict[str, pd.DataFrame]) -> tuple[list[str], list[str]]:
+    """The communities drawn one by one (the ones helping and helped most, over all options)
+    and the labels of the rows: their names, then the others' count."""
+    scores: dict[str, float] = {}
+    for m in full.values():
+        v = m.to_numpy(dtype=np.float64, copy=True)
+        np.fill_diagonal(v, 0.0)
+        for c, given, received in zip(m.index, v.sum(axis=1), v.sum(axis=0), strict=True):
+            scores[c] = scores.get(c, 0.0) + float(given + received)
+    keep = top(scores, data.communities)
+    names = [data.community_name(c) for c in keep]
+    rest = len(data.communities) - len(keep)
+    return keep, names + ([others_label(rest)] if rest else [])
+
+
 def help_figure(data: ResultData) -> Figure | None:
     opts = data.options
-    coms = data.communities
-    if not coms:
+    if not data.communities:
         return None
-    mats = {o: help_matrix(data, o) for o in opts}
+    full = {o: help_matrix(data, o) for o in opts}
+    keep, names = _shown(data, full)
+    mats = {o: fold(m, keep) for o, m in full.items()}
+    coms = list(mats[opts[0]].index) if opts else keep
     off = [m.to_numpy(dtype=np.float64)[~np.eye(len(coms), dtype=bool)] for m in mats.values()]
     vmax = max((float(v.max()) for v in off if v.size), default=0.0) or 1.0
     ncols = min(2, len(opts))
@@ -47,7 +68,6 @@ def help_figure(data: ResultData) -> Figure | None:
         f"Who helps whom: busy unit-hours {per}, all services",
     )
     norm = Normalize(0, vmax)
-    names = [data.community_name(c) for c in coms]
     fs = 7 if len(coms) <= 6 else 5.5
     with style():
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
@@ -85,13 +105,16 @@ def help_figure(data: ResultData) -> Figure | None:
             for spine in ax.spines.values():
                 spine.set_visible(False)
             total = float(v.sum())
-            share = cross_border(mats[opt]) / total if total > 0 else 0.0
+            share = cross_border(full[opt]) / total if total > 0 else 0.0
             ax.set_title(f"{opt}: {fmt_pct(share)} across borders", loc="left")
             ax.set_xlabel("incident in community")
             ax.set_ylabel("unit owned by")
         if im is not None:
             cb = fig.colorbar(im, ax=list(axes[: len(opts)]), shrink=0.7, pad=0.02)
-            cb.set_label("unit-hours helping another community (grey diagonal: own calls)")
+            own = "own calls" + (
+                ", others: also among them" if len(keep) < len(full[opts[0]]) else ""
+            )
+            cb.set_label(f"unit-hours helping another community (grey diagonal: {own})")
     return fig
 
 
@@ -123,7 +146,20 @@ def _caption(data: ResultData) -> str:
     )
 
 
+def _folded(data: ResultData) -> str:
+    """What the figure leaves out, when it folds communities together."""
+    keep, _ = _shown(data, {o: help_matrix(data, o) for o in data.options})
+    rest = len(data.communities) - len(keep)
+    if not rest:
+        return ""
+    return (
+        f" The {len(keep)} communities that give and receive the most help are shown one by "
+        f"one, the other {rest} summed as one."
+    )
+
+
 def figures(data: ResultData) -> Iterator[Drawn]:
     fig = help_figure(data)
     if fig is not None:
-        yield Drawn("help_heatmap", "help", "Who helps whom (unit-hours)", _caption(data), fig)
+        caption = _caption(data) + _folded(data)
+        yield Drawn("help_heatmap", "help", "Who helps whom (unit-hours)", caption, fig)

@@ -3,7 +3,9 @@ for help across borders with width proportional to unit-hours (help.csv, all ser
 
 Locations come from region.json (x/y in km, or lat/lon projected to km around the region's
 centre). Without locations for every community, communities are drawn on a circle, not to
-scale, and the caption says so.
+scale, and the caption says so. A region of many communities draws them as one layer of
+smaller dots, labels the :data:`MAX_LABELLED` largest, and draws the :data:`MAX_ARROWS`
+largest flows of each option.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ __all__ = ["MAX_ARROW_WIDTH", "figures", "flows", "layout", "map_figure"]
 
 MAX_ARROW_WIDTH = 8.0  # points, for the largest flow of any option
 MIN_SHARE = 0.01  # flows below this share of the largest are left out
+MAX_ARROWS = 40  # flows drawn per option, the largest
+MAX_LABELLED = 25  # communities (and extra stations) drawn and labelled one by one
 KM_PER_DEG_LAT = 110.57
 
 
@@ -74,8 +78,12 @@ def layout(data: ResultData) -> tuple[dict[str, tuple[float, float]], dict[str, 
 def flows(data: ResultData, option: str) -> list[tuple[str, str, float]]:
     """Cross-border help (owner, community, unit-hours per run), largest first."""
     m = help_matrix(data, option)
+    v = m.to_numpy(dtype=np.float64)
+    rows, cols = np.nonzero(v > 0)
     out = [
-        (a, b, float(m.loc[a, b])) for a in m.index for b in m.columns if a != b and m.loc[a, b] > 0
+        (str(m.index[i]), str(m.columns[j]), float(v[i, j]))
+        for i, j in zip(rows, cols, strict=True)
+        if m.index[i] != m.columns[j]
     ]
     return sorted(out, key=lambda f: -f[2])
 
@@ -110,8 +118,10 @@ def map_figure(data: ResultData) -> Figure | None:
     )
     pops = data.population()
     pmax = max(pops.values(), default=1.0)
-    sizes = {c: 60 + 700 * pops.get(c, pmax) / pmax for c in coms}  # marker area, points²
+    shrink = min(1.0, MAX_LABELLED / len(coms))  # many communities: smaller dots
+    sizes = {c: (60 + 700 * pops.get(c, pmax) / pmax) * shrink for c in coms}  # area, points²
     radius = {c: math.sqrt(s) / 2 for c, s in sizes.items()}
+    labelled = set(sorted(coms, key=lambda c: -pops.get(c, 0.0))[:MAX_LABELLED])
     with style():
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
         for ax in axes[len(opts) :]:
@@ -124,20 +134,12 @@ def map_figure(data: ResultData) -> Figure | None:
             ax.set_ymargin(0)
             ax.update_datalim([(cx - half_w, cy - half_h), (cx + half_w, cy + half_h)])
             ax.grid(False)
+            _communities(ax, coms, pos, sizes)
             for c in coms:
+                if c not in labelled:
+                    continue
                 x, y = pos[c]
                 size = sizes[c]
-                ax.scatter(
-                    [x],
-                    [y],
-                    s=size,
-                    color=OKABE_ITO["sky_blue"],
-                    alpha=0.35,
-                    edgecolor="#1f4e79",
-                    linewidth=0.8,
-                    zorder=2,
-                    gid=f"community:{c}",
-                )
                 label = data.community_name(c)
                 if c in pops:
                     label += f"\n{pops[c]:,.0f}"
@@ -154,24 +156,28 @@ def map_figure(data: ResultData) -> Figure | None:
                 )
             units = data.table("unit_summary")
             used = set(units.loc[units["option"] == opt, "station"])
-            for st in extras["stations"]:
-                if st["id"] in used:
-                    ax.scatter(
-                        *st["xy"],
-                        marker="s",
-                        s=36,
-                        color="black",
-                        zorder=4,
-                        gid=f"station:{st['id']}",
-                    )
-                    ax.annotate(
-                        data.station_name(st["id"], short=True),
-                        st["xy"],
-                        xytext=(5, 4),
-                        textcoords="offset points",
-                        fontsize=6,
-                        zorder=5,
-                    )
+            mine = [st for st in extras["stations"] if st["id"] in used]
+            if len(mine) > MAX_LABELLED:  # one layer, unlabelled
+                xy = np.array([st["xy"] for st in mine])
+                ax.scatter(xy[:, 0], xy[:, 1], marker="s", s=10, color="black", zorder=4)
+                mine = []
+            for st in mine:
+                ax.scatter(
+                    *st["xy"],
+                    marker="s",
+                    s=36,
+                    color="black",
+                    zorder=4,
+                    gid=f"station:{st['id']}",
+                )
+                ax.annotate(
+                    data.station_name(st["id"], short=True),
+                    st["xy"],
+                    xytext=(5, 4),
+                    textcoords="offset points",
+                    fontsize=6,
+                    zorder=5,
+                )
             for f in extras["facilities"]:
                 ax.annotate(
                     "H" if f.get("kind") == "hospital" else "F",
@@ -191,7 +197,7 @@ def map_figure(data: ResultData) -> Figure | None:
                         "ec": "none",
                     },
                 )
-            for owner, com, hours in all_flows[opt]:
+            for owner, com, hours in all_flows[opt][:MAX_ARROWS]:
                 if hmax <= 0 or hours < MIN_SHARE * hmax:
                     continue
                 lw = MAX_ARROW_WIDTH * hours / hmax
@@ -261,6 +267,25 @@ def map_figure(data: ResultData) -> Figure | None:
     return fig
 
 
+def _communities(
+    ax: Any, coms: list[str], pos: dict[str, tuple[float, float]], sizes: dict[str, float]
+) -> None:
+    """Communities as dots of area ~ population: one by one, or one layer when many."""
+    style_ = {
+        "color": OKABE_ITO["sky_blue"],
+        "alpha": 0.35,
+        "edgecolor": "#1f4e79",
+        "linewidth": 0.8 if len(coms) <= MAX_LABELLED else 0.4,
+        "zorder": 2,
+    }
+    if len(coms) > MAX_LABELLED:
+        xy = np.array([pos[c] for c in coms])
+        ax.scatter(xy[:, 0], xy[:, 1], s=[sizes[c] for c in coms], gid="communities", **style_)
+        return
+    for c in coms:
+        ax.scatter([pos[c][0]], [pos[c][1]], s=sizes[c], gid=f"community:{c}", **style_)
+
+
 def _caption(data: ResultData) -> str:
     _pos, _extras, scaled = layout(data)
     best = None
@@ -282,6 +307,10 @@ def _caption(data: ResultData) -> str:
             "; the scenario gives no locations for every community, so communities are "
             "drawn on a circle, not to scale"
         )
+    if any(len(flows(data, o)) > MAX_ARROWS for o in data.options):
+        text += f"; the {MAX_ARROWS} largest flows of each option are drawn"
+    if len(data.communities) > MAX_LABELLED:
+        text += f"; the {MAX_LABELLED} largest communities are named"
     return text + "."
 
 

@@ -1,7 +1,9 @@
 """Response-time distributions: one ECDF per option, a panel per priority, a figure per service.
 
-Drawn from incidents.parquet (calls after the warm-up, every replication pooled). Calls never
-reached by the end of the run count in the denominator, so such a curve ends below 100 %.
+Drawn from the response histogram (``response_histogram.parquet``: calls after the warm-up,
+every replication pooled, on a grid of 6 seconds; see :mod:`sim.analysis.responses`), so a curve
+is exact at its points and at most 6 seconds off between them. Calls never reached by the end
+of the run count in the denominator, so such a curve ends below 100 %.
 """
 
 from __future__ import annotations
@@ -13,53 +15,42 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, PercentFormatter
 
+from ..analysis.responses import Distribution, distribution
 from ..results.display import fmt_duration, fmt_minutes
 from ..results.read import ResultData
 from .style import TARGET_COLOUR, Drawn, minutes_axis, new_figure, option_styles, style
 
-__all__ = ["ecdf_figure", "ecdf_points", "figures", "response_quantile"]
+__all__ = ["MAX_POINTS", "ecdf_figure", "figures"]
 
 MAX_POINTS = 600  # per curve: enough for a smooth step line, small enough for SVG
-
-
-def ecdf_points(
-    responses: np.ndarray, max_points: int = MAX_POINTS
-) -> tuple[np.ndarray, np.ndarray]:
-    """Points (x, F(x)) of the empirical CDF of ``responses``; NaN (never reached) counts in
-    the denominator. Long samples are thinned to ``max_points`` exact points of the ECDF."""
-    r = np.asarray(responses, dtype=np.float64)
-    n = len(r)
-    x = np.sort(r[np.isfinite(r)])
-    if n == 0 or len(x) == 0:
-        return np.zeros(0), np.zeros(0)
-    pts = x
-    if len(x) > max_points:
-        pts = x[np.unique(np.linspace(0, len(x) - 1, max_points).round().astype(np.int64))]
-    return pts, np.searchsorted(x, pts, side="right") / n
-
-
 LOG_RATIO = 6.0  # a log time axis when the axis would span more than this many medians
-
-
-def response_quantile(responses: np.ndarray, q: float) -> float:
-    """Quantile of response times, calls never reached counting as infinitely late."""
-    r = np.asarray(responses, dtype=np.float64)
-    if len(r) == 0:
-        return math.nan
-    return float(np.quantile(np.where(np.isnan(r), np.inf, r), q, method="higher"))
 
 
 def _names(data: ResultData, coms: list[str]) -> str:
     return ", ".join(data.community_name(c) for c in coms)
 
 
+def _distributions(data: ResultData, service: str) -> dict[int, dict[str, Distribution]]:
+    """Per priority and option, the response times of the service's calls (every community)."""
+    hist = data.responses()
+    hist = hist[hist["service"] == service]
+    out: dict[int, dict[str, Distribution]] = {}
+    for prio in sorted(int(p) for p in hist["priority"].unique()):
+        sub = hist[hist["priority"] == prio]
+        out[prio] = {
+            opt: distribution(sub[sub["option"] == opt])
+            for opt in data.options
+            if (sub["option"] == opt).any()
+        }
+    return out
+
+
 def ecdf_figure(data: ResultData, service: str) -> Figure | None:
     """ECDF of response times per option; one panel per priority, targets marked."""
-    inc = data.incidents()
-    inc = inc[inc["service"] == service]
-    if inc.empty:
+    dists = _distributions(data, service)
+    if not dists:
         return None
-    prios = sorted(inc["priority"].unique())
+    prios = list(dists)
     ncols = min(3, len(prios))
     nrows = math.ceil(len(prios) / ncols)
     # a single panel is drawn as wide as two, so that it is shown as large as the others and
@@ -78,20 +69,17 @@ def ecdf_figure(data: ResultData, service: str) -> Figure | None:
             ax.set_visible(False)
         titles, most_rows = [], 0
         for i, (ax, prio) in enumerate(zip(axes, prios, strict=False)):
-            sub = inc[inc["priority"] == prio]
             targets = data.targets(service, int(prio))
             curves = {}
             upper, median, lowest = 0.0, math.inf, math.inf
-            for opt in data.options:
-                r = sub.loc[sub["option"] == opt, "response"].to_numpy(dtype=np.float64)
-                x, y = ecdf_points(r)
+            for opt, dist in dists[prio].items():
+                x, y = dist.ecdf(MAX_POINTS)
                 if len(x) == 0:
                     continue
                 curves[opt] = (x, y)
-                fin = r[np.isfinite(r)]
-                upper = max(upper, float(np.quantile(fin, 0.95)))
-                median = min(median, float(np.median(fin)))
-                lowest = min(lowest, float(np.quantile(fin, 0.005)))
+                upper = max(upper, dist.quantile(0.95, reached_only=True))
+                median = min(median, dist.quantile(0.5, reached_only=True))
+                lowest = min(lowest, dist.quantile(0.005, reached_only=True))
             for minutes, _share, _coms in targets:
                 upper = max(upper, minutes * 1.15)
             upper = upper * 1.05 if upper > 0 else 1.0
@@ -210,16 +198,10 @@ def _mark_targets(ax, data: ResultData, targets, lower: float, upper: float, log
 
 
 def _caption(data: ResultData, service: str) -> str:
-    inc = data.incidents()
-    inc = inc[inc["service"] == service]
+    dists = _distributions(data, service)
     urgent = data.urgent_priority(service)
-    prio = int(urgent) if urgent else int(inc["priority"].min())
-    sub = inc[inc["priority"] == prio]
-    p90 = {
-        o: response_quantile(sub.loc[sub["option"] == o, "response"].to_numpy(), 0.9)
-        for o in data.options
-        if (sub["option"] == o).any()
-    }
+    prio = int(urgent) if urgent and int(urgent) in dists else min(dists)
+    p90 = {o: d.quantile(0.9) for o, d in dists[prio].items()}
     base = data.baseline
     name = data.service_name(service)
     text = (

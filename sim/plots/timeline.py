@@ -1,5 +1,6 @@
 """Load over time: busy units and waiting calls by hour of day (levels.csv), and the hours
-around a surge (incidents.parquet, binned by hour).
+around a surge (surge_timeline.csv: hour by hour, combined into longer bins where calls are few;
+see :mod:`sim.analysis.surges`).
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ from ..results.read import ResultData
 from .style import OKABE_ITO, Drawn, new_figure, option_styles, style
 
 __all__ = ["figures", "levels_figure", "surge_bins", "surge_figure", "surge_windows"]
-
-MARGIN = 24 * 60.0  # minutes shown before and after a surge
 
 
 def levels_figure(data: ResultData) -> Figure | None:
@@ -93,48 +92,32 @@ def _levels_caption(data: ResultData) -> str:
 
 
 def surge_windows(data: ResultData) -> list[dict[str, Any]]:
-    """Surges whose periods overlap (or nearly) merged into windows to show."""
-    region = data.region or {}
-    surges = sorted(region.get("surges", []), key=lambda s: s["start"])
-    windows: list[dict[str, Any]] = []
-    for s in surges:
-        services = s.get("services")
-        if windows and s["start"] <= windows[-1]["end"] + MARGIN:
-            w = windows[-1]
-            w["end"] = max(w["end"], s["end"])
-            w["names"].append(s["name"])
-            w["services"] = (
-                None if w["services"] is None or services is None else w["services"] | set(services)
-            )
-        else:
-            windows.append(
-                {
-                    "start": s["start"],
-                    "end": s["end"],
-                    "names": [s["name"]],
-                    "services": None if services is None else set(services),
-                }
-            )
-    run = region.get("run", {})
+    """The surge windows of the result (:func:`sim.analysis.surges.surge_windows`), each with
+    the ``services`` to show in the result's order: those surged and those of its bursts."""
+    windows = data.windows()
     for w in windows:
-        w["lo"] = max(float(run.get("warmup", 0.0)), w["start"] - MARGIN)
-        w["hi"] = min(float(run.get("horizon", math.inf)), w["end"] + MARGIN)
-        w["bursts"] = [b for b in region.get("bursts", []) if w["lo"] <= b["time"] <= w["hi"]]
         names = set(w["services"]) if w["services"] is not None else set(data.services)
         names |= {b["service"] for b in w["bursts"]}
         w["services"] = [s for s in data.services if s in names]
-    return [w for w in windows if w["hi"] > w["lo"]]
+    return windows
 
 
 BIN_HOURS = (1, 2, 3, 4, 6, 12)
 MIN_CALLS_PER_BIN = 5  # over all replications, for a mean response worth drawing
 
 
+def _hours(data: ResultData, window: dict[str, Any], service: str, option: str) -> pd.DataFrame:
+    """The window's hours of surge_timeline.csv for a service and option, in time order."""
+    t = data.timeline()
+    rows = t[
+        (t["window"] == window["number"]) & (t["service"] == service) & (t["option"] == option)
+    ]
+    return rows.sort_values("start").reset_index(drop=True)
+
+
 def bin_hours(data: ResultData, window: dict[str, Any], service: str) -> int:
     """Hours per bin: 1, or more where calls are too few for a mean response per hour."""
-    inc = data.incidents()
-    inc = inc[(inc["service"] == service) & (inc["option"] == data.options[0])]
-    calls = int(((inc["t_call"] >= window["lo"]) & (inc["t_call"] < window["hi"])).sum())
+    calls = int(_hours(data, window, service, data.options[0])["calls"].sum())
     hours = (window["hi"] - window["lo"]) / 60.0
     return next(
         (h for h in BIN_HOURS if calls * h / max(hours, 1.0) >= MIN_CALLS_PER_BIN), BIN_HOURS[-1]
@@ -146,36 +129,24 @@ def surge_bins(
 ) -> pd.DataFrame:
     """Per bin of ``hours`` in the window: mean number of calls waiting for a unit (time
     average, per replication) and mean response of the calls made in the bin."""
-    inc = data.incidents()
-    inc = inc[(inc["service"] == service) & (inc["option"] == option)]
-    reps = max(1, inc["replication"].nunique())
-    edges = np.arange(window["lo"], window["hi"] + 1e-9, 60.0 * hours)
-    if len(edges) < 2 or edges[-1] < window["hi"] - 1e-9:
-        edges = (
-            np.append(edges, window["hi"])
-            if len(edges) >= 1
-            else np.array([window["lo"], window["hi"]])
-        )
-    horizon = float((data.region or {}).get("run", {}).get("horizon", inc["t_call"].max()))
-    ready = inc["t_ready"].to_numpy(dtype=np.float64)
-    sent = inc["t_dispatch"].to_numpy(dtype=np.float64)
-    sent = np.where(np.isnan(sent), horizon, sent)
-    near = (ready < edges[-1]) & (sent > edges[0])
-    a, b = ready[near][:, None], sent[near][:, None]
-    overlap = np.clip(np.minimum(b, edges[None, 1:]) - np.maximum(a, edges[None, :-1]), 0, None)
-    waiting = overlap.sum(axis=0) / np.diff(edges) / reps
-    t = inc["t_call"].to_numpy(dtype=np.float64)
-    k = np.searchsorted(edges, t, side="right") - 1
-    inside = (k >= 0) & (k < len(edges) - 1)
-    resp = pd.Series(inc["response"].to_numpy(dtype=np.float64)[inside]).groupby(k[inside]).mean()
-    return pd.DataFrame(
+    h = _hours(data, window, service, option)
+    duration = h["end"] - h["start"]
+    reached = h["reached"].astype(float)
+    g = h.assign(
+        waited=h["waiting_calls"] * duration,
+        duration=duration,
+        response_sum=h["mean_response"].fillna(0.0) * reached,
+        reached=reached,
+    ).groupby(h.index // hours)
+    out = pd.DataFrame(
         {
-            "start": edges[:-1],
-            "end": edges[1:],
-            "waiting_calls": waiting,
-            "mean_response": resp.reindex(range(len(edges) - 1)).to_numpy(),
+            "start": g["start"].min(),
+            "end": g["end"].max(),
+            "waiting_calls": g["waited"].sum() / g["duration"].sum(),
+            "mean_response": g["response_sum"].sum() / g["reached"].sum().replace(0, np.nan),
         }
     )
+    return out.reset_index(drop=True)
 
 
 def _surge_name(window: dict[str, Any]) -> str:

@@ -5,7 +5,9 @@ Drawn from ``zones.gpkg`` (the rows of zones.csv with each zone's geometry, read
 geopandas only when the file exists) and region.json (stations, zones' closest station), for
 results with more than one zone in some community. Zones are drawn with matplotlib patches
 (no pyplot), rasterised so that the SVG stays small; community outlines are the zones
-dissolved by community.
+dissolved by community. When the layer file holds a ``roads`` layer (a scenario with a road
+network), the drivable roads are drawn over the zone colours, thin and half transparent, major
+roads wider, rasterised like the zones.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.collections import PatchCollection
+from matplotlib.collections import LineCollection, PatchCollection
 from matplotlib.colors import Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -40,6 +42,7 @@ __all__ = [
     "map_service",
     "p90_figure",
     "read_layer",
+    "read_roads",
     "zone_layer",
     "zone_shapes",
     "zone_values",
@@ -52,6 +55,9 @@ OUTLINE = "#222222"
 COLOUR_SPAN_QUANTILE = 0.98  # colour scales end here, so that a few extreme zones don't wash out
 _COMMUNITY_COLOURS = ("blue", "orange", "green", "purple", "sky_blue", "vermillion")
 REGIONAL = OKABE_ITO["yellow"]  # zones closest to a station of no community
+ROADS_LAYER = "roads"
+ROAD_COLOUR = "#3a3a3a"
+MAJOR_ROADS = ("motorway", "trunk", "primary", "secondary")  # and their links: drawn wider
 
 
 # --- data ---------------------------------------------------------------------------------------
@@ -72,6 +78,41 @@ def read_layer(data: ResultData) -> Any | None:
     if per_community.max() <= 1:
         return None
     return layer
+
+
+def read_roads(data: ResultData) -> list[tuple[np.ndarray, bool]] | None:
+    """The road segments of zones.gpkg's ``roads`` layer, as (segments (E, 2, 2), major) per
+    road class; None without the layer."""
+    path = data.root / LAYER_FILE
+    if not path.is_file():
+        return None
+    import pyogrio
+    import shapely
+
+    if ROADS_LAYER not in {str(name) for name, _ in pyogrio.list_layers(path)}:
+        return None
+    roads = pyogrio.read_dataframe(path, layer=ROADS_LAYER)
+    out = []
+    for cls, geom in zip(roads["road_class"], roads.geometry, strict=True):
+        segments = shapely.get_coordinates(shapely.get_parts(geom)).reshape(-1, 2, 2)
+        out.append((segments, str(cls).split("_link")[0] in MAJOR_ROADS))
+    return out
+
+
+def _roads(ax: Axes, roads: list[tuple[np.ndarray, bool]] | None) -> None:
+    """The road network over the zones: thin, half transparent, rasterised."""
+    for segments, major in roads or []:
+        ax.add_collection(
+            LineCollection(
+                list(segments),
+                colors=ROAD_COLOUR,
+                linewidths=0.7 if major else 0.35,
+                alpha=0.55,
+                rasterized=True,
+                zorder=2,
+                gid="roads",
+            )
+        )
 
 
 def zone_shapes(data: ResultData, layer: Any) -> Any:
@@ -136,13 +177,8 @@ def zone_layer(ax: Axes, shapes: Any, colours: Any, gid: str, **kw: Any) -> Any:
         ax.add_collection(coll)
     else:
         pts = np.column_stack([shapes.geometry.x, shapes.geometry.y])
-        # a colour map is set on the dots afterwards: scatter warns about one without values
-        cmap, norm = kw.pop("cmap", None), kw.pop("norm", None)
-        coll = ax.scatter(pts[:, 0], pts[:, 1], s=14, rasterized=True, zorder=1, **kw)
-        if cmap is not None:
-            coll.set_cmap(cmap)
-        if norm is not None:
-            coll.set_norm(norm)
+        mapped = np.zeros(len(pts)) if "cmap" in kw else None  # set_array gives the values
+        coll = ax.scatter(pts[:, 0], pts[:, 1], c=mapped, s=14, rasterized=True, zorder=3, **kw)
     if colours is not None:
         coll.set_facecolor(colours)
     coll.set_gid(gid)
@@ -154,17 +190,29 @@ def _no_data(ax: Axes, shapes: Any, opt: str) -> None:
     coll.set_edgecolor("#c8c8c8")
 
 
-def community_outlines(ax: Axes, shapes: Any) -> None:
-    """Community boundaries: the zones (with a ``community`` column) dissolved by community
-    (hulls of point zones)."""
+def _outline_rings(shapes: Any) -> list[np.ndarray]:
+    """Community boundaries as rings of points: the zones dissolved by community (hulls of
+    point zones). Computed once per figure, drawn in every panel."""
     merged = shapes.dissolve("community")
     geoms = merged.geometry if _polygonal(shapes) else merged.geometry.convex_hull.buffer(0.3)
-    patches = [PathPatch(_path(g)) for g in geoms if g.geom_type in ("Polygon", "MultiPolygon")]
+    rings = []
+    for g in geoms:
+        for poly in getattr(g, "geoms", [g]):
+            if poly.geom_type == "Polygon":
+                rings.append(np.asarray(poly.exterior.coords)[:, :2])
+                rings += [np.asarray(r.coords)[:, :2] for r in poly.interiors]
+    return rings
+
+
+def _outlines(ax: Axes, rings: list[np.ndarray]) -> None:
     ax.add_collection(
-        PatchCollection(
-            patches, facecolor="none", edgecolor=OUTLINE, linewidth=0.9, zorder=3, gid="outlines"
-        )
+        LineCollection(rings, colors=OUTLINE, linewidths=0.9, zorder=3, gid="outlines")
     )
+
+
+def community_outlines(ax: Axes, shapes: Any) -> None:
+    """Community boundaries of the zones (a GeoDataFrame with a ``community`` column)."""
+    _outlines(ax, _outline_rings(shapes))
 
 
 def _stations(data: ResultData, layer: Any) -> list[dict[str, Any]]:
@@ -189,14 +237,16 @@ def _used_stations(data: ResultData, option: str, service: str) -> set[str]:
     return set(u.loc[(u["option"] == option) & (u["service"] == service), "station"])
 
 
-def _mark_stations(ax: Axes, stations: list[dict[str, Any]], used: set[str] | None) -> None:
-    for st in stations:
-        if used is not None and st["id"] not in used:
-            continue
-        x, y = st["xy"]
-        ax.scatter(
-            [x], [y], marker="s", s=22, color="black", edgecolor="white", lw=0.6, zorder=5
-        ).set_gid(f"station:{st['id']}")
+def _mark_stations(
+    ax: Axes, stations: list[dict[str, Any]], used: set[str] | None, **kw: Any
+) -> None:
+    """The stations (those in ``used``, when given) as one layer of squares."""
+    shown = [st for st in stations if used is None or st["id"] in used]
+    if not shown:
+        return
+    xy = np.array([st["xy"] for st in shown], dtype=np.float64)
+    style_ = {"color": "black", "edgecolor": "white", "lw": 0.6, "s": 22, **kw}
+    ax.scatter(xy[:, 0], xy[:, 1], marker="s", zorder=5, gid="stations", **style_)
 
 
 def frame_axes(ax: Axes, shapes: Any) -> None:
@@ -239,7 +289,7 @@ def _span(values: np.ndarray) -> float:
 
 
 # --- 1. p90 by zone -----------------------------------------------------------------------------
-def p90_figure(data: ResultData, layer: Any, service: str) -> Figure | None:
+def p90_figure(data: ResultData, layer: Any, service: str, roads: Any = None) -> Figure | None:
     shapes = zone_shapes(data, layer)
     opts = [
         o for o in data.options if ((layer["option"] == o) & (layer["service"] == service)).any()
@@ -258,6 +308,7 @@ def p90_figure(data: ResultData, layer: Any, service: str) -> Figure | None:
         f"{data.service_name(service)}, all priorities: 90th percentile response by zone",
     )
     stations = _stations(data, layer)
+    rings = _outline_rings(shapes)
     with style():
         mappable = None
         for ax, opt in zip(axes, opts, strict=True):
@@ -267,7 +318,8 @@ def p90_figure(data: ResultData, layer: Any, service: str) -> Figure | None:
             coll = zone_layer(ax, shapes[has], None, f"zones:p90:{opt}", cmap="magma_r", norm=norm)
             coll.set_array(v[has])
             mappable = coll
-            community_outlines(ax, shapes)
+            _roads(ax, roads)
+            _outlines(ax, rings)
             _mark_stations(ax, stations, _used_stations(data, opt, service))
             frame_axes(ax, shapes)
             ax.set_title(opt, loc="left")
@@ -324,7 +376,9 @@ def _significant(verdicts: np.ndarray) -> np.ndarray:
     return np.isin(verdicts.astype(str), ["better", "worse"])
 
 
-def difference_figure(data: ResultData, layer: Any, service: str) -> Figure | None:
+def difference_figure(
+    data: ResultData, layer: Any, service: str, roads: Any = None
+) -> Figure | None:
     shapes = zone_shapes(data, layer)
     opts = [
         o
@@ -346,6 +400,7 @@ def difference_figure(data: ResultData, layer: Any, service: str) -> Figure | No
         f"against {data.baseline}, by zone",
     )
     stations = _stations(data, layer)
+    rings = _outline_rings(shapes)
     with style():
         mappable = None
         for ax, opt in zip(axes, opts, strict=True):
@@ -358,7 +413,8 @@ def difference_figure(data: ResultData, layer: Any, service: str) -> Figure | No
             coll = zone_layer(ax, shapes[sig], None, f"zones:diff:{opt}", cmap="RdBu_r", norm=norm)
             coll.set_array(d[sig])
             mappable = coll
-            community_outlines(ax, shapes)
+            _roads(ax, roads)
+            _outlines(ax, rings)
             _mark_stations(ax, stations, _used_stations(data, opt, service))
             frame_axes(ax, shapes)
             ax.set_title(f"{opt} - {data.baseline}", loc="left")
@@ -444,7 +500,7 @@ def _community_colours(data: ResultData) -> dict[str | None, str]:
     return out
 
 
-def border_figure(data: ResultData, layer: Any) -> Figure | None:
+def border_figure(data: ResultData, layer: Any, roads: Any = None) -> Figure | None:
     border = border_zones(data)
     if border.empty:
         return None
@@ -463,20 +519,10 @@ def border_figure(data: ResultData, layer: Any) -> Figure | None:
         on = shapes["zone"].isin(neighbour).to_numpy()
         fill = [colours.get(neighbour[z], "#777777") for z in shapes["zone"][on]]
         zone_layer(ax, shapes[on], fill, "zones:border")
+        _roads(ax, roads)
         community_outlines(ax, shapes)
-        for st in stations:
-            com = st.get("community")
-            x, y = st["xy"]
-            ax.scatter(
-                [x],
-                [y],
-                marker="s",
-                s=34,
-                color=colours.get(com, REGIONAL),
-                edgecolor="black",
-                lw=1.0,
-                zorder=5,
-            ).set_gid(f"station:{st['id']}")
+        fills = [colours.get(st.get("community"), REGIONAL) for st in stations]
+        _mark_stations(ax, stations, None, s=34, color=fills, edgecolor="black", lw=1.0)
         frame_axes(ax, shapes)
         seen = list(dict.fromkeys(neighbour.values()))
         handles: list[Any] = [Patch(facecolor=colours.get(c, "#777777")) for c in seen]
@@ -521,10 +567,11 @@ def figures(data: ResultData) -> Iterator[Drawn]:
     layer = read_layer(data)
     if layer is None:
         return
+    roads = read_roads(data)
     service = map_service(data, layer)
     if service is not None:
         name = data.service_name(service)
-        fig = p90_figure(data, layer, service)
+        fig = p90_figure(data, layer, service, roads)
         if fig is not None:
             yield Drawn(
                 f"zones_p90_{service}",
@@ -533,7 +580,7 @@ def figures(data: ResultData) -> Iterator[Drawn]:
                 _p90_caption(data, layer, service),
                 fig,
             )
-        fig = difference_figure(data, layer, service)
+        fig = difference_figure(data, layer, service, roads)
         if fig is not None:
             yield Drawn(
                 f"zones_difference_{service}",
@@ -542,7 +589,7 @@ def figures(data: ResultData) -> Iterator[Drawn]:
                 _difference_caption(data, layer, service),
                 fig,
             )
-    fig = border_figure(data, layer)
+    fig = border_figure(data, layer, roads)
     if fig is not None:
         yield Drawn(
             "zones_border", "zones", "The border automatic aid serves", _border_caption(data), fig

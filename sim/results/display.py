@@ -10,7 +10,15 @@ import math
 
 import pandas as pd
 
-__all__ = ["METHOD_NAMES", "console_table", "fmt_duration", "fmt_minutes", "fmt_money", "fmt_pct"]
+__all__ = [
+    "METHOD_NAMES",
+    "console_table",
+    "fmt_duration",
+    "fmt_minutes",
+    "fmt_money",
+    "fmt_pct",
+    "fmt_size",
+]
 
 
 def fmt_minutes(m: float) -> str:
@@ -40,6 +48,14 @@ def fmt_duration(m: float) -> str:
     if m >= 120:
         return f"{m / 60:.1f} h"
     return f"{m:.1f} min"
+
+
+def fmt_size(n: int) -> str:
+    """Bytes as '3.1 MB', '820 kB', '120 B' (decimal units)."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}" if n < 100 * scale else f"{n / scale:.0f} {unit}"
+    return f"{n} B"
 
 
 def fmt_pct(v: float, digits: int = 0) -> str:

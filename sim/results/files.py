@@ -22,6 +22,7 @@ import json
 import os
 import platform
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,6 +40,7 @@ __all__ = [
     "atomic_write_text",
     "check_out_dir",
     "claim_out_dir",
+    "directory_size",
     "file_sha256",
     "inside",
     "manifest",
@@ -306,6 +308,19 @@ def write_raw_tables(out: Path, incidents: pd.DataFrame, units: pd.DataFrame) ->
     """The per-incident and per-unit tables of every option and replication."""
     write_parquet(incidents, out / "incidents.parquet")
     write_parquet(units, out / "units.parquet")
+
+
+def directory_size(path: Path) -> int:
+    """Bytes of the regular files under ``path`` (links not followed)."""
+    total = 0
+    for root, _dirs, files in os.walk(path, followlinks=False):
+        for name in files:
+            try:
+                st = os.lstat(Path(root) / name)
+            except OSError:
+                continue
+            total += st.st_size if stat.S_ISREG(st.st_mode) else 0
+    return total
 
 
 def inside(root: Path, path: Path) -> bool:

@@ -8,16 +8,31 @@ table is an :class:`~sim.errors.InputError` naming the file.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from ..analysis.responses import HISTOGRAM_COLUMNS, response_counts, response_histogram
+from ..analysis.surges import TIMELINE_COLUMNS, surge_counts, surge_timeline, surge_windows
 from ..errors import InputError
 from .region import REGION_FILE
 
-__all__ = ["ALL", "TABLES", "ResultData", "load_result"]
+__all__ = [
+    "ALL",
+    "INCIDENTS_FILE",
+    "RESPONSES_FILE",
+    "TABLES",
+    "TIMELINE_FILE",
+    "ResultData",
+    "load_result",
+]
+
+INCIDENTS_FILE = "incidents.parquet"  # written only with --records
+RESPONSES_FILE = "response_histogram.parquet"
+TIMELINE_FILE = "surge_timeline.csv"
 
 ALL = "all"
 TABLES: dict[str, tuple[str, ...]] = {
@@ -79,6 +94,7 @@ INCIDENT_COLUMNS = (
     "met_target",
     "warmup",
 )
+_SUMMARY_DTYPES = {"option": str, "service": str, "community": str}
 _TEXT = (
     "option",
     "service",
@@ -123,10 +139,16 @@ class ResultData:
             self._tables[name] = df
         return self._tables[name]
 
+    @property
+    def has_records(self) -> bool:
+        """Whether the per-incident table was written (``compare --records``)."""
+        return (self.root / INCIDENTS_FILE).is_file()
+
     def incidents(self) -> pd.DataFrame:
-        """Incidents after the warm-up (the ones every statistic counts)."""
+        """Incidents after the warm-up (the ones every statistic counts); only in a directory
+        written with ``--records``."""
         if "incidents" not in self._tables:
-            path = self.root / "incidents.parquet"
+            path = self.root / INCIDENTS_FILE
             try:
                 df = pd.read_parquet(path, columns=list(INCIDENT_COLUMNS))
             except (OSError, ValueError, KeyError) as exc:
@@ -140,6 +162,53 @@ class ResultData:
             )
             self._tables["incidents"] = df.reset_index(drop=True)
         return self._tables["incidents"]
+
+    def responses(self) -> pd.DataFrame:
+        """The response histogram (:mod:`sim.analysis.responses`): from its file, or counted
+        from the incidents of a directory written before there was one."""
+        if "responses" not in self._tables:
+            path = self.root / RESPONSES_FILE
+            if path.is_file() or not self.has_records:
+                df = self._parquet(path, HISTOGRAM_COLUMNS)
+            else:
+                df = response_histogram([response_counts(self.incidents())])
+            self._tables["responses"] = df.astype(_SUMMARY_DTYPES)
+        return self._tables["responses"]
+
+    def timeline(self) -> pd.DataFrame:
+        """The hours around each surge (:mod:`sim.analysis.surges`): from its file, or summed
+        from the incidents of a directory written before there was one (else empty)."""
+        if "timeline" not in self._tables:
+            if (self.root / TIMELINE_FILE).is_file():
+                df = self.table(TIMELINE_FILE.removesuffix(".csv"))
+            elif self.has_records:
+                counts = surge_counts(self.incidents(), self.windows(), self.horizon())
+                df = surge_timeline([counts], int(self.manifest.get("replications") or 1))
+            else:
+                df = pd.DataFrame(columns=list(TIMELINE_COLUMNS))
+            self._tables["timeline"] = df
+        return self._tables["timeline"]
+
+    def _parquet(self, path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+        try:
+            return pd.read_parquet(path, columns=list(columns))
+        except (OSError, ValueError, KeyError) as exc:
+            raise InputError(f"{path}: cannot read: {exc}") from None
+
+    def windows(self) -> list[dict[str, Any]]:
+        """The surge windows of region.json (:func:`sim.analysis.surges.surge_windows`)."""
+        region = self.region or {}
+        run = region.get("run", {})
+        return surge_windows(
+            region.get("surges", []),
+            region.get("bursts", []),
+            float(run.get("warmup", 0.0)),
+            self.horizon(),
+        )
+
+    def horizon(self) -> float:
+        run = (self.region or {}).get("run", {})
+        return float(run.get("horizon", math.inf))
 
     # --- names and orders ---------------------------------------------------------------
     @property
@@ -202,7 +271,8 @@ class ResultData:
     def targets(self, service: str, priority: int) -> list[tuple[float, float | None, list[str]]]:
         """Distinct (minutes, share, communities) response targets of a service and priority.
 
-        From region.json; without it, target minutes from the incidents (share unknown)."""
+        From region.json; without it, target minutes from the incidents if they were written
+        (share unknown)."""
         groups: dict[tuple[float, float | None], list[str]] = {}
         if self.region is not None:
             for t in self.region.get("targets", []):
@@ -210,7 +280,7 @@ class ResultData:
                     key = (float(t["minutes"]), float(t["share"]))
                     if t["community"] not in groups.get(key, []):
                         groups.setdefault(key, []).append(t["community"])
-        else:
+        elif self.has_records:
             inc = self.incidents()
             sub = inc[(inc["service"] == service) & (inc["priority"] == int(priority))]
             sub = sub.dropna(subset=["target"]).drop_duplicates(["community", "target"])
@@ -266,8 +336,8 @@ def load_result(result_dir: Path | str) -> ResultData:
     if not isinstance(manifest, dict):
         raise InputError(f"{man}: not a manifest (expected a JSON object)")
     missing = [f"{n}.csv" for n in TABLES if not (root / f"{n}.csv").is_file()]
-    if not (root / "incidents.parquet").is_file():
-        missing.append("incidents.parquet")
+    if not (root / RESPONSES_FILE).is_file() and not (root / INCIDENTS_FILE).is_file():
+        missing.append(RESPONSES_FILE)
     if missing:
         raise InputError(
             f"{root}: not a result directory of 'intersim compare' (missing {', '.join(missing)})"

@@ -18,9 +18,10 @@ from ..schema import Scenario
 from ..schema.geo import to_lonlat
 from ..schema.geography import geography
 from ..schema.options import resolve_option
-from ..schema.scenario import Duty, Location
+from ..schema.scenario import Duty, Facility, Location, Station
+from ..schema.zonesource import site_zone
 
-__all__ = ["REGION_FILE", "duty_text", "region_record"]
+__all__ = ["REGION_FILE", "duty_text", "region_record", "surge_records"]
 
 REGION_FILE = "region.json"
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -34,6 +35,25 @@ def _loc(loc: Location | None) -> dict[str, float] | None:
     assert loc.lat is not None
     assert loc.lon is not None
     return {"lat": loc.lat, "lon": loc.lon}
+
+
+def _site_locations(s: Scenario) -> dict[str, dict[str, float]]:
+    """The location of every zone a station or facility sits at, in the scenario's kind of
+    coordinates (x/y km, or lat/lon)."""
+    zones = {z for g in (s.stations, s.facilities) for p in g.values() if (z := site_zone(p))}
+    if not zones:
+        return {}
+    geo = geography(s)
+    at = {pid: i for i, pid in enumerate(geo.places)}
+    out = {}
+    for z in sorted(zones):
+        x, y = geo.xy[at[z]]
+        if geo.frame.planar:
+            out[z] = {"x": float(x), "y": float(y)}
+        else:
+            lon, lat = to_lonlat(np.array([x]), np.array([y]), geo.frame.proj)
+            out[z] = {"lat": float(lat[0]), "lon": float(lon[0])}
+    return out
 
 
 def duty_text(duty: Duty | None) -> str:
@@ -111,22 +131,20 @@ def _zones(scenario: Scenario) -> list[dict[str, Any]]:
     ]
 
 
-def _zone_locations(scenario: Scenario) -> dict[str, Location]:
-    """The location of every zone a station stands in, in the scenario's own coordinates."""
-    wanted = {st.zone for st in scenario.stations.values() if st.zone is not None}
-    if not wanted:
-        return {}
-    geo = geography(scenario)
-    at = {pid: i for i, pid in enumerate(geo.places)}
-    out = {}
-    for z in sorted(wanted):
-        x, y = (float(v) for v in geo.xy[at[z]])
-        if geo.frame.planar:
-            out[z] = Location(x=x, y=y)
-        else:
-            lon, lat = to_lonlat(np.array([x]), np.array([y]), geo.frame.proj)
-            out[z] = Location(lat=float(lat[0]), lon=float(lon[0]))
-    return out
+def surge_records(scenario: Scenario) -> list[dict[str, Any]]:
+    """The surges of ``scenario`` as ``region.json`` lists them (times in minutes)."""
+    return [
+        {
+            "name": g.name,
+            "start": g.start,
+            "end": g.start + g.duration,
+            "multiplier": g.multiplier,
+            "services": g.services,
+            "communities": g.communities,
+            "types": g.types,
+        }
+        for g in scenario.surges
+    ]
 
 
 def region_record(scenario: Scenario) -> dict[str, Any]:
@@ -142,30 +160,33 @@ def region_record(scenario: Scenario) -> dict[str, Any]:
         }
         for c, com in s.communities.items()
     ]
-    in_zones = _zone_locations(s)
+    at_zone = _site_locations(s)
+
+    def site(p: Station | Facility) -> dict[str, float] | None:
+        zone = site_zone(p)
+        if zone is not None:
+            return at_zone[zone]
+        return _loc(p.location or (s.communities[p.community].location if p.community else None))
+
     for sid, st in s.stations.items():
-        loc = st.location or (s.communities[st.community].location if st.community else None)
-        if st.zone is not None:
-            loc = in_zones.get(st.zone)
         stations.append(
             {
                 "id": sid,
                 "name": st.name or sid,
                 "community": st.community,
-                "location": _loc(loc),
+                "location": site(st),
                 "home": False,
             }
         )
     facilities = []
     for fid, f in s.facilities.items():
-        loc = f.location or (s.communities[f.community].location if f.community else None)
         facilities.append(
             {
                 "id": fid,
                 "name": f.name or fid,
                 "kind": f.kind,
                 "community": f.community,
-                "location": _loc(loc),
+                "location": site(f),
             }
         )
     types = {tid: t.service for tid, t in s.incident_types.items()}
@@ -200,18 +221,7 @@ def region_record(scenario: Scenario) -> dict[str, Any]:
         ],
         "baseline": s.baseline_option,
         "targets": _targets(s),
-        "surges": [
-            {
-                "name": g.name,
-                "start": g.start,
-                "end": g.start + g.duration,
-                "multiplier": g.multiplier,
-                "services": g.services,
-                "communities": g.communities,
-                "types": g.types,
-            }
-            for g in s.surges
-        ],
+        "surges": surge_records(s),
         "bursts": [
             {
                 "name": b.name,

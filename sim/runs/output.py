@@ -15,6 +15,7 @@ import pandas as pd
 from ..analysis.metrics import ALL, incident_metrics
 from ..analysis.stats import with_ci
 from ..engine.driver import RunResult
+from ..engine.progress import Progress
 from ..results.display import console_table
 from ..results.files import (
     manifest,
@@ -25,7 +26,9 @@ from ..results.files import (
     write_raw_tables,
 )
 
-__all__ = ["format_headline", "run_summary", "write_run"]
+__all__ = ["WRITE_STEPS", "format_headline", "run_summary", "write_run"]
+
+WRITE_STEPS = ("summary", "tables")
 
 
 def run_summary(result: RunResult) -> pd.DataFrame:
@@ -43,10 +46,15 @@ def write_run(
     command: str,
     started: datetime,
     overwrite: bool = False,
+    progress: Progress | None = None,
 ) -> pd.DataFrame:
-    """Write incidents, units, levels, summary and manifest of a run; return the summary."""
+    """Write incidents, units, levels, summary and manifest of a run; return the summary.
+    ``progress`` is told each of the :data:`WRITE_STEPS`."""
+    step = progress.step if progress is not None else (lambda _label: None)
+    step(WRITE_STEPS[0])
     summary = run_summary(result)
     with output_dir(out, overwrite) as tmp:
+        step(WRITE_STEPS[1])
         write_raw_tables(tmp, result.incidents, result.units)
         write_parquet(result.levels, tmp / "levels.parquet")
         write_csv(summary, tmp / "summary.csv")

@@ -4,9 +4,10 @@ Checking results someone else made is what ``rerun`` is for, so the manifest is 
 input: its recorded command line is never executed. The run is rebuilt from validated fields
 only: the command (``run`` or ``compare``), the scenario file (which must still have the
 recorded SHA-256), the seed, the replications, the options and baseline (names of the
-scenario's options), ``--precision`` / ``--max-replications``, and the replay log arguments
-(files read as data). Anything else the recorded command holds (``--dask ADDRESS``,
-``--workers``, ``--force``, unknown words) is ignored and listed in the report. The run is
+scenario's options), ``--precision`` / ``--max-replications``, ``--records`` (whether
+``compare`` wrote the per-incident table), and the replay log arguments (files read as
+data). Anything else the recorded command holds (``--dask ADDRESS``, ``--workers``,
+``--force``, unknown words) is ignored and listed in the report. The run is
 repeated into a temporary directory and every table (CSV and Parquet, regular files inside the
 directory, links not followed) is compared byte for byte: the same scenario and seed must give
 identical bytes.
@@ -38,7 +39,7 @@ COMMANDS = ("run", "compare")
 # flags of the recorded command that are kept (after validation)
 _REPLAY = ("--replay", "--replay-start", "--replay-tz", "--replay-mapping", "--replay-map")
 _REPLACED = ("--seed", "--replications", "--option", "--baseline")  # taken from the manifest
-_FLAGS = ("--overwrite", "--force")  # flags without a value
+_FLAGS = ("--overwrite", "--force", "--records")  # flags without a value
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,8 @@ def rebuild_arguments(manifest: dict[str, object], out: Path) -> tuple[list[str]
         elif command == "compare" and name == "--max-replications" and value is not None:
             number = int(value) if value.isdigit() and len(value) < 19 else None
             args += [name, str(_count(number, name))]
+        elif command == "compare" and name == "--records" and value is None:
+            args.append(name)  # the same tables again, incidents.parquet included
         elif name in _REPLAY and value is not None and not value.startswith("-"):
             args += [name, value]
         else:

@@ -13,10 +13,11 @@ from typing import Any
 
 __all__ = ["DATA_FILE_FIELDS", "data_file_key", "resolve_data_paths", "shown_path"]
 
-DATA_FILE_FIELDS: tuple[tuple[str, str], ...] = (
+DATA_FILE_FIELDS: tuple[tuple[str, ...], ...] = (
     ("zones", "file"),
     ("boundaries", "file"),
     ("travel", "matrix_file"),
+    ("travel", "road_network", "file"),
 )
 
 
@@ -26,14 +27,24 @@ def resolve_data_paths(data: Any, base: Path) -> Any:
     if not isinstance(data, dict):
         return data
     out = dict(data)
-    for section, key in DATA_FILE_FIELDS:
-        part = out.get(section)
-        if isinstance(part, dict) and isinstance(part.get(key), str) and part[key]:
-            path = Path(part[key]).expanduser()
-            if not path.is_absolute():
-                path = base / path
-            out[section] = {**part, key: os.path.abspath(path)}
+    for field in DATA_FILE_FIELDS:
+        out = _resolved(out, field, base)
     return out
+
+
+def _resolved(part: dict[str, Any], field: tuple[str, ...], base: Path) -> dict[str, Any]:
+    """``part`` with the path at ``field`` (keys down to it) made absolute; a copy where
+    anything changes."""
+    key, *rest = field
+    value = part.get(key)
+    if rest:
+        return (
+            {**part, key: _resolved(value, tuple(rest), base)} if isinstance(value, dict) else part
+        )
+    if not (isinstance(value, str) and value):
+        return part
+    path = Path(value).expanduser()
+    return {**part, key: os.path.abspath(path if path.is_absolute() else base / path)}
 
 
 def shown_path(path: str) -> str:

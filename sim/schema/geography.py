@@ -1,7 +1,6 @@
 """Where the places of a scenario are: communities, stations and facilities with a location
-of their own (a station standing in a zone is at the zone's place), and zones (inline or from
-a file, their community given or found in the boundaries), all in one km frame
-(:mod:`sim.schema.geo`).
+of their own, and zones (inline or from a file, their community given or found in the
+boundaries), all in one km frame (:mod:`sim.schema.geo`).
 
 :func:`geography` is what the model compiles; :func:`survey` also returns what validation
 reports: mixed coordinate kinds, problems of the zone and boundary files, zones outside every
@@ -18,7 +17,7 @@ import numpy as np
 from ..errors import Problem, ScenarioError
 from .geo import KM, LONLAT, Frame, frame_centred, to_lonlat
 from .scenario import Location, Scenario, ZoneFile
-from .zonechecks import burst_problems, station_zone_problems, weight_problems, zone_problems
+from .zonechecks import burst_problems, weight_problems, zone_problems
 from .zonesource import (
     Found,
     ZoneSet,
@@ -29,6 +28,7 @@ from .zonesource import (
     join_boundaries,
     place_kind,
     place_xy,
+    site_problems,
     unknown,
 )
 
@@ -182,9 +182,9 @@ def survey(s: Scenario) -> tuple[Geography | None, list[Found]]:
     if found:
         return None, found
     zone_set = _zone_set(s, zones)
+    found += site_problems(s, zone_set.ids)
     found += weight_problems(s, zone_set, zones) if zones is not None else []
     found += burst_problems(s, zone_set)
-    found += station_zone_problems(s, zone_set)
     located: dict[str, Location | None] = {}
     for pid, loc, _ in inline_places(s):  # a name given twice is reported by the references
         if pid not in located and (loc is not None or pid in s.communities):

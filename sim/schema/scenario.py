@@ -47,9 +47,11 @@ __all__ = [
     "Margin",
     "Option",
     "Profile",
+    "RoadNetwork",
     "RunSettings",
     "Scenario",
     "Service",
+    "SiteLocation",
     "Station",
     "Surge",
     "Target",
@@ -120,6 +122,24 @@ class Location(_Model):
         raise ValueError("give either x and y (km) or lat and lon (degrees)")
 
 
+class SiteLocation(Location):
+    """Where a station or facility is: ``x``/``y`` km, ``lat``/``lon`` degrees, or a zone."""
+
+    zone: PlaceId | None = Field(
+        None,
+        description="Id of a zone: the site is at the zone's point, and its trips are the zone's "
+        "(no row of its own in a travel matrix)",
+    )
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Self:
+        planar, geo = (self.x, self.y), (self.lat, self.lon)
+        given = [sum(v is not None for v in pair) for pair in (planar, geo)]
+        if given in ([2, 0], [0, 2]) if self.zone is None else given == [0, 0]:
+            return self
+        raise ValueError("give either a zone, or x and y (km), or lat and lon (degrees)")
+
+
 class Community(_Model):
     """A municipality that demands services and may own units."""
 
@@ -139,21 +159,14 @@ class Station(_Model):
     community: Id | None = Field(
         None, description="Community the station lies in and, by default, belongs to"
     )
-    location: Location | None = Field(
+    location: SiteLocation | None = Field(
         None, description="Own position; without it the station is at its community's centre"
-    )
-    zone: PlaceId | None = Field(
-        None,
-        description="Demand zone the station stands in, instead of a location of its own: it "
-        "is at the zone's place and has the zone's travel times",
     )
 
     @model_validator(mode="after")
     def _placed(self) -> Self:
-        if self.community is None and self.location is None and self.zone is None:
-            raise ValueError("a station needs a community, a location or a zone")
-        if self.location is not None and self.zone is not None:
-            raise ValueError("give a station a location or a zone, not both")
+        if self.community is None and self.location is None:
+            raise ValueError("a station needs a community, a location, or both")
         return self
 
 
@@ -163,7 +176,9 @@ class Facility(_Model):
     name: str | None = None
     kind: str = Field("hospital", description="Free text, e.g. hospital, depot, shelter")
     community: Id | None = None
-    location: Location | None = None
+    location: SiteLocation | None = Field(
+        None, description="Own position; without it the facility is at its community's centre"
+    )
 
     @model_validator(mode="after")
     def _placed(self) -> Self:
@@ -177,6 +192,65 @@ class TravelNoise(_Model):
 
     log_sd: Annotated[float, Field(ge=0, le=3, allow_inf_nan=False)] = Field(
         description="Log-scale standard deviation of the factor"
+    )
+
+
+RoadClass = Literal[
+    "motorway",
+    "motorway_link",
+    "trunk",
+    "trunk_link",
+    "primary",
+    "primary_link",
+    "secondary",
+    "secondary_link",
+    "tertiary",
+    "tertiary_link",
+    "unclassified",
+    "residential",
+    "living_street",
+    "service",
+    "road",
+]  # sim.schema.osmtags.CLASSES
+Speed = Annotated[float, Field(ge=1, le=300, allow_inf_nan=False)]
+TimeFactor = Annotated[float, Field(ge=0.2, le=5, allow_inf_nan=False)]
+
+
+class RoadNetwork(_Model):
+    """Travel from a road network: shortest trips on an OpenStreetMap extract's roads."""
+
+    file: str = Field(
+        description="OpenStreetMap extract (.osm, .osm.pbf, .osm.gz, .osm.bz2) or a GraphML "
+        "file as osmnx saves one; relative to the scenario file"
+    )
+    speeds_kmh: dict[RoadClass, Speed] = Field(
+        default_factory=dict,
+        description="Speed by OSM highway class for roads without a maxspeed tag (defaults: "
+        "the OSRM car profile, e.g. primary 65, residential 25)",
+    )
+    use_maxspeed: bool = Field(True, description="Drive at a road's maxspeed where tagged")
+    time_factor: TimeFactor | dict[Id, TimeFactor] = Field(
+        1.0,
+        description="Multiplies every network trip: below 1 for lights and sirens, 1 for "
+        "normal driving; one number, or per service id (or 'all')",
+    )
+    off_network_kmh: Speed = Field(
+        15.0, description="Speed of the leg between a place and its nearest road node"
+    )
+    warn_snap_m: Annotated[float, Field(gt=0, le=1e6, allow_inf_nan=False)] = Field(
+        500.0, description="Warn when a place lies farther than this from every road, metres"
+    )
+    min_component_nodes: int = Field(
+        50,
+        ge=1,
+        le=10**7,
+        description="Pieces of the network (strongly connected) with fewer nodes are dropped "
+        "before snapping; the largest is always kept",
+    )
+    origin: Location | None = Field(
+        None,
+        description="For x/y (km) scenarios: the lat/lon of x = 0, y = 0, to place the "
+        "extract in the scenario's frame",
     )
 
 
@@ -194,6 +268,10 @@ class Travel(_Model):
         None,
         description="CSV or Parquet file of minutes: long (columns from, to, minutes) or wide "
         "(first column = from, header = to ids); relative to the scenario file",
+    )
+    road_network: RoadNetwork | None = Field(
+        None,
+        description="Times from an OpenStreetMap extract, in place of a matrix file",
     )
     speed_kmh: Annotated[float, Field(ge=0.1, le=5000, allow_inf_nan=False)] | None = Field(
         None, description="Average emergency speed for derived trips"

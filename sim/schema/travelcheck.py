@@ -2,9 +2,10 @@
 
 Places are the communities, the stations and facilities with a location of their own, and
 the zones. A pair is covered when the inline matrix or the matrix file gives either direction,
-or when both places have a location and ``travel.speed_kmh`` is given (pairs missing from a
-matrix file are derived only then). The count of missing pairs is computed from per-row
-counts, never by listing all pairs of thousands of places.
+or when both places have a location and ``travel.speed_kmh`` or ``travel.road_network`` is
+given (pairs missing from a matrix file are derived only then; the road network gives every
+pair of located places, :mod:`sim.schema.roadcheck`). The count of missing pairs is computed
+from per-row counts, never by listing all pairs of thousands of places.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from ..errors import Problem, ScenarioError
 from .datapaths import shown_path
 from .geography import Found, Geography, unknown
 from .matrixfile import MatrixRows, read_matrix_file
+from .roadcheck import road_problems
 from .scenario import Scenario
+from .zonesource import site_zone
 
 __all__ = ["covered_pairs", "missing_pairs", "travel_problems"]
 
@@ -24,13 +27,13 @@ SHOWN = 6
 
 
 def _not_a_place(s: Scenario, name: str, places: dict[str, int]) -> str:
-    station = s.stations.get(name)
-    if station is not None and station.zone is not None:
+    site = s.stations.get(name) or s.facilities.get(name)
+    zone = site_zone(site) if site is not None else None
+    if zone is not None:
         return (
-            f"'{name}' stands in zone '{station.zone}' and has its travel times: use "
-            f"'{station.zone}' in the matrix (or give '{name}' a location instead)"
+            f"'{name}' sits at zone '{zone}': its trips are the zone's, so use '{zone}' in the "
+            "matrix"
         )
-    site = station or s.facilities.get(name)
     if site is not None and site.community is not None and site.location is None:
         return (
             f"'{name}' has no location of its own: it is at the centre of '{site.community}', "
@@ -120,6 +123,9 @@ def travel_problems(s: Scenario, geo: Geography) -> list[Found]:
     communities, gaps."""
     index = {pid: i for i, pid in enumerate(geo.places)}
     src, dst, found = _inline_entries(s, index)
+    roads = road_problems(s, geo)
+    if roads:
+        return found + roads  # the pairs it would give are unknown
     file = s.travel.matrix_file
     if file is not None:
         try:
@@ -135,7 +141,8 @@ def travel_problems(s: Scenario, geo: Geography) -> list[Found]:
             found.append((("travel", "inside", c), unknown("community", c, s.communities)))
     n = len(geo.places)
     keys = covered_pairs(n, src, dst)
-    free = ~np.isnan(geo.xy[:, 0]) & (s.travel.speed_kmh is not None)
+    derived = s.travel.speed_kmh is not None or s.travel.road_network is not None
+    free = ~np.isnan(geo.xy[:, 0]) & derived
     own = set(src[src == dst].tolist())
     diagonal = np.zeros(n, dtype=np.int64)
     for i, (cid, com) in enumerate(s.communities.items()):
@@ -149,7 +156,7 @@ def travel_problems(s: Scenario, geo: Geography) -> list[Found]:
         where = "this file or travel.matrix" if file is not None else "travel.matrix"
         message = (
             f"no travel time for {total:,} pair(s): {names}{more}; "
-            f"give them in {where}, or locations and travel.speed_kmh"
+            f"give them in {where}, or locations and travel.speed_kmh (or a road_network)"
         )
         if file is not None:  # the file is where the user looks for them
             found.append(Problem(shown_path(file), None, None, "", message))

@@ -1,7 +1,6 @@
 """Checks of explicit zones against the rest of the scenario: their ids are new, their
 communities known, their weights name services or incident types and give every type with
-demand somewhere to happen, burst zones lie in the burst's community, and stations standing in
-a zone name a known zone of their community.
+demand somewhere to happen, and burst zones lie in the burst's community.
 """
 
 from __future__ import annotations
@@ -11,14 +10,7 @@ import numpy as np
 from .scenario import Scenario
 from .zonesource import Found, ZoneSet, ZoneSource, unknown
 
-__all__ = [
-    "burst_problems",
-    "has_rate",
-    "station_zone_problems",
-    "weight_problems",
-    "zone_problems",
-    "zone_weights",
-]
+__all__ = ["burst_problems", "has_rate", "weight_problems", "zone_problems", "zone_weights"]
 
 
 def has_rate(s: Scenario, type_id: str, community: str) -> bool:
@@ -99,23 +91,4 @@ def burst_problems(s: Scenario, zones: ZoneSet) -> list[Found]:
         elif b.zone not in of and not (b.zone == b.community and b.community not in with_zones):
             own = [z for z, c in of.items() if c == b.community] or [b.community]
             found.append((("bursts", i, "zone"), unknown(f"zone of '{b.community}'", b.zone, own)))
-    return found
-
-
-def station_zone_problems(s: Scenario, zones: ZoneSet) -> list[Found]:
-    """Stations standing in a zone: the zone is an explicit one, in the station's community."""
-    of = dict(zip(zones.ids, zones.community, strict=True))
-    found: list[Found] = []
-    for sid, st in s.stations.items():
-        if st.zone is None:
-            continue
-        if st.zone not in of:
-            found.append((("stations", sid, "zone"), unknown("zone", st.zone, of)))
-        elif st.community is not None and of[st.zone] != st.community:
-            found.append(
-                (
-                    ("stations", sid, "zone"),
-                    f"zone '{st.zone}' is in '{of[st.zone]}', not in '{st.community}'",
-                )
-            )
     return found

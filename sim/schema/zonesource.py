@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import Problem
 from .geo import KM, LONLAT, Frame
-from .scenario import Location, Scenario, Zone
+from .scenario import Facility, Location, Scenario, Station, Zone
 
 if TYPE_CHECKING:
     from .zonefile import ZoneRows
@@ -26,6 +26,8 @@ __all__ = [
     "join_boundaries",
     "place_kind",
     "place_xy",
+    "site_problems",
+    "site_zone",
     "unknown",
 ]
 
@@ -115,12 +117,39 @@ def place_xy(loc: Location) -> tuple[float, float]:
 
 
 def inline_places(s: Scenario) -> list[tuple[str, Location | None, Path]]:
+    """Communities, stations and facilities with the coordinates the scenario gives them
+    (None for none, and for a site at a zone: it is the zone's place, not one of its own)."""
     out: list[tuple[str, Location | None, Path]] = [
         (c, com.location, ("communities", c, "location")) for c, com in s.communities.items()
     ]
     for section, group in (("stations", s.stations), ("facilities", s.facilities)):
-        out += [(pid, p.location, (section, pid, "location")) for pid, p in group.items()]
+        out += [
+            (pid, None if site_zone(p) else p.location, (section, pid, "location"))
+            for pid, p in group.items()
+        ]
     return out
+
+
+def site_zone(site: Station | Facility) -> str | None:
+    """The zone a station or facility sits at (None when it has coordinates or none)."""
+    return site.location.zone if site.location is not None else None
+
+
+def site_problems(s: Scenario, zone_ids: tuple[str, ...]) -> list[Found]:
+    """Stations and facilities at a zone the scenario does not have."""
+    known = set(zone_ids)
+    found: list[Found] = []
+    for section, group in (("stations", s.stations), ("facilities", s.facilities)):
+        for pid, p in group.items():
+            zone = site_zone(p)
+            if zone is not None and zone not in known:
+                message = (
+                    unknown("zone", zone, known)
+                    if known
+                    else f"unknown zone '{zone}': the scenario has no zones"
+                )
+                found.append(((section, pid, "location", "zone"), message))
+    return found
 
 
 def inline_zones(zones: dict[str, Zone]) -> ZoneSource:

@@ -1,8 +1,9 @@
 """Candidate sites: where ``intersim site`` may put stations.
 
 * ``stations``: every station of the scenario (each community's own, and the extra ones);
-* ``zones``: a new station in every demand zone (``zone:`` in the scenario format: it stands at
-  the zone's place and has the zone's travel times, from the matrix file when there is one);
+* ``zones``: a new station in every demand zone (``location: {zone: ID}`` in the scenario
+  format: it stands at the zone's point and has the zone's travel times, from the matrix file
+  when there is one);
 * a file of points (CSV, GeoJSON, GeoPackage, Shapefile: read like a zone file, an ``id``
   column naming the sites and an optional ``community``): a new station at each point, its
   travel times derived from the coordinates as the model derives any missing trip (straight
@@ -77,7 +78,9 @@ def _zone_sites(scenario: Scenario) -> list[Site]:
             sid = f"{sid[: MAX_ID - 1]}_"
         taken.add(sid)
         name = f"Station in zone {z}"
-        out.append(Site(sid, "zone", c, name, {"name": name, "zone": z, "community": c}))
+        out.append(
+            Site(sid, "zone", c, name, {"name": name, "community": c, "location": {"zone": z}})
+        )
     return out
 
 

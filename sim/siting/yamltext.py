@@ -122,18 +122,18 @@ def _rewrite_paths(
     lines: list[str], values: dict[Any, Any], data: dict[str, Any], source: Path, out_dir: Path
 ) -> None:
     """Relative data-file paths made relative to ``out_dir`` instead of the source's folder."""
-    for section, key in DATA_FILE_FIELDS:
-        part = data.get(section)
-        if not isinstance(part, dict) or not isinstance(part.get(key), str):
+    for field in DATA_FILE_FIELDS:
+        value = _at(data, field)
+        if not isinstance(value, str):
             continue
-        given = Path(part[key]).expanduser()
-        if given.is_absolute() or (section, key) not in values:
+        given = Path(value).expanduser()
+        if given.is_absolute() or field not in values:
             continue
         file = os.path.abspath(source.parent / given)
         shared = os.path.commonpath([file, os.path.abspath(out_dir)])
         # relative when both lie under a common folder (they move together), else absolute
         target = os.path.relpath(file, out_dir) if shared != os.sep else file
-        line, col = values[(section, key)]
+        line, col = values[field]
         text = lines[line - 1]
         start = col - 1
         if text[start : start + 1] in ("'", '"'):
@@ -172,11 +172,29 @@ def _same(a: Any, b: Any) -> bool:
     return json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True, default=str)
 
 
+def _at(data: Any, field: tuple[str, ...]) -> Any:
+    """The value at ``field`` (keys down to it), or None when a mapping on the way is missing."""
+    for key in field:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def _dropped(data: Any, field: tuple[str, ...]) -> Any:
+    """``data`` without the key at ``field``; the mappings on the way are copied."""
+    if not isinstance(data, dict):
+        return data
+    key, *rest = field
+    if not rest:
+        return {k: v for k, v in data.items() if k != key}
+    return {**data, key: _dropped(data[key], tuple(rest))} if key in data else data
+
+
 def _without_paths(data: dict[str, Any]) -> dict[str, Any]:
-    out = dict(data)
-    for section, key in DATA_FILE_FIELDS:
-        if isinstance(out.get(section), dict):
-            out[section] = {k: v for k, v in out[section].items() if k != key}
+    out = data
+    for field in DATA_FILE_FIELDS:
+        out = _dropped(out, field)
     return out
 
 

@@ -39,6 +39,8 @@ from .summary import points_table, summarise
 
 __all__ = ["SweepIncomplete", "SweepResult", "prepare_directory", "run_sweep"]
 
+WRITE_STEPS = ("summary", "figures", "manifest")  # the outputs, once every task has run
+
 
 class SweepIncomplete(RuntimeError):
     """Some tasks could not run (a worker died); ``resume`` runs them."""
@@ -132,18 +134,20 @@ def run_sweep(
     finally:
         store.close()
     seconds = time.perf_counter() - t0
-    summary, figures = _write_outputs(
-        definition,
-        out,
-        started=started,
-        seconds=seconds,
-        command=command,
-        failed=failed,
-        resumed=len(done),
-        ran=report.ran,
-        workers=workers,
-        dask=dask,
-    )
+    with progress_bar("writing results", "step", total=len(WRITE_STEPS), enabled=progress) as bar:
+        summary, figures = _write_outputs(
+            definition,
+            out,
+            started=started,
+            seconds=seconds,
+            command=command,
+            failed=failed,
+            resumed=len(done),
+            ran=report.ran,
+            workers=workers,
+            dask=dask,
+            step=bar.step,
+        )
     errors = report.errors
     if failed and not errors:  # failures stored by an earlier run and not rerun
         errors = [str(e) for e in read_failures(out)["error"].head(5)]
@@ -173,7 +177,9 @@ def _write_outputs(
     ran: int,
     workers: int | None,
     dask: str | None,
+    step: Callable[[str], None],
 ) -> tuple[pd.DataFrame, list[Path]]:
+    step(WRITE_STEPS[0])
     _remove_leftovers(out)
     rows = read_rows(out)
     points = points_table(definition.points, definition.paths)
@@ -185,7 +191,9 @@ def _write_outputs(
         write_csv(read_failures(out).drop(columns="traceback"), failures)
     else:
         failures.unlink(missing_ok=True)
+    step(WRITE_STEPS[1])
     figures = _figures(definition, summary, points, out)
+    step(WRITE_STEPS[2])
     scenario_file = definition.scenario_file
     if scenario_file is None:  # data given in code: keep a copy to point the manifest at
         scenario_file = out / "scenario.json"

@@ -291,8 +291,10 @@ COMPARE_FILES = (
     "equity.csv",
     "estimate.csv",
     "manifest.json",
-    "incidents.parquet",
+    "response_histogram.parquet",
+    "surge_timeline.csv",
     "units.parquet",
+    "levels.parquet",
 )
 
 
@@ -310,8 +312,9 @@ def test_cli_compare_writes_every_table(tmp_path: Path, capsys: pytest.CaptureFi
     assert manifest["options"] == ["separate", "mutual_aid", "pooled"]
     comparison = pd.read_csv(out / "comparison.csv")
     assert set(comparison["option"]) == {"mutual_aid", "pooled"}
-    incidents = pd.read_parquet(out / "incidents.parquet")
-    assert set(incidents["replication"]) == {0, 1}
+    units = pd.read_parquet(out / "units.parquet")
+    assert set(units["replication"]) == {0, 1}
+    assert not (out / "incidents.parquet").exists(), "the incident table only with --records"
     assert "separate" in capsys.readouterr().out
     assert not list(tmp_path.glob(".*")), "no temporary directory should be left behind"
 
@@ -354,7 +357,7 @@ def test_cli_estimate_is_instant(capsys: pytest.CaptureFixture[str]) -> None:
     assert seconds < 5.0, (
         f"estimate should be near-instant (sanity bound 5 s), took {seconds:.2f} s"
     )
-    for word in ("separate", "pooled", "p_wait", "utilisation"):
+    for word in ("separate", "pooled", "P(wait)", "utilisation", "mean wait"):
         assert word in captured.out
     assert "warning" not in captured.err, "two towns is not overloaded"
 

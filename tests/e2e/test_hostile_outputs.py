@@ -8,6 +8,7 @@ import errno
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -60,13 +61,16 @@ def _cli(*args: str, cwd: Path = ROOT) -> subprocess.Popen[str]:
     )
 
 
+PROGRESS = re.compile(r"(replications|writing results)(: [\w :]+)?: \d+/\d+ \w+ ")
+
+
 def _leftovers(parent: Path, name: str) -> list[str]:
     """Temporary directories and locks of ``name`` left in ``parent``."""
     return sorted(p.name for p in parent.iterdir() if p.name.startswith(f".{name}."))
 
 
 def _complete(out: Path) -> bool:
-    names = {"incidents.parquet", "summary.csv", "manifest.json", "report.html"}
+    names = {"response_histogram.parquet", "summary.csv", "manifest.json", "report.html"}
     return all((out / n).is_file() for n in names) and bool(
         json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     )
@@ -234,8 +238,10 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(
 
     monkeypatch.setattr("sim.runs.output.write_parquet", full)
     assert main(["run", str(scenario), "--out", str(out)]) == 1
-    err = capsys.readouterr().err
-    assert len(err.strip().splitlines()) == 1, err
+    *progress, error = capsys.readouterr().err.strip().splitlines()
+    assert all(PROGRESS.match(line) for line in progress), f"progress lines, then: {progress}"
+    assert error.startswith("error: "), "one line says what failed"
+    err = error
     assert "Traceback" not in err, err
     assert "No space left on device" in err
     assert "nothing was written" in err

@@ -155,7 +155,7 @@ def test_run_and_compare_accept_replay(exported, tmp_path: Path, capsys) -> None
     incidents = pd.read_parquet(tmp_path / "r" / "incidents.parquet")
     n = len(pd.read_csv(log))
     assert len(incidents) == 2 * n
-    assert main(["compare", str(path), "--out", str(tmp_path / "c"), *args]) == 0
+    assert main(["compare", str(path), "--out", str(tmp_path / "c"), "--records", *args]) == 0
     assert "replay:" in capsys.readouterr().err
     raw = pd.read_parquet(tmp_path / "c" / "incidents.parquet")
     assert len(raw) == 3 * 2 * n, "every option and replication replays the same log"

@@ -19,6 +19,8 @@ from pandas.testing import assert_frame_equal
 
 from sim.cli.main import main
 from sim.errors import InputError
+from sim.results.display import fmt_size
+from sim.results.files import directory_size
 from sim.sweeps import draw_sweep_figures, is_sweep_dir, read_failures, read_rows, sweep
 from sim.sweeps.store import STORE_NAME, count_tasks
 from tests.builders import ROOT, TWO_TOWNS
@@ -315,3 +317,36 @@ def test_cli_bad_value_names_the_value(tmp_path: Path, capsys: pytest.CaptureFix
     assert code == 2
     assert "options.pooled.dispatch.ambulance.policy" in line
     assert "'shared'" in line
+
+
+@pytest.mark.slow
+def test_progress_in_a_log_counts_tasks_then_outputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "logged"
+    args = [
+        "sweep",
+        str(TWO_TOWNS),
+        "--param",
+        "demand_scale=1,1.5",
+        "--param",
+        "run.horizon=3 d",
+        "--param",
+        "run.warmup=0",
+        "--replications",
+        "1",
+        "--workers",
+        "1",
+        "--out",
+        str(out),
+    ]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "\r" not in captured.err, "plain lines in a log, no bar"
+    tasks = [line for line in captured.err.splitlines() if line.startswith("sweep: ")]
+    assert [t.split(" tasks")[0] for t in tasks] == [f"sweep: {n}/6" for n in range(1, 7)], tasks
+    assert "done in" in tasks[-1]
+    assert "writing results: figures: 2/3 steps" in captured.err, captured.err
+    last = captured.out.strip().splitlines()[-1]
+    assert "; done in " in last, last
+    assert last.endswith(f"wrote {out}: {fmt_size(directory_size(out))}"), last

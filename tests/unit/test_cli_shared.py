@@ -134,14 +134,20 @@ LAZY_ALLOWED = {
     # geography libraries load only for a scenario with zone, boundary or matrix files, so
     # that validating or running a plain scenario stays fast (geopandas alone takes ~1 s)
     *{("sim/model/zones.py", m) for m in ("geopandas", "pandas")},
-    ("sim/results/zonelayer.py", "geopandas"),
-    ("sim/plots/zones.py", "geopandas"),  # zone maps: only for results with zones.gpkg
-    ("sim/engine/loop.py", "scipy"),  # the zone index of returning units: scenarios with zones
+    *{("sim/results/zonelayer.py", m) for m in ("geopandas", "shapely")},
+    *{("sim/plots/zones.py", m) for m in ("geopandas", "pyogrio", "shapely")},  # zone maps
+    ("sim/model/snap.py", "scipy"),  # the zones nearest to returning units: scenarios with zones
+    ("sim/data/zones.py", "scipy"),  # the zone index of a log placed by coordinates (replay)
+    ("sim/data/zonecounts.py", "geopandas"),  # calibrate's zone file, for zones with polygons
     *{("sim/schema/geo.py", m) for m in ("pyproj",)},
     *{("sim/schema/geography.py", m) for m in ("zonefile",)},
     *{("sim/schema/matrixfile.py", m) for m in ("pandas", "pyarrow")},
     *{("sim/schema/zonefile.py", m) for m in ("geopandas", "pyogrio")},
     *{("sim/schema/zonesource.py", m) for m in ("geopandas", "shapely")},
+    # road networks: the readers load only for a scenario with a road network file, scipy's
+    # graphs only when its trips are built
+    *{("sim/schema/roadfile.py", m) for m in ("osmium", "networkx", "xml")},
+    ("sim/model/travel.py", "roads"),
 }
 
 

@@ -1,21 +1,22 @@
 """A placement as a pooling option (sim.siting.options): the units land where the placement
-puts them, keep their owner, duty and cost when they move, and the option validates; stations
-standing in a zone (``zone:``) have the zone's place and travel times."""
+puts them, keep their owner, duty and cost when they move, and the option validates. (Stations
+at a zone, ``location: {zone: ID}``, are tested in test_zone_sites.)"""
 
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
+import yaml
 
-from sim.errors import ScenarioError
 from sim.model.compile import compile_region
 from sim.schema import Scenario, scenario_from_dict
 from sim.schema.options import resolve_option
 from sim.siting.candidates import candidate_scenario, candidate_sites
 from sim.siting.options import placement_option, siting_scenario
+from sim.siting.yamltext import scenario_text
 from tests.builders import siting_region
 
 
@@ -85,33 +86,21 @@ def test_a_unit_the_base_option_adds_is_added_at_its_new_site() -> None:
     assert next(u for u in units if u.station == "at_m3").cost_per_hour == 150
 
 
-def test_a_station_in_a_zone_has_the_zones_place_and_travel() -> None:
-    data = siting_region()
-    data["stations"] = {"depot": {"zone": "m2", "community": "mid"}}
-    region = compile_region(scenario_from_dict(data))
-    assert region.place_of["depot"] == region.place_of["m2"]
-    assert len(region.places) == len(compile_region(scenario_from_dict(siting_region())).places)
-
-
-@pytest.mark.parametrize(
-    ("station", "message"),
-    [
-        ({"zone": "nowhere"}, "stations.depot.zone: unknown zone 'nowhere'"),
-        ({"zone": "m2", "community": "east"}, "zone 'm2' is in 'mid', not in 'east'"),
-        ({"zone": "m2", "location": {"x": 1, "y": 1}}, "a location or a zone, not both"),
-    ],
-)
-def test_bad_station_zones_are_reported(station: dict[str, Any], message: str) -> None:
-    data = siting_region()
-    data["stations"] = {"depot": station}
-    with pytest.raises(ScenarioError) as err:
-        scenario_from_dict(data)
-    assert message in str(err.value)
-
-
-def test_travel_matrix_naming_a_zone_station_says_to_use_the_zone() -> None:
-    data = siting_region()
-    data["stations"] = {"depot": {"zone": "m2", "community": "mid"}}
-    data["travel"]["matrix"] = {"depot": {"west": 9}}
-    with pytest.raises(ScenarioError, match="stands in zone 'm2'"):
-        scenario_from_dict(data)
+def test_the_sited_text_keeps_comments_and_moves_nested_data_paths(tmp_path: Path) -> None:
+    src = tmp_path / "in" / "towns.yaml"
+    src.parent.mkdir()
+    src.write_text(
+        "# the author's comment\nname: Towns\ncommunities: {a: {population: 10}}\n"
+        "travel:\n  matrix_file: times.csv\n  road_network:\n    file: roads.osm\n"
+        "stations:\n  hub: {community: a}\noptions:\n  base: {description: Today}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out" / "sited"
+    station = {"name": "Station in zone 7", "community": "a", "location": {"zone": "7"}}
+    text, kept = scenario_text(src, {}, {"at_7": station}, "placed", {"description": "x"}, out, [])
+    assert kept, "the source's own text is kept"
+    assert text.startswith("# the author's comment")
+    back = yaml.safe_load(text)
+    assert back["travel"]["matrix_file"] == "../../in/times.csv"
+    assert back["travel"]["road_network"]["file"] == "../../in/roads.osm"
+    assert back["stations"]["at_7"]["location"] == {"zone": "7"}, "a numeric zone id stays text"

@@ -1,0 +1,50 @@
+"""What ``compare`` measures of each replication where the replication ran: its metrics, and
+the summaries that the figures are drawn from (the response histogram and the hours around
+each surge), so that no per-incident table has to be written for them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from ..analysis.metrics import incident_metrics
+from ..analysis.responses import response_counts
+from ..analysis.surges import surge_counts, surge_windows
+from ..results.region import surge_records
+from ..schema import Scenario
+
+__all__ = ["Measured", "ReplicationMeasure"]
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One replication's metrics (long table), response counts and surge sums."""
+
+    metrics: pd.DataFrame
+    responses: pd.DataFrame
+    surges: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class ReplicationMeasure:
+    """The measure of :func:`sim.engine.driver.run_replications`: it travels to the workers
+    with the surge windows and the horizon it needs."""
+
+    windows: tuple[dict[str, Any], ...]
+    horizon: float
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> ReplicationMeasure:
+        run = scenario.run
+        windows = surge_windows(surge_records(scenario), [], run.warmup, run.horizon)
+        return cls(tuple(windows), float(run.horizon))
+
+    def __call__(self, tables: tuple[pd.DataFrame, ...]) -> Measured:
+        incidents = tables[0]
+        return Measured(
+            incident_metrics(incidents),
+            response_counts(incidents),
+            surge_counts(incidents, self.windows, self.horizon),
+        )

@@ -1,0 +1,69 @@
+"""Where the free units of one service are: parked at a place, or on their way back.
+
+Closest-available dispatch walks places from the nearest outwards and stops early
+(:mod:`sim.engine.nearest`), so free units are kept by the places whose trips they can have:
+
+- a unit at its station is in ``at[station]``;
+- a unit on its way back, when returning units are measured from the zone nearest to them
+  (``travel.return_position: nearest_zone``), is in ``at[zone]`` for every zone of its way
+  (:mod:`sim.model.snap`) and in ``at[station]``. Its trip from the zone it is at now is never
+  shorter than the trip of the nearest of those places, so a walk meets it no later than it
+  should; the walk then measures it from where it is (``Unit.ret_times``/``ret_zones``, the
+  rule :meth:`sim.engine.loop.Engine.expected_travel` uses too). Nothing moves while it drives:
+  no event, no heap;
+- with the interpolated rule a returning unit's trip is a mix of two places' trips and has no
+  place: it is in ``returning``, which searches compare one by one (few units, small regions).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .loop import Unit
+
+__all__ = ["Positions"]
+
+
+class Positions:
+    """The free units of one service by where they are."""
+
+    __slots__ = ("at", "returning")
+
+    def __init__(self, n_places: int) -> None:
+        # at[place]: the free units kept there (None: none ever); a list, read on every search
+        self.at: list[dict[int, Unit] | None] = [None] * n_places
+        self.returning: dict[int, Unit] = {}
+
+    def add(self, unit: Unit, now: float) -> None:
+        """``unit`` is free from ``now``."""
+        if now >= unit.ret_end:
+            unit.places = (unit.station,)
+        elif unit.ret_times is None:  # interpolated: no place
+            unit.places = ()
+            self.returning[unit.index] = unit
+            return
+        else:
+            zones = unit.ret_zones
+            assert zones is not None
+            unit.places = tuple(zones) if unit.station in zones else (*zones, unit.station)
+        at = self.at
+        for place in unit.places:
+            units = at[place]
+            if units is None:
+                units = at[place] = {}
+            units[unit.index] = unit
+
+    def remove(self, unit: Unit) -> None:
+        """``unit`` is no longer free (dispatched, or off duty)."""
+        if not unit.places:
+            del self.returning[unit.index]
+            return
+        at = self.at
+        for place in unit.places:
+            del at[place][unit.index]  # type: ignore[union-attr]
+
+    def park(self, unit: Unit) -> None:
+        """A unit measured by interpolation is back at its station (noticed by a search)."""
+        del self.returning[unit.index]
+        self.add(unit, unit.ret_end)

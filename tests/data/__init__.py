@@ -1,0 +1,1 @@
+"""Data files the tests read, and the scripts that write them."""
