@@ -16,6 +16,9 @@ measured side by side in one run on this machine.
 (h) the figure stage of a 200-community, 1,000-zone comparison: seconds, largest SVG.
 (i) the road-network travel matrix of 2,000 zones and 50 stations on 100,000 road segments
     (benchmarks/roads.py), built cold and read from the cache.
+(j) the MILP stage of ``intersim site``: 500 candidate sites, 2,000 zones, 30 units (a
+    synthetic region of 12 towns, benchmarks/siting.py), the default objective's three best
+    placements, and one solve of each other model; 60 s solver time limit per program.
 """
 
 from __future__ import annotations
@@ -330,6 +333,18 @@ def main(argv: list[str] | None = None) -> int:
                 f"{f['cached']:.2f} s from the cache",
             ),
         ]
+    if "j" not in skip:
+        from benchmarks.siting import siting_stage
+
+        size = "100 x 400 x 12" if args.quick else "500 x 2,000 x 30"
+        for i, (what, seconds, status) in enumerate(siting_stage(args.quick)):
+            rows.append(
+                (
+                    f"(j) site MILP, {size}" if i == 0 else "",
+                    f"{what}: {seconds:.1f} s ({status})"
+                    + ("   (target < 60 s)" if i == 0 else ""),
+                )
+            )
     width = max(len(k) for k, _ in rows)
     machine = platform.processor() or platform.machine()
     version = platform.python_version()

@@ -1,4 +1,4 @@
-"""(f) of ``python -m benchmarks``: the travel matrix of 2,000 zones and 50 stations on a
+"""(i) of ``python -m benchmarks``: the travel matrix of 2,000 zones and 50 stations on a
 generated road network of 100,000 road segments (a 224 x 224 grid of two-way streets, every
 fourth a primary road, one in seven one-way: about 200,000 directed arcs), built cold from the
 OpenStreetMap XML file (read, graph, snapping, shortest paths), then read back from the cache.

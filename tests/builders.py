@@ -345,6 +345,71 @@ def plot_region() -> dict[str, Any]:
     }
 
 
+# --- the siting test region ----------------------------------------------------------------------
+
+
+def _square_zones(prefix: str, community: str, x: float) -> dict[str, dict[str, Any]]:
+    """Four zones 2 km around (x, 0)."""
+    corners = ((-2, -2), (-2, 2), (2, -2), (2, 2))
+    return {
+        f"{prefix}{i + 1}": {"community": community, "location": {"x": x + dx, "y": dy}}
+        for i, (dx, dy) in enumerate(corners)
+    }
+
+
+def siting_region() -> dict[str, Any]:
+    """Three towns on a line 12 km apart (West, urban, 2 ambulances; Mid, rural, none; East,
+    suburban, 1), four zones each, travel from the map at 60 km/h, 20 days, 3 replications.
+    Mid's calls are out of reach of the others' stations: a placement should move a unit."""
+    zones = {
+        **_square_zones("w", "west", 0.0),
+        **_square_zones("m", "mid", 12.0),
+        **_square_zones("e", "east", 24.0),
+    }
+    return {
+        "name": "Siting test region",
+        "communities": {
+            "west": {"population": 30000, "zone": "urban", "location": {"x": 0, "y": 0}},
+            "mid": {"population": 6000, "zone": "rural", "location": {"x": 12, "y": 0}},
+            "east": {"population": 12000, "zone": "suburban", "location": {"x": 24, "y": 0}},
+        },
+        "zones": zones,
+        "travel": {
+            "speed_kmh": 60,
+            "detour_factor": 1.3,
+            "inside": {"west": 3, "mid": 4, "east": 3},
+        },
+        "services": {
+            "ambulance": {
+                "name": "Ambulance",
+                "cost_per_unit_hour": 100,
+                "units": [{"station": "west", "count": 2}, {"station": "east"}],
+            }
+        },
+        "incident_types": {
+            "amb": {
+                "service": "ambulance",
+                "rate_per_1000": 100,
+                "call_handling": 1,
+                "turnout": 1,
+                "on_scene": {"dist": "exponential", "mean": 30},
+                "target": {"minutes": 8, "share": 0.9, "by_zone": {"rural": {"minutes": 15}}},
+            }
+        },
+        "run": {"horizon": "20 d", "warmup": "1 d", "replications": 3, "seed": 3},
+        "options": {
+            "mutual_aid": {
+                "description": "Own units first.",
+                "dispatch": {"all": {"policy": "mutual_aid"}},
+            },
+            "pooled": {"description": "One dispatch.", "dispatch": {"all": {"policy": "pooled"}}},
+        },
+    }
+
+
+# --- a region at scale ---------------------------------------------------------------------------
+
+
 def grid_region(columns: int = 20, rows: int = 10, zones: int = 5) -> dict[str, Any]:
     """Many communities and zones, for figures at scale: a grid of 4 km square communities
     (columns x rows, one ambulance each; populations 2,000 to 60,000), each cut into ``zones``

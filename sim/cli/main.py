@@ -41,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "backtest": ("data", "replay a log and compare simulated with recorded response"),
     "size": ("decide", "smallest fleet per option that meets every target"),
     "coalitions": ("decide", "coalition game: pooling gains, Shapley, core"),
+    "site": ("site", "where to put stations and units: location models, then simulation"),
 }
 
 

@@ -12,9 +12,9 @@ Modules, one concept each: :mod:`.fleet` (candidate fleets, coalitions as scenar
 :mod:`.evaluate` (simulating candidates through the engine driver, the confidence-bound
 verdict), :mod:`.analytic` (Erlang C sizing), :mod:`.search` (the greedy search and the
 lockstep driver, on an executor of :mod:`sim.engine.execute`), :mod:`.sizing` and
-:mod:`.coalition` (the two questions), :mod:`.shapley` (pure cooperative-game functions),
-:mod:`.figures`, :mod:`.html` (``decision.html`` and the section of ``report.html``) and
-:mod:`.output`. The commands are in :mod:`sim.cli.decide`.
+:mod:`.coalition` (the two questions; the cooperative-game functions are in
+:mod:`sim.analysis.shapley`), :mod:`.figures`, :mod:`.html` (``decision.html`` and the section
+of ``report.html``) and :mod:`.output`. The commands are in :mod:`sim.cli.decide`.
 """
 
 from __future__ import annotations

@@ -19,13 +19,13 @@ coalition's ``value_analytic`` and ``units_analytic`` (the analytic fleet the se
 from, or today's units for ``service``) and, per allocation, ``amount_analytic`` (the same
 method applied to the screening game).
 
-From the game: the pooling gain of each coalition, the Shapley value (:mod:`.shapley`), whether
-the grand coalition is stable (is the Shapley split in the core? is the core empty? which
-group would leave?), and, for cost games, the Shapley split beside the formulas real
-agreements use (per capita, per call, per unit-hour used, the scenario's weighted mix: the
-bases of :mod:`sim.costs`, taken here as expectations: calls and busy unit-hours per year from
-the rates and the offered load), with, for each community, whether a formula charges it more
-than going alone would cost, c({i}).
+From the game: the pooling gain of each coalition, the Shapley value
+(:mod:`sim.analysis.shapley`), whether the grand coalition is stable (is the Shapley split in
+the core? is the core empty? which group would leave?), and, for cost games, the Shapley split
+beside the formulas real agreements use (per capita, per call, per unit-hour used, the
+scenario's weighted mix: the bases of :mod:`sim.costs`, taken here as expectations: calls and
+busy unit-hours per year from the rates and the offered load), with, for each community, whether
+a formula charges it more than going alone would cost, c({i}).
 """
 
 from __future__ import annotations
@@ -39,12 +39,12 @@ from typing import Any
 
 import pandas as pd
 
+from ..analysis import shapley as games
 from ..engine.execute import open_executor
 from ..engine.progress import progress_bar
 from ..errors import InputError
 from ..results.display import METHOD_NAMES
 from ..schema import Scenario
-from . import shapley as games
 from .analytic import analytic_counts, demands_for, service_level
 from .common import Problem, load
 from .evaluate import MINUTES_PER_YEAR, PRELOAD, held, missed_per_year

@@ -1,7 +1,8 @@
 """Figures of a comparison, drawn from the tables of its result directory only.
 
 :func:`draw_figures` writes every figure as PNG and SVG into ``DIR/figures/`` with an
-``index.json`` of titles and captions (read by the report); :func:`redraw_figures` does the
+``index.json`` of titles and captions (read by the report; :func:`write_figures` does that for
+any figures, such as an experiment's); :func:`redraw_figures` does the
 same for an existing directory and swaps the new figures in atomically (``intersim plot``).
 Each module draws one concept and returns :class:`matplotlib.figure.Figure` objects, which
 tests inspect.
@@ -13,7 +14,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -33,6 +34,7 @@ __all__ = [
     "iter_figures",
     "read_index",
     "redraw_figures",
+    "write_figures",
 ]
 
 FIGURES_DIR = "figures"
@@ -65,10 +67,27 @@ class FigureInfo:
     svg: Path
 
 
-def iter_figures(data: ResultData) -> Iterator[Drawn]:
-    """Every figure of a result directory, drawn in memory, in report order."""
+def iter_figures(data: ResultData, on_step: Callable[[str], None] | None = None) -> Iterator[Drawn]:
+    """Every figure of a result directory, drawn in memory, in report order; ``on_step`` is
+    told each kind of figure (e.g. 'figures: response') before it is drawn."""
     for make in MODULES:
+        if on_step is not None:
+            on_step(f"figures: {_kind(make)}")
         yield from make(data)
+
+
+def write_figures(drawn: Iterable[Drawn], out: Path) -> list[FigureInfo]:
+    """Save each figure as PNG and SVG into ``out`` (freeing it once saved), with the
+    ``index.json`` of their titles and captions that reports read."""
+    out.mkdir(parents=True, exist_ok=True)
+    infos = []
+    for d in drawn:
+        png, svg = save(d.figure, out, d.name)
+        d.figure.clear()
+        infos.append(FigureInfo(d.name, d.section, d.title, d.caption, png, svg))
+    index = [{**asdict(i), "png": i.png.name, "svg": i.svg.name} for i in infos]
+    (out / INDEX_FILE).write_text(json.dumps(index, indent=2) + "\n", encoding="utf-8")
+    return infos
 
 
 def figure_steps() -> int:
@@ -82,23 +101,10 @@ def draw_figures(
     on_step: Callable[[str], None] | None = None,
 ) -> list[FigureInfo]:
     """Draw every figure of ``result_dir`` into ``out_dir`` (default ``result_dir/figures``);
-    ``on_step`` is told each kind of figure (e.g. 'figures: response') before it is drawn."""
+    ``on_step`` is told each kind of figure before it is drawn."""
     data = load_result(result_dir)
     out = Path(out_dir) if out_dir is not None else Path(result_dir) / FIGURES_DIR
-    out.mkdir(parents=True, exist_ok=True)
-    infos = []
-    for make in MODULES:
-        if on_step is not None:
-            on_step(f"figures: {_kind(make)}")
-        for drawn in make(data):
-            png, svg = save(drawn.figure, out, drawn.name)
-            drawn.figure.clear()
-            infos.append(
-                FigureInfo(drawn.name, drawn.section, drawn.title, drawn.caption, png, svg)
-            )
-    index = [{**asdict(i), "png": i.png.name, "svg": i.svg.name} for i in infos]
-    (out / INDEX_FILE).write_text(json.dumps(index, indent=2) + "\n", encoding="utf-8")
-    return infos
+    return write_figures(iter_figures(data, on_step), out)
 
 
 def _kind(make: Callable[[ResultData], Iterator[Drawn]]) -> str:

@@ -32,13 +32,18 @@ from .style import OKABE_ITO, Drawn, new_figure, style
 
 __all__ = [
     "LAYER_FILE",
+    "NO_DATA",
     "border_figure",
+    "community_outlines",
     "difference_figure",
     "figures",
+    "frame_axes",
+    "map_panels",
     "map_service",
     "p90_figure",
     "read_layer",
     "read_roads",
+    "zone_layer",
     "zone_shapes",
     "zone_values",
 ]
@@ -157,8 +162,9 @@ def _polygonal(shapes: Any) -> bool:
     return bool(shapes.geom_type.isin(["Polygon", "MultiPolygon"]).all())
 
 
-def _zone_layer(ax: Axes, shapes: Any, colours: Any, gid: str, **kw: Any) -> Any:
-    """Zones drawn as one rasterised collection: patches for polygons, dots for points."""
+def zone_layer(ax: Axes, shapes: Any, colours: Any, gid: str, **kw: Any) -> Any:
+    """Zones (a GeoDataFrame) drawn as one rasterised collection: patches for polygons, dots
+    for points; shared with the siting map."""
     if _polygonal(shapes):
         coll: Any = PatchCollection(
             [PathPatch(_path(g)) for g in shapes.geometry],
@@ -180,7 +186,7 @@ def _zone_layer(ax: Axes, shapes: Any, colours: Any, gid: str, **kw: Any) -> Any
 
 
 def _no_data(ax: Axes, shapes: Any, opt: str) -> None:
-    coll = _zone_layer(ax, shapes, NO_DATA, f"zones:nodata:{opt}", hatch="////")
+    coll = zone_layer(ax, shapes, NO_DATA, f"zones:nodata:{opt}", hatch="////")
     coll.set_edgecolor("#c8c8c8")
 
 
@@ -202,6 +208,11 @@ def _outlines(ax: Axes, rings: list[np.ndarray]) -> None:
     ax.add_collection(
         LineCollection(rings, colors=OUTLINE, linewidths=0.9, zorder=3, gid="outlines")
     )
+
+
+def community_outlines(ax: Axes, shapes: Any) -> None:
+    """Community boundaries of the zones (a GeoDataFrame with a ``community`` column)."""
+    _outlines(ax, _outline_rings(shapes))
 
 
 def _stations(data: ResultData, layer: Any) -> list[dict[str, Any]]:
@@ -238,7 +249,8 @@ def _mark_stations(
     ax.scatter(xy[:, 0], xy[:, 1], marker="s", zorder=5, gid="stations", **style_)
 
 
-def _frame_axes(ax: Axes, shapes: Any) -> None:
+def frame_axes(ax: Axes, shapes: Any) -> None:
+    """A map's axes: the zones' extent, equal scales, km labels."""
     x0, y0, x1, y1 = shapes.total_bounds
     pad = 0.03 * max(x1 - x0, y1 - y0, 1.0)
     ax.set_xlim(x0 - pad, x1 + pad)
@@ -260,9 +272,7 @@ def _layout(shapes: Any, n: int) -> tuple[int, int, float, float]:
     return ncols, nrows, width, width / ncols * aspect * nrows + 1.4
 
 
-def _panels(
-    data: ResultData, shapes: Any, n: int, title: str, side: float = 0.0
-) -> tuple[Figure, list[Axes]]:
+def map_panels(shapes: Any, n: int, title: str, side: float = 0.0) -> tuple[Figure, list[Axes]]:
     """The figure of ``n`` map panels, ``side`` inches wider for a legend beside them."""
     ncols, nrows, width, height = _layout(shapes, n)
     fig = new_figure(width + side, height, title)
@@ -292,8 +302,7 @@ def p90_figure(data: ResultData, layer: Any, service: str, roads: Any = None) ->
     }
     vmax = max(_span(np.concatenate(list(values.values()))), 1.0)
     norm = Normalize(0.0, vmax)
-    fig, axes = _panels(
-        data,
+    fig, axes = map_panels(
         shapes,
         len(opts),
         f"{data.service_name(service)}, all priorities: 90th percentile response by zone",
@@ -306,13 +315,13 @@ def p90_figure(data: ResultData, layer: Any, service: str, roads: Any = None) ->
             v = values[opt]
             has = np.isfinite(v)
             _no_data(ax, shapes[~has], opt)
-            coll = _zone_layer(ax, shapes[has], None, f"zones:p90:{opt}", cmap="magma_r", norm=norm)
+            coll = zone_layer(ax, shapes[has], None, f"zones:p90:{opt}", cmap="magma_r", norm=norm)
             coll.set_array(v[has])
             mappable = coll
             _roads(ax, roads)
             _outlines(ax, rings)
             _mark_stations(ax, stations, _used_stations(data, opt, service))
-            _frame_axes(ax, shapes)
+            frame_axes(ax, shapes)
             ax.set_title(opt, loc="left")
         assert mappable is not None
         bar = fig.colorbar(mappable, ax=axes, shrink=0.8, extend="max", pad=0.02)
@@ -384,8 +393,7 @@ def difference_figure(
     }
     span = max(_span(np.concatenate(list(diffs.values()))), 1.0)
     norm = TwoSlopeNorm(vcenter=0.0, vmin=-span, vmax=span)
-    fig, axes = _panels(
-        data,
+    fig, axes = map_panels(
         shapes,
         len(opts),
         f"{data.service_name(service)}, all priorities: change of the 90th percentile response "
@@ -401,14 +409,14 @@ def difference_figure(
             sig = _significant(verdicts) & np.isfinite(d)
             _no_data(ax, shapes[~np.isfinite(d)], opt)
             grey = np.isfinite(d) & ~sig
-            _zone_layer(ax, shapes[grey], NOT_SIGNIFICANT, f"zones:notsig:{opt}")
-            coll = _zone_layer(ax, shapes[sig], None, f"zones:diff:{opt}", cmap="RdBu_r", norm=norm)
+            zone_layer(ax, shapes[grey], NOT_SIGNIFICANT, f"zones:notsig:{opt}")
+            coll = zone_layer(ax, shapes[sig], None, f"zones:diff:{opt}", cmap="RdBu_r", norm=norm)
             coll.set_array(d[sig])
             mappable = coll
             _roads(ax, roads)
             _outlines(ax, rings)
             _mark_stations(ax, stations, _used_stations(data, opt, service))
-            _frame_axes(ax, shapes)
+            frame_axes(ax, shapes)
             ax.set_title(f"{opt} - {data.baseline}", loc="left")
         assert mappable is not None
         bar = fig.colorbar(mappable, ax=axes, shrink=0.8, extend="both", pad=0.02)
@@ -497,8 +505,7 @@ def border_figure(data: ResultData, layer: Any, roads: Any = None) -> Figure | N
     if border.empty:
         return None
     shapes = zone_shapes(data, layer)
-    fig, (ax,) = _panels(
-        data,
+    fig, (ax,) = map_panels(
         shapes,
         1,
         "Border zones: closer to a neighbouring community's station than to their own",
@@ -508,15 +515,15 @@ def border_figure(data: ResultData, layer: Any, roads: Any = None) -> Figure | N
     neighbour = dict(zip(border["id"], border["closest_station_community"], strict=True))
     stations = _stations(data, layer)
     with style():
-        _zone_layer(ax, shapes, "#eeeeee", "zones:all")
+        zone_layer(ax, shapes, "#eeeeee", "zones:all")
         on = shapes["zone"].isin(neighbour).to_numpy()
         fill = [colours.get(neighbour[z], "#777777") for z in shapes["zone"][on]]
-        _zone_layer(ax, shapes[on], fill, "zones:border")
+        zone_layer(ax, shapes[on], fill, "zones:border")
         _roads(ax, roads)
-        _outlines(ax, _outline_rings(shapes))
+        community_outlines(ax, shapes)
         fills = [colours.get(st.get("community"), REGIONAL) for st in stations]
         _mark_stations(ax, stations, None, s=34, color=fills, edgecolor="black", lw=1.0)
-        _frame_axes(ax, shapes)
+        frame_axes(ax, shapes)
         seen = list(dict.fromkeys(neighbour.values()))
         handles: list[Any] = [Patch(facecolor=colours.get(c, "#777777")) for c in seen]
         labels = [

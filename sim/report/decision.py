@@ -1,4 +1,4 @@
-"""``decision.html``: the sizing and coalition results of a directory, self-contained.
+"""``decision.html``: the sizing, coalition and siting results of a directory, self-contained.
 
 Rendered with Jinja2 (autoescape on) from the directory's tables, manifest and figures alone;
 images are inlined as base64 PNG and nothing is fetched. The same template renders a section
@@ -367,20 +367,201 @@ def _game(root: Path, m: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# --- siting -----------------------------------------------------------------------------------
+def _ci(row: Any, metric: str, fmt: Any) -> str:
+    lo, hi = float(getattr(row, f"{metric}_ci_low")), float(getattr(row, f"{metric}_ci_high"))
+    return f"{fmt(lo)} to {fmt(hi)}" if math.isfinite(lo) and math.isfinite(hi) else ""
+
+
+def _pp(v: float) -> str:
+    return f"{100 * v:+.1f} pp"
+
+
+def _min(v: float) -> str:
+    return f"{v:+.2f} min"
+
+
+_VERDICT_CLASS = {"better": "better", "worse": "worse"}
+
+
+def _siting_rows(table: pd.DataFrame, base: str) -> list[dict[str, Any]]:
+    rows = []
+    for r in table.itertuples():
+        cells = []
+        for metric, fmt, diff in (
+            ("within_target", lambda v: fmt_pct(v, 1), _pp),
+            ("mean_response", fmt_minutes, _min),
+            ("p90_response", fmt_minutes, _min),
+        ):
+            verdict = str(getattr(r, f"{metric}_vs_today"))
+            d = float(getattr(r, f"{metric}_diff"))
+            cells.append(
+                {
+                    "text": fmt(float(getattr(r, metric))),
+                    "ci": _ci(r, metric, fmt),
+                    "diff": f"{diff(d)}: {verdict}" if r.placement != base else "",
+                    "vclass": _VERDICT_CLASS.get(verdict, "ns"),
+                }
+            )
+        rows.append(
+            {
+                "placement": r.placement,
+                "today": r.placement == base,
+                "chosen": _bool(r.chosen),
+                "model": str(r.model),
+                "stations": int(r.stations),
+                "units": int(r.units),
+                "objective": f"{float(r.model_objective):.4g}",
+                "covered": fmt_pct(float(r.covered), 1),
+                "status": str(r.status)
+                + (f", gap {100 * float(r.gap):.2f} %" if str(r.status) == "time limit" else ""),
+                "cells": cells,
+            }
+        )
+    return rows
+
+
+def _siting_stations(stations: pd.DataFrame, placements: list[str]) -> list[dict[str, Any]]:
+    rows = []
+    for (station, name), g in stations.groupby(["station", "name"], sort=False):
+        cells = []
+        for p in placements:
+            r = g[g["placement"] == p]
+            n = int(r["units"].iloc[0]) if not r.empty else 0
+            change = int(r["change"].iloc[0]) if not r.empty else 0
+            cells.append({"text": str(n) if n else "-", "sub": f"{change:+d}" if change else ""})
+        new = _bool(g["new"].iloc[0])
+        rows.append({"station": f"{name} ({station})" if new else str(name), "cells": cells})
+    return rows
+
+
+def _siting_costs(costs: pd.DataFrame, chosen: str, names: dict[str, str]) -> dict[str, Any]:
+    c = costs[costs["placement"] == chosen]
+    methods = list(dict.fromkeys(c["method"]))
+    rows = []
+    for com, g in c.groupby("community", sort=False):
+        by = g.set_index("method")
+        rows.append(
+            {
+                "community": names.get(str(com), str(com)),
+                "cells": [
+                    {
+                        "text": fmt_money(float(by.loc[x, "amount"])),
+                        "share": fmt_pct(float(by.loc[x, "share"]), 1),
+                    }
+                    for x in methods
+                ],
+            }
+        )
+    return {"methods": [METHOD_NAMES.get(x, x) for x in methods], "rows": rows}
+
+
+def _siting(root: Path, m: dict[str, Any]) -> dict[str, Any]:
+    names: dict[str, str] = m.get("names", {})
+    info = json.loads((root / "siting.json").read_text(encoding="utf-8"))
+    table = _read(root, "siting")
+    base, chosen = str(info["base_option"]), str(info["chosen"])
+    placements = list(table["placement"])
+    coms = _read(root, "siting_communities")
+    com_rows = []
+    for com, g in coms.groupby("community", sort=False):
+        by = g.set_index("placement")
+        com_rows.append(
+            {
+                "community": names.get(str(com), str(com)),
+                "cells": [
+                    {
+                        "covered": fmt_pct(float(by.loc[p, "covered"]), 1),
+                        "text": fmt_pct(float(by.loc[p, "within_target"]), 1),
+                        "ci": _ci(by.loc[p], "within_target", lambda v: fmt_pct(v, 1)).strip(),
+                    }
+                    for p in placements
+                ],
+            }
+        )
+    row = table.set_index("placement").loc[chosen]
+    findings = []
+    if chosen == base:
+        findings.append(f"No placement of the model differs from today's ({base}).")
+    else:
+        findings.append(
+            f"Chosen: {chosen} ({row['model']}), the best simulated {info['metric']}: "
+            f"{row['sites']}."
+        )
+        findings.append(
+            f"Against today's {base}, paired: share within target "
+            f"{_pp(float(row['within_target_diff']))} ({row['within_target_vs_today']}), mean "
+            f"response {_min(float(row['mean_response_diff']))} "
+            f"({row['mean_response_vs_today']}), 90th percentile "
+            f"{_min(float(row['p90_response_diff']))} ({row['p90_response_vs_today']})."
+        )
+    costs = _read(root, "siting_costs")
+    rules = info["rules"]
+    shown = [
+        f"at most {rules['stations']} stations" if rules["stations"] else "",
+        f"keep {', '.join(rules['keep'])}" if rules["keep"] else "",
+        f"at most {rules['close_at_most']} of today's stations closed"
+        if rules["close_at_most"] is not None
+        else "",
+        f"at most {rules['max_per_station']} units a station" if rules["max_per_station"] else "",
+        ", ".join(
+            f"{names.get(c, c)} covered at least {fmt_pct(v)}"
+            for c, v in rules["min_coverage"].items()
+        ),
+    ]
+    return {
+        "service": m.get("service_name", m.get("service", "")),
+        "objective": info["objective"],
+        "metric": info["metric"],
+        "priority": info["priority"],
+        "units": info["units"],
+        "candidates": info["candidates"],
+        "new_sites": info["new_sites"],
+        "zones": info["zones"],
+        "busy": fmt_pct(float(info["busy_fraction"]), 1),
+        "rules": "; ".join(x for x in shown if x) or "none",
+        "replications": m.get("replications"),
+        "base": base,
+        "yaml": info.get("scenario_yaml"),
+        "findings": findings,
+        "rows": _siting_rows(table, base),
+        "placements": placements,
+        "stations": _siting_stations(_read(root, "siting_stations"), placements),
+        "communities": com_rows,
+        "costs": _siting_costs(costs, chosen, names) if not costs.empty else None,
+        "chosen": chosen,
+    }
+
+
+_QUESTIONS = {"size": "Sizing", "coalitions": "Coalitions", "site": "Siting"}
+
+
 def _part(root: Path, where: str = "") -> dict[str, Any]:
     m = _manifest(root) or {}
     question = m.get("question")
     footer = (
-        f"{'Sizing' if question == 'size' else 'Coalitions'}{where}: "
+        f"{_QUESTIONS.get(str(question), 'Decision')}{where}: "
         f"{m.get('intersim_command', '')} (seed {m.get('seed', '?')}, scenario SHA-256 "
         f"{str(m.get('scenario_sha256', ''))[:12]}, {m.get('runtime_s', '?')} s)."
     )
     return {
         "sizing": _sizing(root, m) if question == "size" else None,
         "game": _game(root, m) if question == "coalitions" else None,
+        "siting": _siting(root, m) if question == "site" else None,
         "figures": _figures(root),
         "footer": footer,
     }
+
+
+def _heading(parts: list[dict[str, Any]]) -> str:
+    """'Fleet sizing and coalitions', 'Siting', ...: what the parts hold."""
+    kinds = [
+        name
+        for key, name in (("sizing", "fleet sizing"), ("game", "coalitions"), ("siting", "siting"))
+        if any(p[key] for p in parts)
+    ] or ["fleet sizing", "coalitions"]
+    text = kinds[0] if len(kinds) == 1 else ", ".join(kinds[:-1]) + " and " + kinds[-1]
+    return text[0].upper() + text[1:]
 
 
 def _render(
@@ -402,6 +583,7 @@ def _render(
             description=description,
             warnings=warnings or [],
             version=__version__,
+            heading=_heading(parts),
         )
     )
 

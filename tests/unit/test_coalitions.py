@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import sim.decide
-from sim.decide import shapley as g
+from sim.analysis import shapley as g
 from sim.decide.common import Problem
 from sim.decide.evaluate import evaluate_task
 from sim.decide.fleet import coalition_context

@@ -29,6 +29,7 @@ STAGES = {
     "sweeps": 8,
     "decide": 8,
     "data": 8,
+    "siting": 8,
     "cli": 9,
 }
 EXPERIMENTS = {name for name, rank in STAGES.items() if rank == 8}

@@ -1,4 +1,4 @@
-"""Cooperative cost games (sim.decide.shapley): the Shapley axioms on random games, and games
+"""Cooperative cost games (sim.analysis.shapley): the Shapley axioms on random games, and games
 whose Shapley value, nucleolus and core are known by hand.
 
 The Young, Okada & Hashimoto (1982) Swedish water game is not reproduced: only its
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.decide import shapley as g
+from sim.analysis import shapley as g
 
 PLAYERS = "abcde"
 
