@@ -26,6 +26,7 @@ __all__ = [
     "on_calendar",
     "open_level",
     "open_series",
+    "weekly_levels",
     "wide_table",
 ]
 
@@ -180,3 +181,60 @@ def on_calendar(region: Region) -> list[str]:
     """The services whose units work on a calendar that closes (their requests wait overnight
     by design, so a share still open at the horizon says little)."""
     return [sv for s, sv in enumerate(region.services) if region.calendars and region.pauses(s)]
+
+
+WEEK = 7 * 1440.0
+# per kind of service: the levels drawn week by week (label, the columns an interval spans)
+WEEKLY_PANELS = {
+    "backlog": (("open requests", ("t_call", "t_clear")),),
+    "caseload": (
+        ("cases per worker", ("t_dispatch", "t_clear")),
+        ("cases waiting for a worker", ("t_ready", "t_dispatch")),
+    ),
+}
+WEEKLY_COLUMNS = ["option", "service", "kind", "panel", "day", "level"]
+
+
+def weekly_levels(inc: pd.DataFrame, region: Region, options: list[str]) -> pd.DataFrame:
+    """Week by week, per option and service on a calendar or with a caseload: the mean over
+    replications of the time-average number of requests open (or cases held, or waiting),
+    for the figures of work orders and caseloads (``service_weekly.csv``). ``day``: the week's
+    first day of the run; cases held are not yet divided by the workers."""
+    horizon = region.horizon
+    edges = np.arange(0.0, horizon + 1e-9, WEEK)
+    if len(edges) < 2:
+        edges = np.array([0.0, horizon])
+    out = []
+    for s, service in enumerate(region.services):
+        kind = _weekly_kind(region, s)
+        if kind is None:
+            continue
+        for option in options:
+            rows = inc[(inc["service"] == service) & (inc["option"] == option)]
+            reps = max(1, rows["replication"].nunique())
+            for panel, (a_col, b_col) in WEEKLY_PANELS[kind]:
+                a = rows[a_col].to_numpy(dtype=np.float64)
+                b = rows[b_col].to_numpy(dtype=np.float64)
+                b = np.where(b <= horizon, b, np.nan)
+                a, b = a[~np.isnan(a)], b[~np.isnan(a)]
+                level = open_series(a, b, edges) / reps
+                out.append(
+                    pd.DataFrame(
+                        {
+                            "option": option,
+                            "service": service,
+                            "kind": kind,
+                            "panel": panel,
+                            "day": edges[:-1] / 1440.0,
+                            "level": level,
+                        }
+                    )
+                )
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=WEEKLY_COLUMNS)
+
+
+def _weekly_kind(region: Region, s: int) -> str | None:
+    if region.max_cases and region.max_cases[s]:
+        return "caseload"
+    calendar = region.calendars[s] if region.calendars else None
+    return None if calendar is None or calendar.always_open else "backlog"

@@ -11,7 +11,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from ..analysis.backlog import backlog_metrics, backlog_table, on_calendar
+from ..analysis.backlog import backlog_metrics, backlog_table, on_calendar, weekly_levels
 from ..analysis.caseload import caseload_metrics, caseload_table
 from ..analysis.costs import cost_metrics, cost_shares
 from ..analysis.erlang import estimate, overload_warnings, queue_model
@@ -62,6 +62,7 @@ TABLES = (
     "levels",
     "zones",
     "surge_timeline",
+    "service_weekly",
     "backlog",
     "caseload",
 )
@@ -99,6 +100,7 @@ class Comparison:
     zones: pd.DataFrame
     responses: pd.DataFrame
     surge_timeline: pd.DataFrame
+    service_weekly: pd.DataFrame  # work orders and caseloads week by week (figures)
     backlog: pd.DataFrame  # open requests and completion in working time (sim.analysis.backlog)
     caseload: pd.DataFrame  # caseload services only (sim.analysis.caseload)
     raw: RunResult
@@ -345,6 +347,7 @@ def compare(
         zones=zone_results(zone_metrics(inc), base, margins),
         responses=response_histogram([p.measured.responses for p in parts]),
         surge_timeline=surge_timeline([p.measured.surges for p in parts], n),
+        service_weekly=weekly_levels(inc, region, raw.options),
         backlog=backlog,
         caseload=caseload_table(caseload_metrics(inc, region, compiled.fleets), raw.options),
         estimate=est,

@@ -1,24 +1,20 @@
 """Work orders and caseloads over time: open requests of services on a working calendar, and
-cases held per worker of caseload services, week by week (incidents.parquet), one line per
+cases held per worker of caseload services, week by week (``service_weekly.csv``), one line per
 option (the mean over replications); the warm-up is shaded.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..analysis.backlog import open_series
 from ..results.read import ResultData
 from .style import Drawn, new_figure, option_styles, style
 
 __all__ = ["backlog_services", "caseload_services", "figures", "weekly"]
-
-WEEK = 7 * 1440.0
-COLUMNS = ["replication", "option", "service", "t_call", "t_ready", "t_dispatch", "t_clear"]
 
 
 def _table(data: ResultData, name: str) -> pd.DataFrame | None:
@@ -45,37 +41,24 @@ def _run(data: ResultData) -> tuple[float, float]:
     return float(run.get("warmup", 0.0)), float(run.get("horizon", 0.0))
 
 
-def weekly(
-    incidents: pd.DataFrame, service: str, option: str, span: tuple[str, str], horizon: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Week starts (days) and the mean over replications of the weekly time-average number of
-    requests between the columns ``span`` (e.g. call to done; open at the horizon without)."""
-    edges = np.arange(0.0, horizon + 1e-9, WEEK)
-    if len(edges) < 2:
-        edges = np.array([0.0, horizon])
-    rows = incidents[(incidents["service"] == service) & (incidents["option"] == option)]
-    reps = max(1, rows["replication"].nunique())
-    a = rows[span[0]].to_numpy(dtype=np.float64)
-    b = rows[span[1]].to_numpy(dtype=np.float64)
-    b = np.where(b <= horizon, b, np.nan)
-    a, b = a[~np.isnan(a)], b[~np.isnan(a)]
-    return edges[:-1] / 1440.0, open_series(a, b, edges) / reps
+def weekly(table: pd.DataFrame, service: str, option: str, panel: str) -> tuple[Any, Any]:
+    """Week starts (days) and the weekly level of one panel (``service_weekly.csv``)."""
+    rows = table[(table["service"] == service) & (table["option"] == option)]
+    rows = rows[rows["panel"] == panel]
+    return rows["day"].to_numpy(dtype=float), rows["level"].to_numpy(dtype=float)
 
 
-# per kind of figure: the panels of a service (label, span of columns, divided by workers)
+# per kind of figure: the panels of a service (label, divided by workers)
 PANELS = {
-    "backlog": (("open requests", ("t_call", "t_clear"), False),),
-    "caseload": (
-        ("cases per worker", ("t_dispatch", "t_clear"), True),
-        ("cases waiting for a worker", ("t_ready", "t_dispatch"), False),
-    ),
+    "backlog": (("open requests", False),),
+    "caseload": (("cases per worker", True), ("cases waiting for a worker", False)),
 }
 
 
 def _figure(
-    data: ResultData, incidents: pd.DataFrame, services: list[str], title: str, kind: str
+    data: ResultData, table: pd.DataFrame, services: list[str], title: str, kind: str
 ) -> Figure:
-    warmup, horizon = _run(data)
+    warmup, _ = _run(data)
     styles = option_styles(data.options, data.baseline)
     workers = _workers(data) if kind == "caseload" else {}
     panels = PANELS[kind]
@@ -83,9 +66,9 @@ def _figure(
     with style():
         axes = fig.subplots(len(services), len(panels), squeeze=False, sharex=True)
         for row, service in zip(axes, services, strict=True):
-            for ax, (what, span, per_worker) in zip(row, panels, strict=True):
+            for ax, (what, per_worker) in zip(row, panels, strict=True):
                 for opt in data.options:
-                    days, level = weekly(incidents, service, opt, span, horizon)
+                    days, level = weekly(table, service, opt, what)
                     if per_worker:
                         level = level / max(workers.get((opt, service), 1.0), 1.0)
                     st = styles[opt]
@@ -121,8 +104,10 @@ def figures(data: ResultData) -> Iterator[Drawn]:
     backlog, cases = backlog_services(data), caseload_services(data)
     if not backlog and not cases:
         return
-    incidents = pd.read_parquet(data.root / "incidents.parquet", columns=COLUMNS)
-    for k in ("option", "service"):
+    incidents = _table(data, "service_weekly")
+    if incidents is None:  # a result directory from before the weekly table
+        return
+    for k in ("option", "service", "panel"):
         incidents[k] = incidents[k].astype(str)
     if backlog:
         yield Drawn(

@@ -143,7 +143,7 @@ def test_sigterm_cleans_up_like_ctrl_c(scenario: Path, tmp_path: Path) -> None:
             assert _complete(out)
             assert _leftovers(tmp_path, out.name) == []
             continue
-        assert proc.returncode == 143, err
+        assert proc.returncode == 143, (proc.returncode, err)
         assert "Traceback" not in err
         assert err.strip().endswith("terminated"), err
         assert _leftovers(tmp_path, out.name) == [], "nothing temporary stays"

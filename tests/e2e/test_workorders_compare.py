@@ -35,7 +35,7 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = shipped("five_valleys_services", horizon="420 d", warmup="210 d")
     scenario.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     out = root / "out"
-    code = main(["compare", str(scenario), "--replications", "2", "--out", str(out)])
+    code = main(["compare", str(scenario), "--replications", "2", "--records", "--out", str(out)])
     assert code == 0, "compare of the public-services example should succeed"
     return out
 
@@ -100,3 +100,22 @@ def test_a_scenario_without_them_gets_empty_caseloads_and_no_section(tmp_path: P
     assert backlog["paused_share"].isna().all(), "nothing pauses without a calendar"
     assert pd.read_csv(out / "caseload.csv").empty, "no caseload service, no rows"
     assert 'id="services"' not in (out / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_work_order_figures_need_no_incident_table(tmp_path: Path) -> None:
+    """A default compare (no --records) draws the weekly backlog and caseload figures from
+    service_weekly.csv, which holds a level per week for every option and panel."""
+    scenario = tmp_path / "five_valleys_services.yaml"
+    data = shipped("five_valleys_services", horizon="120 d", warmup="30 d")
+    scenario.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["compare", str(scenario), "--replications", "2", "--out", str(out)]) == 0
+    assert not (out / "incidents.parquet").exists()
+    weekly = pd.read_csv(out / "service_weekly.csv")
+    assert set(weekly["kind"]) == {"backlog", "caseload"}
+    per_line = weekly.groupby(["option", "service", "panel"]).size()
+    assert (per_line == 120 // 7).all(), "a level per whole week of the run"
+    assert (weekly["level"] >= 0).all()
+    drawn = {p.stem for p in (out / "figures").glob("*.png")}
+    assert {"backlog", "caseload"} <= drawn
