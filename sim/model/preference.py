@@ -70,11 +70,6 @@ class Preference:
         sorted_trips = np.ascontiguousarray(trips[order])
         return memoryview(places), memoryview(sorted_trips), complete  # type: ignore[arg-type]
 
-    @property
-    def nbytes(self) -> int:
-        """Memory of the lists sorted so far."""
-        return sum(p.nbytes + t.nbytes for p, t, _ in self._memo.values())
-
 
 def preferences(
     zone_place: np.ndarray,

@@ -11,7 +11,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DATA_FILE_FIELDS", "data_file_key", "resolve_data_paths", "shown_path"]
+from ..errors import Problem, ScenarioError
+
+__all__ = [
+    "DATA_FILE_FIELDS",
+    "checked_file_key",
+    "data_file_key",
+    "resolve_data_paths",
+    "shown_path",
+]
 
 DATA_FILE_FIELDS: tuple[tuple[str, ...], ...] = (
     ("zones", "file"),
@@ -60,3 +68,21 @@ def data_file_key(path: str) -> tuple[str, int, int]:
     """Path, modification time and size: a cache key that changes when the file does."""
     st = os.stat(path)
     return path, st.st_mtime_ns, st.st_size
+
+
+def checked_file_key(path: str, max_bytes: int, too_big: str) -> tuple[str, int, int]:
+    """:func:`data_file_key` of a data file a user hands over, or one ScenarioError naming the
+    file: missing, unreadable, or larger than ``max_bytes`` (``too_big`` says what to do)."""
+
+    def fail(message: str) -> ScenarioError:
+        return ScenarioError([Problem(shown_path(path), None, None, "", message)])
+
+    try:
+        key = data_file_key(path)
+    except FileNotFoundError:
+        raise fail("no such file") from None
+    except OSError as exc:
+        raise fail(f"cannot read: {exc.strerror}") from None
+    if key[2] > max_bytes:
+        raise fail(f"larger than {max_bytes // 2**30} GiB{too_big}")
+    return key

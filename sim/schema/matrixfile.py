@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import Problem, ScenarioError
-from .datapaths import data_file_key, shown_path
+from .datapaths import checked_file_key, shown_path
 
 __all__ = ["LONG_COLUMNS", "MAX_BYTES", "MAX_IDS", "MatrixRows", "read_matrix_file"]
 
@@ -72,15 +72,7 @@ def _fail(path: str, message: str, line: int | None = None, field: str = "") -> 
 
 def read_matrix_file(path: str) -> MatrixRows:
     """The entries of the matrix file ``path``; raise ScenarioError naming the file and row."""
-    try:
-        key = data_file_key(path)
-    except FileNotFoundError:
-        raise _fail(path, "no such file") from None
-    except OSError as exc:
-        raise _fail(path, f"cannot read: {exc.strerror}") from None
-    if key[2] > MAX_BYTES:
-        raise _fail(path, f"larger than {MAX_BYTES // 2**30} GiB; not a travel matrix")
-    return _cached(*key)
+    return _cached(*checked_file_key(path, MAX_BYTES, "; not a travel matrix"))
 
 
 # --------------------------------------------------------------------------- reading

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import Problem, ScenarioError
-from .datapaths import data_file_key, shown_path
+from .datapaths import checked_file_key, shown_path
 from .geo import LONLAT, check_crs, to_lonlat
 from .osmtags import BOTH, CLASSES, FORWARD, direction, drivable_class, maxspeed_kmh
 
@@ -62,14 +62,7 @@ def read_road_file(path: str) -> RoadRows:
     if not lower.endswith((*OSM_SUFFIXES, GRAPHML)):
         formats = ", ".join((*OSM_SUFFIXES, GRAPHML))
         raise _fail(path, f"unknown road network format: expected a file ending in {formats}")
-    try:
-        key = data_file_key(path)
-    except FileNotFoundError:
-        raise _fail(path, "no such file") from None
-    except OSError as exc:
-        raise _fail(path, f"cannot read: {exc.strerror}") from None
-    if key[2] > MAX_BYTES:
-        raise _fail(path, f"larger than {MAX_BYTES // 2**30} GiB; cut the extract to the region")
+    key = checked_file_key(path, MAX_BYTES, "; cut the extract to the region")
     if key[2] == 0:
         raise _fail(path, "empty file")
     return _cached(*key)

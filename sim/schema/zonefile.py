@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Problem, ScenarioError
-from .datapaths import data_file_key, shown_path
+from .datapaths import checked_file_key, shown_path
 from .geo import KM, LONLAT, check_crs, looks_like_lonlat
 from .scenario import PLACE_ID_PATTERN, Boundaries, ZoneFile
 
@@ -84,16 +84,9 @@ def file_problem(path: str, message: str) -> ScenarioError:
 
 
 def _stat(path: str) -> tuple[str, int, int]:
-    try:
-        key = data_file_key(path)
-    except FileNotFoundError:
-        raise file_problem(path, "no such file") from None
-    except OSError as exc:
-        raise file_problem(path, f"cannot read: {exc.strerror}") from None
+    key = checked_file_key(path, MAX_FILE_BYTES, "")
     if Path(path).is_dir() and not path.lower().endswith(".gdb"):  # a FileGDB is a folder
         raise file_problem(path, "is a directory, not a zone or boundary file")
-    if key[2] > MAX_FILE_BYTES:
-        raise file_problem(path, f"larger than {MAX_FILE_BYTES // 2**30} GiB")
     return key
 
 
