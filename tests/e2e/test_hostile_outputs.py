@@ -142,7 +142,10 @@ def test_sigterm_cleans_up_like_ctrl_c(scenario: Path, tmp_path: Path) -> None:
     handler is installed), never after a guessed delay, so a slow machine moves the moment
     with the command instead of past its end."""
     with ThreadPoolExecutor(len(PHASES)) as pool:  # the three commands run side by side
-        runs = {p: pool.submit(_terminated_at, scenario, tmp_path / p, at) for p, at in PHASES.items()}
+        runs = {
+            phase: pool.submit(_terminated_at, scenario, tmp_path / phase, line)
+            for phase, line in PHASES.items()
+        }
         ended = {phase: run.result() for phase, run in runs.items()}
     for phase, (code, err, out) in ended.items():
         assert code == 143, (phase, code, err)

@@ -97,9 +97,9 @@ def test_killed_runs_leave_complete_outputs_or_none(tmp_path: Path) -> None:
 def _killed_run(scenario: Path, out: Path, extra: list[str], line: str, delay: float) -> None:
     """A run of ``scenario`` to ``out`` killed ``delay`` seconds after it prints ``line``
     (or when it ends, if it ends first)."""
+    cmd = [sys.executable, "-m", "sim", "run", str(scenario), "--replications", "4"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sim", "run", str(scenario), "--replications", "4"]
-        + ["--out", str(out), *extra],
+        [*cmd, "--out", str(out), *extra],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
