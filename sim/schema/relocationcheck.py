@@ -51,14 +51,14 @@ def _posts(path: Path, rule: Relocation, stations: set[str]) -> Found:
     for k, row in (rule.table or {}).items():
         if len(row) != k:
             yield (
-                (*path, "table", k),
+                (*path, "table", str(k)),
                 f"the row for {k} free unit(s) names {len(row)} station(s): it needs {k}, one "
                 "per free unit (list a station twice for two units)",
             )
         for i, post in enumerate(row):
             if post not in stations:
                 yield (
-                    (*path, "table", k, i),
+                    (*path, "table", str(k), i),
                     f"unknown station '{post}' {_known(stations)}",
                 )
 
@@ -111,7 +111,7 @@ def relocation_fleet_problems(s: Scenario) -> list[tuple[Path, str]]:
                 path = relocation_path(s, name, sid)
                 found.append(
                     (
-                        (*path, "table", max(too_many)),
+                        (*path, "table", str(max(too_many))),
                         f"a row for {max(too_many)} free units, but option '{name}' has "
                         f"{size} {sid} unit(s)",
                     )
