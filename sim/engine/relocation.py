@@ -175,6 +175,7 @@ class ComplianceTable(Mover):
         super().__init__(rule, view, service)
         # stations of the free units (sorted) -> the posts lacking units, and the surplus
         self._plans: dict[tuple[int, ...], tuple[list[int], Counter[int]] | None] = {}
+        self._now: tuple[list[int], Counter[int]] | None = None
 
     def _plan(self, have: tuple[int, ...]) -> tuple[list[int], Counter[int]] | None:
         found = self._plans.get(have, self)
@@ -191,11 +192,12 @@ class ComplianceTable(Mover):
         free = view.free[self.service]
         if len(free) not in self.rule.table:
             return True
-        return self._plan(tuple(sorted([u.station for u in free.values()]))) is None
+        self._now = self._plan(tuple(sorted([u.station for u in free.values()])))
+        return self._now is None
 
     def moves(self, view: Engine, t: float) -> Iterator[Move]:
         free = view.free[self.service]
-        plan = self._plan(tuple(sorted([u.station for u in free.values()])))
+        plan = self._now  # found by settled() just before
         if plan is None:
             return
         missing, surplus = plan
@@ -212,13 +214,22 @@ class ComplianceTable(Mover):
         ``surplus[p]`` units from post ``p`` (the others stay: rows of cost 0)."""
         if not units or not missing:
             return []
+        if len(missing) == 1:  # the usual case: one post to fill, by the nearest unit
+            post, rows = missing[0], view.travel
+            best, best_trip = None, BIG
+            for u in units:  # in index order: ties keep the lowest
+                here = self.here(u, t)
+                if (
+                    here is not None
+                    and rows[here][post] < best_trip
+                    and self.allowed(view, u, post)
+                ):
+                    best, best_trip = u, rows[here][post]
+            return [] if best is None else [(best, post)]
         cost = [
             [self.trip(view, u, p, t) if self.allowed(view, u, p) else BIG for u in units]
             for p in missing
         ]
-        if len(missing) == 1:  # the usual case: one post to fill
-            j = min(range(len(units)), key=lambda j: (cost[0][j], units[j].index))
-            return [(units[j], missing[0])] if cost[0][j] < BIG else []
         from scipy.optimize import linear_sum_assignment
 
         at = Counter(u.station for u in units)
