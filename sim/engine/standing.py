@@ -101,7 +101,8 @@ def _unit_standing(
     assigned = rec.job_assigned[jobs]  # sorted: a unit's jobs are dispatched in turn
     shifts = duty[:, 0]
     busy_at = np.searchsorted(assigned, shifts, side="right") - 1
-    idle = (busy_at < 0) | (rec.job_free[jobs][np.maximum(busy_at, 0)] <= shifts)
+    freed = np.append(rec.job_free[jobs], -np.inf)  # a unit without jobs: always idle
+    idle = (busy_at < 0) | (freed[busy_at] <= shifts)
     shifts = shifts[idle]  # a shift that began during a job does not bring the unit home
     home = fleet.station[u]
     # ways: start, arrival, post (the ways back, the moves, the starts of shifts)
