@@ -110,6 +110,21 @@ def _mv_view(values: np.ndarray) -> Any:
     return memoryview(values)  # type: ignore[arg-type]
 
 
+def _service_rows(region: Region) -> list[list[Any]]:
+    """Per service, a memoryview row per place of its trips; one set per distinct matrix."""
+    made: dict[int, list[Any]] = {}
+    out = []
+    for s in range(len(region.services)):
+        trips = region.trips(s)
+        rows = made.get(id(trips))
+        if rows is None:
+            rows = made[id(trips)] = [
+                memoryview(row) for row in np.ascontiguousarray(trips, dtype=np.float64)
+            ]
+        out.append(rows)
+    return out
+
+
 def _view(values: array[Any], dtype: type) -> np.ndarray:
     return np.frombuffer(values, dtype=dtype) if len(values) else np.empty(0, dtype=dtype)
 
@@ -125,10 +140,9 @@ class Engine:
         self.region, self.fleet, self.inc = region, fleet, incidents
         self.env = simpy.Environment()
         self.horizon = region.horizon
-        # travel[a][b]: a row per place, read in place (no list of P x P Python floats)
-        self.travel: list[Any] = [
-            memoryview(row) for row in np.ascontiguousarray(region.travel, dtype=np.float64)
-        ]
+        # travel[s][a][b]: the trips of service s, a row per place, read in place (no list of
+        # P x P Python floats); services driving at one time factor share their rows
+        self.travel: list[list[Any]] = _service_rows(region)
         self._hours = region.hour_factors.tolist()
         self._flat_hours = all(h == 1.0 for h in self._hours)
         n_com, n_svc = len(region.communities), len(region.services)
@@ -204,14 +218,15 @@ class Engine:
 
     def expected_travel(self, unit: Unit, place: int, t: float) -> float:
         """Expected minutes (before the hour's speed factor) from where ``unit`` is to ``place``."""
-        to_place = self.travel[unit.station][place]
+        rows = self.travel[unit.service]
+        to_place = rows[unit.station][place]
         if t >= unit.ret_end:
             return to_place
         times = unit.ret_times
         if times is not None:  # from the zone nearest to where it is on its way
-            return self.travel[unit.ret_zones[bisect_right(times, t) - 1]][place]  # type: ignore[index]
+            return rows[unit.ret_zones[bisect_right(times, t) - 1]][place]  # type: ignore[index]
         done = (t - unit.ret_start) / (unit.ret_end - unit.ret_start)
-        return (1.0 - done) * self.travel[unit.ret_from][place] + done * to_place
+        return (1.0 - done) * rows[unit.ret_from][place] + done * to_place
 
     def head(self, unit: Unit, community: int) -> tuple[int, float, int] | None:
         """The first call waiting in ``community`` that ``unit`` may take: by priority, then
@@ -229,7 +244,9 @@ class Engine:
         memo = self._search[service]
         found = memo.get(place)
         if found is None:
-            found = memo[place] = self.fleet.preference[service].row(place, self.region.travel)
+            found = memo[place] = self.fleet.preference[service].row(
+                place, self.region.trips(service)
+            )
         return found
 
     # -- state changes ------------------------------------------------------------------------
@@ -270,7 +287,7 @@ class Engine:
         slot = self._sent[i]
         self._sent[i] = slot + 1
         c = self.incident_place[i]
-        travel_rows = self.travel
+        travel_rows = self.travel[unit.service]
         if now >= unit.ret_end:  # at the station: the crew turns out
             trip = travel_rows[unit.station][c]
             depart = now + delay + self._turnout[i, slot]
@@ -346,7 +363,7 @@ class Engine:
         unit.ret_start = now
         unit.ret_times = None
         if self._from_road[unit.service]:
-            back = self.travel[unit.ret_from][unit.station] / self._return_factor
+            back = self.travel[unit.service][unit.ret_from][unit.station] / self._return_factor
             unit.ret_end = now + back * self.hour_factor(now)
             if self._snap is not None and unit.ret_end > now:
                 starts, unit.ret_zones = self._snap.pieces(unit.ret_from, unit.station)

@@ -91,7 +91,7 @@ def _walk(
     measured from the zone it is at when met; it counts as seen at that zone's place."""
     unit, best_trip, best_index = best
     t, scale, limit = now
-    at, rows = view.positions[service].at, view.travel
+    at, rows = view.positions[service].at, view.travel[service]
     places, trips, complete = view.search_order(service, place)
     for where, trip in zip(places, trips, strict=True):
         if trip > best_trip or trip * scale > limit:
@@ -135,7 +135,11 @@ def scan(
     rows = view.travel
     for u in units:
         # at its station (the common case, inlined for speed) or on its way back
-        trip = rows[u.station][place] if t >= u.ret_end else view.expected_travel(u, place, t)
+        trip = (
+            rows[u.service][u.station][place]
+            if t >= u.ret_end
+            else view.expected_travel(u, place, t)
+        )
         if trip < best_trip or (trip == best_trip and u.index < best_index):
             best, best_trip, best_index = u, trip, u.index
     if best is not None and limit < INF and best_trip * view.hour_factor(t) > limit:

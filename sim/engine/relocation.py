@@ -115,7 +115,7 @@ class Mover(ABC):
 
     def trip(self, view: Engine, unit: Unit, post: int, t: float) -> float:
         here = self.here(unit, t)
-        return BIG if here is None else view.travel[here][post]
+        return BIG if here is None else view.travel[self.service][here][post]
 
     # -- applying a move --------------------------------------------------------------------
     def _apply(self, view: Engine, unit: Unit, post: int, t: float) -> None:
@@ -124,7 +124,7 @@ class Mover(ABC):
             raise AssertionError(f"unit {unit.index} has no place to move from")
         positions = view.positions[self.service]
         positions.remove(unit)
-        trip = view.travel[source][post] * self._speed * view.hour_factor(t)
+        trip = view.travel[self.service][source][post] * self._speed * view.hour_factor(t)
         unit.ret_from, unit.station, unit.ret_start, unit.ret_end = source, post, t, t + trip
         unit.ret_times = None
         snap = self._snap
@@ -215,7 +215,7 @@ class ComplianceTable(Mover):
         if not units or not missing:
             return []
         if len(missing) == 1:  # the usual case: one post to fill, by the nearest unit
-            post, rows = missing[0], view.travel
+            post, rows = missing[0], view.travel[self.service]
             best, best_trip = None, BIG
             for u in units:  # in index order: ties keep the lowest
                 here = self.here(u, t)

@@ -49,7 +49,8 @@ def _back(region: Region, fleet: Fleet, rec: EngineRecords, ends: np.ndarray, po
     free = rec.job_free
     from_road = np.array([r.from_road for r in fleet.dispatch])[fleet.service[rec.job_unit]]
     hours = region.hour_factors[(free // 60).astype(np.int64) % 24]
-    trip = region.travel[ends, post] / region.return_speed_factor * hours
+    trip = region.trips_of(fleet.service[rec.job_unit], ends, post)
+    trip = trip / region.return_speed_factor * hours
     return np.where(from_road, free + trip, free)
 
 

@@ -116,7 +116,8 @@ def cover_of(
         kinds = [k for k, t in enumerate(region.types) if t.service == service]
     weight, limit = zone_demand(region, kinds, target)
     places = np.asarray(places, dtype=np.int64)
-    trip = region.travel[np.ix_(places, region.zone_place)] * float(region.hour_factors.mean())
+    trips = region.trips(service)
+    trip = trips[np.ix_(places, region.zone_place)] * float(region.hour_factors.mean())
     own = trip <= limit[None, :]
     if rule.policy == "separate":
         aid = np.zeros_like(own)

@@ -67,14 +67,15 @@ def _busy(region: Region, resolved: ResolvedOption, service: int) -> float:
     """MEXCLP's busy probability: the offered load over the units on duty, served from home."""
     n_com = len(region.communities)
     speed = float(region.hour_factors.mean())
-    inside = np.diag(region.travel)[:n_com] * speed
+    trips = region.trips(service)
+    inside = np.diag(trips)[:n_com] * speed
     load = 0.0
     for k, t in enumerate(region.types):
         if t.service != service:
             continue
         minutes = mean_of(t.turnout) + inside + mean_of(t.on_scene)
         if t.facility >= 0:
-            to_facility = region.travel[:n_com, t.facility] * speed
+            to_facility = trips[:n_com, t.facility] * speed
             minutes = minutes + t.transport_prob * (to_facility + mean_of(t.handover))
         load += float(region.rates[:, k] @ minutes) * t.units_needed
     units = sum(region.services.index(u.service) == service for u in resolved.units)
