@@ -18,7 +18,7 @@ import heapq
 from array import array
 from bisect import bisect_right
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -31,6 +31,7 @@ from ..model.preference import SearchRow
 from .demand import Incidents
 from .policies import Policy, make_policy
 from .positions import Positions
+from .relocation import make_movers
 from .work import job_models
 
 __all__ = ["Engine", "EngineRecords", "Unit", "simulate"]
@@ -43,7 +44,9 @@ class Unit:
 
     __slots__ = (
         "busy",
+        "home",
         "index",
+        "moved",
         "off_pending",
         "on_duty",
         "owner",
@@ -59,6 +62,8 @@ class Unit:
 
     def __init__(self, index: int, service: int, station: int, owner: int) -> None:
         self.index, self.service, self.station, self.owner = index, service, station, owner
+        self.home = station  # ``station`` is where it stands or heads: a post under move-up
+        self.moved = -float("inf")  # when its last move began
         self.busy = False
         self.on_duty = False
         self.off_pending = False
@@ -87,6 +92,12 @@ class EngineRecords:
     job_dispatch: np.ndarray
     job_arrive: np.ndarray
     job_free: np.ndarray
+    # moves between posts (sim.engine.relocation), in the order they began
+    move_unit: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    move_start: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    move_arrive: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    move_from: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    move_to: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
 
 
 def _mv(values: np.ndarray, dtype: type | None = None) -> Any:
@@ -199,6 +210,7 @@ class Engine:
         self._job_dispatch = array("d")  # when it left: assigned + request delay
         self._job_arrive = array("d")
         self._job_free = array("d")  # when it can take the next call
+        self.movers = make_movers(self)  # per service: its relocation policy, None: none
 
     # -- helpers the policies use -------------------------------------------------------------
     def hour_factor(self, t: float) -> float:
@@ -345,6 +357,9 @@ class Engine:
 
     def _on_free(self, unit: Unit, _event: simpy.Event) -> None:
         now = self.env.now
+        mover = self.movers[unit.service]
+        if mover is not None:
+            unit.station = mover.post_after_job(unit)
         unit.ret_start = now
         unit.ret_times = None
         if self._from_road[unit.service]:
@@ -360,6 +375,8 @@ class Engine:
             unit.off_pending = unit.on_duty = unit.busy = False
             return
         self._available(unit)
+        if mover is not None and not unit.busy:  # (busy: it took a waiting call at once)
+            mover.event(self, now)
 
     def _on_ready(self, i: int) -> None:
         """Call ``i`` has been handled: dispatch what is allowed and free, queue the rest."""
@@ -370,15 +387,19 @@ class Engine:
         c = self._community[i]
         place = self.incident_place[i]
         need = self._need[i]
+        sent = self._sent[i]
         while self._sent[i] < need:  # for most calls need is 1: one pass
             choice = policy.choose_unit(self, s, c, place, now)
             if choice is None:
                 heapq.heappush(self.queues[s][c], (self._type_priority[k], self._ready[i], i))
                 self._waiting[s] += 1
-                return
+                break
             unit, delay = choice
             self._take(unit)
             self._dispatch(unit, i, delay)
+        mover = self.movers[s]
+        if mover is not None and self._sent[i] > sent:  # some unit was sent
+            mover.event(self, now)
 
     # -- the flow of calls: one event at a time, each scheduling the next ---------------------
     def _schedule_call(self) -> None:
@@ -421,8 +442,10 @@ class Engine:
         if unit.on_duty:
             return
         unit.on_duty = True
+        unit.station = unit.home  # a shift starts at the home station
         unit.ret_from, unit.ret_end, unit.ret_times = unit.station, self.env.now, None
         self._available(unit)
+        self._duty_event(unit)
 
     def _off_duty(self, unit: Unit) -> None:
         if unit.busy:
@@ -430,10 +453,19 @@ class Engine:
         elif unit.on_duty:
             self._take(unit)
             unit.on_duty = False
+            self._duty_event(unit)
+
+    def _duty_event(self, unit: Unit) -> None:
+        mover = self.movers[unit.service]
+        if mover is not None:
+            mover.event(self, self.env.now)
 
     def run(self) -> EngineRecords:
         """Run to the horizon and return the records."""
         self.env.process(self._duty_changes())
+        for mover in self.movers:
+            if mover is not None and mover.rule.tick is not None:
+                self.env.process(mover.ticks(self))  # type: ignore[arg-type]
         self._schedule_call()
         self.env.run(until=self.horizon)
         complete = self.out_sent == self.need
@@ -455,9 +487,29 @@ class Engine:
             job_dispatch=_view(self._job_dispatch, np.float64),
             job_arrive=_view(self._job_arrive, np.float64),
             job_free=_view(self._job_free, np.float64),
+            **self._move_log(),
         )
         self._release()
         return records
+
+    def _move_log(self) -> dict[str, np.ndarray]:
+        """The moves of every service, in the order they began (ties: by service)."""
+        movers = [m for m in self.movers if m is not None]
+        if not movers:
+            return {}
+        cols = {
+            "move_unit": (np.int32, "log_unit"),
+            "move_start": (np.float64, "log_start"),
+            "move_arrive": (np.float64, "log_arrive"),
+            "move_from": (np.int32, "log_from"),
+            "move_to": (np.int32, "log_to"),
+        }
+        out = {
+            name: np.concatenate([_view(getattr(m, attr), dtype) for m in movers])
+            for name, (dtype, attr) in cols.items()
+        }
+        order = np.argsort(out["move_start"], kind="stable")
+        return {name: values[order] for name, values in out.items()}
 
     def _release(self) -> None:
         """Drop the run's state: pending events and callbacks refer back to the engine, and

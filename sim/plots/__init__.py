@@ -21,7 +21,7 @@ from pathlib import Path
 from ..engine.execute import open_executor
 from ..results.files import DIR_MODE, remove_stale
 from ..results.read import ResultData, load_result
-from . import backlog, costs, differences, equity, response, timeline, units, zones
+from . import backlog, costs, coverage, differences, equity, response, timeline, units, zones
 from .help import figures as help_figures
 from .map import figures as map_figures
 from .style import Drawn, save
@@ -50,6 +50,7 @@ MODULES: tuple[Callable[[ResultData], Iterator[Drawn]], ...] = (
     help_figures,
     map_figures,
     zones.figures,
+    coverage.figures,
     timeline.figures,
     backlog.figures,
     costs.figures,
@@ -57,7 +58,7 @@ MODULES: tuple[Callable[[ResultData], Iterator[Drawn]], ...] = (
 
 
 # The kinds of figure, the costliest to draw first (Five Valleys): the order in which they go to
-# workers, so that the last to start are short.
+# workers, so that the last to start are short (a kind not listed goes last).
 COST_ORDER = (
     "zones",
     "response",
@@ -65,6 +66,7 @@ COST_ORDER = (
     "map",
     "equity",
     "help",
+    "coverage",
     "differences",
     "units",
     "costs",
@@ -136,7 +138,7 @@ def draw_figures(
     if workers == 1:
         return write_figures(iter_figures(data, on_step), out)
     out.mkdir(parents=True, exist_ok=True)
-    order = sorted(range(len(MODULES)), key=lambda i: COST_ORDER.index(_kind(MODULES[i])))
+    order = sorted(range(len(MODULES)), key=lambda i: _cost_rank(_kind(MODULES[i])))
     drawn: dict[int, list[FigureInfo]] = {}
     with open_executor(
         str(result_dir), workers=workers, tasks=len(order), preload=(__name__,)
@@ -151,6 +153,11 @@ def draw_figures(
     infos = [info for i in range(len(MODULES)) for info in drawn[i]]
     _write_index(infos, out)
     return infos
+
+
+def _cost_rank(kind: str) -> int:
+    """Where ``kind`` goes to the workers: by :data:`COST_ORDER`, a kind it misses last."""
+    return COST_ORDER.index(kind) if kind in COST_ORDER else len(COST_ORDER)
 
 
 def draw_kind(result_dir: str, out: str, kind: int) -> list[FigureInfo]:

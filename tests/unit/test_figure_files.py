@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 from sim.engine.progress import Stages
+from sim.plots import COST_ORDER, MODULES
 from sim.plots.style import stable_clip_ids
 
 SVG = """<svg><defs>
@@ -49,3 +50,8 @@ def test_stages_time_each_stage_in_order() -> None:
     assert fig["wall_s"] >= 0.04
     assert fig["cpu_s"] < 0.04, "sleeping is not CPU time"
     assert stages.summary().startswith("simulation 0.")
+
+
+def test_every_kind_of_figure_has_its_place_in_the_workers_order() -> None:
+    kinds = [m.__module__.rsplit(".", 1)[-1] for m in MODULES]
+    assert sorted(COST_ORDER) == sorted(kinds), "a kind of figure missing from COST_ORDER"
