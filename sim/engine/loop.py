@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 import simpy
-from simpy.events import Timeout
+from simpy.events import NORMAL
 
 from ..model.compile import Fleet, Region
 from ..model.preference import SearchRow
@@ -36,6 +36,21 @@ from .work import job_models
 __all__ = ["Engine", "EngineRecords", "Unit", "simulate"]
 
 NAN = float("nan")
+
+
+class _Due:
+    """A SimPy event that is due at a time fixed when it is scheduled and carries only its
+    callbacks: what ``Environment.step`` reads of an event (``callbacks``, ``_ok``). The
+    engine's own events (a call ready, a unit free) are these rather than Timeouts:
+    scheduled with ``Environment.schedule`` at the same priority, in the same order, but
+    without a Timeout's bookkeeping, on the two events of every incident."""
+
+    __slots__ = ("callbacks",)
+    _ok = True
+    _value = None
+
+    def __init__(self, callbacks: tuple[Any, ...]) -> None:
+        self.callbacks = callbacks
 
 
 class Unit:
@@ -125,14 +140,16 @@ class Engine:
             Unit(i, int(fleet.service[i]), int(fleet.station[i]), int(fleet.owner[i]))
             for i in range(fleet.size)
         ]
-        self._free_callbacks = [partial(self._on_free, u) for u in self.units]
+        self._free_callbacks = [(partial(self._on_free, u),) for u in self.units]
+        self._call_callbacks = (self._call,)
         self.free: list[dict[int, Unit]] = [{} for _ in range(n_svc)]
         self.free_by_owner: list[list[dict[int, Unit]]] = [
             [{} for _ in range(n_com)] for _ in range(n_svc)
         ]
         # free units by where they are (at a station, at a zone on the way back, returning)
         self.positions = [Positions(len(region.places)) for _ in range(n_svc)]
-        self._search: list[dict[int, SearchRow]] = [{} for _ in range(n_svc)]
+        # search_rows[s][place]: the search_order of place, once asked
+        self.search_rows: list[dict[int, SearchRow]] = [{} for _ in range(n_svc)]
         self.queues: list[list[list[tuple[int, float, int]]]] = [
             [[] for _ in range(n_com)] for _ in range(n_svc)
         ]
@@ -148,6 +165,7 @@ class Engine:
         self._snap = region.snapper
         n = len(incidents)
         self._type = _mv(incidents.type)
+        self._service = _mv(np.array(self._type_service, dtype=np.int16)[incidents.type])
         self._community = _mv(incidents.community)
         self._facility = _mv(incidents.facility)  # where a transport goes (drawn with it)
         # where each incident happens: its zone's place (a community's centre without zones)
@@ -155,6 +173,8 @@ class Engine:
         # indexed [incident, slot]: the slot is the number of units already sent to the call
         self._turnout = _mv_view(incidents.turnout)
         self._scene_noise = _mv_view(incidents.scene_noise)
+        self._turnout0 = _mv_view(incidents.turnout[:, 0])  # slot 0, the common case
+        self._scene_noise0 = _mv_view(incidents.scene_noise[:, 0])
         self._transport_noise = _mv_view(incidents.transport_noise)  # indexed [incident]
         self._on_scene = _mv(incidents.on_scene)
         self._transport = _mv(incidents.transport)
@@ -214,18 +234,18 @@ class Engine:
     def search_order(self, service: int, place: int) -> SearchRow:
         """The places where free units of ``service`` can be, nearest to ``place`` first, their
         trips, and whether that is all of them (:mod:`sim.model.preference`)."""
-        memo = self._search[service]
+        memo = self.search_rows[service]
         found = memo.get(place)
         if found is None:
             found = memo[place] = self.fleet.preference[service].row(place, self.region.travel)
         return found
 
     # -- state changes ------------------------------------------------------------------------
-    def _make_free(self, unit: Unit) -> None:
+    def _make_free(self, unit: Unit, now: float) -> None:
         s, i = unit.service, unit.index
         self.free[s][i] = unit
         self.free_by_owner[s][unit.owner][i] = unit
-        self.positions[s].add(unit, self.env.now)
+        self.positions[s].add(unit, now)
 
     def _take(self, unit: Unit) -> None:
         s, i = unit.service, unit.index
@@ -233,16 +253,16 @@ class Engine:
         del self.free_by_owner[s][unit.owner][i]
         self.positions[s].remove(unit)
 
-    def _available(self, unit: Unit) -> None:
+    def _available(self, unit: Unit, now: float) -> None:
         """``unit`` can take work: the waiting call its policy picks, or wait itself."""
         unit.busy = False
         s = unit.service
-        found = self.policies[s].choose_call(self, unit, self.env.now) if self._waiting[s] else None
+        found = self.policies[s].choose_call(self, unit, now) if self._waiting[s] else None
         if found is None:
-            self._make_free(unit)
+            self._make_free(unit, now)
             return
         incident, community, delay = found
-        self._dispatch(unit, incident, delay)
+        self._dispatch(unit, incident, delay, now)
         if self._sent[incident] == self._need[incident]:
             q = self.queues[s][community]
             if q[0][2] == incident:
@@ -252,55 +272,62 @@ class Engine:
                 heapq.heapify(q)
             self._waiting[s] -= 1
 
-    def _dispatch(self, unit: Unit, i: int, delay: float) -> None:
-        now = self.env.now
+    def _dispatch(self, unit: Unit, i: int, delay: float, now: float) -> None:
+        """Send ``unit`` to call ``i`` at ``now`` (it leaves after ``delay``): its whole job is
+        known at once; records, and the event of the moment it is free again."""
         unit.busy = True
         slot = self._sent[i]
         self._sent[i] = slot + 1
         c = self.incident_place[i]
         travel_rows = self.travel
+        sent = now + delay
         if now >= unit.ret_end:  # at the station: the crew turns out
             trip = travel_rows[unit.station][c]
-            depart = now + delay + self._turnout[i, slot]
+            depart = sent + (self._turnout[i, slot] if slot else self._turnout0[i])
         else:  # on the road back: no turnout
             trip = self.expected_travel(unit, c, now)
-            depart = now + delay
-        travel = trip * self._scene_noise[i, slot]
-        if not self._flat_hours:
+            depart = sent
+        travel = trip * (self._scene_noise[i, slot] if slot else self._scene_noise0[i])
+        flat = self._flat_hours
+        if not flat:
             travel *= self._hours[int(depart // 60) % 24]
         arrive = depart + travel
         leave = arrive + self._on_scene[i]
         end = c
         if slot == 0 and self._transport[i]:
             facility = self._facility[i]
-            leave += travel_rows[c][facility] * self.hour_factor(leave) * self._transport_noise[i]
+            ride = travel_rows[c][facility]
+            if not flat:
+                ride *= self._hours[int(leave // 60) % 24]
+            leave += ride * self._transport_noise[i]
             leave += self._handover[i]
             end = facility
         free_at = leave
-        if not self._from_road[unit.service]:
+        s = unit.service
+        if not self._from_road[s]:
             back = travel_rows[end][unit.station] / self._return_factor
-            free_at += back * self.hour_factor(leave)
+            free_at += back if flat else back * self._hours[int(leave // 60) % 24]
             end = unit.station
-        jobs = self._jobs[unit.service]
+        jobs = self._jobs[s]
         if jobs is not None:  # on a working calendar, or a case slot (sim.engine.work)
             travel, arrive, leave, free_at, end = jobs.job(
-                unit, i, now + delay, travel, arrive, leave, free_at, end
+                unit, i, sent, travel, arrive, leave, free_at, end
             )
+        index = unit.index
         need = self._need[i]
-        if need == 1:  # the common case: this unit is the whole response
-            self.t_dispatch[i] = now + delay
-            self.t_first[i] = self.t_full[i] = arrive
-            self.first_unit[i], self.travel_first[i], self.t_clear[i] = unit.index, travel, leave
+        if need == 1:  # the common case: this unit is the whole response (t_full: in run)
+            self.t_dispatch[i], self.t_first[i], self.t_clear[i] = sent, arrive, leave
+            self.first_unit[i], self.travel_first[i] = index, travel
         else:
-            self._record_crew(unit, i, slot, need, now + delay, arrive, travel, leave)
+            self._record_crew(unit, i, slot, need, sent, arrive, travel, leave)
         self._job_incident.append(i)
-        self._job_unit.append(unit.index)
+        self._job_unit.append(index)
         self._job_assigned.append(now)
-        self._job_dispatch.append(now + delay)
+        self._job_dispatch.append(sent)
         self._job_arrive.append(arrive)
         self._job_free.append(free_at)
         unit.ret_from = end
-        Timeout(self.env, free_at - now).callbacks.append(self._free_callbacks[unit.index])  # type: ignore[union-attr]
+        self.env.schedule(_Due(self._free_callbacks[index]), NORMAL, free_at - now)  # type: ignore[arg-type]
 
     def _record_crew(
         self,
@@ -330,54 +357,74 @@ class Engine:
         now = self.env.now
         unit.ret_start = now
         unit.ret_times = None
-        if self._from_road[unit.service]:
+        s = unit.service
+        if self._from_road[s]:
             back = self.travel[unit.ret_from][unit.station] / self._return_factor
-            unit.ret_end = now + back * self.hour_factor(now)
-            if self._snap is not None and unit.ret_end > now:
+            unit.ret_end = end = now + (
+                back if self._flat_hours else back * self._hours[int(now // 60) % 24]
+            )
+            if self._snap is not None and end > now:
                 starts, unit.ret_zones = self._snap.pieces(unit.ret_from, unit.station)
-                span = unit.ret_end - now
+                span = end - now
                 unit.ret_times = [now + d * span for d in starts]
         else:
             unit.ret_end = now  # its job included the way back: it is at its station
         if unit.off_pending:
             unit.off_pending = unit.on_duty = unit.busy = False
-            return
-        self._available(unit)
+        elif self._waiting[s]:
+            self._available(unit, now)
+        else:  # nothing waits: free (inlined _available and _make_free)
+            unit.busy = False
+            i = unit.index
+            self.free[s][i] = unit
+            self.free_by_owner[s][unit.owner][i] = unit
+            self.positions[s].add(unit, now)
 
-    def _on_ready(self, i: int) -> None:
+    def _on_ready(self, i: int, now: float) -> None:
         """Call ``i`` has been handled: dispatch what is allowed and free, queue the rest."""
-        now = self.env.now
-        k = self._type[i]
-        s = self._type_service[k]
-        policy = self.policies[s]
+        s = self._service[i]
+        choose = self.policies[s].choose_unit
         c = self._community[i]
         place = self.incident_place[i]
         need = self._need[i]
-        while self._sent[i] < need:  # for most calls need is 1: one pass
-            choice = policy.choose_unit(self, s, c, place, now)
+        while True:  # for most calls need is 1: one pass
+            choice = choose(self, s, c, place, now)
             if choice is None:
-                heapq.heappush(self.queues[s][c], (self._type_priority[k], self._ready[i], i))
+                priority = self._type_priority[self._type[i]]
+                heapq.heappush(self.queues[s][c], (priority, self._ready[i], i))
                 self._waiting[s] += 1
                 return
-            unit, delay = choice
-            self._take(unit)
-            self._dispatch(unit, i, delay)
+            unit = choice[0]
+            u = unit.index  # taken: no longer free (inlined _take)
+            del self.free[s][u]
+            del self.free_by_owner[s][unit.owner][u]
+            self.positions[s].remove(unit)
+            self._dispatch(unit, i, choice[1], now)
+            if self._sent[i] >= need:
+                return
 
     # -- the flow of calls: one event at a time, each scheduling the next ---------------------
     def _schedule_call(self) -> None:
-        if self._next < self._calls:
-            t = self._ready[self._order[self._next]]
+        """The event of the next call to become ready, if any before the horizon."""
+        k = self._next
+        if k < self._calls:
+            t = self._ready[self._order[k]]
             if t < self.horizon:
-                Timeout(self.env, t - self.env.now).callbacks.append(self._call)  # type: ignore[union-attr]
+                env = self.env
+                env.schedule(_Due(self._call_callbacks), NORMAL, t - env.now)  # type: ignore[arg-type]
 
     def _call(self, _event: simpy.Event) -> None:
+        env = self.env
+        now = env.now
         k = self._next
-        self._next = k + 1
-        self._on_ready(self._order[k])
-        if k + 1 < self._calls:
-            t = self._ready[self._order[k + 1]]
+        order = self._order
+        self._on_ready(order[k], now)
+        k += 1
+        self._next = k
+        if k < self._calls:  # the next call (inlined _schedule_call)
+            t = self._ready[order[k]]
             if t < self.horizon:
-                Timeout(self.env, t - self.env.now).callbacks.append(self._call)  # type: ignore[union-attr]
+                env.schedule(_Due(self._call_callbacks), NORMAL, t - now)  # type: ignore[arg-type]
 
     def _duty_changes(self) -> Generator[simpy.Event, Any, None]:
         changes = sorted(
@@ -404,8 +451,9 @@ class Engine:
         if unit.on_duty:
             return
         unit.on_duty = True
-        unit.ret_from, unit.ret_end, unit.ret_times = unit.station, self.env.now, None
-        self._available(unit)
+        now = self.env.now
+        unit.ret_from, unit.ret_end, unit.ret_times = unit.station, now, None
+        self._available(unit, now)
 
     def _off_duty(self, unit: Unit) -> None:
         if unit.busy:
@@ -421,6 +469,8 @@ class Engine:
         self.env.run(until=self.horizon)
         complete = self.out_sent == self.need
         out = self.out
+        single = self.need == 1  # its one unit's arrival is the full arrival
+        out["t_full"][single] = out["t_first"][single]
         for name in ("t_full", "t_clear"):
             out[name][~complete] = np.nan
         records = EngineRecords(

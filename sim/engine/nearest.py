@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ..model.preference import SearchRow
     from .loop import Engine, Unit
     from .positions import Positions
 
@@ -37,11 +38,13 @@ def nearest_free(
     ``place`` (ties: lowest index), or None if none is within ``limit`` minutes at the current
     hour's speed."""
     positions = view.positions[service]
-    best = _returning(view, positions, place, t, accept)
+    returning = positions.returning
+    best = _returning(view, positions, place, t, accept) if returning else _NONE
     scale = 1.0 if limit == INF else view.hour_factor(t)
-    kept = len(view.free[service]) - len(positions.returning)  # free units kept at a place
+    kept = len(view.free[service]) - len(returning)  # free units kept at a place
     if kept:
-        walked = _walk(view, service, place, (t, scale, limit), accept, kept, best)
+        row = view.search_rows[service].get(place) or view.search_order(service, place)
+        walked = _walk(view, positions.at, place, row, t, scale, limit, accept, kept, best)
         if walked is None:  # a short list walked to its end: a unit further on may do better
             units = view.free[service].values()
             return scan(view, (u for u in units if accept is None or accept(u)), place, t, limit)
@@ -53,6 +56,7 @@ def nearest_free(
 
 Best = tuple["Unit | None", float, int]  # unit, its trip, its index
 Accept = Callable[["Unit"], bool]
+_NONE: Best = (None, INF, 0)
 
 
 def _returning(
@@ -75,26 +79,28 @@ def _returning(
 
 def _walk(
     view: Engine,
-    service: int,
+    at: list[dict[int, Unit] | None],
     place: int,
-    now: tuple[float, float, float],
+    row: SearchRow,
+    t: float,
+    scale: float,
+    limit: float,
     accept: Accept | None,
     kept: int,
     best: Best,
 ) -> Best | None:
-    """Walk the places where free units are kept, nearest first, from ``best`` so far: stop
-    where no place further on can do better, beyond the limit (``now``: the time, the hour's
-    factor and the limit in minutes), or after the last of the ``kept`` free units. None: a
+    """Walk the places where free units are kept (``at``), nearest first (``row``), from
+    ``best`` so far: stop where no place further on can do better, beyond ``limit`` minutes
+    (at the hour's factor ``scale``), or after the last of the ``kept`` free units. None: a
     short list ran out first.
 
     A returning unit is kept at every zone of its way (:mod:`sim.engine.positions`) and is
     measured from the zone it is at when met; it counts as seen at that zone's place."""
     unit, best_trip, best_index = best
-    t, scale, limit = now
-    at, rows = view.positions[service].at, view.travel
-    places, trips, complete = view.search_order(service, place)
+    places, trips, complete = row
+    limited = limit != INF
     for where, trip in zip(places, trips, strict=True):
-        if trip > best_trip or trip * scale > limit:
+        if trip > best_trip or (limited and trip * scale > limit):
             break
         units = at[where]
         if not units:
@@ -112,7 +118,7 @@ def _walk(
                     real = trip
                     kept -= 1
                 else:
-                    real = rows[zone][place]  # met early: it is further away
+                    real = view.travel[zone][place]  # met early: it is further away
             if (accept is None or accept(u)) and (
                 real < best_trip or (real == best_trip and u.index < best_index)
             ):
