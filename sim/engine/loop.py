@@ -149,7 +149,9 @@ class Engine:
         # free units by where they are (at a station, at a zone on the way back, returning)
         self.positions = [Positions(len(region.places)) for _ in range(n_svc)]
         # search_rows[s][place]: the search_order of place, once asked
-        self.search_rows: list[dict[int, SearchRow]] = [{} for _ in range(n_svc)]
+        self.search_rows: list[list[SearchRow | None]] = [
+            [None] * len(region.places) for _ in range(n_svc)
+        ]
         self.queues: list[list[list[tuple[int, float, int]]]] = [
             [[] for _ in range(n_com)] for _ in range(n_svc)
         ]
@@ -235,7 +237,7 @@ class Engine:
         """The places where free units of ``service`` can be, nearest to ``place`` first, their
         trips, and whether that is all of them (:mod:`sim.model.preference`)."""
         memo = self.search_rows[service]
-        found = memo.get(place)
+        found = memo[place]
         if found is None:
             found = memo[place] = self.fleet.preference[service].row(place, self.region.travel)
         return found
@@ -380,29 +382,6 @@ class Engine:
             self.free_by_owner[s][unit.owner][i] = unit
             self.positions[s].add(unit, now)
 
-    def _on_ready(self, i: int, now: float) -> None:
-        """Call ``i`` has been handled: dispatch what is allowed and free, queue the rest."""
-        s = self._service[i]
-        choose = self.policies[s].choose_unit
-        c = self._community[i]
-        place = self.incident_place[i]
-        need = self._need[i]
-        while True:  # for most calls need is 1: one pass
-            choice = choose(self, s, c, place, now)
-            if choice is None:
-                priority = self._type_priority[self._type[i]]
-                heapq.heappush(self.queues[s][c], (priority, self._ready[i], i))
-                self._waiting[s] += 1
-                return
-            unit = choice[0]
-            u = unit.index  # taken: no longer free (inlined _take)
-            del self.free[s][u]
-            del self.free_by_owner[s][unit.owner][u]
-            self.positions[s].remove(unit)
-            self._dispatch(unit, i, choice[1], now)
-            if self._sent[i] >= need:
-                return
-
     # -- the flow of calls: one event at a time, each scheduling the next ---------------------
     def _schedule_call(self) -> None:
         """The event of the next call to become ready, if any before the horizon."""
@@ -414,14 +393,36 @@ class Engine:
                 env.schedule(_Due(self._call_callbacks), NORMAL, t - env.now)  # type: ignore[arg-type]
 
     def _call(self, _event: simpy.Event) -> None:
+        """The next call has been handled: dispatch what is allowed and free, queue the rest;
+        then the event of the call after it (:meth:`_schedule_call`, inlined)."""
         env = self.env
         now = env.now
         k = self._next
         order = self._order
-        self._on_ready(order[k], now)
+        i = order[k]
+        s = self._service[i]
+        choose = self.policies[s].choose_unit
+        c = self._community[i]
+        place = self.incident_place[i]
+        need = self._need[i]
+        while True:  # for most calls need is 1: one pass
+            choice = choose(self, s, c, place, now)
+            if choice is None:
+                priority = self._type_priority[self._type[i]]
+                heapq.heappush(self.queues[s][c], (priority, self._ready[i], i))
+                self._waiting[s] += 1
+                break
+            unit = choice[0]
+            u = unit.index  # taken: no longer free (inlined _take)
+            del self.free[s][u]
+            del self.free_by_owner[s][unit.owner][u]
+            self.positions[s].remove(unit)
+            self._dispatch(unit, i, choice[1], now)
+            if self._sent[i] >= need:
+                break
         k += 1
         self._next = k
-        if k < self._calls:  # the next call (inlined _schedule_call)
+        if k < self._calls:
             t = self._ready[order[k]]
             if t < self.horizon:
                 env.schedule(_Due(self._call_callbacks), NORMAL, t - now)  # type: ignore[arg-type]

@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..model.preference import SearchRow
     from .loop import Engine, Unit
     from .positions import Positions
 
@@ -36,22 +35,69 @@ def nearest_free(
 ) -> Unit | None:
     """The free unit of ``service`` (that ``accept``\\s) with the shortest expected trip to
     ``place`` (ties: lowest index), or None if none is within ``limit`` minutes at the current
-    hour's speed."""
+    hour's speed.
+
+    Walks the places where free units are kept, nearest first, from the best returning unit:
+    stops where no place further on can do better, beyond the limit, or after the last of the
+    free units kept at a place; when a short list runs out first, a unit further on may do
+    better, and a scan decides. A returning unit is kept at every zone of its way
+    (:mod:`sim.engine.positions`) and is measured from the zone it is at when met; it counts as
+    seen at that zone's place. (One function, the walk inlined: it runs for every call.)"""
     positions = view.positions[service]
     returning = positions.returning
-    best = _returning(view, positions, place, t, accept) if returning else _NONE
+    unit, best_trip, best_index = (
+        _returning(view, positions, place, t, accept) if returning else _NONE
+    )
     scale = 1.0 if limit == INF else view.hour_factor(t)
     kept = len(view.free[service]) - len(returning)  # free units kept at a place
     if kept:
-        row = view.search_rows[service].get(place) or view.search_order(service, place)
-        walked = _walk(view, positions.at, place, row, t, scale, limit, accept, kept, best)
-        if walked is None:  # a short list walked to its end: a unit further on may do better
-            units = view.free[service].values()
-            return scan(view, (u for u in units if accept is None or accept(u)), place, t, limit)
-        best = walked
-    if best[0] is not None and best[1] * scale > limit:
+        places, trips, complete = view.search_rows[service][place] or view.search_order(
+            service, place
+        )
+        at = positions.at
+        limited = limit != INF
+        k = 0
+        for trip in trips:
+            if trip > best_trip or (limited and trip * scale > limit):
+                break
+            where = places[k]
+            k += 1
+            units = at[where]
+            if not units:
+                continue
+            stale = None
+            for u in units.values():  # usually one
+                times = u.ret_times
+                if times is None or t >= u.ret_end:  # at its station
+                    if where != u.station:  # a zone of a way back it has finished
+                        stale = [u] if stale is None else [*stale, u]
+                        continue
+                    real = trip
+                    kept -= 1
+                else:
+                    zone = u.ret_zones[bisect_right(times, t) - 1]  # type: ignore[index]
+                    if zone == where:
+                        real = trip
+                        kept -= 1
+                    else:
+                        real = view.travel[zone][place]  # met early: it is further away
+                if (accept is None or accept(u)) and (
+                    real < best_trip or (real == best_trip and u.index < best_index)
+                ):
+                    unit, best_trip, best_index = u, real, u.index
+            if stale is not None:  # no walk needs to meet them there again
+                for u in stale:
+                    positions.settle(u)
+            if not kept:
+                break
+        else:
+            if not complete and trips and (unit is None or best_trip >= trips[-1]):
+                units = view.free[service].values()  # the short list ran out: scan
+                ok = (u for u in units if accept is None or accept(u))
+                return scan(view, ok, place, t, limit)
+    if unit is not None and best_trip * scale > limit:
         return None
-    return best[0]
+    return unit
 
 
 Best = tuple["Unit | None", float, int]  # unit, its trip, its index
@@ -75,60 +121,6 @@ def _returning(
         if trip < best_trip or (trip == best_trip and u.index < best_index):
             best, best_trip, best_index = u, trip, u.index
     return best, best_trip, best_index
-
-
-def _walk(
-    view: Engine,
-    at: list[dict[int, Unit] | None],
-    place: int,
-    row: SearchRow,
-    t: float,
-    scale: float,
-    limit: float,
-    accept: Accept | None,
-    kept: int,
-    best: Best,
-) -> Best | None:
-    """Walk the places where free units are kept (``at``), nearest first (``row``), from
-    ``best`` so far: stop where no place further on can do better, beyond ``limit`` minutes
-    (at the hour's factor ``scale``), or after the last of the ``kept`` free units. None: a
-    short list ran out first.
-
-    A returning unit is kept at every zone of its way (:mod:`sim.engine.positions`) and is
-    measured from the zone it is at when met; it counts as seen at that zone's place."""
-    unit, best_trip, best_index = best
-    places, trips, complete = row
-    limited = limit != INF
-    for where, trip in zip(places, trips, strict=True):
-        if trip > best_trip or (limited and trip * scale > limit):
-            break
-        units = at[where]
-        if not units:
-            continue
-        for u in units.values():  # usually one
-            times = u.ret_times
-            if times is None or t >= u.ret_end:  # at its station
-                if where != u.station:
-                    continue  # a zone of a way back it has finished
-                real = trip
-                kept -= 1
-            else:
-                zone = u.ret_zones[bisect_right(times, t) - 1]  # type: ignore[index]
-                if zone == where:
-                    real = trip
-                    kept -= 1
-                else:
-                    real = view.travel[zone][place]  # met early: it is further away
-            if (accept is None or accept(u)) and (
-                real < best_trip or (real == best_trip and u.index < best_index)
-            ):
-                unit, best_trip, best_index = u, real, u.index
-        if not kept:
-            break
-    else:
-        if not complete and trips and (unit is None or best_trip >= trips[-1]):
-            return None
-    return unit, best_trip, best_index
 
 
 def scan(

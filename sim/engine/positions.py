@@ -31,7 +31,7 @@ class Positions:
     __slots__ = ("at", "returning")
 
     def __init__(self, n_places: int) -> None:
-        # at[place]: the free units kept there (None: none ever); a list, read on every search
+        # at[place]: the free units kept there (None: none); a list, read on every search
         self.at: list[dict[int, Unit] | None] = [None] * n_places
         self.returning: dict[int, Unit] = {}
 
@@ -59,9 +59,24 @@ class Positions:
         if not unit.places:
             del self.returning[unit.index]
             return
-        at = self.at
+        at, index = self.at, unit.index
         for place in unit.places:
-            del at[place][unit.index]  # type: ignore[union-attr]
+            units = at[place]
+            del units[index]  # type: ignore[union-attr]
+            if not units:
+                at[place] = None  # a search skips it without reading a dict
+
+    def settle(self, unit: Unit) -> None:
+        """A unit kept at the zones of its way back is at its station by now (noticed by a
+        search): keep it at its station only."""
+        at, station, index = self.at, unit.station, unit.index
+        for place in unit.places:
+            if place != station:
+                units = at[place]
+                del units[index]  # type: ignore[union-attr]
+                if not units:
+                    at[place] = None
+        unit.places = (station,)
 
     def park(self, unit: Unit) -> None:
         """A unit measured by interpolation is back at its station (noticed by a search)."""
