@@ -39,18 +39,21 @@ NAN = float("nan")
 
 
 class _Due:
-    """A SimPy event that is due at a time fixed when it is scheduled and carries only its
-    callbacks: what ``Environment.step`` reads of an event (``callbacks``, ``_ok``). The
-    engine's own events (a call ready, a unit free) are these rather than Timeouts:
-    scheduled with ``Environment.schedule`` at the same priority, in the same order, but
-    without a Timeout's bookkeeping, on the two events of every incident."""
+    """A SimPy event of the engine's own, due at a time fixed when it is scheduled: a call
+    ready, a unit free. It carries only what ``Environment.step`` reads of an event
+    (``callbacks``, ``_ok``) and is reused: each unit has one (a unit has at most one job at a
+    time) and the flow of calls one (one call scheduled at a time). ``callbacks`` is None
+    while it is not scheduled. The engine schedules it with ``Environment.schedule`` at the
+    priority and in the order a ``Timeout`` would have, so the run is the same, without a
+    Timeout's bookkeeping on the two events of every call."""
 
-    __slots__ = ("callbacks",)
+    __slots__ = ("callbacks", "due")
     _ok = True
     _value = None
 
-    def __init__(self, callbacks: tuple[Any, ...]) -> None:
-        self.callbacks = callbacks
+    def __init__(self, callback: Any) -> None:
+        self.due = (callback,)
+        self.callbacks: tuple[Any, ...] | None = None
 
 
 class Unit:
@@ -58,6 +61,7 @@ class Unit:
 
     __slots__ = (
         "busy",
+        "event",
         "index",
         "off_pending",
         "on_duty",
@@ -82,6 +86,7 @@ class Unit:
         self.ret_times: list[float] | None = None
         self.ret_zones: list[int] | None = None
         self.places: tuple[int, ...] = ()  # while free: where it is kept (sim.engine.positions)
+        self.event: _Due  # the moment it is free again (set by the engine)
 
 
 @dataclass(frozen=True)
@@ -140,8 +145,9 @@ class Engine:
             Unit(i, int(fleet.service[i]), int(fleet.station[i]), int(fleet.owner[i]))
             for i in range(fleet.size)
         ]
-        self._free_callbacks = [(partial(self._on_free, u),) for u in self.units]
-        self._call_callbacks = (self._call,)
+        for u in self.units:
+            u.event = _Due(partial(self._on_free, u))
+        self._call_event = _Due(self._call)
         self.free: list[dict[int, Unit]] = [{} for _ in range(n_svc)]
         self.free_by_owner: list[list[dict[int, Unit]]] = [
             [{} for _ in range(n_com)] for _ in range(n_svc)
@@ -158,6 +164,7 @@ class Engine:
         self._waiting = [0] * n_svc  # calls waiting for a unit, per service
         self._crews: dict[int, list[int]] = {}  # units sent so far to partly served calls
         self.policies: list[Policy] = [make_policy(rule) for rule in fleet.dispatch]
+        self._by_owner = [p.by_owner for p in self.policies]
         self._jobs = job_models(region, fleet, incidents)  # None: jobs run straight through
         self._from_road = [rule.from_road for rule in fleet.dispatch]
         types = region.types
@@ -200,13 +207,15 @@ class Engine:
         self.travel_first = _mv(self.out["travel"])
         self._sent = _mv(self.out_sent)
         self.first_unit = _mv(self.out_unit)
-        # the job log: one row per unit sent, a column per array, appended in step
+        # the job log: one row per unit sent, a column per array, appended in step; a call's
+        # only unit has its unit, dispatch and arrival in the incident's records (read back in
+        # run), a crew's units theirs in the crew log: row, unit, dispatch, arrival
         self._job_incident = array("i")
-        self._job_unit = array("i")
         self._job_assigned = array("d")  # when the unit was chosen
-        self._job_dispatch = array("d")  # when it left: assigned + request delay
-        self._job_arrive = array("d")
         self._job_free = array("d")  # when it can take the next call
+        self._crew_row, self._crew_unit = array("q"), array("i")
+        self._crew_dispatch = array("d")  # when it left: assigned + request delay
+        self._crew_arrive = array("d")
 
     # -- helpers the policies use -------------------------------------------------------------
     def hour_factor(self, t: float) -> float:
@@ -246,13 +255,15 @@ class Engine:
     def _make_free(self, unit: Unit, now: float) -> None:
         s, i = unit.service, unit.index
         self.free[s][i] = unit
-        self.free_by_owner[s][unit.owner][i] = unit
+        if self._by_owner[s]:
+            self.free_by_owner[s][unit.owner][i] = unit
         self.positions[s].add(unit, now)
 
     def _take(self, unit: Unit) -> None:
         s, i = unit.service, unit.index
         del self.free[s][i]
-        del self.free_by_owner[s][unit.owner][i]
+        if self._by_owner[s]:
+            del self.free_by_owner[s][unit.owner][i]
         self.positions[s].remove(unit)
 
     def _available(self, unit: Unit, now: float) -> None:
@@ -323,13 +334,14 @@ class Engine:
         else:
             self._record_crew(unit, i, slot, need, sent, arrive, travel, leave)
         self._job_incident.append(i)
-        self._job_unit.append(index)
         self._job_assigned.append(now)
-        self._job_dispatch.append(sent)
-        self._job_arrive.append(arrive)
         self._job_free.append(free_at)
         unit.ret_from = end
-        self.env.schedule(_Due(self._free_callbacks[index]), NORMAL, free_at - now)  # type: ignore[arg-type]
+        event = unit.event
+        if event.callbacks is not None:
+            raise RuntimeError(f"unit {index} was sent while its last job was still on")
+        event.callbacks = event.due
+        self.env.schedule(event, NORMAL, free_at - now)  # type: ignore[arg-type]
 
     def _record_crew(
         self,
@@ -342,7 +354,12 @@ class Engine:
         travel: float,
         leave: float,
     ) -> None:
-        """Records of a call needing several units: first and last arrival, last to leave."""
+        """Records of a call needing several units: first and last arrival, last to leave;
+        the unit's row of the crew log."""
+        self._crew_row.append(len(self._job_incident))  # the job row about to be written
+        self._crew_unit.append(unit.index)
+        self._crew_dispatch.append(sent)
+        self._crew_arrive.append(arrive)
         if slot == 0:
             self.t_dispatch[i] = sent
         self._crews.setdefault(i, []).append(unit.index)
@@ -379,7 +396,8 @@ class Engine:
             unit.busy = False
             i = unit.index
             self.free[s][i] = unit
-            self.free_by_owner[s][unit.owner][i] = unit
+            if self._by_owner[s]:
+                self.free_by_owner[s][unit.owner][i] = unit
             self.positions[s].add(unit, now)
 
     # -- the flow of calls: one event at a time, each scheduling the next ---------------------
@@ -389,8 +407,9 @@ class Engine:
         if k < self._calls:
             t = self._ready[self._order[k]]
             if t < self.horizon:
-                env = self.env
-                env.schedule(_Due(self._call_callbacks), NORMAL, t - env.now)  # type: ignore[arg-type]
+                env, event = self.env, self._call_event
+                event.callbacks = event.due
+                env.schedule(event, NORMAL, t - env.now)  # type: ignore[arg-type]
 
     def _call(self, _event: simpy.Event) -> None:
         """The next call has been handled: dispatch what is allowed and free, queue the rest;
@@ -415,7 +434,8 @@ class Engine:
             unit = choice[0]
             u = unit.index  # taken: no longer free (inlined _take)
             del self.free[s][u]
-            del self.free_by_owner[s][unit.owner][u]
+            if self._by_owner[s]:
+                del self.free_by_owner[s][unit.owner][u]
             self.positions[s].remove(unit)
             self._dispatch(unit, i, choice[1], now)
             if self._sent[i] >= need:
@@ -425,7 +445,9 @@ class Engine:
         if k < self._calls:
             t = self._ready[order[k]]
             if t < self.horizon:
-                env.schedule(_Due(self._call_callbacks), NORMAL, t - now)  # type: ignore[arg-type]
+                event = self._call_event  # the one being handled: SimPy is done with it
+                event.callbacks = event.due
+                env.schedule(event, NORMAL, t - now)  # type: ignore[arg-type]
 
     def _duty_changes(self) -> Generator[simpy.Event, Any, None]:
         changes = sorted(
@@ -468,10 +490,17 @@ class Engine:
         self.env.process(self._duty_changes())
         self._schedule_call()
         self.env.run(until=self.horizon)
-        complete = self.out_sent == self.need
         out = self.out
+        jobs = _view(self._job_incident, np.int32)
+        job_unit = self.out_unit[jobs]  # a call's only unit: as in the incident's records
+        job_dispatch, job_arrive = out["t_dispatch"][jobs], out["t_first"][jobs]
+        crew = _view(self._crew_row, np.int64)  # a crew's units: as in the crew log
+        job_unit[crew] = _view(self._crew_unit, np.int32)
+        job_dispatch[crew] = _view(self._crew_dispatch, np.float64)
+        job_arrive[crew] = _view(self._crew_arrive, np.float64)
         single = self.need == 1  # its one unit's arrival is the full arrival
         out["t_full"][single] = out["t_first"][single]
+        complete = self.out_sent == self.need
         for name in ("t_full", "t_clear"):
             out[name][~complete] = np.nan
         records = EngineRecords(
@@ -483,11 +512,11 @@ class Engine:
             first_unit=self.out_unit,
             units_sent=self.out_sent,
             travel=out["travel"],
-            job_incident=_view(self._job_incident, np.int32),
-            job_unit=_view(self._job_unit, np.int32),
+            job_incident=jobs,
+            job_unit=job_unit,
             job_assigned=_view(self._job_assigned, np.float64),
-            job_dispatch=_view(self._job_dispatch, np.float64),
-            job_arrive=_view(self._job_arrive, np.float64),
+            job_dispatch=job_dispatch,
+            job_arrive=job_arrive,
             job_free=_view(self._job_free, np.float64),
         )
         self._release()
