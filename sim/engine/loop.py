@@ -30,7 +30,7 @@ from ..model.compile import Fleet, Region
 from ..model.preference import SearchRow
 from .demand import Incidents
 from .policies import Policy, make_policy
-from .positions import Positions
+from .positions import Positions, Way, way_times
 from .work import job_models
 
 __all__ = ["Engine", "EngineRecords", "Unit", "simulate"]
@@ -71,7 +71,7 @@ class Unit:
         "ret_from",
         "ret_start",
         "ret_times",
-        "ret_zones",
+        "ret_way",
         "service",
         "station",
     )
@@ -82,9 +82,10 @@ class Unit:
         self.on_duty = False
         self.off_pending = False
         self.ret_from, self.ret_start, self.ret_end = station, 0.0, 0.0
-        # on the way back with nearest-zone positions: from ret_times[k], at zone ret_zones[k]
+        # on the way back with nearest-zone positions: its Way (sim.engine.positions); from
+        # ret_times[k] (worked out when first asked, way_times) it is at zone ret_way[1][k]
+        self.ret_way: Way | None = None
         self.ret_times: list[float] | None = None
-        self.ret_zones: list[int] | None = None
         self.places: tuple[int, ...] = ()  # while free: where it is kept (sim.engine.positions)
         self.event: _Due  # the moment it is free again (set by the engine)
 
@@ -172,6 +173,8 @@ class Engine:
         self._type_priority = [t.priority for t in types]
         self._return_factor = region.return_speed_factor
         self._snap = region.snapper
+        self._n_places = len(region.places)
+        self._ways: dict[int, Way] = {}  # by origin * places + station
         n = len(incidents)
         self._type = _mv(incidents.type)
         self._service = _mv(np.array(self._type_service, dtype=np.int16)[incidents.type])
@@ -226,9 +229,10 @@ class Engine:
         to_place = self.travel[unit.station][place]
         if t >= unit.ret_end:
             return to_place
-        times = unit.ret_times
-        if times is not None:  # from the zone nearest to where it is on its way
-            return self.travel[unit.ret_zones[bisect_right(times, t) - 1]][place]  # type: ignore[index]
+        way = unit.ret_way
+        if way is not None:  # from the zone nearest to where it is on its way
+            times = unit.ret_times or way_times(unit)
+            return self.travel[way[1][bisect_right(times, t) - 1]][place]
         done = (t - unit.ret_start) / (unit.ret_end - unit.ret_start)
         return (1.0 - done) * self.travel[unit.ret_from][place] + done * to_place
 
@@ -372,20 +376,27 @@ class Engine:
         if not arrive <= self.t_full[i]:
             self.t_full[i] = arrive
 
+    def _way(self, origin: int, station: int) -> Way:
+        """The way back from place ``origin`` to ``station`` by nearest zones, remembered."""
+        assert self._snap is not None
+        starts, zones = self._snap.pieces(origin, station)
+        places = tuple(zones) if station in zones else (*zones, station)
+        way = self._ways[origin * self._n_places + station] = (starts, zones, places)
+        return way
+
     def _on_free(self, unit: Unit, _event: simpy.Event) -> None:
         now = self.env.now
         unit.ret_start = now
-        unit.ret_times = None
+        unit.ret_way = unit.ret_times = None
         s = unit.service
         if self._from_road[s]:
             back = self.travel[unit.ret_from][unit.station] / self._return_factor
             unit.ret_end = end = now + (
                 back if self._flat_hours else back * self._hours[int(now // 60) % 24]
             )
-            if self._snap is not None and end > now:
-                starts, unit.ret_zones = self._snap.pieces(unit.ret_from, unit.station)
-                span = end - now
-                unit.ret_times = [now + d * span for d in starts]
+            if self._snap is not None and end > now:  # by the zones of its way
+                key = unit.ret_from * self._n_places + unit.station
+                unit.ret_way = self._ways.get(key) or self._way(unit.ret_from, unit.station)
         else:
             unit.ret_end = now  # its job included the way back: it is at its station
         if unit.off_pending:
@@ -475,7 +486,7 @@ class Engine:
             return
         unit.on_duty = True
         now = self.env.now
-        unit.ret_from, unit.ret_end, unit.ret_times = unit.station, now, None
+        unit.ret_from, unit.ret_end, unit.ret_way, unit.ret_times = unit.station, now, None, None
         self._available(unit, now)
 
     def _off_duty(self, unit: Unit) -> None:

@@ -16,6 +16,8 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from .positions import way_times
+
 if TYPE_CHECKING:
     from .loop import Engine, Unit
     from .positions import Positions
@@ -67,15 +69,15 @@ def nearest_free(
                 continue
             stale = None
             for u in units.values():  # usually one
-                times = u.ret_times
-                if times is None or t >= u.ret_end:  # at its station
+                if t >= u.ret_end:  # at its station
                     if where != u.station:  # a zone of a way back it has finished
                         stale = [u] if stale is None else [*stale, u]
                         continue
                     real = trip
                     kept -= 1
                 else:
-                    zone = u.ret_zones[bisect_right(times, t) - 1]  # type: ignore[index]
+                    times = u.ret_times or way_times(u)
+                    zone = u.ret_way[1][bisect_right(times, t) - 1]  # type: ignore[index]
                     if zone == where:
                         real = trip
                         kept -= 1

@@ -8,9 +8,9 @@ Closest-available dispatch walks places from the nearest outwards and stops earl
   (``travel.return_position: nearest_zone``), is in ``at[zone]`` for every zone of its way
   (:mod:`sim.model.snap`) and in ``at[station]``. Its trip from the zone it is at now is never
   shorter than the trip of the nearest of those places, so a walk meets it no later than it
-  should; the walk then measures it from where it is (``Unit.ret_times``/``ret_zones``, the
-  rule :meth:`sim.engine.loop.Engine.expected_travel` uses too). Nothing moves while it drives:
-  no event, no heap;
+  should; the walk then measures it from where it is (its :data:`Way` and :func:`way_times`,
+  the rule :meth:`sim.engine.loop.Engine.expected_travel` uses too). Nothing moves while it
+  drives: no event, no heap;
 - with the interpolated rule a returning unit's trip is a mix of two places' trips and has no
   place: it is in ``returning``, which searches compare one by one (few units, small regions).
 """
@@ -22,7 +22,21 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .loop import Unit
 
-__all__ = ["Positions"]
+__all__ = ["Positions", "Way", "way_times"]
+
+Way = tuple[list[float], list[int], tuple[int, ...]]
+"""A way back by nearest zones (:meth:`sim.model.snap.Snapper.pieces`): where each piece
+starts (a fraction of the way, the first 0.0), its zone's place, and every place a unit on
+that way is kept at (the zones, then the station if it is not one of them)."""
+
+
+def way_times(unit: Unit) -> list[float]:
+    """When ``unit`` reaches each piece of its way back (worked out when first asked)."""
+    start, way = unit.ret_start, unit.ret_way
+    assert way is not None
+    span = unit.ret_end - start
+    unit.ret_times = times = [start + d * span for d in way[0]]
+    return times
 
 
 class Positions:
@@ -39,14 +53,12 @@ class Positions:
         """``unit`` is free from ``now``."""
         if now >= unit.ret_end:
             unit.places = (unit.station,)
-        elif unit.ret_times is None:  # interpolated: no place
+        elif unit.ret_way is None:  # interpolated: no place
             unit.places = ()
             self.returning[unit.index] = unit
             return
         else:
-            zones = unit.ret_zones
-            assert zones is not None
-            unit.places = tuple(zones) if unit.station in zones else (*zones, unit.station)
+            unit.places = unit.ret_way[2]
         at = self.at
         for place in unit.places:
             units = at[place]
