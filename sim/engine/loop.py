@@ -60,8 +60,10 @@ class Unit:
     """The state of one unit during a run."""
 
     __slots__ = (
+        "away",
         "busy",
         "event",
+        "home",
         "index",
         "off_pending",
         "on_duty",
@@ -88,6 +90,8 @@ class Unit:
         self.ret_times: list[float] | None = None
         self.places: tuple[int, ...] = ()  # while free: where it is kept (sim.engine.positions)
         self.event: _Due  # the moment it is free again (set by the engine)
+        self.away: Any  # minutes from its station to each place (its row of the matrix)
+        self.home: Any  # minutes from each place to its station (a compact column)
 
 
 @dataclass(frozen=True)
@@ -105,9 +109,32 @@ class EngineRecords:
     job_incident: np.ndarray
     job_unit: np.ndarray
     job_assigned: np.ndarray
-    job_dispatch: np.ndarray
-    job_arrive: np.ndarray
     job_free: np.ndarray
+    # the jobs of units sent to calls needing several: job row, dispatch, arrival (a call's
+    # only unit has its job's dispatch and arrival in the incident's t_dispatch and t_first)
+    crew_row: np.ndarray
+    crew_dispatch: np.ndarray
+    crew_arrive: np.ndarray
+
+    def job_times(self, rows: slice = slice(None)) -> tuple[np.ndarray, np.ndarray]:
+        """When each job of ``rows`` left and arrived: worked out when asked, in chunks if
+        need be, rather than kept (16 bytes a job)."""
+        jobs = self.job_incident[rows]
+        dispatch, arrive = self.t_dispatch[jobs], self.t_first_arrival[jobs]
+        start, stop, _ = rows.indices(len(self.job_incident))
+        crew = (self.crew_row >= start) & (self.crew_row < stop)
+        at = self.crew_row[crew] - start
+        dispatch[at], arrive[at] = self.crew_dispatch[crew], self.crew_arrive[crew]
+        return dispatch, arrive
+
+    @property
+    def job_dispatch(self) -> np.ndarray:
+        """When each job's unit left: its assignment plus any request delay."""
+        return self.job_times()[0]
+
+    @property
+    def job_arrive(self) -> np.ndarray:
+        return self.job_times()[1]
 
 
 def _mv(values: np.ndarray, dtype: type | None = None) -> Any:
@@ -122,6 +149,21 @@ def _mv_view(values: np.ndarray) -> Any:
 
 def _view(values: array[Any], dtype: type) -> np.ndarray:
     return np.frombuffer(values, dtype=dtype) if len(values) else np.empty(0, dtype=dtype)
+
+
+HOME_COLUMNS_MAX = 1 << 25  # bytes: the stations' columns copied compact up to 32 MiB
+
+
+def _station_columns(travel: np.ndarray, stations: np.ndarray) -> dict[int, Any]:
+    """Minutes from every place to each station, by station: compact copies of the matrix's
+    columns, so that the trip back of a unit freed anywhere reads from a few small arrays
+    rather than from a random row of a large matrix (strided views past HOME_COLUMNS_MAX)."""
+    distinct = np.unique(stations).tolist()
+    copy = len(distinct) * travel.shape[0] * 8 <= HOME_COLUMNS_MAX
+    return {
+        int(s): memoryview(np.ascontiguousarray(travel[:, s]) if copy else travel[:, s])  # type: ignore[arg-type]
+        for s in distinct
+    }
 
 
 class Engine:
@@ -146,8 +188,10 @@ class Engine:
             Unit(i, int(fleet.service[i]), int(fleet.station[i]), int(fleet.owner[i]))
             for i in range(fleet.size)
         ]
+        homes = _station_columns(region.travel, fleet.station)
         for u in self.units:
             u.event = _Due(partial(self._on_free, u))
+            u.away, u.home = self.travel[u.station], homes[u.station]
         self._call_event = _Due(self._call)
         self.free: list[dict[int, Unit]] = [{} for _ in range(n_svc)]
         self.free_by_owner: list[list[dict[int, Unit]]] = [
@@ -226,7 +270,7 @@ class Engine:
 
     def expected_travel(self, unit: Unit, place: int, t: float) -> float:
         """Expected minutes (before the hour's speed factor) from where ``unit`` is to ``place``."""
-        to_place = self.travel[unit.station][place]
+        to_place = unit.away[place]
         if t >= unit.ret_end:
             return to_place
         way = unit.ret_way
@@ -296,10 +340,9 @@ class Engine:
         slot = self._sent[i]
         self._sent[i] = slot + 1
         c = self.incident_place[i]
-        travel_rows = self.travel
         sent = now + delay
         if now >= unit.ret_end:  # at the station: the crew turns out
-            trip = travel_rows[unit.station][c]
+            trip = unit.away[c]
             depart = sent + (self._turnout[i, slot] if slot else self._turnout0[i])
         else:  # on the road back: no turnout
             trip = self.expected_travel(unit, c, now)
@@ -313,7 +356,7 @@ class Engine:
         end = c
         if slot == 0 and self._transport[i]:
             facility = self._facility[i]
-            ride = travel_rows[c][facility]
+            ride = self.travel[c][facility]
             if not flat:
                 ride *= self._hours[int(leave // 60) % 24]
             leave += ride * self._transport_noise[i]
@@ -322,7 +365,7 @@ class Engine:
         free_at = leave
         s = unit.service
         if not self._from_road[s]:
-            back = travel_rows[end][unit.station] / self._return_factor
+            back = unit.home[end] / self._return_factor
             free_at += back if flat else back * self._hours[int(leave // 60) % 24]
             end = unit.station
         jobs = self._jobs[s]
@@ -390,7 +433,7 @@ class Engine:
         unit.ret_way = unit.ret_times = None
         s = unit.service
         if self._from_road[s]:
-            back = self.travel[unit.ret_from][unit.station] / self._return_factor
+            back = unit.home[unit.ret_from] / self._return_factor
             unit.ret_end = end = now + (
                 back if self._flat_hours else back * self._hours[int(now // 60) % 24]
             )
@@ -504,11 +547,8 @@ class Engine:
         out = self.out
         jobs = _view(self._job_incident, np.int32)
         job_unit = self.out_unit[jobs]  # a call's only unit: as in the incident's records
-        job_dispatch, job_arrive = out["t_dispatch"][jobs], out["t_first"][jobs]
         crew = _view(self._crew_row, np.int64)  # a crew's units: as in the crew log
         job_unit[crew] = _view(self._crew_unit, np.int32)
-        job_dispatch[crew] = _view(self._crew_dispatch, np.float64)
-        job_arrive[crew] = _view(self._crew_arrive, np.float64)
         single = self.need == 1  # its one unit's arrival is the full arrival
         out["t_full"][single] = out["t_first"][single]
         complete = self.out_sent == self.need
@@ -526,9 +566,10 @@ class Engine:
             job_incident=jobs,
             job_unit=job_unit,
             job_assigned=_view(self._job_assigned, np.float64),
-            job_dispatch=job_dispatch,
-            job_arrive=job_arrive,
             job_free=_view(self._job_free, np.float64),
+            crew_row=crew,
+            crew_dispatch=_view(self._crew_dispatch, np.float64),
+            crew_arrive=_view(self._crew_arrive, np.float64),
         )
         self._release()
         return records

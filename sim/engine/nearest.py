@@ -132,10 +132,9 @@ def scan(
     or None if none is within ``limit`` minutes (at the current hour's speed): for the few units
     a community owns."""
     best, best_trip, best_index = None, INF, 0
-    rows = view.travel
     for u in units:
         # at its station (the common case, inlined for speed) or on its way back
-        trip = rows[u.station][place] if t >= u.ret_end else view.expected_travel(u, place, t)
+        trip = u.away[place] if t >= u.ret_end else view.expected_travel(u, place, t)
         if trip < best_trip or (trip == best_trip and u.index < best_index):
             best, best_trip, best_index = u, trip, u.index
     if best is not None and limit < INF and best_trip * view.hour_factor(t) > limit:

@@ -197,6 +197,10 @@ def check_jobs(region: Region, fleet: Fleet, inc: Incidents, rec: EngineRecords)
     assert (jobs["assigned"] <= jobs["dispatch"] + EPS).all(), (
         "a job is dispatched after assignment"
     )
+    n = len(jobs)  # worked out in pieces (as the records check does), the same times
+    pieces = [rec.job_times(slice(i, i + 3)) for i in range(0, n, 3)] or [(jobs["dispatch"],) * 2]
+    np.testing.assert_array_equal(np.concatenate([p[0] for p in pieces]), jobs["dispatch"])
+    np.testing.assert_array_equal(np.concatenate([p[1] for p in pieces]), jobs["arrive"])
     assert (jobs["dispatch"] <= jobs["arrive"] + EPS).all(), "a unit arrives after its dispatch"
     assert (jobs["arrive"] <= jobs["free"] + EPS).all(), "a unit is free after it arrived"
     assert (jobs["assigned"] < region.horizon).all(), "no job starts after the horizon"
