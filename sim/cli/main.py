@@ -90,8 +90,13 @@ def _subcommand(args: Sequence[str]) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
-    with sigterm_as_interrupt():  # SIGTERM unwinds like Ctrl-C, cleanup included
-        return _run(argv)
+    try:
+        with sigterm_as_interrupt():  # SIGTERM unwinds like Ctrl-C, cleanup included
+            return _run(argv)
+    except Terminated:  # the signal came as the command finished (in its cleanup)
+        _release_claims()
+        print("terminated", file=sys.stderr)
+        return EXIT_TERMINATED
 
 
 def _run(argv: Sequence[str] | None) -> int:
@@ -121,11 +126,16 @@ def _run(argv: Sequence[str] | None) -> int:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
-        # temporary directories and locks of an unfinished command: only a command that loaded
-        # the result writers (which load pandas, unlike validate and estimate) can hold any
-        files = sys.modules.get("sim.results.files")
-        if files is not None:
-            files.release_claims()
+        _release_claims()
+
+
+def _release_claims() -> None:
+    """Remove the temporary directories and locks of an unfinished command: only a command
+    that loaded the result writers (which load pandas, unlike validate and estimate) can hold
+    any."""
+    files = sys.modules.get("sim.results.files")
+    if files is not None:
+        files.release_claims()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -147,6 +147,21 @@ def _mv_view(values: np.ndarray) -> Any:
     return memoryview(values)  # type: ignore[arg-type]
 
 
+def _service_rows(region: Region) -> list[list[Any]]:
+    """Per service, a memoryview row per place of its trips; one set per distinct matrix."""
+    made: dict[int, list[Any]] = {}
+    out = []
+    for s in range(len(region.services)):
+        trips = region.trips(s)
+        rows = made.get(id(trips))
+        if rows is None:
+            rows = made[id(trips)] = [
+                memoryview(row) for row in np.ascontiguousarray(trips, dtype=np.float64)
+            ]
+        out.append(rows)
+    return out
+
+
 def _view(values: array[Any], dtype: type) -> np.ndarray:
     return np.frombuffer(values, dtype=dtype) if len(values) else np.empty(0, dtype=dtype)
 
@@ -154,16 +169,27 @@ def _view(values: array[Any], dtype: type) -> np.ndarray:
 HOME_COLUMNS_MAX = 1 << 25  # bytes: the stations' columns copied compact up to 32 MiB
 
 
-def _station_columns(travel: np.ndarray, stations: np.ndarray) -> dict[int, Any]:
-    """Minutes from every place to each station, by station: compact copies of the matrix's
-    columns, so that the trip back of a unit freed anywhere reads from a few small arrays
-    rather than from a random row of a large matrix (strided views past HOME_COLUMNS_MAX)."""
-    distinct = np.unique(stations).tolist()
-    copy = len(distinct) * travel.shape[0] * 8 <= HOME_COLUMNS_MAX
-    return {
-        int(s): memoryview(np.ascontiguousarray(travel[:, s]) if copy else travel[:, s])  # type: ignore[arg-type]
-        for s in distinct
-    }
+def _station_columns(region: Region, fleet: Fleet) -> list[dict[int, Any]]:
+    """Per service, minutes from every place to each of its stations, by station: compact
+    copies of the columns of its trips, so that the trip back of a unit freed anywhere reads
+    from a few small arrays rather than from a random row of a large matrix (strided views of
+    the matrix past HOME_COLUMNS_MAX)."""
+    out: list[dict[int, Any]] = []
+    for s in range(len(region.services)):
+        trips = region.trips(s)
+        distinct = np.unique(fleet.station[fleet.service == s]).tolist()
+        copy = len(distinct) * trips.shape[0] * 8 <= HOME_COLUMNS_MAX
+        out.append(
+            {
+                int(st): memoryview(
+                    np.ascontiguousarray(trips[:, st], dtype=np.float64)  # type: ignore[arg-type]
+                    if copy
+                    else trips[:, st]
+                )
+                for st in distinct
+            }
+        )
+    return out
 
 
 class Engine:
@@ -177,10 +203,9 @@ class Engine:
         self.region, self.fleet, self.inc = region, fleet, incidents
         self.env = simpy.Environment()
         self.horizon = region.horizon
-        # travel[a][b]: a row per place, read in place (no list of P x P Python floats)
-        self.travel: list[Any] = [
-            memoryview(row) for row in np.ascontiguousarray(region.travel, dtype=np.float64)
-        ]
+        # travel[s][a][b]: the trips of service s, a row per place, read in place (no list of
+        # P x P Python floats); services driving at one time factor share their rows
+        self.travel: list[list[Any]] = _service_rows(region)
         self._hours = region.hour_factors.tolist()
         self._flat_hours = all(h == 1.0 for h in self._hours)
         n_com, n_svc = len(region.communities), len(region.services)
@@ -188,10 +213,10 @@ class Engine:
             Unit(i, int(fleet.service[i]), int(fleet.station[i]), int(fleet.owner[i]))
             for i in range(fleet.size)
         ]
-        homes = _station_columns(region.travel, fleet.station)
+        homes = _station_columns(region, fleet)
         for u in self.units:
             u.event = _Due(partial(self._on_free, u))
-            u.away, u.home = self.travel[u.station], homes[u.station]
+            u.away, u.home = self.travel[u.service][u.station], homes[u.service][u.station]
         self._call_event = _Due(self._call)
         self.free: list[dict[int, Unit]] = [{} for _ in range(n_svc)]
         self.free_by_owner: list[list[dict[int, Unit]]] = [
@@ -270,15 +295,16 @@ class Engine:
 
     def expected_travel(self, unit: Unit, place: int, t: float) -> float:
         """Expected minutes (before the hour's speed factor) from where ``unit`` is to ``place``."""
+        rows = self.travel[unit.service]
         to_place = unit.away[place]
         if t >= unit.ret_end:
             return to_place
         way = unit.ret_way
         if way is not None:  # from the zone nearest to where it is on its way
             times = unit.ret_times or way_times(unit)
-            return self.travel[way[1][bisect_right(times, t) - 1]][place]
+            return rows[way[1][bisect_right(times, t) - 1]][place]
         done = (t - unit.ret_start) / (unit.ret_end - unit.ret_start)
-        return (1.0 - done) * self.travel[unit.ret_from][place] + done * to_place
+        return (1.0 - done) * rows[unit.ret_from][place] + done * to_place
 
     def head(self, unit: Unit, community: int) -> tuple[int, float, int] | None:
         """The first call waiting in ``community`` that ``unit`` may take: by priority, then
@@ -296,7 +322,9 @@ class Engine:
         memo = self.search_rows[service]
         found = memo[place]
         if found is None:
-            found = memo[place] = self.fleet.preference[service].row(place, self.region.travel)
+            found = memo[place] = self.fleet.preference[service].row(
+                place, self.region.trips(service)
+            )
         return found
 
     # -- state changes ------------------------------------------------------------------------
@@ -356,7 +384,7 @@ class Engine:
         end = c
         if slot == 0 and self._transport[i]:
             facility = self._facility[i]
-            ride = self.travel[c][facility]
+            ride = self.travel[unit.service][c][facility]
             if not flat:
                 ride *= self._hours[int(leave // 60) % 24]
             leave += ride * self._transport_noise[i]

@@ -82,7 +82,7 @@ def nearest_free(
                         real = trip
                         kept -= 1
                     else:
-                        real = view.travel[zone][place]  # met early: it is further away
+                        real = view.travel[service][zone][place]  # met early: it is further away
                 if (accept is None or accept(u)) and (
                     real < best_trip or (real == best_trip and u.index < best_index)
                 ):

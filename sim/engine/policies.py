@@ -14,7 +14,8 @@ free units by where they are, which :func:`~sim.engine.nearest.nearest_free` wal
 scanning the fleet),
 ``head(unit, c)`` (the first call waiting in community ``c`` that the unit may take, as
 ``(priority, t_ready, incident)``),
-``travel`` (minutes between places), ``expected_travel(unit, place, t)`` and ``hour_factor(t)``.
+``travel[s]`` (minutes between places for units of service ``s``),
+``expected_travel(unit, place, t)`` and ``hour_factor(t)``.
 
 And, as class attributes, two questions asked without a run: its :class:`QueueModel` (how the
 Erlang C estimate, overload warnings and analytic sizing see it) and whether a community's

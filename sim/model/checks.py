@@ -51,7 +51,8 @@ def check_fleet(s: Scenario, region: Region, resolved: ResolvedOption) -> None:
         rule = resolved.dispatch[unit.service]
         if rule.max_travel is None:
             return True
-        trip = region.travel[region.place_of[unit.station], region.place_of[community]]
+        trips = region.trips(region.services.index(unit.service))
+        trip = trips[region.place_of[unit.station], region.place_of[community]]
         return bool(trip * fastest <= rule.max_travel)
 
     found = list(coverage_gaps(s, resolved.name, resolved, reach))

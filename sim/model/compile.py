@@ -25,7 +25,7 @@ from .dispatch import DispatchRule
 from .preference import Preference, preferences
 from .scenario_distributions import compile_distribution
 from .snap import Snapper
-from .travel import place_index, travel_matrix
+from .travel import place_index, service_matrices, travel_matrix
 from .workers import Workers, case_slots
 from .worktime import (
     DEFAULT_START,
@@ -143,10 +143,27 @@ class Region:
     calendars: tuple[Calendar | None, ...] = ()  # per service; None: round the clock
     overtime: tuple[float, ...] = ()  # per service: minutes a job may run past closing
     max_cases: tuple[int, ...] = ()  # per service: case slots per worker; 0: no caseload
+    # per service: its trips where services drive at different road-network time factors
+    # (travel.road_network.time_factor); () or ``travel`` itself where they drive alike
+    service_travel: tuple[np.ndarray, ...] = ()
 
     @property
     def max_units_needed(self) -> int:
         return max(t.units_needed for t in self.types)
+
+    def trips(self, service: int) -> np.ndarray:
+        """(P, P) minutes for units of ``service``: ``travel`` at its own time factor."""
+        return self.service_travel[service] if self.service_travel else self.travel
+
+    def trips_of(self, services: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Minutes from places ``a`` to places ``b`` for units of ``services`` (arrays in step)."""
+        if not self.service_travel:
+            return self.travel[a, b]
+        out = np.empty(len(a), dtype=np.float64)
+        for s in np.unique(services):
+            mine = services == s
+            out[mine] = self.service_travel[s][a[mine], b[mine]]
+        return out
 
     def pauses(self, service: int) -> bool:
         """Whether units of ``service`` pause their jobs at closing (a calendar that closes,
@@ -294,6 +311,7 @@ def compile_region(s: Scenario) -> Region:
     )
     zones = compile_zones(s, geo)
     travel = travel_matrix(s, geo)
+    service_travel = service_matrices(s, geo, travel)
     months = _months(s)
     bursts = tuple(
         Burst(
@@ -342,6 +360,7 @@ def compile_region(s: Scenario) -> Region:
         month_of_day=run_months(s, s.run.horizon) if months is not None else None,
         calendars=calendars,
         overtime=tuple(float(svc.overtime) for svc in s.services.values()),
+        service_travel=service_travel,
         max_cases=tuple(
             svc.caseload.max_cases if svc.caseload else 0 for svc in s.services.values()
         ),

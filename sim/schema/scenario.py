@@ -236,7 +236,8 @@ class RoadNetwork(_Model):
     time_factor: TimeFactor | dict[Id, TimeFactor] = Field(
         1.0,
         description="Multiplies every network trip: below 1 for lights and sirens, 1 for "
-        "normal driving; one number, or per service id (or 'all')",
+        "normal driving; one number, or per service id (or 'all'), each service simulated at "
+        "its own",
     )
     off_network_kmh: Speed = Field(
         15.0, description="Speed of the leg between a place and its nearest road node"

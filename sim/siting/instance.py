@@ -188,8 +188,8 @@ def build_instance(
     demand, reach = _zone_demand(region, _checked(region, service, priority))
     places = np.array([region.place_of[s] for s in sites], dtype=np.int64)
     factor = float(region.hour_factors.mean())
-    trip = region.travel[np.ix_(places, region.zone_place)] * factor
     s = region.services.index(service)
+    trip = region.trips(s)[np.ix_(places, region.zone_place)] * factor
     mine = fleet.service == s
     at = {sid: i for i, sid in enumerate(sites)}
     today = np.zeros(len(sites), dtype=np.int64)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -47,41 +49,69 @@ def _complete(out: Path) -> bool:
 # --- interruption: atomic outputs -----------------------------------------------------------
 
 
+# when a killed run is killed: on a progress line of the run (simulating; writing the tables;
+# putting the directory in place), after a random delay of at most JITTER seconds
+KILL_AT = ("replications: 2/", "writing results: summary:", "writing results: 2/2 steps done")
+JITTER = 0.15
+
+
 @pytest.mark.slow
 def test_killed_runs_leave_complete_outputs_or_none(tmp_path: Path) -> None:
-    """Real runs killed (SIGKILL) at random moments: the output directory is absent or complete,
-    and a replaced directory is the previous complete one or the new one, never a mixture."""
+    """Real runs killed (SIGKILL) while they simulate, write and put their results in place:
+    the output directory is absent or complete, and a replaced directory is the previous
+    complete one or the new one, never a mixture. The moments follow the run's own progress
+    lines (its imports alone take longer than its work), each with a fresh and a replacing
+    run; the six runs go side by side."""
     scenario = _small(tmp_path, horizon="200 d")
     rng = random.Random(7)
-    previous = tmp_path / "kept"
-    assert main(["run", str(scenario), "--replications", "1", "--out", str(previous)]) == 0
-    before = (previous / "manifest.json").read_bytes()
-    cmd = [sys.executable, "-m", "sim", "run", str(scenario), "--replications", "4"]
-    for attempt in range(6):
-        fresh = tmp_path / f"fresh{attempt}"
-        for out, extra in ((fresh, []), (previous, ["--overwrite"])):
-            proc = subprocess.Popen(
-                [*cmd, "--out", str(out), *extra],
-                cwd=ROOT,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            time.sleep(rng.uniform(0.5, 4.0))
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
-            if out == fresh:
-                assert not out.exists() or _complete(out), f"{out} should be absent or complete"
-            else:
-                assert _complete(out), "a replaced directory should always be complete"
-                now = (out / "manifest.json").read_bytes()
-                if now != before:  # the new run finished: it is whole
-                    before = now
+    kept = tmp_path / "kept"
+    assert main(["run", str(scenario), "--replications", "1", "--out", str(kept)]) == 0
+    before = (kept / "manifest.json").read_bytes()
+    kills = []
+    for i, line in enumerate(KILL_AT):
+        previous = tmp_path / f"previous{i}"
+        shutil.copytree(kept, previous)
+        kills += [(tmp_path / f"fresh{i}", [], line), (previous, ["--overwrite"], line)]
+    with ThreadPoolExecutor(len(kills)) as pool:
+        runs = [
+            pool.submit(_killed_run, scenario, out, extra, line, rng.uniform(0, JITTER))
+            for out, extra, line in kills
+        ]
+        for run in runs:
+            run.result()
+    for out, extra, _ in kills:
+        if not extra:
+            assert not out.exists() or _complete(out), f"{out} should be absent or complete"
+        else:
+            assert _complete(out), "a replaced directory should always be complete"
+            manifest = (out / "manifest.json").read_bytes()
+            assert manifest == before or json.loads(manifest)["replications"] == 4
     leftovers = [p for p in tmp_path.iterdir() if p.name.startswith(".")]
     assert main(["run", str(scenario), "--replications", "1", "--out", str(tmp_path / "last")]) == 0
     stale = [
         p for p in tmp_path.iterdir() if p.name.startswith(".") and p in leftovers and p.exists()
     ]
     assert not [p for p in stale if p.name.startswith(".last.")], "stale temporaries are cleaned"
+
+
+def _killed_run(scenario: Path, out: Path, extra: list[str], line: str, delay: float) -> None:
+    """A run of ``scenario`` to ``out`` killed ``delay`` seconds after it prints ``line``
+    (or when it ends, if it ends first)."""
+    cmd = [sys.executable, "-m", "sim", "run", str(scenario), "--replications", "4"]
+    proc = subprocess.Popen(
+        [*cmd, "--out", str(out), *extra],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    for text in proc.stderr:
+        if text.startswith(line):
+            time.sleep(delay)
+            break
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=60)
 
 
 def test_stale_temporaries_of_killed_runs_are_removed(tmp_path: Path) -> None:
