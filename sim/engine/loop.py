@@ -18,7 +18,7 @@ import heapq
 from array import array
 from bisect import bisect_right
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -31,6 +31,7 @@ from ..model.preference import SearchRow
 from .demand import Incidents
 from .policies import Policy, make_policy
 from .positions import Positions, Way, way_times
+from .relocation import make_movers
 from .work import job_models
 
 __all__ = ["Engine", "EngineRecords", "Unit", "simulate"]
@@ -60,11 +61,11 @@ class Unit:
     """The state of one unit during a run."""
 
     __slots__ = (
-        "away",
         "busy",
         "event",
         "home",
         "index",
+        "moved",
         "off_pending",
         "on_duty",
         "owner",
@@ -80,6 +81,8 @@ class Unit:
 
     def __init__(self, index: int, service: int, station: int, owner: int) -> None:
         self.index, self.service, self.station, self.owner = index, service, station, owner
+        self.home = station  # ``station`` is where it stands or heads: a post under move-up
+        self.moved = -float("inf")  # when its last move began
         self.busy = False
         self.on_duty = False
         self.off_pending = False
@@ -90,8 +93,6 @@ class Unit:
         self.ret_times: list[float] | None = None
         self.places: tuple[int, ...] = ()  # while free: where it is kept (sim.engine.positions)
         self.event: _Due  # the moment it is free again (set by the engine)
-        self.away: Any  # minutes from its station to each place (its row of the matrix)
-        self.home: Any  # minutes from each place to its station (a compact column)
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,12 @@ class EngineRecords:
     crew_row: np.ndarray
     crew_dispatch: np.ndarray
     crew_arrive: np.ndarray
+    # moves between posts (sim.engine.relocation), in the order they began
+    move_unit: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    move_start: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    move_arrive: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    move_from: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    move_to: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
 
     def job_times(self, rows: slice = slice(None)) -> tuple[np.ndarray, np.ndarray]:
         """When each job of ``rows`` left and arrived: worked out when asked, in chunks if
@@ -166,30 +173,26 @@ def _view(values: array[Any], dtype: type) -> np.ndarray:
     return np.frombuffer(values, dtype=dtype) if len(values) else np.empty(0, dtype=dtype)
 
 
-HOME_COLUMNS_MAX = 1 << 25  # bytes: the stations' columns copied compact up to 32 MiB
+BACK_COLUMNS_MAX = 1 << 25  # bytes: stations' columns copied compact, up to 32 MiB a service
 
 
-def _station_columns(region: Region, fleet: Fleet) -> list[dict[int, Any]]:
+def _back_columns(region: Region, fleet: Fleet) -> list[dict[int, Any]]:
     """Per service, minutes from every place to each of its stations, by station: compact
     copies of the columns of its trips, so that the trip back of a unit freed anywhere reads
     from a few small arrays rather than from a random row of a large matrix (strided views of
-    the matrix past HOME_COLUMNS_MAX)."""
+    the matrix past BACK_COLUMNS_MAX; a post of move-up gets its column when first asked)."""
     out: list[dict[int, Any]] = []
     for s in range(len(region.services)):
         trips = region.trips(s)
         distinct = np.unique(fleet.station[fleet.service == s]).tolist()
-        copy = len(distinct) * trips.shape[0] * 8 <= HOME_COLUMNS_MAX
-        out.append(
-            {
-                int(st): memoryview(
-                    np.ascontiguousarray(trips[:, st], dtype=np.float64)  # type: ignore[arg-type]
-                    if copy
-                    else trips[:, st]
-                )
-                for st in distinct
-            }
-        )
+        copy = len(distinct) * trips.shape[0] * 8 <= BACK_COLUMNS_MAX
+        out.append({int(st): _column(trips, int(st), copy) for st in distinct})
     return out
+
+
+def _column(trips: np.ndarray, station: int, copy: bool = False) -> Any:
+    column = trips[:, station]
+    return memoryview(np.ascontiguousarray(column, dtype=np.float64) if copy else column)  # type: ignore[arg-type]
 
 
 class Engine:
@@ -213,10 +216,9 @@ class Engine:
             Unit(i, int(fleet.service[i]), int(fleet.station[i]), int(fleet.owner[i]))
             for i in range(fleet.size)
         ]
-        homes = _station_columns(region, fleet)
+        self._back = _back_columns(region, fleet)  # _back[s][station][place]: trip back
         for u in self.units:
             u.event = _Due(partial(self._on_free, u))
-            u.away, u.home = self.travel[u.service][u.station], homes[u.service][u.station]
         self._call_event = _Due(self._call)
         self.free: list[dict[int, Unit]] = [{} for _ in range(n_svc)]
         self.free_by_owner: list[list[dict[int, Unit]]] = [
@@ -234,7 +236,6 @@ class Engine:
         self._waiting = [0] * n_svc  # calls waiting for a unit, per service
         self._crews: dict[int, list[int]] = {}  # units sent so far to partly served calls
         self.policies: list[Policy] = [make_policy(rule) for rule in fleet.dispatch]
-        self._by_owner = [p.by_owner for p in self.policies]
         self._jobs = job_models(region, fleet, incidents)  # None: jobs run straight through
         self._from_road = [rule.from_road for rule in fleet.dispatch]
         types = region.types
@@ -288,6 +289,11 @@ class Engine:
         self._crew_row, self._crew_unit = array("q"), array("i")
         self._crew_dispatch = array("d")  # when it left: assigned + request delay
         self._crew_arrive = array("d")
+        self.movers = make_movers(self)  # per service: its relocation policy, None: none
+        # owners' free units: kept for the policies and the move-up rules that read them
+        self._by_owner = [
+            p.by_owner or m is not None for p, m in zip(self.policies, self.movers, strict=True)
+        ]
 
     # -- helpers the policies use -------------------------------------------------------------
     def hour_factor(self, t: float) -> float:
@@ -296,7 +302,7 @@ class Engine:
     def expected_travel(self, unit: Unit, place: int, t: float) -> float:
         """Expected minutes (before the hour's speed factor) from where ``unit`` is to ``place``."""
         rows = self.travel[unit.service]
-        to_place = unit.away[place]
+        to_place = rows[unit.station][place]
         if t >= unit.ret_end:
             return to_place
         way = unit.ret_way
@@ -370,7 +376,7 @@ class Engine:
         c = self.incident_place[i]
         sent = now + delay
         if now >= unit.ret_end:  # at the station: the crew turns out
-            trip = unit.away[c]
+            trip = self.travel[unit.service][unit.station][c]
             depart = sent + (self._turnout[i, slot] if slot else self._turnout0[i])
         else:  # on the road back: no turnout
             trip = self.expected_travel(unit, c, now)
@@ -393,7 +399,7 @@ class Engine:
         free_at = leave
         s = unit.service
         if not self._from_road[s]:
-            back = unit.home[end] / self._return_factor
+            back = self._back_trip(s, unit.station)[end] / self._return_factor
             free_at += back if flat else back * self._hours[int(leave // 60) % 24]
             end = unit.station
         jobs = self._jobs[s]
@@ -447,32 +453,47 @@ class Engine:
         if not arrive <= self.t_full[i]:
             self.t_full[i] = arrive
 
-    def _way(self, origin: int, station: int) -> Way:
-        """The way back from place ``origin`` to ``station`` by nearest zones, remembered."""
-        assert self._snap is not None
-        starts, zones = self._snap.pieces(origin, station)
-        places = tuple(zones) if station in zones else (*zones, station)
-        way = self._ways[origin * self._n_places + station] = (starts, zones, places)
-        return way
+    def _back_trip(self, service: int, station: int) -> Any:
+        """Minutes from each place to ``station`` for units of ``service``."""
+        columns = self._back[service]
+        found = columns.get(station)
+        if found is None:  # a post of move-up that holds no unit of the fleet
+            found = columns[station] = _column(self.region.trips(service), station)
+        return found
+
+    def way(self, origin: int, station: int) -> Way:
+        """The way from place ``origin`` to ``station`` by nearest zones, remembered."""
+        key = origin * self._n_places + station
+        found = self._ways.get(key)
+        if found is None:
+            assert self._snap is not None
+            starts, zones = self._snap.pieces(origin, station)
+            places = tuple(zones) if station in zones else (*zones, station)
+            found = self._ways[key] = (starts, zones, places)
+        return found
 
     def _on_free(self, unit: Unit, _event: simpy.Event) -> None:
         now = self.env.now
+        mover = self.movers[unit.service]
+        if mover is not None:
+            unit.station = mover.post_after_job(unit)
         unit.ret_start = now
         unit.ret_way = unit.ret_times = None
         s = unit.service
         if self._from_road[s]:
-            back = unit.home[unit.ret_from] / self._return_factor
+            back = self._back_trip(s, unit.station)[unit.ret_from] / self._return_factor
             unit.ret_end = end = now + (
                 back if self._flat_hours else back * self._hours[int(now // 60) % 24]
             )
             if self._snap is not None and end > now:  # by the zones of its way
                 key = unit.ret_from * self._n_places + unit.station
-                unit.ret_way = self._ways.get(key) or self._way(unit.ret_from, unit.station)
+                unit.ret_way = self._ways.get(key) or self.way(unit.ret_from, unit.station)
         else:
             unit.ret_end = now  # its job included the way back: it is at its station
         if unit.off_pending:
             unit.off_pending = unit.on_duty = unit.busy = False
-        elif self._waiting[s]:
+            return
+        if self._waiting[s]:
             self._available(unit, now)
         else:  # nothing waits: free (inlined _available and _make_free)
             unit.busy = False
@@ -481,6 +502,8 @@ class Engine:
             if self._by_owner[s]:
                 self.free_by_owner[s][unit.owner][i] = unit
             self.positions[s].add(unit, now)
+        if mover is not None and not unit.busy:  # (busy: it took a waiting call at once)
+            mover.event(self, now)
 
     # -- the flow of calls: one event at a time, each scheduling the next ---------------------
     def _schedule_call(self) -> None:
@@ -522,6 +545,9 @@ class Engine:
             self._dispatch(unit, i, choice[1], now)
             if self._sent[i] >= need:
                 break
+        mover = self.movers[s]
+        if mover is not None and self._sent[i]:  # some unit was sent (a new call had none)
+            mover.event(self, now)
         k += 1
         self._next = k
         if k < self._calls:
@@ -557,8 +583,10 @@ class Engine:
             return
         unit.on_duty = True
         now = self.env.now
+        unit.station = unit.home  # a shift starts at the home station
         unit.ret_from, unit.ret_end, unit.ret_way, unit.ret_times = unit.station, now, None, None
         self._available(unit, now)
+        self._duty_event(unit)
 
     def _off_duty(self, unit: Unit) -> None:
         if unit.busy:
@@ -566,10 +594,19 @@ class Engine:
         elif unit.on_duty:
             self._take(unit)
             unit.on_duty = False
+            self._duty_event(unit)
+
+    def _duty_event(self, unit: Unit) -> None:
+        mover = self.movers[unit.service]
+        if mover is not None:
+            mover.event(self, self.env.now)
 
     def run(self) -> EngineRecords:
         """Run to the horizon and return the records."""
         self.env.process(self._duty_changes())
+        for mover in self.movers:
+            if mover is not None and mover.rule.tick is not None:
+                self.env.process(mover.ticks(self))  # type: ignore[arg-type]
         self._schedule_call()
         self.env.run(until=self.horizon)
         out = self.out
@@ -598,9 +635,29 @@ class Engine:
             crew_row=crew,
             crew_dispatch=_view(self._crew_dispatch, np.float64),
             crew_arrive=_view(self._crew_arrive, np.float64),
+            **self._move_log(),
         )
         self._release()
         return records
+
+    def _move_log(self) -> dict[str, np.ndarray]:
+        """The moves of every service, in the order they began (ties: by service)."""
+        movers = [m for m in self.movers if m is not None]
+        if not movers:
+            return {}
+        cols = {
+            "move_unit": (np.int32, "log_unit"),
+            "move_start": (np.float64, "log_start"),
+            "move_arrive": (np.float64, "log_arrive"),
+            "move_from": (np.int32, "log_from"),
+            "move_to": (np.int32, "log_to"),
+        }
+        out = {
+            name: np.concatenate([_view(getattr(m, attr), dtype) for m in movers])
+            for name, (dtype, attr) in cols.items()
+        }
+        order = np.argsort(out["move_start"], kind="stable")
+        return {name: values[order] for name, values in out.items()}
 
     def _release(self) -> None:
         """Drop the run's state: pending events and callbacks refer back to the engine, and

@@ -134,7 +134,11 @@ def scan(
     best, best_trip, best_index = None, INF, 0
     for u in units:
         # at its station (the common case, inlined for speed) or on its way back
-        trip = u.away[place] if t >= u.ret_end else view.expected_travel(u, place, t)
+        trip = (
+            view.travel[u.service][u.station][place]
+            if t >= u.ret_end
+            else view.expected_travel(u, place, t)
+        )
         if trip < best_trip or (trip == best_trip and u.index < best_index):
             best, best_trip, best_index = u, trip, u.index
     if best is not None and limit < INF and best_trip * view.hour_factor(t) > limit:

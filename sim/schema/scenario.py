@@ -31,6 +31,7 @@ from pydantic import (
 from .calendar import Calendar, Caseload, Date, Visits
 from .distributions import Distribution
 from .durations import MAX_MINUTES, Duration, PositiveDuration
+from .relocation import Relocation
 
 __all__ = [
     "MAX_UNITS",
@@ -438,6 +439,11 @@ class Service(_Model):
     caseload: Caseload | None = Field(
         None, description="A caseload service: its units are workers holding case slots"
     )
+    coverage_share: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = Field(
+        0.5,
+        description="Uncovered time (coverage.csv): a community counts as covered while free "
+        "units within the target reach this share of its calls",
+    )
 
 
 class Transport(_Model):
@@ -628,6 +634,9 @@ class Dispatch(_Model):
     )
     from_road: bool = Field(
         True, description="A returning unit may be dispatched from the road (else at station)"
+    )
+    relocation: Relocation | None = Field(
+        None, description="Move-up: relocating free units to posts while others are busy"
     )
 
 
