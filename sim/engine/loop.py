@@ -441,8 +441,8 @@ class Engine:
         self._crew_unit.append(unit.index)
         self._crew_dispatch.append(sent)
         self._crew_arrive.append(arrive)
-        if slot == 0:
-            self.t_dispatch[i] = sent
+        if not sent >= self.t_dispatch[i]:  # the first to leave (a partner's unit sent first
+            self.t_dispatch[i] = sent  # may wait out its request delay); NaN compares false
         self._crews.setdefault(i, []).append(unit.index)
         if slot + 1 == need:
             del self._crews[i]
