@@ -38,9 +38,10 @@ def incident_table(
     response = rec.t_first_arrival - inc.t_call
     reached = ~np.isnan(response)
     met = pd.array(response <= target, dtype="boolean")
-    undecided = np.isnan(target) | (
-        ~reached & (inc.t_call + np.nan_to_num(target) > region.horizon)
-    )
+    due = np.nan_to_num(target)  # one temporary: t_call + target, in place
+    due += inc.t_call
+    undecided = np.isnan(target) | (~reached & (due > region.horizon))
+    del due
     met[undecided] = pd.NA
     working = working_targets(region, inc, rec)
     if working is not None:  # call to completion, in working time of the service's calendar
@@ -48,7 +49,8 @@ def incident_table(
         met[has] = on_time[has]
         met[has & ~decided] = pd.NA
     has_unit = rec.first_unit >= 0
-    owner = np.where(has_unit, fleet.owner[np.maximum(rec.first_unit, 0)], -1)
+    owner = fleet.owner.astype(np.int32)[np.maximum(rec.first_unit, 0)]
+    owner[~has_unit] = -1
     own = pd.array(owner == inc.community, dtype="boolean")
     own[~has_unit] = pd.NA
     table = pd.DataFrame(

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar
 import numpy as np
 
 from ..model.relocation import NO_CAP, RelocationRule
+from .positions import way_times
 
 if TYPE_CHECKING:
     from .loop import Engine, Unit
@@ -89,10 +90,10 @@ class Mover(ABC):
         """The place ``unit`` is at now: its post, the zone of its way, or None (interpolated)."""
         if t >= unit.ret_end:
             return unit.station
-        times = unit.ret_times
-        if times is None:
+        way = unit.ret_way
+        if way is None:
             return None
-        return unit.ret_zones[bisect_right(times, t) - 1]  # type: ignore[index]
+        return way[1][bisect_right(unit.ret_times or way_times(unit), t) - 1]
 
     def movable(self, unit: Unit, t: float) -> bool:
         return t - unit.moved >= self.rule.min_interval and self.here(unit, t) is not None
@@ -126,11 +127,10 @@ class Mover(ABC):
         positions.remove(unit)
         trip = view.travel[self.service][source][post] * self._speed * view.hour_factor(t)
         unit.ret_from, unit.station, unit.ret_start, unit.ret_end = source, post, t, t + trip
-        unit.ret_times = None
-        snap = self._snap
-        if snap is not None and trip > 0:
-            starts, unit.ret_zones = snap.pieces(source, post)
-            unit.ret_times = [t + d * trip for d in starts]
+        unit.ret_way = unit.ret_times = None
+        if self._snap is not None and trip > 0:
+            unit.ret_way = way = view.way(source, post)
+            unit.ret_times = [t + d * trip for d in way[0]]
         unit.moved = t
         positions.add(unit, t)
         self.log_unit.append(unit.index)
