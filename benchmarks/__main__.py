@@ -19,6 +19,8 @@ measured side by side in one run on this machine.
 (j) the MILP stage of ``intersim site``: 500 candidate sites, 2,000 zones, 30 units (a
     synthetic region of 12 towns, benchmarks/siting.py), the default objective's three best
     placements, and one solve of each other model; 60 s solver time limit per program.
+(k) move-up: the engine's time per incident on Five Valleys ambulance with the compliance
+    table and the coverage policy, against no relocation (benchmarks/moveup.py).
 """
 
 from __future__ import annotations
@@ -345,6 +347,10 @@ def main(argv: list[str] | None = None) -> int:
                     + ("   (target < 60 s)" if i == 0 else ""),
                 )
             )
+    if "k" not in skip:
+        from benchmarks.moveup import moveup_rows
+
+        rows += moveup_rows(args.repeat, "60 d" if args.quick else None)
     width = max(len(k) for k, _ in rows)
     machine = platform.processor() or platform.machine()
     version = platform.python_version()

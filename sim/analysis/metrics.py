@@ -152,14 +152,16 @@ def equity_metrics(metrics: pd.DataFrame) -> pd.DataFrame:
 
 def unit_metrics(units: pd.DataFrame) -> pd.DataFrame:
     """Per replication x option x unit: busy fraction, dispatches, share of busy time spent on
-    other communities' incidents."""
+    other communities' incidents, cost, and where some option moves units, the moves and the
+    minutes driven on them (``moves``, ``move_min``)."""
     df = units.assign(
         share_for_others=np.where(
             units["busy_min"] > 0, units["busy_min_for_others"] / units["busy_min"], 0.0
         )
     )
     keys = ["replication", "option", "unit", "service", "station", "owner"]
-    long = df[[*keys, "busy_fraction", "dispatches", "share_for_others", "cost"]].melt(
+    moved = [c for c in ("moves", "move_min") if c in df.columns]
+    long = df[[*keys, "busy_fraction", "dispatches", "share_for_others", "cost", *moved]].melt(
         id_vars=keys, var_name="metric", value_name="value"
     )
     for k in ("option", "service", "owner"):

@@ -68,7 +68,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     **{m: NON_NEGATIVE for m in ("mean_response", "median_response", "p90_response")},
     **{m: NON_NEGATIVE for m in ("p95_response", "mean_wait", "open", "incidents", "cost")},
     **{m: NON_NEGATIVE for m in ("cost_per_incident", "cost_per_resident", "dispatches")},
-    **{m: NON_NEGATIVE for m in ("spread_p90", "unit_hours")},
+    **{m: NON_NEGATIVE for m in ("spread_p90", "unit_hours", "moves", "move_min")},
     **{m: SHARE for m in ("within_target", "waited", "worst_within_target", "busy_fraction")},
     **{m: SHARE for m in ("spread_within_target", "gini_p90", "share_for_others", "open_share")},
 }

@@ -43,7 +43,8 @@ def _arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--service",
         metavar="ID",
-        help="the time factor of this service (default: the one every service shares)",
+        help="trips at this service's time factor, and with --log only its trips in the log "
+        "(default: the factor every service shares)",
     )
     p.add_argument("--log", metavar="LOG.csv", help="compare the trips with this CAD log's")
     add_log_arguments(p)
@@ -166,7 +167,7 @@ def _travel(args: argparse.Namespace) -> int:
         log = read_log(
             args.log, mapping=mapping, communities=from_scenario(scenario), tz=mapping.tz
         )
-        print(printable(format_road_fit(road_fit(scenario, log))))
+        print(printable(format_road_fit(road_fit(scenario, log, args.service))))
     return EXIT_OK
 
 

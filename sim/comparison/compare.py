@@ -14,6 +14,7 @@ import pandas as pd
 from ..analysis.backlog import backlog_metrics, backlog_table, on_calendar, weekly_levels
 from ..analysis.caseload import caseload_metrics, caseload_table
 from ..analysis.costs import cost_metrics, cost_shares
+from ..analysis.coverage import coverage_results, free_units_mean
 from ..analysis.erlang import estimate, overload_warnings, queue_model
 from ..analysis.metrics import (
     ALL,
@@ -31,6 +32,9 @@ from ..analysis.stats import (
 )
 from ..analysis.surges import surge_timeline
 from ..analysis.zones import zone_metrics, zone_results
+from ..engine.driver import (
+    TABLES as RUN_TABLES,
+)
 from ..engine.driver import (
     Compiled,
     IncidentSource,
@@ -65,7 +69,11 @@ TABLES = (
     "service_weekly",
     "backlog",
     "caseload",
+    "coverage",
+    "free_units",
 )
+# the tables of each replication: the run's, and the coverage rows (sim.engine.coverage)
+REPLICATION_TABLES = (*RUN_TABLES, "coverage", "free_units")
 KEYS = ["option", "service", "priority", "community", "metric"]
 MIN_REPLICATIONS = 3
 # headline.csv: the metrics of each row, in this order
@@ -103,6 +111,8 @@ class Comparison:
     service_weekly: pd.DataFrame  # work orders and caseloads week by week (figures)
     backlog: pd.DataFrame  # open requests and completion in working time (sim.analysis.backlog)
     caseload: pd.DataFrame  # caseload services only (sim.analysis.caseload)
+    coverage: pd.DataFrame  # uncovered time, moves and cover (sim.analysis.coverage)
+    free_units: pd.DataFrame  # free units by community, hour by hour, first replication
     raw: RunResult
     baseline: str
     replications: int
@@ -233,6 +243,7 @@ def _rounds(
             range(len(parts), target),
             seed,
             executor=executor,
+            tables=REPLICATION_TABLES,
             measure=measure,
             progress=progress,
         )
@@ -286,7 +297,7 @@ def compare(
             progress,
         )
     per_rep = _metrics(parts)
-    inc, units, levels, helped = gather(parts)
+    inc, units, levels, helped, covered, free = gather(parts)
     n = len(parts)
     raw = RunResult(inc, units, levels, helped, list(compiled.fleets), n, s)
     region = compiled.region
@@ -350,6 +361,8 @@ def compare(
         service_weekly=weekly_levels(inc, region, raw.options),
         backlog=backlog,
         caseload=caseload_table(caseload_metrics(inc, region, compiled.fleets), raw.options),
+        coverage=coverage_results(covered, per_rep, base, raw.options),
+        free_units=free_units_mean(free),
         estimate=est,
         levels=lv,
         raw=raw,

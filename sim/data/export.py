@@ -200,7 +200,8 @@ def _rows(region, fleet, homes, places, inc, rec, offset: float) -> pd.DataFrame
     leave0 = arrive0 + inc.on_scene.astype(np.float64)
     hour = np.nan_to_num(leave0 // 60 % 24).astype(np.int64)
     scene = region.zone_place[inc.zone]
-    trip = region.travel[scene, np.maximum(facility, 0)] * region.hour_factors[hour]
+    service = np.array([t.service for t in region.types], dtype=np.int64)[inc.type.astype(np.int64)]
+    trip = region.trips_of(service, scene, np.maximum(facility, 0)) * region.hour_factors[hour]
     at_hospital = np.where(moved, leave0 + trip * inc.noise[:, -1], np.nan)
     clear = rec.t_clear
 

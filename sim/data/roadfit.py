@@ -25,7 +25,7 @@ from ..model.travel import place_index
 from ..schema.geo import LONLAT
 from ..schema.geography import Geography, geography
 from ..schema.osmtags import CLASSES
-from ..schema.roadcheck import shared_factor
+from ..schema.roadcheck import service_factors, shared_factor
 from ..schema.scenario import Scenario
 from .log import Log, minutes_between
 from .travel import MIN_TRIPS
@@ -42,6 +42,7 @@ class RoadFit:
     factor: float  # the scenario's time factor
     suggested: float | None  # the factor that matches the median trip (None without trips)
     dropped: Counter[str] = field(default_factory=Counter)
+    service: str | None = None  # the service whose trips and factor were compared
 
 
 def _scenes(geo: Geography, log: Log) -> np.ndarray:
@@ -87,7 +88,9 @@ def _homes(s: Scenario, geo: Geography, log: Log, dropped: Counter[str]) -> pd.S
     return place.where(~unlocated)
 
 
-def _trips(s: Scenario, geo: Geography, log: Log, dropped: Counter[str]) -> pd.DataFrame:
+def _trips(
+    s: Scenario, geo: Geography, log: Log, dropped: Counter[str], service: str | None
+) -> pd.DataFrame:
     inc = log.incidents
     if "en_route" not in log.stages or "on_scene" not in log.stages:
         raise InputError(f"{log.file}: no en route and on scene times: no trips to compare")
@@ -100,12 +103,16 @@ def _trips(s: Scenario, geo: Geography, log: Log, dropped: Counter[str]) -> pd.D
     dropped["no coordinates"] += int((no_scene & ~no_time).sum())
     dropped["no unit home"] += int((inc["unit_home"].isna() & ~no_time & ~no_scene).sum())
     use = ~no_time & ~no_scene & np.isfinite(home)
+    if service is not None and log.has("service"):
+        other = use & (inc["service"].to_numpy() != service)
+        dropped[f"another service than {service}"] += int(other.sum())
+        use &= ~other
     rows = np.flatnonzero(use)
     if not rows.size:
         return pd.DataFrame(columns=["home", "community", "kind", "road", "observed", "network"])
     homes = home[rows].astype(np.int64)
     sources, which = np.unique(homes, return_inverse=True)
-    trips = point_trips(s, geo, sources, scene[rows])
+    trips = point_trips(s, geo, sources, scene[rows], service)
     network = trips.minutes[which, np.arange(len(rows))]
     community = inc["community"].to_numpy()[rows]
     out = pd.DataFrame(
@@ -146,19 +153,27 @@ def _groups(trips: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["by", "value", "trips", "observed", "network", "ratio"])
 
 
-def road_fit(s: Scenario, log: Log) -> RoadFit:
-    """Compare the road network of ``s`` with the trips of ``log``."""
+def road_fit(s: Scenario, log: Log, service: str | None = None) -> RoadFit:
+    """Compare the road network of ``s`` with the trips of ``log`` (of ``service`` only, at
+    its time factor, when given)."""
     if s.travel.road_network is None:
         raise InputError("the scenario has no travel.road_network to compare with the log")
+    factors = service_factors(s)
+    if service is None and len(set(factors.values())) > 1:
+        listed = ", ".join(f"{k} {v:g}" for k, v in factors.items())
+        raise InputError(
+            f"services drive at different time factors ({listed}): give --service ID to "
+            "compare one service's trips with the log"
+        )
     dropped: Counter[str] = Counter()
-    trips = _trips(s, geography(s), log, dropped)
+    trips = _trips(s, geography(s), log, dropped, service)
     groups = _groups(trips)
-    factor = shared_factor(s)
+    factor = factors[service] if service is not None else shared_factor(s)
     suggested = None
     if len(trips) >= MIN_TRIPS:
         ratio = float((trips["observed"] / trips["network"]).median())
         suggested = float(np.clip(round(factor * ratio, 2), *FACTOR_RANGE))
-    return RoadFit(trips, groups, factor, suggested, +dropped)
+    return RoadFit(trips, groups, factor, suggested, +dropped, service)
 
 
 def format_road_fit(fit: RoadFit) -> str:
@@ -173,8 +188,11 @@ def format_road_fit(fit: RoadFit) -> str:
     if fit.suggested is None:
         lines.append(f"  too few trips (under {MIN_TRIPS}) to offer a time factor")
     else:
+        value = f"{fit.suggested:g}"
+        if fit.service is not None:
+            value = f"{{{fit.service}: {value}}}"
         lines.append(
-            f"  offered: travel.road_network.time_factor: {fit.suggested:g} "
+            f"  offered: travel.road_network.time_factor: {value} "
             f"(now {fit.factor:g}; the median trip then matches the log)"
         )
     return "\n".join(lines)

@@ -91,7 +91,7 @@ def demands_for(region: Region, context: Context, checks: Sequence[Check]) -> di
                     for k in ks
                 ]
             )
-            inside = float(region.travel[ci, ci]) * speed
+            inside = float(region.trips(s)[ci, ci]) * speed
             slack[ch.priority] = ch.minutes - float(w @ fixed / w.sum()) - inside
             reach[ch.priority] = slack[ch.priority] + inside
         row = est.loc[c]
@@ -109,8 +109,9 @@ def covering(
     ci = region.communities.index(check.community)
     speed = float(region.hour_factors.mean()) * math.exp(region.noise_sd**2 / 2)
     reach = demands[check.community].reach[check.priority]
+    travel = region.trips(region.services.index(context.service))
     trips = [
-        (float(region.travel[region.place_of[s.station], ci]) * speed, i)
+        (float(travel[region.place_of[s.station], ci]) * speed, i)
         for i, s in enumerate(context.slots)
     ]
     return [i for trip, i in sorted(trips) if trip <= reach + 1e-9]

@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..model.compile import Fleet, Region, compile_fleet, compile_region
 from ..schema import Scenario
+from .coverage import coverage_table, free_units_table
 from .demand import Incidents, generate_incidents
 from .execute import Executor, open_executor
 from .loop import EngineRecords, simulate
@@ -54,9 +55,12 @@ _MAKERS = {
     "units": unit_table,
     "levels": level_table,
     "help": help_table,
+    "coverage": coverage_table,
+    "free_units": free_units_table,
 }
-TABLES = tuple(_MAKERS)
-"""The tables of a replication, in the order :func:`run_replication` returns them by default."""
+TABLES = ("incidents", "units", "levels", "help")
+"""The tables of a replication, in the order :func:`run_replication` returns them by default;
+``coverage`` and ``free_units`` (:mod:`sim.engine.coverage`) are made when asked for."""
 
 
 @dataclass(frozen=True)

@@ -18,19 +18,20 @@ import heapq
 from array import array
 from bisect import bisect_right
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 import numpy as np
 import simpy
-from simpy.events import Timeout
+from simpy.events import NORMAL
 
 from ..model.compile import Fleet, Region
 from ..model.preference import SearchRow
 from .demand import Incidents
 from .policies import Policy, make_policy
-from .positions import Positions
+from .positions import Positions, Way, way_times
+from .relocation import make_movers
 from .work import job_models
 
 __all__ = ["Engine", "EngineRecords", "Unit", "simulate"]
@@ -38,12 +39,33 @@ __all__ = ["Engine", "EngineRecords", "Unit", "simulate"]
 NAN = float("nan")
 
 
+class _Due:
+    """A SimPy event of the engine's own, due at a time fixed when it is scheduled: a call
+    ready, a unit free. It carries only what ``Environment.step`` reads of an event
+    (``callbacks``, ``_ok``) and is reused: each unit has one (a unit has at most one job at a
+    time) and the flow of calls one (one call scheduled at a time). ``callbacks`` is None
+    while it is not scheduled. The engine schedules it with ``Environment.schedule`` at the
+    priority and in the order a ``Timeout`` would have, so the run is the same, without a
+    Timeout's bookkeeping on the two events of every call."""
+
+    __slots__ = ("callbacks", "due")
+    _ok = True
+    _value = None
+
+    def __init__(self, callback: Any) -> None:
+        self.due = (callback,)
+        self.callbacks: tuple[Any, ...] | None = None
+
+
 class Unit:
     """The state of one unit during a run."""
 
     __slots__ = (
         "busy",
+        "event",
+        "home",
         "index",
+        "moved",
         "off_pending",
         "on_duty",
         "owner",
@@ -52,21 +74,25 @@ class Unit:
         "ret_from",
         "ret_start",
         "ret_times",
-        "ret_zones",
+        "ret_way",
         "service",
         "station",
     )
 
     def __init__(self, index: int, service: int, station: int, owner: int) -> None:
         self.index, self.service, self.station, self.owner = index, service, station, owner
+        self.home = station  # ``station`` is where it stands or heads: a post under move-up
+        self.moved = -float("inf")  # when its last move began
         self.busy = False
         self.on_duty = False
         self.off_pending = False
         self.ret_from, self.ret_start, self.ret_end = station, 0.0, 0.0
-        # on the way back with nearest-zone positions: from ret_times[k], at zone ret_zones[k]
+        # on the way back with nearest-zone positions: its Way (sim.engine.positions); from
+        # ret_times[k] (worked out when first asked, way_times) it is at zone ret_way[1][k]
+        self.ret_way: Way | None = None
         self.ret_times: list[float] | None = None
-        self.ret_zones: list[int] | None = None
         self.places: tuple[int, ...] = ()  # while free: where it is kept (sim.engine.positions)
+        self.event: _Due  # the moment it is free again (set by the engine)
 
 
 @dataclass(frozen=True)
@@ -84,9 +110,38 @@ class EngineRecords:
     job_incident: np.ndarray
     job_unit: np.ndarray
     job_assigned: np.ndarray
-    job_dispatch: np.ndarray
-    job_arrive: np.ndarray
     job_free: np.ndarray
+    # the jobs of units sent to calls needing several: job row, dispatch, arrival (a call's
+    # only unit has its job's dispatch and arrival in the incident's t_dispatch and t_first)
+    crew_row: np.ndarray
+    crew_dispatch: np.ndarray
+    crew_arrive: np.ndarray
+    # moves between posts (sim.engine.relocation), in the order they began
+    move_unit: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    move_start: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    move_arrive: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    move_from: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    move_to: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+
+    def job_times(self, rows: slice = slice(None)) -> tuple[np.ndarray, np.ndarray]:
+        """When each job of ``rows`` left and arrived: worked out when asked, in chunks if
+        need be, rather than kept (16 bytes a job)."""
+        jobs = self.job_incident[rows]
+        dispatch, arrive = self.t_dispatch[jobs], self.t_first_arrival[jobs]
+        start, stop, _ = rows.indices(len(self.job_incident))
+        crew = (self.crew_row >= start) & (self.crew_row < stop)
+        at = self.crew_row[crew] - start
+        dispatch[at], arrive[at] = self.crew_dispatch[crew], self.crew_arrive[crew]
+        return dispatch, arrive
+
+    @property
+    def job_dispatch(self) -> np.ndarray:
+        """When each job's unit left: its assignment plus any request delay."""
+        return self.job_times()[0]
+
+    @property
+    def job_arrive(self) -> np.ndarray:
+        return self.job_times()[1]
 
 
 def _mv(values: np.ndarray, dtype: type | None = None) -> Any:
@@ -99,8 +154,45 @@ def _mv_view(values: np.ndarray) -> Any:
     return memoryview(values)  # type: ignore[arg-type]
 
 
+def _service_rows(region: Region) -> list[list[Any]]:
+    """Per service, a memoryview row per place of its trips; one set per distinct matrix."""
+    made: dict[int, list[Any]] = {}
+    out = []
+    for s in range(len(region.services)):
+        trips = region.trips(s)
+        rows = made.get(id(trips))
+        if rows is None:
+            rows = made[id(trips)] = [
+                memoryview(row) for row in np.ascontiguousarray(trips, dtype=np.float64)
+            ]
+        out.append(rows)
+    return out
+
+
 def _view(values: array[Any], dtype: type) -> np.ndarray:
     return np.frombuffer(values, dtype=dtype) if len(values) else np.empty(0, dtype=dtype)
+
+
+BACK_COLUMNS_MAX = 1 << 25  # bytes: stations' columns copied compact, up to 32 MiB a service
+
+
+def _back_columns(region: Region, fleet: Fleet) -> list[dict[int, Any]]:
+    """Per service, minutes from every place to each of its stations, by station: compact
+    copies of the columns of its trips, so that the trip back of a unit freed anywhere reads
+    from a few small arrays rather than from a random row of a large matrix (strided views of
+    the matrix past BACK_COLUMNS_MAX; a post of move-up gets its column when first asked)."""
+    out: list[dict[int, Any]] = []
+    for s in range(len(region.services)):
+        trips = region.trips(s)
+        distinct = np.unique(fleet.station[fleet.service == s]).tolist()
+        copy = len(distinct) * trips.shape[0] * 8 <= BACK_COLUMNS_MAX
+        out.append({int(st): _column(trips, int(st), copy) for st in distinct})
+    return out
+
+
+def _column(trips: np.ndarray, station: int, copy: bool = False) -> Any:
+    column = trips[:, station]
+    return memoryview(np.ascontiguousarray(column, dtype=np.float64) if copy else column)  # type: ignore[arg-type]
 
 
 class Engine:
@@ -114,10 +206,9 @@ class Engine:
         self.region, self.fleet, self.inc = region, fleet, incidents
         self.env = simpy.Environment()
         self.horizon = region.horizon
-        # travel[a][b]: a row per place, read in place (no list of P x P Python floats)
-        self.travel: list[Any] = [
-            memoryview(row) for row in np.ascontiguousarray(region.travel, dtype=np.float64)
-        ]
+        # travel[s][a][b]: the trips of service s, a row per place, read in place (no list of
+        # P x P Python floats); services driving at one time factor share their rows
+        self.travel: list[list[Any]] = _service_rows(region)
         self._hours = region.hour_factors.tolist()
         self._flat_hours = all(h == 1.0 for h in self._hours)
         n_com, n_svc = len(region.communities), len(region.services)
@@ -125,14 +216,20 @@ class Engine:
             Unit(i, int(fleet.service[i]), int(fleet.station[i]), int(fleet.owner[i]))
             for i in range(fleet.size)
         ]
-        self._free_callbacks = [partial(self._on_free, u) for u in self.units]
+        self._back = _back_columns(region, fleet)  # _back[s][station][place]: trip back
+        for u in self.units:
+            u.event = _Due(partial(self._on_free, u))
+        self._call_event = _Due(self._call)
         self.free: list[dict[int, Unit]] = [{} for _ in range(n_svc)]
         self.free_by_owner: list[list[dict[int, Unit]]] = [
             [{} for _ in range(n_com)] for _ in range(n_svc)
         ]
         # free units by where they are (at a station, at a zone on the way back, returning)
         self.positions = [Positions(len(region.places)) for _ in range(n_svc)]
-        self._search: list[dict[int, SearchRow]] = [{} for _ in range(n_svc)]
+        # search_rows[s][place]: the search_order of place, once asked
+        self.search_rows: list[list[SearchRow | None]] = [
+            [None] * len(region.places) for _ in range(n_svc)
+        ]
         self.queues: list[list[list[tuple[int, float, int]]]] = [
             [[] for _ in range(n_com)] for _ in range(n_svc)
         ]
@@ -146,8 +243,11 @@ class Engine:
         self._type_priority = [t.priority for t in types]
         self._return_factor = region.return_speed_factor
         self._snap = region.snapper
+        self._n_places = len(region.places)
+        self._ways: dict[int, Way] = {}  # by origin * places + station
         n = len(incidents)
         self._type = _mv(incidents.type)
+        self._service = _mv(np.array(self._type_service, dtype=np.int16)[incidents.type])
         self._community = _mv(incidents.community)
         self._facility = _mv(incidents.facility)  # where a transport goes (drawn with it)
         # where each incident happens: its zone's place (a community's centre without zones)
@@ -155,6 +255,8 @@ class Engine:
         # indexed [incident, slot]: the slot is the number of units already sent to the call
         self._turnout = _mv_view(incidents.turnout)
         self._scene_noise = _mv_view(incidents.scene_noise)
+        self._turnout0 = _mv_view(incidents.turnout[:, 0])  # slot 0, the common case
+        self._scene_noise0 = _mv_view(incidents.scene_noise[:, 0])
         self._transport_noise = _mv_view(incidents.transport_noise)  # indexed [incident]
         self._on_scene = _mv(incidents.on_scene)
         self._transport = _mv(incidents.transport)
@@ -178,13 +280,20 @@ class Engine:
         self.travel_first = _mv(self.out["travel"])
         self._sent = _mv(self.out_sent)
         self.first_unit = _mv(self.out_unit)
-        # the job log: one row per unit sent, a column per array, appended in step
+        # the job log: one row per unit sent, a column per array, appended in step; a call's
+        # only unit has its unit, dispatch and arrival in the incident's records (read back in
+        # run), a crew's units theirs in the crew log: row, unit, dispatch, arrival
         self._job_incident = array("i")
-        self._job_unit = array("i")
         self._job_assigned = array("d")  # when the unit was chosen
-        self._job_dispatch = array("d")  # when it left: assigned + request delay
-        self._job_arrive = array("d")
         self._job_free = array("d")  # when it can take the next call
+        self._crew_row, self._crew_unit = array("q"), array("i")
+        self._crew_dispatch = array("d")  # when it left: assigned + request delay
+        self._crew_arrive = array("d")
+        self.movers = make_movers(self)  # per service: its relocation policy, None: none
+        # owners' free units: kept for the policies and the move-up rules that read them
+        self._by_owner = [
+            p.by_owner or m is not None for p, m in zip(self.policies, self.movers, strict=True)
+        ]
 
     # -- helpers the policies use -------------------------------------------------------------
     def hour_factor(self, t: float) -> float:
@@ -192,14 +301,16 @@ class Engine:
 
     def expected_travel(self, unit: Unit, place: int, t: float) -> float:
         """Expected minutes (before the hour's speed factor) from where ``unit`` is to ``place``."""
-        to_place = self.travel[unit.station][place]
+        rows = self.travel[unit.service]
+        to_place = rows[unit.station][place]
         if t >= unit.ret_end:
             return to_place
-        times = unit.ret_times
-        if times is not None:  # from the zone nearest to where it is on its way
-            return self.travel[unit.ret_zones[bisect_right(times, t) - 1]][place]  # type: ignore[index]
+        way = unit.ret_way
+        if way is not None:  # from the zone nearest to where it is on its way
+            times = unit.ret_times or way_times(unit)
+            return rows[way[1][bisect_right(times, t) - 1]][place]
         done = (t - unit.ret_start) / (unit.ret_end - unit.ret_start)
-        return (1.0 - done) * self.travel[unit.ret_from][place] + done * to_place
+        return (1.0 - done) * rows[unit.ret_from][place] + done * to_place
 
     def head(self, unit: Unit, community: int) -> tuple[int, float, int] | None:
         """The first call waiting in ``community`` that ``unit`` may take: by priority, then
@@ -214,35 +325,39 @@ class Engine:
     def search_order(self, service: int, place: int) -> SearchRow:
         """The places where free units of ``service`` can be, nearest to ``place`` first, their
         trips, and whether that is all of them (:mod:`sim.model.preference`)."""
-        memo = self._search[service]
-        found = memo.get(place)
+        memo = self.search_rows[service]
+        found = memo[place]
         if found is None:
-            found = memo[place] = self.fleet.preference[service].row(place, self.region.travel)
+            found = memo[place] = self.fleet.preference[service].row(
+                place, self.region.trips(service)
+            )
         return found
 
     # -- state changes ------------------------------------------------------------------------
-    def _make_free(self, unit: Unit) -> None:
+    def _make_free(self, unit: Unit, now: float) -> None:
         s, i = unit.service, unit.index
         self.free[s][i] = unit
-        self.free_by_owner[s][unit.owner][i] = unit
-        self.positions[s].add(unit, self.env.now)
+        if self._by_owner[s]:
+            self.free_by_owner[s][unit.owner][i] = unit
+        self.positions[s].add(unit, now)
 
     def _take(self, unit: Unit) -> None:
         s, i = unit.service, unit.index
         del self.free[s][i]
-        del self.free_by_owner[s][unit.owner][i]
+        if self._by_owner[s]:
+            del self.free_by_owner[s][unit.owner][i]
         self.positions[s].remove(unit)
 
-    def _available(self, unit: Unit) -> None:
+    def _available(self, unit: Unit, now: float) -> None:
         """``unit`` can take work: the waiting call its policy picks, or wait itself."""
         unit.busy = False
         s = unit.service
-        found = self.policies[s].choose_call(self, unit, self.env.now) if self._waiting[s] else None
+        found = self.policies[s].choose_call(self, unit, now) if self._waiting[s] else None
         if found is None:
-            self._make_free(unit)
+            self._make_free(unit, now)
             return
         incident, community, delay = found
-        self._dispatch(unit, incident, delay)
+        self._dispatch(unit, incident, delay, now)
         if self._sent[incident] == self._need[incident]:
             q = self.queues[s][community]
             if q[0][2] == incident:
@@ -252,55 +367,62 @@ class Engine:
                 heapq.heapify(q)
             self._waiting[s] -= 1
 
-    def _dispatch(self, unit: Unit, i: int, delay: float) -> None:
-        now = self.env.now
+    def _dispatch(self, unit: Unit, i: int, delay: float, now: float) -> None:
+        """Send ``unit`` to call ``i`` at ``now`` (it leaves after ``delay``): its whole job is
+        known at once; records, and the event of the moment it is free again."""
         unit.busy = True
         slot = self._sent[i]
         self._sent[i] = slot + 1
         c = self.incident_place[i]
-        travel_rows = self.travel
+        sent = now + delay
         if now >= unit.ret_end:  # at the station: the crew turns out
-            trip = travel_rows[unit.station][c]
-            depart = now + delay + self._turnout[i, slot]
+            trip = self.travel[unit.service][unit.station][c]
+            depart = sent + (self._turnout[i, slot] if slot else self._turnout0[i])
         else:  # on the road back: no turnout
             trip = self.expected_travel(unit, c, now)
-            depart = now + delay
-        travel = trip * self._scene_noise[i, slot]
-        if not self._flat_hours:
+            depart = sent
+        travel = trip * (self._scene_noise[i, slot] if slot else self._scene_noise0[i])
+        flat = self._flat_hours
+        if not flat:
             travel *= self._hours[int(depart // 60) % 24]
         arrive = depart + travel
         leave = arrive + self._on_scene[i]
         end = c
         if slot == 0 and self._transport[i]:
             facility = self._facility[i]
-            leave += travel_rows[c][facility] * self.hour_factor(leave) * self._transport_noise[i]
+            ride = self.travel[unit.service][c][facility]
+            if not flat:
+                ride *= self._hours[int(leave // 60) % 24]
+            leave += ride * self._transport_noise[i]
             leave += self._handover[i]
             end = facility
         free_at = leave
-        if not self._from_road[unit.service]:
-            back = travel_rows[end][unit.station] / self._return_factor
-            free_at += back * self.hour_factor(leave)
+        s = unit.service
+        if not self._from_road[s]:
+            back = self._back_trip(s, unit.station)[end] / self._return_factor
+            free_at += back if flat else back * self._hours[int(leave // 60) % 24]
             end = unit.station
-        jobs = self._jobs[unit.service]
+        jobs = self._jobs[s]
         if jobs is not None:  # on a working calendar, or a case slot (sim.engine.work)
             travel, arrive, leave, free_at, end = jobs.job(
-                unit, i, now + delay, travel, arrive, leave, free_at, end
+                unit, i, sent, travel, arrive, leave, free_at, end
             )
+        index = unit.index
         need = self._need[i]
-        if need == 1:  # the common case: this unit is the whole response
-            self.t_dispatch[i] = now + delay
-            self.t_first[i] = self.t_full[i] = arrive
-            self.first_unit[i], self.travel_first[i], self.t_clear[i] = unit.index, travel, leave
+        if need == 1:  # the common case: this unit is the whole response (t_full: in run)
+            self.t_dispatch[i], self.t_first[i], self.t_clear[i] = sent, arrive, leave
+            self.first_unit[i], self.travel_first[i] = index, travel
         else:
-            self._record_crew(unit, i, slot, need, now + delay, arrive, travel, leave)
+            self._record_crew(unit, i, slot, need, sent, arrive, travel, leave)
         self._job_incident.append(i)
-        self._job_unit.append(unit.index)
         self._job_assigned.append(now)
-        self._job_dispatch.append(now + delay)
-        self._job_arrive.append(arrive)
         self._job_free.append(free_at)
         unit.ret_from = end
-        Timeout(self.env, free_at - now).callbacks.append(self._free_callbacks[unit.index])  # type: ignore[union-attr]
+        event = unit.event
+        if event.callbacks is not None:
+            raise RuntimeError(f"unit {index} was sent while its last job was still on")
+        event.callbacks = event.due
+        self.env.schedule(event, NORMAL, free_at - now)  # type: ignore[arg-type]
 
     def _record_crew(
         self,
@@ -313,9 +435,14 @@ class Engine:
         travel: float,
         leave: float,
     ) -> None:
-        """Records of a call needing several units: first and last arrival, last to leave."""
-        if slot == 0:
-            self.t_dispatch[i] = sent
+        """Records of a call needing several units: first and last arrival, last to leave;
+        the unit's row of the crew log."""
+        self._crew_row.append(len(self._job_incident))  # the job row about to be written
+        self._crew_unit.append(unit.index)
+        self._crew_dispatch.append(sent)
+        self._crew_arrive.append(arrive)
+        if not sent >= self.t_dispatch[i]:  # the first to leave (a partner's unit sent first
+            self.t_dispatch[i] = sent  # may wait out its request delay); NaN compares false
         self._crews.setdefault(i, []).append(unit.index)
         if slot + 1 == need:
             del self._crews[i]
@@ -326,58 +453,109 @@ class Engine:
         if not arrive <= self.t_full[i]:
             self.t_full[i] = arrive
 
+    def _back_trip(self, service: int, station: int) -> Any:
+        """Minutes from each place to ``station`` for units of ``service``."""
+        columns = self._back[service]
+        found = columns.get(station)
+        if found is None:  # a post of move-up that holds no unit of the fleet
+            found = columns[station] = _column(self.region.trips(service), station)
+        return found
+
+    def way(self, origin: int, station: int) -> Way:
+        """The way from place ``origin`` to ``station`` by nearest zones, remembered."""
+        key = origin * self._n_places + station
+        found = self._ways.get(key)
+        if found is None:
+            assert self._snap is not None
+            starts, zones = self._snap.pieces(origin, station)
+            places = tuple(zones) if station in zones else (*zones, station)
+            found = self._ways[key] = (starts, zones, places)
+        return found
+
     def _on_free(self, unit: Unit, _event: simpy.Event) -> None:
         now = self.env.now
+        mover = self.movers[unit.service]
+        if mover is not None:
+            unit.station = mover.post_after_job(unit)
         unit.ret_start = now
-        unit.ret_times = None
-        if self._from_road[unit.service]:
-            back = self.travel[unit.ret_from][unit.station] / self._return_factor
-            unit.ret_end = now + back * self.hour_factor(now)
-            if self._snap is not None and unit.ret_end > now:
-                starts, unit.ret_zones = self._snap.pieces(unit.ret_from, unit.station)
-                span = unit.ret_end - now
-                unit.ret_times = [now + d * span for d in starts]
+        unit.ret_way = unit.ret_times = None
+        s = unit.service
+        if self._from_road[s]:
+            back = self._back_trip(s, unit.station)[unit.ret_from] / self._return_factor
+            unit.ret_end = end = now + (
+                back if self._flat_hours else back * self._hours[int(now // 60) % 24]
+            )
+            if self._snap is not None and end > now:  # by the zones of its way
+                key = unit.ret_from * self._n_places + unit.station
+                unit.ret_way = self._ways.get(key) or self.way(unit.ret_from, unit.station)
         else:
             unit.ret_end = now  # its job included the way back: it is at its station
         if unit.off_pending:
             unit.off_pending = unit.on_duty = unit.busy = False
             return
-        self._available(unit)
-
-    def _on_ready(self, i: int) -> None:
-        """Call ``i`` has been handled: dispatch what is allowed and free, queue the rest."""
-        now = self.env.now
-        k = self._type[i]
-        s = self._type_service[k]
-        policy = self.policies[s]
-        c = self._community[i]
-        place = self.incident_place[i]
-        need = self._need[i]
-        while self._sent[i] < need:  # for most calls need is 1: one pass
-            choice = policy.choose_unit(self, s, c, place, now)
-            if choice is None:
-                heapq.heappush(self.queues[s][c], (self._type_priority[k], self._ready[i], i))
-                self._waiting[s] += 1
-                return
-            unit, delay = choice
-            self._take(unit)
-            self._dispatch(unit, i, delay)
+        if self._waiting[s]:
+            self._available(unit, now)
+        else:  # nothing waits: free (inlined _available and _make_free)
+            unit.busy = False
+            i = unit.index
+            self.free[s][i] = unit
+            if self._by_owner[s]:
+                self.free_by_owner[s][unit.owner][i] = unit
+            self.positions[s].add(unit, now)
+        if mover is not None and not unit.busy:  # (busy: it took a waiting call at once)
+            mover.event(self, now)
 
     # -- the flow of calls: one event at a time, each scheduling the next ---------------------
     def _schedule_call(self) -> None:
-        if self._next < self._calls:
-            t = self._ready[self._order[self._next]]
+        """The event of the next call to become ready, if any before the horizon."""
+        k = self._next
+        if k < self._calls:
+            t = self._ready[self._order[k]]
             if t < self.horizon:
-                Timeout(self.env, t - self.env.now).callbacks.append(self._call)  # type: ignore[union-attr]
+                env, event = self.env, self._call_event
+                event.callbacks = event.due
+                env.schedule(event, NORMAL, t - env.now)  # type: ignore[arg-type]
 
     def _call(self, _event: simpy.Event) -> None:
+        """The next call has been handled: dispatch what is allowed and free, queue the rest;
+        then the event of the call after it (:meth:`_schedule_call`, inlined)."""
+        env = self.env
+        now = env.now
         k = self._next
-        self._next = k + 1
-        self._on_ready(self._order[k])
-        if k + 1 < self._calls:
-            t = self._ready[self._order[k + 1]]
+        order = self._order
+        i = order[k]
+        s = self._service[i]
+        choose = self.policies[s].choose_unit
+        c = self._community[i]
+        place = self.incident_place[i]
+        need = self._need[i]
+        while True:  # for most calls need is 1: one pass
+            choice = choose(self, s, c, place, now)
+            if choice is None:
+                priority = self._type_priority[self._type[i]]
+                heapq.heappush(self.queues[s][c], (priority, self._ready[i], i))
+                self._waiting[s] += 1
+                break
+            unit = choice[0]
+            u = unit.index  # taken: no longer free (inlined _take)
+            del self.free[s][u]
+            if self._by_owner[s]:
+                del self.free_by_owner[s][unit.owner][u]
+            self.positions[s].remove(unit)
+            self._dispatch(unit, i, choice[1], now)
+            if self._sent[i] >= need:
+                break
+        mover = self.movers[s]
+        if mover is not None and self._sent[i]:  # some unit was sent (a new call had none)
+            mover.event(self, now)
+        k += 1
+        self._next = k
+        if k < self._calls:
+            t = self._ready[order[k]]
             if t < self.horizon:
-                Timeout(self.env, t - self.env.now).callbacks.append(self._call)  # type: ignore[union-attr]
+                event = self._call_event  # the one being handled: SimPy is done with it
+                event.callbacks = event.due
+                env.schedule(event, NORMAL, t - now)  # type: ignore[arg-type]
 
     def _duty_changes(self) -> Generator[simpy.Event, Any, None]:
         changes = sorted(
@@ -404,8 +582,11 @@ class Engine:
         if unit.on_duty:
             return
         unit.on_duty = True
-        unit.ret_from, unit.ret_end, unit.ret_times = unit.station, self.env.now, None
-        self._available(unit)
+        now = self.env.now
+        unit.station = unit.home  # a shift starts at the home station
+        unit.ret_from, unit.ret_end, unit.ret_way, unit.ret_times = unit.station, now, None, None
+        self._available(unit, now)
+        self._duty_event(unit)
 
     def _off_duty(self, unit: Unit) -> None:
         if unit.busy:
@@ -413,14 +594,29 @@ class Engine:
         elif unit.on_duty:
             self._take(unit)
             unit.on_duty = False
+            self._duty_event(unit)
+
+    def _duty_event(self, unit: Unit) -> None:
+        mover = self.movers[unit.service]
+        if mover is not None:
+            mover.event(self, self.env.now)
 
     def run(self) -> EngineRecords:
         """Run to the horizon and return the records."""
         self.env.process(self._duty_changes())
+        for mover in self.movers:
+            if mover is not None and mover.rule.tick is not None:
+                self.env.process(mover.ticks(self))  # type: ignore[arg-type]
         self._schedule_call()
         self.env.run(until=self.horizon)
-        complete = self.out_sent == self.need
         out = self.out
+        jobs = _view(self._job_incident, np.int32)
+        job_unit = self.out_unit[jobs]  # a call's only unit: as in the incident's records
+        crew = _view(self._crew_row, np.int64)  # a crew's units: as in the crew log
+        job_unit[crew] = _view(self._crew_unit, np.int32)
+        single = self.need == 1  # its one unit's arrival is the full arrival
+        out["t_full"][single] = out["t_first"][single]
+        complete = self.out_sent == self.need
         for name in ("t_full", "t_clear"):
             out[name][~complete] = np.nan
         records = EngineRecords(
@@ -432,15 +628,36 @@ class Engine:
             first_unit=self.out_unit,
             units_sent=self.out_sent,
             travel=out["travel"],
-            job_incident=_view(self._job_incident, np.int32),
-            job_unit=_view(self._job_unit, np.int32),
+            job_incident=jobs,
+            job_unit=job_unit,
             job_assigned=_view(self._job_assigned, np.float64),
-            job_dispatch=_view(self._job_dispatch, np.float64),
-            job_arrive=_view(self._job_arrive, np.float64),
             job_free=_view(self._job_free, np.float64),
+            crew_row=crew,
+            crew_dispatch=_view(self._crew_dispatch, np.float64),
+            crew_arrive=_view(self._crew_arrive, np.float64),
+            **self._move_log(),
         )
         self._release()
         return records
+
+    def _move_log(self) -> dict[str, np.ndarray]:
+        """The moves of every service, in the order they began (ties: by service)."""
+        movers = [m for m in self.movers if m is not None]
+        if not movers:
+            return {}
+        cols = {
+            "move_unit": (np.int32, "log_unit"),
+            "move_start": (np.float64, "log_start"),
+            "move_arrive": (np.float64, "log_arrive"),
+            "move_from": (np.int32, "log_from"),
+            "move_to": (np.int32, "log_to"),
+        }
+        out = {
+            name: np.concatenate([_view(getattr(m, attr), dtype) for m in movers])
+            for name, (dtype, attr) in cols.items()
+        }
+        order = np.argsort(out["move_start"], kind="stable")
+        return {name: values[order] for name, values in out.items()}
 
     def _release(self) -> None:
         """Drop the run's state: pending events and callbacks refer back to the engine, and

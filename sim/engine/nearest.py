@@ -16,6 +16,8 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from .positions import way_times
+
 if TYPE_CHECKING:
     from .loop import Engine, Unit
     from .positions import Positions
@@ -35,24 +37,74 @@ def nearest_free(
 ) -> Unit | None:
     """The free unit of ``service`` (that ``accept``\\s) with the shortest expected trip to
     ``place`` (ties: lowest index), or None if none is within ``limit`` minutes at the current
-    hour's speed."""
+    hour's speed.
+
+    Walks the places where free units are kept, nearest first, from the best returning unit:
+    stops where no place further on can do better, beyond the limit, or after the last of the
+    free units kept at a place; when a short list runs out first, a unit further on may do
+    better, and a scan decides. A returning unit is kept at every zone of its way
+    (:mod:`sim.engine.positions`) and is measured from the zone it is at when met; it counts as
+    seen at that zone's place. (One function, the walk inlined: it runs for every call.)"""
     positions = view.positions[service]
-    best = _returning(view, positions, place, t, accept)
+    returning = positions.returning
+    unit, best_trip, best_index = (
+        _returning(view, positions, place, t, accept) if returning else _NONE
+    )
     scale = 1.0 if limit == INF else view.hour_factor(t)
-    kept = len(view.free[service]) - len(positions.returning)  # free units kept at a place
+    kept = len(view.free[service]) - len(returning)  # free units kept at a place
     if kept:
-        walked = _walk(view, service, place, (t, scale, limit), accept, kept, best)
-        if walked is None:  # a short list walked to its end: a unit further on may do better
-            units = view.free[service].values()
-            return scan(view, (u for u in units if accept is None or accept(u)), place, t, limit)
-        best = walked
-    if best[0] is not None and best[1] * scale > limit:
+        places, trips, complete = view.search_rows[service][place] or view.search_order(
+            service, place
+        )
+        at = positions.at
+        limited = limit != INF
+        k = 0
+        for trip in trips:
+            if trip > best_trip or (limited and trip * scale > limit):
+                break
+            where = places[k]
+            k += 1
+            units = at[where]
+            if not units:
+                continue
+            stale = None
+            for u in units.values():  # usually one
+                if t >= u.ret_end:  # at its station
+                    if where != u.station:  # a zone of a way back it has finished
+                        stale = [u] if stale is None else [*stale, u]
+                        continue
+                    real = trip
+                    kept -= 1
+                else:
+                    times = u.ret_times or way_times(u)
+                    zone = u.ret_way[1][bisect_right(times, t) - 1]  # type: ignore[index]
+                    if zone == where:
+                        real = trip
+                        kept -= 1
+                    else:
+                        real = view.travel[service][zone][place]  # met early: it is further away
+                if (accept is None or accept(u)) and (
+                    real < best_trip or (real == best_trip and u.index < best_index)
+                ):
+                    unit, best_trip, best_index = u, real, u.index
+            if stale is not None:  # no walk needs to meet them there again
+                for u in stale:
+                    positions.settle(u)
+            if not kept:
+                break
+        else:
+            if not complete and trips and (unit is None or best_trip >= trips[-1]):
+                units = view.free[service].values()  # the short list ran out: scan
+                ok = (u for u in units if accept is None or accept(u))
+                return scan(view, ok, place, t, limit)
+    if unit is not None and best_trip * scale > limit:
         return None
-    return best[0]
+    return unit
 
 
 Best = tuple["Unit | None", float, int]  # unit, its trip, its index
 Accept = Callable[["Unit"], bool]
+_NONE: Best = (None, INF, 0)
 
 
 def _returning(
@@ -73,58 +125,6 @@ def _returning(
     return best, best_trip, best_index
 
 
-def _walk(
-    view: Engine,
-    service: int,
-    place: int,
-    now: tuple[float, float, float],
-    accept: Accept | None,
-    kept: int,
-    best: Best,
-) -> Best | None:
-    """Walk the places where free units are kept, nearest first, from ``best`` so far: stop
-    where no place further on can do better, beyond the limit (``now``: the time, the hour's
-    factor and the limit in minutes), or after the last of the ``kept`` free units. None: a
-    short list ran out first.
-
-    A returning unit is kept at every zone of its way (:mod:`sim.engine.positions`) and is
-    measured from the zone it is at when met; it counts as seen at that zone's place."""
-    unit, best_trip, best_index = best
-    t, scale, limit = now
-    at, rows = view.positions[service].at, view.travel
-    places, trips, complete = view.search_order(service, place)
-    for where, trip in zip(places, trips, strict=True):
-        if trip > best_trip or trip * scale > limit:
-            break
-        units = at[where]
-        if not units:
-            continue
-        for u in units.values():  # usually one
-            times = u.ret_times
-            if times is None or t >= u.ret_end:  # at its station
-                if where != u.station:
-                    continue  # a zone of a way back it has finished
-                real = trip
-                kept -= 1
-            else:
-                zone = u.ret_zones[bisect_right(times, t) - 1]  # type: ignore[index]
-                if zone == where:
-                    real = trip
-                    kept -= 1
-                else:
-                    real = rows[zone][place]  # met early: it is further away
-            if (accept is None or accept(u)) and (
-                real < best_trip or (real == best_trip and u.index < best_index)
-            ):
-                unit, best_trip, best_index = u, real, u.index
-        if not kept:
-            break
-    else:
-        if not complete and trips and (unit is None or best_trip >= trips[-1]):
-            return None
-    return unit, best_trip, best_index
-
-
 def scan(
     view: Engine, units: Iterable[Unit], place: int, t: float, limit: float = INF
 ) -> Unit | None:
@@ -132,10 +132,13 @@ def scan(
     or None if none is within ``limit`` minutes (at the current hour's speed): for the few units
     a community owns."""
     best, best_trip, best_index = None, INF, 0
-    rows = view.travel
     for u in units:
         # at its station (the common case, inlined for speed) or on its way back
-        trip = rows[u.station][place] if t >= u.ret_end else view.expected_travel(u, place, t)
+        trip = (
+            view.travel[u.service][u.station][place]
+            if t >= u.ret_end
+            else view.expected_travel(u, place, t)
+        )
         if trip < best_trip or (trip == best_trip and u.index < best_index):
             best, best_trip, best_index = u, trip, u.index
     if best is not None and limit < INF and best_trip * view.hour_factor(t) > limit:

@@ -9,11 +9,13 @@ policy answers two questions during a run:
 - ``choose_call(view, unit, t)`` -> ``(incident, community, delay)`` or ``None``
 
 ``view`` is the engine: it offers ``free[s]`` (free units of service ``s``),
-``free_by_owner[s][c]``, ``parked[s][station]`` and ``returning[s]`` (the free units by where
-they are, which :func:`~sim.engine.nearest.nearest_free` walks instead of scanning the fleet),
+``free_by_owner[s][c]`` (kept for a policy whose ``by_owner`` is true), ``positions[s]`` (the
+free units by where they are, which :func:`~sim.engine.nearest.nearest_free` walks instead of
+scanning the fleet),
 ``head(unit, c)`` (the first call waiting in community ``c`` that the unit may take, as
 ``(priority, t_ready, incident)``),
-``travel`` (minutes between places), ``expected_travel(unit, place, t)`` and ``hour_factor(t)``.
+``travel[s]`` (minutes between places for units of service ``s``),
+``expected_travel(unit, place, t)`` and ``hour_factor(t)``.
 
 And, as class attributes, two questions asked without a run: its :class:`QueueModel` (how the
 Erlang C estimate, overload warnings and analytic sizing see it) and whether a community's
@@ -89,6 +91,7 @@ class Policy(ABC):
     name: ClassVar[str]  # as in scenario files
     queue_model: ClassVar[QueueModel]
     borrows: ClassVar[bool]  # whether a community's calls may get other communities' units
+    by_owner: ClassVar[bool] = True  # whether it reads view.free_by_owner (else kept empty)
 
     def __init__(self, rule: DispatchRule) -> None:
         self.rule = rule
@@ -181,6 +184,7 @@ class Pooled(Policy):
     name = "pooled"
     queue_model = POOLED_REGION
     borrows = True
+    by_owner = False
 
     def __init__(self, rule: DispatchRule) -> None:
         super().__init__(rule)

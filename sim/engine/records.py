@@ -13,8 +13,9 @@ from .demand import Incidents
 from .loop import EngineRecords
 from .sanity import check_records
 from .spans import busy_spans, job_work, working_targets
+from .standing import move_minutes
 
-__all__ = ["help_table", "incident_table", "level_table", "overlap", "unit_table"]
+__all__ = ["help_table", "incident_table", "level_table", "overlap", "unit_moves", "unit_table"]
 
 
 def _category(values: np.ndarray, names: tuple[str, ...] | list[str]) -> pd.Categorical:
@@ -37,9 +38,10 @@ def incident_table(
     response = rec.t_first_arrival - inc.t_call
     reached = ~np.isnan(response)
     met = pd.array(response <= target, dtype="boolean")
-    undecided = np.isnan(target) | (
-        ~reached & (inc.t_call + np.nan_to_num(target) > region.horizon)
-    )
+    due = np.nan_to_num(target)  # one temporary: t_call + target, in place
+    due += inc.t_call
+    undecided = np.isnan(target) | (~reached & (due > region.horizon))
+    del due
     met[undecided] = pd.NA
     working = working_targets(region, inc, rec)
     if working is not None:  # call to completion, in working time of the service's calendar
@@ -47,7 +49,8 @@ def incident_table(
         met[has] = on_time[has]
         met[has & ~decided] = pd.NA
     has_unit = rec.first_unit >= 0
-    owner = np.where(has_unit, fleet.owner[np.maximum(rec.first_unit, 0)], -1)
+    owner = fleet.owner.astype(np.int32)[np.maximum(rec.first_unit, 0)]
+    owner[~has_unit] = -1
     own = pd.array(owner == inc.community, dtype="boolean")
     own[~has_unit] = pd.NA
     table = pd.DataFrame(
@@ -131,7 +134,7 @@ def unit_table(
     on_duty = scheduled + (busy_min - in_duty)  # overtime finishing a job counts as on duty
     with np.errstate(invalid="ignore", divide="ignore"):
         fraction = np.where(on_duty > 0, busy_min / on_duty, np.nan)
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "replication": np.full(size, replication, dtype=np.int32),
             "option": _category(np.zeros(size, dtype=np.int8), [fleet.option]),
@@ -147,6 +150,21 @@ def unit_table(
             "cost": on_duty / 60.0 * fleet.cost_per_hour,
         }
     )
+    if region.relocates:  # some option moves units (sim.engine.relocation)
+        moves, minutes = unit_moves(region, fleet, rec)
+        table["moves"] = moves
+        table["move_min"] = minutes
+        rate = np.array([fleet.relocation_of(s).move_cost_per_hour for s in fleet.service])
+        table["cost"] += minutes / 60.0 * rate
+    return table
+
+
+def unit_moves(region: Region, fleet: Fleet, rec: EngineRecords) -> tuple[np.ndarray, np.ndarray]:
+    """Per unit: the moves begun inside the statistics window, and the minutes driven on them."""
+    inside = (rec.move_start >= region.warmup) & (rec.move_start < region.horizon)
+    units = rec.move_unit[inside]
+    moves = np.bincount(units, minlength=fleet.size).astype(np.int64)
+    return moves, np.bincount(units, move_minutes(rec)[inside], fleet.size)
 
 
 _HOUR_STARTS = 60.0 * np.arange(24)

@@ -29,6 +29,25 @@ def _first(mask: np.ndarray) -> int:
     return int(np.flatnonzero(mask)[0])
 
 
+CHUNK = 1 << 16  # jobs checked at a time: their dispatch and arrival are worked out per chunk
+
+
+def _chunks(n: int) -> list[slice]:
+    return [slice(i, min(i + CHUNK, n)) for i in range(0, n, CHUNK)] or [slice(0, 0)]
+
+
+def _jobs_in_order(rec: EngineRecords, rows: slice) -> np.ndarray:
+    """Whether each job of ``rows`` is ordered: assigned <= dispatch <= arrival <= free."""
+    dispatch, arrive = rec.job_times(rows)
+    free = rec.job_free[rows]
+    return (
+        _after(dispatch, rec.job_assigned[rows])
+        & _after(arrive, dispatch)
+        & _after(free, arrive)
+        & np.isfinite(free)
+    )
+
+
 def check_records(inc: Incidents, rec: EngineRecords, option: str) -> None:
     """Raise RecordsInconsistent unless, for every dispatched incident, call <= ready <=
     dispatch <= first arrival <= clear (unknown while a multi-unit call still lacks units) with
@@ -43,11 +62,8 @@ def check_records(inc: Incidents, rec: EngineRecords, option: str) -> None:
             & np.isfinite(rec.travel)
             & (rec.travel >= 0)
         )
-        jobs = (
-            _after(rec.job_dispatch, rec.job_assigned)
-            & _after(rec.job_arrive, rec.job_dispatch)
-            & _after(rec.job_free, rec.job_arrive)
-            & np.isfinite(rec.job_free)
+        jobs = np.concatenate(
+            [_jobs_in_order(rec, rows) for rows in _chunks(len(rec.job_incident))]
         )
     bad = sent & ~order
     if bad.any():
@@ -60,8 +76,9 @@ def check_records(inc: Incidents, rec: EngineRecords, option: str) -> None:
         )
     if not jobs.all():
         j = _first(~jobs)
+        dispatch, arrive = rec.job_times(slice(j, j + 1))
         raise RecordsInconsistent(
             f"option {option}: job {j} of unit {rec.job_unit[j]} has times out of order "
-            f"(assigned {rec.job_assigned[j]:.6g}, dispatch {rec.job_dispatch[j]:.6g}, arrive "
-            f"{rec.job_arrive[j]:.6g}, free {rec.job_free[j]:.6g})"
+            f"(assigned {rec.job_assigned[j]:.6g}, dispatch {dispatch[0]:.6g}, arrive "
+            f"{arrive[0]:.6g}, free {rec.job_free[j]:.6g})"
         )

@@ -125,8 +125,9 @@ def schedule_visits(region: Region, fleet: Fleet, cases: Cases) -> Visits:
     case, release, deadline = _periods(region, cases)
     worker = workers.of_unit[cases.unit[case]]
     office = workers.station[worker]
-    trips = region.travel[office, cases.place[case]]
-    back = region.travel[cases.place[case], office] / region.return_speed_factor
+    service = np.array([t.service for t in region.types], dtype=np.int64)[cases.type[case]]
+    trips = region.trips_of(service, office, cases.place[case])
+    back = region.trips_of(service, cases.place[case], office) / region.return_speed_factor
     site = np.array([t.visit_duration for t in region.types])[cases.type[case]] + back
     start, done, worked = (
         np.full(len(case), np.nan),

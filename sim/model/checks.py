@@ -20,14 +20,16 @@ from ..schema.distributions import Distribution, Normal
 from ..schema.durations import MAX_MINUTES
 from ..schema.load import scenario_error
 from ..schema.options import ResolvedOption, ResolvedUnit, coverage_gaps
+from ..schema.relocationcheck import relocation_path
 from ..schema.scenario import Scenario
 from .sampling import mean_of
 from .scenario_distributions import compile_distribution
 
 if TYPE_CHECKING:
     from .compile import Region
+    from .relocation import RelocationRule
 
-__all__ = ["MAX_ARRIVALS", "check_fleet", "check_region", "region_problems"]
+__all__ = ["MAX_ARRIVALS", "check_fleet", "check_region", "check_relocation", "region_problems"]
 
 MAX_ARRIVALS = 1e12  # candidate arrivals of one community and type in one replication
 Path = tuple[str | int, ...]
@@ -51,10 +53,27 @@ def check_fleet(s: Scenario, region: Region, resolved: ResolvedOption) -> None:
         rule = resolved.dispatch[unit.service]
         if rule.max_travel is None:
             return True
-        trip = region.travel[region.place_of[unit.station], region.place_of[community]]
+        trips = region.trips(region.services.index(unit.service))
+        trip = trips[region.place_of[unit.station], region.place_of[community]]
         return bool(trip * fastest <= rule.max_travel)
 
     found = list(coverage_gaps(s, resolved.name, resolved, reach))
+    if found:
+        raise scenario_error(s, found)
+
+
+def check_relocation(
+    s: Scenario, region: Region, resolved: ResolvedOption, moves: tuple[RelocationRule, ...]
+) -> None:
+    """Refuse a coverage policy on a service without a response target to cover."""
+    found = [
+        (
+            (*relocation_path(s, resolved.name, sid), "policy"),
+            f"coverage needs a response target: {sid} has none with calls; give `target`",
+        )
+        for sid, rule in zip(region.services, moves, strict=True)
+        if rule.policy == "coverage" and (rule.cover is None or rule.cover.weight.sum() <= 0)
+    ]
     if found:
         raise scenario_error(s, found)
 

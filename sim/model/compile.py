@@ -11,21 +11,23 @@ pydantic object.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..schema.geography import geography
 from ..schema.options import resolve_option
+from ..schema.relocationcheck import any_relocation
 from ..schema.scenario import Dispatch, Duty, IncidentType, Profile, Scenario
 from . import distributions as dist
 from .calendars import Calendar, intersect
-from .checks import check_fleet, check_region
+from .checks import check_fleet, check_region, check_relocation
 from .dispatch import DispatchRule
 from .preference import Preference, preferences
+from .relocation import NO_RELOCATION, RelocationRule, compile_relocation, place_communities
 from .scenario_distributions import compile_distribution
 from .snap import Snapper
-from .travel import place_index, travel_matrix
+from .travel import place_index, service_matrices, travel_matrix
 from .workers import Workers, case_slots
 from .worktime import (
     DEFAULT_START,
@@ -143,10 +145,32 @@ class Region:
     calendars: tuple[Calendar | None, ...] = ()  # per service; None: round the clock
     overtime: tuple[float, ...] = ()  # per service: minutes a job may run past closing
     max_cases: tuple[int, ...] = ()  # per service: case slots per worker; 0: no caseload
+    # move-up and uncovered time (sim.model.coverage): the community of each place (-1: none),
+    # and per service the share of a community's calls that must be covered
+    place_community: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    coverage_share: tuple[float, ...] = ()
+    relocates: bool = False  # some option moves units: the unit table counts moves
+    # per service: its trips where services drive at different road-network time factors
+    # (travel.road_network.time_factor); () or ``travel`` itself where they drive alike
+    service_travel: tuple[np.ndarray, ...] = ()
 
     @property
     def max_units_needed(self) -> int:
         return max(t.units_needed for t in self.types)
+
+    def trips(self, service: int) -> np.ndarray:
+        """(P, P) minutes for units of ``service``: ``travel`` at its own time factor."""
+        return self.service_travel[service] if self.service_travel else self.travel
+
+    def trips_of(self, services: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Minutes from places ``a`` to places ``b`` for units of ``services`` (arrays in step)."""
+        if not self.service_travel:
+            return self.travel[a, b]
+        out = np.empty(len(a), dtype=np.float64)
+        for s in np.unique(services):
+            mine = services == s
+            out[mine] = self.service_travel[s][a[mine], b[mine]]
+        return out
 
     def pauses(self, service: int) -> bool:
         """Whether units of ``service`` pause their jobs at closing (a calendar that closes,
@@ -169,6 +193,11 @@ class Fleet:
     preference: tuple[Preference, ...]  # per service: where free units can be, by trip
     # caseload services: their units are case slots of workers (sim.model.workers)
     workers: Workers | None = None
+    # per service: how free units are moved between posts (sim.model.relocation); (): none
+    relocation: tuple[RelocationRule, ...] = ()
+
+    def relocation_of(self, service: int) -> RelocationRule:
+        return self.relocation[service] if self.relocation else NO_RELOCATION
 
     @property
     def size(self) -> int:
@@ -294,6 +323,7 @@ def compile_region(s: Scenario) -> Region:
     )
     zones = compile_zones(s, geo)
     travel = travel_matrix(s, geo)
+    service_travel = service_matrices(s, geo, travel)
     months = _months(s)
     bursts = tuple(
         Burst(
@@ -342,9 +372,15 @@ def compile_region(s: Scenario) -> Region:
         month_of_day=run_months(s, s.run.horizon) if months is not None else None,
         calendars=calendars,
         overtime=tuple(float(svc.overtime) for svc in s.services.values()),
+        service_travel=service_travel,
         max_cases=tuple(
             svc.caseload.max_cases if svc.caseload else 0 for svc in s.services.values()
         ),
+        place_community=place_communities(
+            s, places, (zones.place, zones.community), len(geo.places)
+        ),
+        coverage_share=tuple(svc.coverage_share for svc in s.services.values()),
+        relocates=any_relocation(s),
     )
     check_region(s, region)  # every derived number finite and sane, or the field is named
     return region
@@ -403,6 +439,15 @@ def compile_fleet(s: Scenario, region: Region, option: str) -> Fleet:
     units = resolved.units
     service = np.array([region.services.index(u.service) for u in units], dtype=np.int64)
     station = np.array([region.place_of[u.station] for u in units], dtype=np.int64)
+    dispatch = tuple(
+        compile_dispatch(resolved.dispatch[sid], region.communities) for sid in region.services
+    )
+    moves = tuple(
+        compile_relocation(s, region, resolved, i, dispatch[i], station[service == i])
+        for i in range(len(region.services))
+    )
+    check_relocation(s, region, resolved, moves)
+    kept_service, kept_at = _places_kept(service, station, moves)
     fleet = Fleet(
         option=option,
         labels=tuple(u.label for u in units),
@@ -414,12 +459,23 @@ def compile_fleet(s: Scenario, region: Region, option: str) -> Fleet:
         duty=tuple(
             _working(region, u.service, duty_intervals(u.duty, region.horizon)) for u in units
         ),
-        dispatch=tuple(
-            compile_dispatch(resolved.dispatch[sid], region.communities) for sid in region.services
-        ),
-        preference=fleet_preferences(region, service, station),
+        dispatch=dispatch,
+        preference=fleet_preferences(region, kept_service, kept_at),
+        relocation=moves if any(m.moves for m in moves) else (),
     )
     return case_slots(fleet, region) if any(region.max_cases) else fleet
+
+
+def _places_kept(
+    service: np.ndarray, station: np.ndarray, moves: tuple[RelocationRule, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Services and places where their free units can stand: the units' stations and, under
+    move-up, the posts (so that a search finds a unit moved there)."""
+    posts = [(np.full(len(m.posts), s, dtype=np.int64), m.posts) for s, m in enumerate(moves)]
+    return (
+        np.concatenate([service, *(p[0] for p in posts)]),
+        np.concatenate([station, *(p[1] for p in posts)]),
+    )
 
 
 def _working(region: Region, service: str, duty: np.ndarray) -> np.ndarray:

@@ -205,9 +205,12 @@ def _node_class(graph: RoadGraph) -> np.ndarray:
     return best
 
 
-def point_trips(s: Scenario, geo: Geography, sources: np.ndarray, xy: np.ndarray) -> PointTrips:
+def point_trips(
+    s: Scenario, geo: Geography, sources: np.ndarray, xy: np.ndarray, service: str | None = None
+) -> PointTrips:
     """Network trips from the places ``sources`` (indices into ``geo.places``, located) to
-    the points ``xy`` (km in the scenario's frame), legs and time factor included."""
+    the points ``xy`` (km in the scenario's frame), legs and the time factor of ``service``
+    (default: the shared one) included."""
     net = s.travel.road_network
     assert net is not None
     frame = road_frame(net, geo)
@@ -218,7 +221,7 @@ def point_trips(s: Scenario, geo: Geography, sources: np.ndarray, xy: np.ndarray
     unique, inverse = np.unique(source_node, return_inverse=True)
     between = dijkstra(graph.graph, directed=True, indices=unique)[:, point_node][inverse]
     legs = source_km[:, None] + point_km[None, :]
-    factor = shared_factor(s)
+    factor = service_factors(s)[service] if service is not None else shared_factor(s)
     minutes = (legs / net.off_network_kmh * 60.0 + between) * factor
     return PointTrips(minutes, point_km * 1000.0, _node_class(graph)[point_node], factor)
 

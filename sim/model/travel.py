@@ -20,6 +20,7 @@ import numpy as np
 from ..schema.geo import LONLAT, frame_centred
 from ..schema.geography import Geography, geography
 from ..schema.matrixfile import read_matrix_file
+from ..schema.roadcheck import service_factors, shared_factor
 from ..schema.scenario import Location, Scenario
 from ..schema.zonesource import site_zone
 
@@ -124,8 +125,11 @@ def _lay_network(m: np.ndarray, roads: RoadTravel) -> None:
     m[roads.index, roads.index] = inside[roads.index]
 
 
-def travel_matrix(s: Scenario, geo: Geography | None = None) -> np.ndarray:
-    """Minutes between every pair of places, shape (P, P), in the order of ``geo.places``."""
+def travel_matrix(
+    s: Scenario, geo: Geography | None = None, service: str | None = None
+) -> np.ndarray:
+    """Minutes between every pair of places, shape (P, P), in the order of ``geo.places``;
+    road-network trips at the time factor of ``service`` (default: the shared one)."""
     geo = geo if geo is not None else geography(s)
     index = {pid: i for i, pid in enumerate(geo.places)}
     m = _derived(s, geo.xy)
@@ -135,7 +139,24 @@ def travel_matrix(s: Scenario, geo: Geography | None = None) -> np.ndarray:
     if s.travel.road_network is not None:
         from .roads import road_travel  # scipy's graphs only for a scenario with a network
 
-        _lay_network(m, road_travel(s, geo))
+        _lay_network(m, road_travel(s, geo, service=service))
     _lay(m, *_inline(s, index))
     assert not np.isnan(m).any(), "validation leaves no pair without a time"
     return m
+
+
+def service_matrices(s: Scenario, geo: Geography, travel: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per service, its trips where services drive the road network at different time
+    factors: ``travel`` itself for a service at the shared factor, its own matrix otherwise
+    (one per factor). () where every service drives alike, or without a road network."""
+    if s.travel.road_network is None:
+        return ()
+    factors = service_factors(s)
+    if len(set(factors.values())) == 1:
+        return ()
+    shared = shared_factor(s)
+    made: dict[float, np.ndarray] = {shared: travel}
+    for sid, factor in factors.items():
+        if factor not in made:
+            made[factor] = travel_matrix(s, geo, service=sid)
+    return tuple(made[factors[sid]] for sid in s.services)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..results.files import DIR_MODE, remove_stale
 from ..results.read import ResultData, load_result
-from . import backlog, costs, differences, equity, response, timeline, units, zones
+from . import backlog, costs, coverage, differences, equity, response, timeline, units, zones
 from .help import figures as help_figures
 from .map import figures as map_figures
 from .style import Drawn, save
@@ -49,6 +49,7 @@ MODULES: tuple[Callable[[ResultData], Iterator[Drawn]], ...] = (
     help_figures,
     map_figures,
     zones.figures,
+    coverage.figures,
     timeline.figures,
     backlog.figures,
     costs.figures,

@@ -45,6 +45,7 @@ SECTIONS = {
     "surge": "workload",
     "costs": "costs",
     "services": "services",
+    "coverage": "coverage",
 }
 
 

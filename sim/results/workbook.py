@@ -46,6 +46,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "busy_fraction": ("Busy fraction", "share"),
     "dispatches": ("Dispatches", "count"),
     "share_for_others": ("Share of busy time for other communities", "share"),
+    "moves": ("Moves between posts", "count"),
+    "move_min": ("Minutes driven on moves", "number"),
 }
 UNIT_OF_KIND = {"time": "min:s", "share": "%", "count": "", "money": "money", "number": ""}
 
@@ -249,6 +251,25 @@ SHEETS: dict[str, tuple[str, list[Column]]] = {
             Column("utilisation", "Time on visits (%)", "share", "Share of working time"),
             Column("visits", "Visits due", "number", "Visits due in the window"),
             Column("visits_on_time", "Visits on time (%)", "share", "Done by their deadline"),
+        ],
+    ),
+    "coverage.csv": (
+        "Coverage",
+        [
+            _OPTION,
+            _SERVICE,
+            _COMMUNITY,
+            Column("uncovered_share", "Uncovered (%)", "share", "Share of time uncovered"),
+            Column("uncovered_share_low", "Uncovered, CI low (%)", "share", "95 % CI low"),
+            Column("uncovered_share_high", "Uncovered, CI high (%)", "share", "95 % CI high"),
+            Column("moves_in", "Moves in", "number", "Other communities' units moved here"),
+            Column("moves_out", "Moves out", "number", "Own units moved to other communities"),
+            Column("move_unit_hours", "Hours driven on moves", "number", "Own units' moves"),
+            Column("cover_hours_in", "Cover received (h)", "number", "Unit-hours of cover"),
+            Column("cover_hours_out", "Cover given (h)", "number", "Unit-hours of cover"),
+            Column("within_target", "Within target (%)", "share", "Calls within target"),
+            Column("uncovered_share_diff", "Uncovered vs baseline", "share", "Paired difference"),
+            Column("within_target_diff", "Within target vs baseline", "share", "Paired"),
         ],
     ),
 }

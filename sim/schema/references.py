@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from .options import option_problems
+from .relocationcheck import relocation_fleet_problems, relocation_problems
 from .scenario import (
     Dispatch,
     Option,
@@ -184,6 +185,7 @@ def check_references(s: Scenario) -> list[tuple[Path, str]]:
     for check in (_check_places, _check_services, _check_events):
         found.extend(check(s))
     found.extend(work_problems(s))
+    found.extend(relocation_problems(s))
     found.extend(_check_dispatch(("dispatch",), s.dispatch, s))
     for name, opt in s.options.items():
         found.extend(_check_option(name, opt, s))
@@ -192,4 +194,6 @@ def check_references(s: Scenario) -> list[tuple[Path, str]]:
     if not found:  # patches can only be applied once every name they use is known
         for name in s.options:
             found.extend(option_problems(s, name))
+    if not found:
+        found.extend(relocation_fleet_problems(s))
     return found

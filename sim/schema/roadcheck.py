@@ -5,7 +5,7 @@ together. Its nodes are placed in the scenario's km frame (:func:`road_frame`): 
 scenario's own frame, or, for an x/y scenario, the frame centred on ``origin``. A located place
 that lies outside the extent of the drivable roads (by more than ``warn_snap_m``) is an error
 naming it: the usual cause is a place in the wrong CRS or the extract of another region.
-Services must drive at one ``time_factor``: the simulation has one travel matrix for all.
+Services may drive at their own ``time_factor`` (lights and sirens, or normal driving).
 """
 
 from __future__ import annotations
@@ -51,8 +51,10 @@ def service_factors(s: Scenario) -> dict[str, float]:
 
 
 def shared_factor(s: Scenario) -> float:
-    """The one time factor the simulation drives every service at (validated to be one)."""
-    return next(iter(service_factors(s).values()))
+    """The time factor of trips that belong to no service (the region's base matrix, maps):
+    the one every service drives at, else 1 (normal driving)."""
+    factors = set(service_factors(s).values())
+    return factors.pop() if len(factors) == 1 else 1.0
 
 
 def _factor_problems(s: Scenario, net: RoadNetwork) -> list[Found]:
@@ -61,19 +63,6 @@ def _factor_problems(s: Scenario, net: RoadNetwork) -> list[Found]:
         for sid in net.time_factor:
             if sid != "all" and sid not in s.services:
                 found.append(((*HERE, "time_factor", sid), unknown("service", sid, s.services)))
-    if found:
-        return found
-    factors = service_factors(s)
-    if len(set(factors.values())) > 1:
-        listed = ", ".join(f"{k} {v:g}" for k, v in factors.items())
-        found.append(
-            (
-                (*HERE, "time_factor"),
-                f"services drive at different factors ({listed}), but the simulation has one "
-                "travel matrix for every service: give one factor here (`intersim travel "
-                "--service ID` exports one service's times)",
-            )
-        )
     return found
 
 

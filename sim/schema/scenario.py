@@ -31,6 +31,7 @@ from pydantic import (
 from .calendar import Calendar, Caseload, Date, Visits
 from .distributions import Distribution
 from .durations import MAX_MINUTES, Duration, PositiveDuration
+from .relocation import Relocation
 
 __all__ = [
     "MAX_UNITS",
@@ -236,7 +237,8 @@ class RoadNetwork(_Model):
     time_factor: TimeFactor | dict[Id, TimeFactor] = Field(
         1.0,
         description="Multiplies every network trip: below 1 for lights and sirens, 1 for "
-        "normal driving; one number, or per service id (or 'all')",
+        "normal driving; one number, or per service id (or 'all'), each service simulated at "
+        "its own",
     )
     off_network_kmh: Speed = Field(
         15.0, description="Speed of the leg between a place and its nearest road node"
@@ -437,6 +439,11 @@ class Service(_Model):
     caseload: Caseload | None = Field(
         None, description="A caseload service: its units are workers holding case slots"
     )
+    coverage_share: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = Field(
+        0.5,
+        description="Uncovered time (coverage.csv): a community counts as covered while free "
+        "units within the target reach this share of its calls",
+    )
 
 
 class Transport(_Model):
@@ -627,6 +634,9 @@ class Dispatch(_Model):
     )
     from_road: bool = Field(
         True, description="A returning unit may be dispatched from the road (else at station)"
+    )
+    relocation: Relocation | None = Field(
+        None, description="Move-up: relocating free units to posts while others are busy"
     )
 
 

@@ -29,8 +29,8 @@ import numpy as np
 
 from ..analysis.erlang import estimate
 from ..engine.policies import Pool
-from ..model.compile import MINUTES_PER_YEAR, Fleet, Region
-from ..model.sampling import mean_of
+from ..model.compile import Fleet, Region
+from ..model.coverage import checked_kinds, checked_priority, zone_demand
 
 __all__ = ["P90", "Instance", "Scores", "build_instance", "checked_priority", "scores"]
 
@@ -125,44 +125,6 @@ def scores(inst: Instance, counts: np.ndarray) -> Scores:
 
 
 # --- from the compiled model ------------------------------------------------------------------
-def checked_priority(region: Region, service: str) -> int | None:
-    """The most urgent priority of ``service`` with a response target somewhere."""
-    s = region.services.index(service)
-    found = [
-        t.priority
-        for k, t in enumerate(region.types)
-        if t.service == s and np.isfinite(t.target_minutes).any() and region.rates[:, k].any()
-    ]
-    return min(found) if found else None
-
-
-def _checked(region: Region, service: str, priority: int) -> list[int]:
-    s = region.services.index(service)
-    return [k for k, t in enumerate(region.types) if t.service == s and t.priority == priority]
-
-
-def _zone_demand(region: Region, kinds: list[int]) -> tuple[np.ndarray, np.ndarray]:
-    """(Z,) calls per year of the types ``kinds`` where their target applies, and (Z,) the
-    longest call handling + turnout + trip within it (minutes)."""
-    n_zones = len(region.zone_ids)
-    demand = np.zeros(n_zones)
-    target = np.full(n_zones, math.inf)
-    pre_sum = np.zeros(n_zones)
-    for c in range(len(region.communities)):
-        for k in kinds:
-            t = region.types[k]
-            if not math.isfinite(float(t.target_minutes[c])) or region.rates[c, k] <= 0:
-                continue
-            zones, probs = region.zone_choice[c][k]
-            calls = region.rates[c, k] * MINUTES_PER_YEAR * probs
-            demand[zones] += calls
-            target[zones] = np.minimum(target[zones], float(t.target_minutes[c]))
-            pre_sum[zones] += calls * (mean_of(t.call_handling) + mean_of(t.turnout))
-    pre = np.divide(pre_sum, demand, out=np.zeros(n_zones), where=demand > 0)
-    reach = np.where(demand > 0, target - pre, -math.inf)
-    return demand, reach
-
-
 def _busy(region: Region, fleet: Fleet, service: str, units: int) -> float:
     """Offered load over the units on duty on average, scaled to ``units`` units."""
     est = estimate(region, {fleet.option: fleet})
@@ -185,11 +147,11 @@ def build_instance(
     number)."""
     priority = checked_priority(region, service)
     assert priority is not None, "the caller checks that the service has a target"
-    demand, reach = _zone_demand(region, _checked(region, service, priority))
+    demand, reach = zone_demand(region, checked_kinds(region, service, priority))
     places = np.array([region.place_of[s] for s in sites], dtype=np.int64)
     factor = float(region.hour_factors.mean())
-    trip = region.travel[np.ix_(places, region.zone_place)] * factor
     s = region.services.index(service)
+    trip = region.trips(s)[np.ix_(places, region.zone_place)] * factor
     mine = fleet.service == s
     at = {sid: i for i, sid in enumerate(sites)}
     today = np.zeros(len(sites), dtype=np.int64)

@@ -105,25 +105,30 @@ def test_an_existing_output_is_kept_without_overwrite(tmp_path: Path) -> None:
 FACTOR = 1.25  # the log's units take 25 % longer than the network says
 
 
-def _log(tmp_path: Path, scenario: Path) -> Path:
-    """A CAD log of trips from both stations to every zone, each FACTOR x the network's."""
+def _log(tmp_path: Path, scenario: Path, services: tuple[str, ...] = ()) -> Path:
+    """A CAD log of trips from both stations to every zone, each FACTOR x the network's (at
+    the time factor of its service: ``services`` taken in turn, if given)."""
     s = load_scenario(scenario)
     geo = geography(s)
     zones = list(geo.zones.ids)
     homes = ["north_st", "east"]
     at = {p: i for i, p in enumerate(geo.places)}
     scenes = geo.xy[[at[z] for z in zones]]
-    trips = point_trips(s, geo, np.array([at[h] for h in homes]), scenes)
+    sources = np.array([at[h] for h in homes])
+    by_service = {sid: point_trips(s, geo, sources, scenes, sid) for sid in services}
+    trips = point_trips(s, geo, sources, scenes)
     rows = []
     start = pd.Timestamp("2025-03-03 08:00", tz="UTC")
     for k, (home, zone) in enumerate((h, z) for h in homes for z in zones):
         h, z = homes.index(home), zones.index(zone)
         call = start + pd.Timedelta(hours=k)
         en_route = call + pd.Timedelta(minutes=2)
-        minutes = trips.minutes[h, z] * FACTOR
+        service = services[k % len(services)] if services else None
+        minutes = (by_service[service] if service else trips).minutes[h, z] * FACTOR
         spot = s.zones[zone].location  # type: ignore[index]
         rows.append(
             {
+                **({"service": service} if service else {}),
                 "incident_id": f"i{k}",
                 "call_time": call.isoformat(),
                 "community": s.zones[zone].community,  # type: ignore[index]
@@ -164,3 +169,23 @@ def test_travel_log_prints_the_comparison(
     printed = capsys.readouterr().out
     assert "log trips compared with the road network: 12" in printed
     assert "offered: travel.road_network.time_factor: 1.25" in printed
+
+
+def test_services_at_their_own_factors_are_fitted_one_at_a_time(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = road_town(time_factor={"amb": 0.8, "works": 1.0})
+    data["services"]["works"] = {"units": [{"station": "north_st"}, {"station": "east"}]}
+    data["incident_types"]["pothole"] = {"service": "works", "rate_per_year": 10, "on_scene": 60}
+    scenario = _scenario_file(tmp_path, data)
+    log = _log(tmp_path, scenario, ("amb", "works"))
+    assert main(["travel", str(scenario), "--log", str(log), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "services drive at different time factors (amb 0.8, works 1)" in err
+    assert "--service ID" in err
+    assert "Traceback" not in err
+    assert main(["travel", str(scenario), "--log", str(log), "--service", "amb", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "log trips compared with the road network: 6" in printed
+    assert "not used 6: another service than amb" in printed
+    assert "offered: travel.road_network.time_factor: {amb: 1} (now 0.8;" in printed

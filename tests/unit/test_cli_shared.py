@@ -137,6 +137,7 @@ LAZY_ALLOWED = {
     *{("sim/results/zonelayer.py", m) for m in ("geopandas", "shapely")},
     *{("sim/plots/zones.py", m) for m in ("geopandas", "pyogrio", "shapely")},  # zone maps
     ("sim/model/snap.py", "scipy"),  # the zones nearest to returning units: scenarios with zones
+    ("sim/engine/relocation.py", "scipy"),  # compliance tables that fill several posts at once
     ("sim/data/zones.py", "scipy"),  # the zone index of a log placed by coordinates (replay)
     ("sim/data/zonecounts.py", "geopandas"),  # calibrate's zone file, for zones with polygons
     *{("sim/schema/geo.py", m) for m in ("pyproj",)},

@@ -93,13 +93,58 @@ def test_time_factor_and_the_off_network_leg() -> None:
     np.testing.assert_allclose(slow_leg.minutes, expected, rtol=1e-12)
 
 
-def test_per_service_factors_serve_one_service_at_a_time() -> None:
-    data = road_town(time_factor={"all": 0.8})
-    assert road_travel(scenario_from_dict(data)).factor == 0.8
-    data["services"]["works"] = {"units": [{"station": "west"}]}
-    data["incident_types"]["pothole"] = {"service": "works", "rate_per_year": 10, "on_scene": 60}
-    data["travel"]["road_network"]["time_factor"] = {"all": 0.8, "works": 1.0}
-    assert "services drive at different factors (amb 0.8, works 1)" in _problems(data)
+def _two_services(factors: dict[str, float], services: tuple[str, ...] = ("amb", "works")):
+    """Road Town with an ambulance and a works service side by side (works: half the calls,
+    from the same stations), at the given time factors, keeping only ``services``."""
+    data = road_town(time_factor=factors)
+    data["services"]["works"] = {"units": [{"station": "north_st"}, {"station": "east"}]}
+    data["incident_types"]["pothole"] = {
+        "service": "works",
+        "rate_per_year": 400,
+        "on_scene": {"dist": "exponential", "mean": 30},
+    }
+    for sid in {"amb", "works"} - set(services):
+        del data["services"][sid]
+        del data["incident_types"]["med" if sid == "amb" else "pothole"]
+    return data
+
+
+def test_services_drive_at_their_own_factor() -> None:
+    region = compile_region(scenario_from_dict(_two_services({"all": 0.8, "works": 1.0})))
+    amb, works = region.services.index("amb"), region.services.index("works")
+    assert region.trips(works) is region.travel, "normal driving is the region's base matrix"
+    alike = compile_region(scenario_from_dict(_two_services({"all": 1.0})))
+    np.testing.assert_array_equal(region.travel, alike.travel)
+    located = np.flatnonzero(np.isfinite(region.place_xy).all(axis=1))
+    off = ~np.eye(len(located), dtype=bool)
+    net = np.ix_(located, located)
+    np.testing.assert_allclose(region.trips(amb)[net][off], alike.travel[net][off] * 0.8)
+    diagonal = np.diag(region.trips(amb))
+    np.testing.assert_array_equal(diagonal, np.diag(alike.travel)), "inside trips keep theirs"
+    assert not alike.service_travel, "one factor for all: one matrix"
+
+
+def test_each_service_is_simulated_at_its_factor() -> None:
+    """Services are independent (own units, own calls, streams addressed by type), so the
+    ambulance calls of the mixed scenario are exactly those of an ambulance-only scenario at
+    0.6, and its works calls exactly those of the same scenario with every factor 1."""
+    from sim.engine.driver import compile_scenario, run_replication
+
+    def incidents(data: dict[str, Any], service: str) -> pd.DataFrame:
+        table, *_ = run_replication(compile_scenario(scenario_from_dict(data)), 0, 11)
+        table = table[table["service"] == service].drop(columns="incident")  # numbered apart
+        return table.sort_values(["option", "t_call"]).reset_index(drop=True)
+
+    def same(a: pd.DataFrame, b: pd.DataFrame) -> None:
+        assert len(a) == len(b) > 20
+        pd.testing.assert_frame_equal(a, b, check_dtype=False, check_categorical=False)
+
+    mixed = _two_services({"amb": 0.6, "works": 1.0})
+    same(incidents(mixed, "amb"), incidents(_two_services({"all": 0.6}, ("amb",)), "amb"))
+    same(incidents(mixed, "works"), incidents(_two_services({"all": 1.0}), "works"))
+    fast = incidents(mixed, "amb")["travel"].median()
+    normal = incidents(_two_services({"all": 1.0}), "amb")["travel"].median()
+    assert 0.5 < fast / normal < 0.7, "lights and sirens: the ambulance trips are shorter"
 
 
 # --------------------------------------------------------------------------- the cache

@@ -1,0 +1,340 @@
+"""Relocation policies: which free units move to which posts while others are busy (move-up).
+
+A policy is one class here, registered under the name scenarios use (:func:`register`; the
+schema's ``RelocationPolicy`` lists the names); the engine makes one object per service whose
+rule moves units (:func:`make_movers`) and calls it at the moments that matter: a call
+dispatched or queued, a unit freed, a unit coming on or going off duty, and every ``tick``
+minutes when the rule has one. The policy answers one question, ``moves(view, t)``: the moves
+to make now, each ``(unit, post)``, yielded one at a time so that each sees the last applied.
+
+A move is a way back to a new post: the unit's ``station`` becomes the post (its ``home``
+station is kept), it drives there at the return speed from where it is, and it stays free all
+the way, kept by :mod:`sim.engine.positions` like a unit heading home, so that a search finds
+it on the road. Under the interpolated return rule a unit on the road has no place of its own
+and is moved only once it stands at a post. Moves are logged (unit, start, arrival, from, to).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from array import array
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, ClassVar, TypeVar
+
+import numpy as np
+
+from ..model.relocation import NO_CAP, RelocationRule
+from .positions import way_times
+
+if TYPE_CHECKING:
+    from .loop import Engine, Unit
+
+__all__ = ["MOVERS", "Mover", "make_movers", "register"]
+
+Move = tuple["Unit", int]
+BIG = 1e18
+
+
+class Mover(ABC):
+    """A relocation policy for one service, made from its compiled rule."""
+
+    name: ClassVar[str]
+
+    def __init__(self, rule: RelocationRule, view: Engine, service: int) -> None:
+        self.rule, self.service = rule, service
+        self.community = {
+            int(p): int(c) for p, c in zip(rule.posts, rule.post_community, strict=True)
+        }
+        self.capped = any(cap < NO_CAP for cap in rule.max_out)
+        self.log_unit, self.log_from, self.log_to = array("i"), array("i"), array("i")
+        self.log_start, self.log_arrive = array("d"), array("d")
+        self._speed = 1.0 / view.region.return_speed_factor
+        self._snap = view.region.snapper
+
+    @abstractmethod
+    def moves(self, view: Engine, t: float) -> Iterator[Move]:
+        """The moves to make at time ``t``, one at a time (each applied before the next)."""
+
+    # -- what the engine calls --------------------------------------------------------------
+    def post_after_job(self, unit: Unit) -> int:
+        """Where ``unit`` heads when its job ends: its home station or its post."""
+        return unit.home if self.rule.return_home else unit.station
+
+    def event(self, view: Engine, t: float) -> None:
+        """Make the moves the policy asks for now, at most ``max_moves``."""
+        budget = self.rule.max_moves
+        if budget <= 0 or self.settled(view):
+            return
+        for unit, post in self.moves(view, t):
+            self._apply(view, unit, post, t)
+            budget -= 1
+            if not budget:
+                break
+
+    def settled(self, view: Engine) -> bool:
+        """A quick test that no move is needed now (default: never sure)."""
+        return False
+
+    def ticks(self, view: Engine) -> Iterator[object]:
+        """A SimPy process: reconsider the posts every ``tick`` minutes."""
+        env, every = view.env, self.rule.tick
+        assert every is not None
+        while True:
+            yield env.timeout(every)
+            self.event(view, env.now)
+
+    # -- helpers of the policies ------------------------------------------------------------
+    def here(self, unit: Unit, t: float) -> int | None:
+        """The place ``unit`` is at now: its post, the zone of its way, or None (interpolated)."""
+        if t >= unit.ret_end:
+            return unit.station
+        way = unit.ret_way
+        if way is None:
+            return None
+        return way[1][bisect_right(unit.ret_times or way_times(unit), t) - 1]
+
+    def movable(self, unit: Unit, t: float) -> bool:
+        return t - unit.moved >= self.rule.min_interval and self.here(unit, t) is not None
+
+    def out(self, unit: Unit, post: int) -> bool:
+        """Whether ``post`` is outside the community of ``unit``'s owner (home never is)."""
+        return post != unit.home and self.community.get(post, -1) != unit.owner
+
+    def allowed(self, view: Engine, unit: Unit, post: int) -> bool:
+        """Whether the cross-border rules let ``unit`` move to ``post`` now."""
+        if post == unit.station or not self.out(unit, post):
+            return post != unit.station
+        owner = unit.owner
+        if not self.rule.move_out[owner]:
+            return False
+        if not self.capped or self.out(unit, unit.station):
+            return True
+        away = sum(self.out(u, u.station) for u in view.free_by_owner[self.service][owner].values())
+        return away < self.rule.max_out[owner]
+
+    def trip(self, view: Engine, unit: Unit, post: int, t: float) -> float:
+        here = self.here(unit, t)
+        return BIG if here is None else view.travel[self.service][here][post]
+
+    # -- applying a move --------------------------------------------------------------------
+    def _apply(self, view: Engine, unit: Unit, post: int, t: float) -> None:
+        source = self.here(unit, t)
+        if source is None:  # only units with a place are moved
+            raise AssertionError(f"unit {unit.index} has no place to move from")
+        positions = view.positions[self.service]
+        positions.remove(unit)
+        trip = view.travel[self.service][source][post] * self._speed * view.hour_factor(t)
+        unit.ret_from, unit.station, unit.ret_start, unit.ret_end = source, post, t, t + trip
+        unit.ret_way = unit.ret_times = None
+        if self._snap is not None and trip > 0:
+            unit.ret_way = way = view.way(source, post)
+            unit.ret_times = [t + d * trip for d in way[0]]
+        unit.moved = t
+        positions.add(unit, t)
+        self.log_unit.append(unit.index)
+        self.log_start.append(t)
+        self.log_arrive.append(t + trip)
+        self.log_from.append(source)
+        self.log_to.append(post)
+
+
+MOVERS: dict[str, type[Mover]] = {}
+"""Every relocation policy that moves units, by name, filled by :func:`register`."""
+
+M = TypeVar("M", bound=type[Mover])
+
+
+def register(cls: M) -> M:
+    """Class decorator: make ``cls`` the relocation policy of the name ``cls.name``."""
+    if cls.name in MOVERS:
+        raise ValueError(f"relocation policy {cls.name!r} is registered twice")
+    MOVERS[cls.name] = cls
+    return cls
+
+
+def make_movers(view: Engine) -> list[Mover | None]:
+    """Per service: its relocation policy, or None when units go home (policy ``none``)."""
+    fleet = view.fleet
+    out: list[Mover | None] = []
+    for s in range(len(view.region.services)):
+        rule = fleet.relocation_of(s)
+        out.append(MOVERS[rule.policy](rule, view, s) if rule.moves else None)
+    return out
+
+
+@register
+class ComplianceTable(Mover):
+    """With ``k`` free units, occupy the table's row ``k``: the free units at posts the row
+    holds too many of move to the posts it lacks, with the least total travel."""
+
+    name = "compliance_table"
+
+    def __init__(self, rule: RelocationRule, view: Engine, service: int) -> None:
+        super().__init__(rule, view, service)
+        # stations of the free units (sorted) -> the posts lacking units, and the surplus
+        self._plans: dict[tuple[int, ...], tuple[list[int], Counter[int]] | None] = {}
+        self._now: tuple[list[int], Counter[int]] | None = None
+
+    def _plan(self, have: tuple[int, ...]) -> tuple[list[int], Counter[int]] | None:
+        found = self._plans.get(have, self)
+        if found is self:
+            row = self.rule.table.get(len(have))
+            found = None
+            if row is not None and tuple(row) != have:
+                need, counted = Counter(row), Counter(have)
+                found = sorted((need - counted).elements()), counted - need
+            self._plans[have] = found
+        return found  # type: ignore[return-value]
+
+    def settled(self, view: Engine) -> bool:
+        free = view.free[self.service]
+        if len(free) not in self.rule.table:
+            return True
+        self._now = self._plan(tuple(sorted([u.station for u in free.values()])))
+        return self._now is None
+
+    def moves(self, view: Engine, t: float) -> Iterator[Move]:
+        free = view.free[self.service]
+        plan = self._now  # found by settled() just before
+        if plan is None:
+            return
+        missing, surplus = plan
+        units = sorted((u for u in free.values() if surplus[u.station]), key=lambda u: u.index)
+        units = [u for u in units if self.movable(u, t)]
+        for unit, post in self._assign(view, units, missing, surplus, t):
+            if unit.index in free and self.allowed(view, unit, post):
+                yield unit, post
+
+    def _assign(
+        self, view: Engine, units: list[Unit], missing: list[int], surplus: Counter[int], t: float
+    ) -> list[Move]:
+        """The least-travel assignment of ``units`` to the ``missing`` posts, taking at most
+        ``surplus[p]`` units from post ``p`` (the others stay: rows of cost 0)."""
+        if not units or not missing:
+            return []
+        if len(missing) == 1:  # the usual case: one post to fill, by the nearest unit
+            post, rows = missing[0], view.travel[self.service]
+            best, best_trip = None, BIG
+            for u in units:  # in index order: ties keep the lowest
+                here = self.here(u, t)
+                if (
+                    here is not None
+                    and rows[here][post] < best_trip
+                    and self.allowed(view, u, post)
+                ):
+                    best, best_trip = u, rows[here][post]
+            return [] if best is None else [(best, post)]
+        cost = [
+            [self.trip(view, u, p, t) if self.allowed(view, u, p) else BIG for u in units]
+            for p in missing
+        ]
+        from scipy.optimize import linear_sum_assignment
+
+        at = Counter(u.station for u in units)
+        for post, n in sorted(at.items()):
+            for _ in range(max(0, n - surplus[post])):  # units of ``post`` that stay
+                cost.append([0.0 if u.station == post else BIG for u in units])
+        rows, cols = linear_sum_assignment(np.array(cost))
+        pairs = [
+            (cost[r][c], units[c].index, units[c], missing[r])
+            for r, c in zip(rows, cols, strict=True)
+            if r < len(missing) and cost[r][c] < BIG
+        ]
+        return [(u, p) for _, _, u, p in sorted(pairs, key=lambda x: (x[0], x[1]))]
+
+
+@register
+class Coverage(Mover):
+    """MEXCLP (Daskin 1983) move by move: the move that most raises the expected covered
+    calls, sum of zone weight x (1 - q^n) with n the free units whose post covers the zone
+    (counted at the post they head to), if it adds at least ``min_gain``."""
+
+    name = "coverage"
+
+    def __init__(self, rule: RelocationRule, view: Engine, service: int) -> None:
+        super().__init__(rule, view, service)
+        cover = rule.cover
+        assert cover is not None, "compiled with a cover"
+        self.cover = cover
+        self.row = cover.index()
+        self.by_owner = not np.array_equal(cover.own, cover.aid)
+        self._reach: dict[int, np.ndarray] = {}  # class -> (P, Z) float
+        self._ranked: dict[tuple[object, ...], list[tuple[float, int, int, int]]] = {}
+
+    def _class(self, unit: Unit) -> int:
+        return unit.owner if self.by_owner else 0
+
+    def _reach_of(self, cls: int) -> np.ndarray:
+        found = self._reach.get(cls)
+        if found is None:
+            c = self.cover
+            own = c.zone_community[None, :] == cls
+            found = self._reach[cls] = np.where(own, c.own, c.aid).astype(np.float64)
+        return found
+
+    def _key(self, view: Engine) -> tuple[tuple[int, int], ...] | tuple[int, ...]:
+        """The state MEXCLP sees: the (class, post) of every free unit, sorted (the posts
+        alone when every unit covers alike)."""
+        free = view.free[self.service].values()
+        if self.by_owner:
+            return tuple(sorted([(u.owner, u.station) for u in free]))
+        return tuple(sorted([u.station for u in free]))
+
+    def _ranking(self, view: Engine) -> list[tuple[float, int, int, int]]:
+        key = self._key(view)
+        ranked = self._ranked.get(key)
+        if ranked is None:
+            pairs = key if self.by_owner else tuple((0, p) for p in key)
+            ranked = self._ranked[key] = self._rank(pairs)  # type: ignore[arg-type]
+        return ranked
+
+    def settled(self, view: Engine) -> bool:
+        return not self._ranking(view)
+
+    def moves(self, view: Engine, t: float) -> Iterator[Move]:
+        while True:
+            found = self._first(view, self._ranking(view), t)
+            if found is None:
+                return
+            yield found
+
+    def _first(
+        self, view: Engine, ranked: list[tuple[float, int, int, int]], t: float
+    ) -> Move | None:
+        """The best move a unit may make: for the best-ranked (class, post -> post) that some
+        movable unit allows, its unit with the shortest trip (ties: lowest index)."""
+        free = view.free[self.service].values()
+        for _, cls, a, p in ranked:
+            best, best_key = None, (BIG, 0)
+            for u in free:
+                if u.station != a or self._class(u) != cls or not self.movable(u, t):
+                    continue
+                if not self.allowed(view, u, p):
+                    continue
+                k = (self.trip(view, u, p, t), u.index)
+                if k < best_key:
+                    best, best_key = u, k
+            if best is not None:
+                return best, p
+        return None
+
+    def _rank(self, key: tuple[tuple[int, int], ...]) -> list[tuple[float, int, int, int]]:
+        """Every move of a (class, post) of ``key`` to another post that gains at least
+        ``min_gain``, best first (ties: the lower posts)."""
+        q, w, posts = self.rule.busy, self.cover.weight, self.cover.places
+        n = np.zeros(len(w))
+        for cls, a in key:
+            n += self._reach_of(cls)[self.row[a]]
+        now = q**n
+        out = []
+        for cls, a in sorted(set(key)):
+            reach = self._reach_of(cls)
+            after = n[None, :] - reach[self.row[a]][None, :] + reach
+            gain = ((now[None, :] - q**after) * w[None, :]).sum(axis=1)
+            for i in np.flatnonzero(gain > max(self.rule.min_gain, 1e-9 * float(w.sum()))):
+                if int(posts[i]) != a:
+                    out.append((-float(gain[i]), cls, a, int(posts[i])))
+        out.sort()
+        return [(-g, cls, a, p) for g, cls, a, p in out]
