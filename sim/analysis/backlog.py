@@ -21,7 +21,9 @@ from .stats import with_ci
 
 __all__ = [
     "BACKLOG_METRICS",
+    "backlog_long",
     "backlog_metrics",
+    "backlog_rows",
     "backlog_table",
     "on_calendar",
     "open_level",
@@ -123,9 +125,13 @@ def _group(region: Region, g: pd.DataFrame, pausing: bool) -> dict[str, float]:
     }
 
 
-def backlog_metrics(incidents: pd.DataFrame, region: Region) -> pd.DataFrame:
-    """Per replication x option x service x community (and ``all``): the backlog and the
-    completion measures, long (``metric``, ``value``)."""
+Rows = list[tuple[object, ...]]
+
+
+def backlog_rows(incidents: pd.DataFrame, region: Region) -> tuple[Rows, Rows]:
+    """The rows of :func:`backlog_metrics` (replication, option, service, community, metric,
+    value): per community, and region-wide (``community`` 'all'). Rows of replications
+    computed apart are joined by :func:`backlog_long` in the order of the whole table."""
     columns = [c for c in ("pauses", "overtime") if c in incidents]
     keep = ["replication", "option", "service", "community", "t_call", "t_clear", "warmup"]
     df = incidents[[*keep, "met_target", *columns]].copy()
@@ -133,15 +139,30 @@ def backlog_metrics(incidents: pd.DataFrame, region: Region) -> pd.DataFrame:
         df[k] = df[k].astype(str)
     df["working_days"] = _working_days(region, df)
     pausing = {sv for s, sv in enumerate(region.services) if region.calendars and region.pauses(s)}
-    rows = []
+    scoped: list[Rows] = []
     for scope in ("community", ALL):
         keys = _KEYS if scope == "community" else _KEYS[:3]
+        rows: Rows = []
         for key, g in df.groupby(keys, sort=True, observed=True):
             rep, option, service, *com = key
             values = _group(region, g, service in pausing)
             where = str(com[0]) if com else ALL
             rows += [(rep, option, service, where, m, values[m]) for m in BACKLOG_METRICS]
+        scoped.append(rows)
+    return scoped[0], scoped[1]
+
+
+def backlog_long(parts: list[tuple[Rows, Rows]]) -> pd.DataFrame:
+    """The table of :func:`backlog_metrics` from the :func:`backlog_rows` of replications in
+    order: every replication per community, then every replication region-wide."""
+    rows = [r for p in parts for r in p[0]] + [r for p in parts for r in p[1]]
     return pd.DataFrame(rows, columns=[*_KEYS, "metric", "value"])
+
+
+def backlog_metrics(incidents: pd.DataFrame, region: Region) -> pd.DataFrame:
+    """Per replication x option x service x community (and ``all``): the backlog and the
+    completion measures, long (``metric``, ``value``)."""
+    return backlog_long([backlog_rows(incidents, region)])
 
 
 def wide_table(

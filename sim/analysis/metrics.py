@@ -22,6 +22,8 @@ __all__ = [
     "gini",
     "incident_metrics",
     "unit_metrics",
+    "unreached_counts",
+    "unreached_warnings",
 ]
 
 ALL = "all"
@@ -173,48 +175,80 @@ def unit_metrics(units: pd.DataFrame) -> pd.DataFrame:
 BACKLOG_SHARE = 0.01
 
 
+def unreached_counts(incidents: pd.DataFrame) -> pd.DataFrame:
+    """What :func:`unreached_warnings` needs of incidents, per replication x option x service x
+    priority (calls after the warm-up): ``calls``, ``unreached`` (never reached), ``waiting``
+    (no unit dispatched by the horizon), ``oldest`` (the earliest call-ready time of those
+    waiting) and ``last`` (the latest call-ready time of the group's calls, warm-up included).
+    Counts of replications made apart can be concatenated."""
+    keys = ["replication", "option", "service", "priority"]
+    every = incidents[[*keys, "t_ready"]].assign(
+        option=incidents["option"].astype(str), service=incidents["service"].astype(str)
+    )
+    last = every.groupby(keys, sort=False, observed=True)["t_ready"].max()
+    kept = ~incidents["warmup"].to_numpy()
+    df = every[kept].assign(
+        unreached=incidents["response"].isna().to_numpy()[kept],
+        waiting=incidents["t_dispatch"].isna().to_numpy()[kept],
+    )
+    df["held"] = df["t_ready"].where(df["waiting"])
+    out = df.groupby(keys, sort=False, observed=True).agg(
+        calls=("unreached", "size"),
+        unreached=("unreached", "sum"),
+        waiting=("waiting", "sum"),
+        oldest=("held", "min"),
+    )
+    # groups of warm-up calls only come last, with no calls counted
+    out = out.reindex(out.index.append(last.index[~last.index.isin(out.index)]))
+    out[["calls", "unreached", "waiting"]] = out[["calls", "unreached", "waiting"]].fillna(0)
+    out["last"] = last.reindex(out.index)
+    return out.reset_index()
+
+
 def backlog_warnings(incidents: pd.DataFrame) -> list[str]:
+    """Plain warnings where more than 1 % of an option's calls of a service (or of one of its
+    priorities) were never reached (see :func:`unreached_warnings`)."""
+    return unreached_warnings(unreached_counts(incidents))
+
+
+def unreached_warnings(counts: pd.DataFrame) -> list[str]:
     """Plain warnings where more than 1 % of an option's calls of a service (or of one of its
     priorities) were never reached: no unit on scene by the horizon. Those calls are left out
     of the mean and the fractiles of response, so these would look better than the service
-    was. When calls were still waiting for a unit too, the fleet cannot keep up.
+    was. When calls were still waiting for a unit too, the fleet cannot keep up. ``counts``:
+    :func:`unreached_counts` of the replications, in replication order.
 
     Shares are means over replications of each replication's share (as ``open_share`` in
     summary.csv); counts are per run."""
-    df = incidents.loc[
-        ~incidents["warmup"], ["replication", "option", "service", "priority", "response"]
-    ]
-    df = df.assign(
-        unreached=df["response"].isna(),
-        waiting=incidents.loc[df.index, "t_dispatch"].isna(),
-        option=df["option"].astype(str),
-        service=df["service"].astype(str),
-    )
-    end = float(incidents["t_ready"].max())
+    end = float(counts["last"].max())
+    counts = counts[counts["calls"] > 0]
     keys = ["option", "service"]
+    per_rep = counts.groupby([*keys, "replication"], sort=False)[
+        ["calls", "unreached", "waiting"]
+    ].sum()
     share = (
-        df.groupby([*keys, "replication"], sort=False)[["unreached", "waiting"]]
-        .mean()
+        per_rep[["unreached", "waiting"]]
+        .div(per_rep["calls"], axis=0)
         .groupby(level=keys, sort=False)
         .mean()
     )
-    counts = df.groupby(keys, sort=False).agg(
-        unreached=("unreached", "sum"), calls=("unreached", "size")
-    )
+    totals = per_rep.groupby(level=keys, sort=False)[["unreached", "calls"]].sum()
     prio = (
-        df.groupby([*keys, "priority", "replication"])["unreached"]
-        .mean()
+        counts.set_index([*keys, "priority", "replication"])
+        .sort_index()
+        .eval("unreached / calls")
         .groupby(level=[*keys, "priority"])
         .mean()
     )
-    reps = df["replication"].nunique()
+    oldest = counts.groupby(keys, sort=False)["oldest"].min()
+    reps = counts["replication"].nunique()
     out = []
     for (opt, svc), row in share.iterrows():
         per_prio = prio.loc[(opt, svc)]
         high = per_prio[per_prio > BACKLOG_SHARE]
         if row["unreached"] <= BACKLOG_SHARE and high.empty:
             continue
-        n = counts.loc[(opt, svc)]
+        n = totals.loc[(opt, svc)]
         where = "no unit on scene by the end of the run"
         if len(per_prio) > 1 and not high.empty:
             where += "; " + ", ".join(f"priority {p}: {v:.1%}" for p, v in high.items())
@@ -224,11 +258,10 @@ def backlog_warnings(incidents: pd.DataFrame) -> list[str]:
             "the mean and fractiles of response leave them out"
         )
         if row["waiting"] > BACKLOG_SHARE:
-            sel = (df["option"] == opt) & (df["service"] == svc) & df["waiting"]
-            oldest = float(incidents.loc[df.index[sel], "t_ready"].min())
             text += (
                 f"; {row['waiting']:.1%} still waited for a unit at the horizon, the "
-                f"longest for {(end - oldest) / 60:.1f} h: the fleet cannot keep up"
+                f"longest for {(end - float(oldest.loc[(opt, svc)])) / 60:.1f} h: the fleet "
+                "cannot keep up"
             )
         out.append(text)
     return out

@@ -15,7 +15,7 @@ import pandas as pd
 from .metrics import ALL
 from .stats import Margin, paired_differences, with_ci
 
-__all__ = ["ZONE_METRICS", "zone_metrics", "zone_results"]
+__all__ = ["ZONE_METRICS", "zone_long", "zone_metrics", "zone_results", "zone_rows"]
 
 ZONE_METRICS = ("calls", "mean_response", "p90_response", "within_target")
 KEYS = ["replication", "option", "service", "priority", "zone", "community"]
@@ -35,8 +35,10 @@ def _per_rep(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return out.reset_index()
 
 
-def zone_metrics(incidents: pd.DataFrame) -> pd.DataFrame:
-    """Long table: replication, option, service, priority, zone, community, metric, value."""
+def zone_rows(incidents: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The wide per-replication rows of :func:`zone_metrics` (calls and the three measures as
+    columns): by priority, and over every priority (``priority`` 'all'). Rows of replications
+    computed apart are joined by :func:`zone_long` in the order of the whole table."""
     df = incidents.loc[
         ~incidents["warmup"],
         ["replication", "option", "service", "priority", "zone", "community", "response"],
@@ -50,10 +52,22 @@ def zone_metrics(incidents: pd.DataFrame) -> pd.DataFrame:
     )
     by_priority = _per_rep(df, KEYS)
     every = _per_rep(df, [k for k in KEYS if k != "priority"]).assign(priority=ALL)
-    wide = pd.concat([by_priority, every[by_priority.columns]], ignore_index=True)
+    return by_priority, every[by_priority.columns]
+
+
+def zone_long(parts: list[tuple[pd.DataFrame, pd.DataFrame]]) -> pd.DataFrame:
+    """The long table of :func:`zone_metrics` from the :func:`zone_rows` of replications in
+    order: every replication by priority, then every replication over all priorities."""
+    frames = [p[0] for p in parts] + [p[1] for p in parts]
+    wide = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
     long = wide.melt(id_vars=KEYS, var_name="metric", value_name="value")
     long["value"] = long["value"].astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan)
     return long
+
+
+def zone_metrics(incidents: pd.DataFrame) -> pd.DataFrame:
+    """Long table: replication, option, service, priority, zone, community, metric, value."""
+    return zone_long([zone_rows(incidents)])
 
 
 def zone_results(

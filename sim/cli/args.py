@@ -23,6 +23,7 @@ __all__ = [
     "positive_int",
     "serial_unless_asked",
     "share",
+    "workers_for_run",
 ]
 
 
@@ -125,11 +126,12 @@ def add_quiet(p: argparse.ArgumentParser) -> None:
 
 
 def add_executor_arguments(
-    p: argparse.ArgumentParser, what: str = "tasks", serial: bool = False
+    p: argparse.ArgumentParser, what: str = "tasks", serial: bool = False, default: str = ""
 ) -> None:
     """``--workers`` and ``--dask``: where the ``what`` of a command run; by default on every
-    CPU, or with ``serial`` in this process (see :func:`serial_unless_asked`)."""
-    default = "1: this process" if serial else "all CPUs; 1 runs in this process"
+    CPU, or with ``serial`` in this process (see :func:`serial_unless_asked`); ``default`` says
+    otherwise in the help."""
+    default = default or ("1: this process" if serial else "all CPUs; 1 runs in this process")
     p.add_argument(
         "--workers",
         type=positive_int,
@@ -142,6 +144,18 @@ def add_executor_arguments(
         metavar="local|ADDRESS",
         help="run on Dask: 'local' starts a local cluster, or a scheduler address",
     )
+
+
+PARALLEL_SECONDS = 5.0  # the estimated run time above which compare runs on every CPU
+
+
+def workers_for_run(args: argparse.Namespace, estimated_seconds: float) -> int | None:
+    """``--workers`` of ``compare``: when neither ``--workers`` nor ``--dask`` is given, every
+    CPU (``None``) for a run estimated at more than :data:`PARALLEL_SECONDS` in one process,
+    else this process (starting worker processes would cost more than they save)."""
+    if args.workers is not None or args.dask:
+        return args.workers  # type: ignore[no-any-return]
+    return None if estimated_seconds > PARALLEL_SECONDS else 1
 
 
 def serial_unless_asked(args: argparse.Namespace) -> int | None:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from ..comparison.compare import compare
 from ..comparison.output import format_comparison, write_comparison, write_steps
-from ..engine.progress import progress_bar
+from ..engine.progress import Stages, progress_bar
 from ..errors import InputError, printable
 from ..schema import load_scenario
-from .args import fraction, positive_int, serial_unless_asked
+from .args import PARALLEL_SECONDS, fraction, positive_int, workers_for_run
 from .command import Command
 from .exits import EXIT_OK
 from .outdirs import checked_out_dir, finished
@@ -25,7 +25,11 @@ __all__ = ["COMMANDS"]
 
 
 def _arguments(p: argparse.ArgumentParser) -> None:
-    add_run_arguments(p)
+    add_run_arguments(
+        p,
+        workers_default=f"all CPUs for a run estimated at over {PARALLEL_SECONDS:g} s, else 1: "
+        "this process; the figures too",
+    )
     p.add_argument(
         "--precision",
         type=fraction,
@@ -60,8 +64,11 @@ def _compare(args: argparse.Namespace) -> int:
     most = args.replications or (
         args.max_replications if args.precision else scenario.run.replications
     )
-    guard(scenario, len(scenario.options), most, args.force)
+    estimate = guard(scenario, len(scenario.options), most, args.force)
+    workers = workers_for_run(args, estimate.seconds)
     source = replay_source_for(args, scenario)
+    stages = Stages()
+    stages.start("simulation")
     with progress_bar("replications", "rep", total=most) as bar:
         comp = compare(
             scenario,
@@ -72,7 +79,7 @@ def _compare(args: argparse.Namespace) -> int:
             seed=args.seed,
             progress=bar.update,
             source=source,
-            workers=serial_unless_asked(args),
+            workers=workers,
             dask=args.dask,
         )
     seconds = time.perf_counter() - t0
@@ -88,6 +95,8 @@ def _compare(args: argparse.Namespace) -> int:
             scenario=scenario,
             records=args.records,
             progress=bar,
+            workers=workers if args.dask is None else None,
+            stages=stages,
         )
     print(
         f"{scenario.name}: {len(comp.raw.options)} options x {comp.replications} replications, "
@@ -96,7 +105,8 @@ def _compare(args: argparse.Namespace) -> int:
     print(format_comparison(comp))
     for warning in comp.warnings:
         print(f"warning: {printable(warning)}", file=sys.stderr)
-    print(f"\n{finished(out, begun)} (report: {out / 'report.html'})")
+    print(f"\nstages: {stages.summary()}")
+    print(f"{finished(out, begun)} (report: {out / 'report.html'})")
     return EXIT_OK
 
 

@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..analysis.runsize import check_feasible, estimate_run, largest_fleet
+from ..analysis.runsize import RunEstimate, check_feasible, estimate_run, largest_fleet
 from ..engine.progress import progress_bar
 from ..errors import InputError, printable
 from ..model.compile import compile_region
@@ -34,22 +34,26 @@ from .replay import add_replay_arguments, replay_source_for
 __all__ = ["COMMANDS", "add_run_arguments", "guard"]
 
 
-def add_run_arguments(p: argparse.ArgumentParser) -> None:
-    """What ``run`` and ``compare`` share."""
+def add_run_arguments(p: argparse.ArgumentParser, workers_default: str = "") -> None:
+    """What ``run`` and ``compare`` share (``workers_default``: the help's default of
+    ``--workers``, if not this process)."""
     add_scenario(p)
     add_replications(p)
     add_seed(p)
     add_out(p, "output directory (default results/<scenario>-<time>)")
     add_overwrite(p)
     add_force(p)
-    add_executor_arguments(p, "replications", serial=True)
+    add_executor_arguments(p, "replications", serial=True, default=workers_default)
     add_replay_arguments(p)
 
 
-def guard(scenario: Scenario, options: int, replications: int, force: bool) -> None:
-    """Refuse, before any work, a run far beyond this machine (unless ``--force``)."""
+def guard(scenario: Scenario, options: int, replications: int, force: bool) -> RunEstimate:
+    """Refuse, before any work, a run far beyond this machine (unless ``--force``); the
+    estimate of the run."""
     region = compile_region(scenario)
-    check_feasible(estimate_run(region, options, replications, largest_fleet(scenario)), force)
+    estimate = estimate_run(region, options, replications, largest_fleet(scenario))
+    check_feasible(estimate, force)
+    return estimate
 
 
 def _arguments(p: argparse.ArgumentParser) -> None:

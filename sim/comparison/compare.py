@@ -11,16 +11,16 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from ..analysis.backlog import backlog_metrics, backlog_table, on_calendar, weekly_levels
+from ..analysis.backlog import backlog_long, backlog_table, on_calendar, weekly_levels
 from ..analysis.caseload import caseload_metrics, caseload_table
 from ..analysis.costs import cost_metrics, cost_shares
 from ..analysis.coverage import coverage_results, free_units_mean
 from ..analysis.erlang import estimate, overload_warnings, queue_model
 from ..analysis.metrics import (
     ALL,
-    backlog_warnings,
     equity_metrics,
     unit_metrics,
+    unreached_warnings,
 )
 from ..analysis.responses import response_histogram
 from ..analysis.stats import (
@@ -31,7 +31,7 @@ from ..analysis.stats import (
     with_ci,
 )
 from ..analysis.surges import surge_timeline
-from ..analysis.zones import zone_metrics, zone_results
+from ..analysis.zones import zone_long, zone_results
 from ..engine.driver import (
     TABLES as RUN_TABLES,
 )
@@ -311,8 +311,9 @@ def compare(
             f"precision {precision:g} not reached within {max_replications} replications"
         )
     calendar = on_calendar(region)  # requests wait overnight: their backlog is in backlog.csv
-    warnings += backlog_warnings(inc[~inc["service"].isin(calendar)] if calendar else inc)
-    backlog = backlog_table(backlog_metrics(inc, region), raw.options)
+    unreached = pd.concat([p.measured.unreached for p in parts], ignore_index=True)
+    warnings += unreached_warnings(unreached[~unreached["service"].isin(calendar)])
+    backlog = backlog_table(backlog_long([p.measured.backlog for p in parts]), raw.options)
     if executor.fallback:
         warnings.append(executor.fallback)
     shares = cost_shares(
@@ -355,7 +356,7 @@ def compare(
         costs=with_ci(costs, KEYS),
         shares=share_ci,
         equity=with_ci(equity, KEYS),
-        zones=zone_results(zone_metrics(inc), base, margins),
+        zones=zone_results(zone_long([p.measured.zones for p in parts]), base, margins),
         responses=response_histogram([p.measured.responses for p in parts]),
         surge_timeline=surge_timeline([p.measured.surges for p in parts], n),
         service_weekly=weekly_levels(inc, region, raw.options),

@@ -1,6 +1,8 @@
-"""What ``compare`` measures of each replication where the replication ran: its metrics, and
-the summaries that the figures are drawn from (the response histogram and the hours around
-each surge), so that no per-incident table has to be written for them."""
+"""What ``compare`` measures of each replication where the replication ran: its metrics, the
+summaries that the figures are drawn from (the response histogram and the hours around each
+surge), so that no per-incident table has to be written for them, and the per-replication rows
+of the zone and backlog tables and of the unreached-call warnings, so that these are computed
+in the workers, side by side, rather than from every incident afterwards."""
 
 from __future__ import annotations
 
@@ -9,9 +11,12 @@ from typing import Any
 
 import pandas as pd
 
-from ..analysis.metrics import incident_metrics
+from ..analysis.backlog import Rows, backlog_rows
+from ..analysis.metrics import incident_metrics, unreached_counts
 from ..analysis.responses import response_counts
 from ..analysis.surges import surge_counts, surge_windows
+from ..analysis.zones import zone_rows
+from ..model.compile import Region
 from ..results.region import surge_records
 from ..schema import Scenario
 
@@ -20,11 +25,15 @@ __all__ = ["Measured", "ReplicationMeasure"]
 
 @dataclass(frozen=True)
 class Measured:
-    """One replication's metrics (long table), response counts and surge sums."""
+    """One replication's metrics (long table), response counts and surge sums, its zone and
+    backlog rows and its counts of unreached calls."""
 
     metrics: pd.DataFrame
     responses: pd.DataFrame
     surges: pd.DataFrame
+    zones: tuple[pd.DataFrame, pd.DataFrame]
+    backlog: tuple[Rows, Rows]
+    unreached: pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -41,10 +50,13 @@ class ReplicationMeasure:
         windows = surge_windows(surge_records(scenario), [], run.warmup, run.horizon)
         return cls(tuple(windows), float(run.horizon))
 
-    def __call__(self, tables: tuple[pd.DataFrame, ...]) -> Measured:
+    def __call__(self, tables: tuple[pd.DataFrame, ...], region: Region) -> Measured:
         incidents = tables[0]
         return Measured(
             incident_metrics(incidents),
             response_counts(incidents),
             surge_counts(incidents, self.windows, self.horizon),
+            zone_rows(incidents),
+            backlog_rows(incidents, region),
+            unreached_counts(incidents),
         )

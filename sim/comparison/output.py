@@ -4,12 +4,14 @@ the unit and level tables (the per-incident table only with ``records``), the ma
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
 from ..analysis.erlang import large_gap
 from ..analysis.metrics import ALL
-from ..engine.progress import Progress
+from ..engine.progress import Progress, Stages
 from ..plots import draw_figures, figure_steps
 from ..report.page import build_report
 from ..results.display import console_table
@@ -45,16 +47,43 @@ def write_comparison(
     scenario: Scenario | None = None,
     records: bool = False,
     progress: Progress | None = None,
+    workers: int | None = 1,
+    stages: Stages | None = None,
 ) -> None:
     """Write every table of a comparison, the response histogram, the unit and level tables
     (and with ``records`` the per-incident table), the manifest, ``region.json`` (the
     scenario's places, options and targets, read from ``scenario`` or ``scenario_file``), the
     figures and the HTML report: all inside the temporary directory, so the result directory
-    appears complete or not at all. ``progress`` is told each of the :func:`write_steps`."""
+    appears complete or not at all. ``progress`` is told each of the :func:`write_steps`. The
+    figures are drawn on ``workers`` processes (None: every CPU; 1: this process), while this
+    process writes the workbook. ``stages`` times the tables, the figures (with the workbook)
+    and the report; the manifest ends with every stage's times."""
     if scenario is None:
         scenario = load_scenario(scenario_file)
     step = progress.step if progress is not None else (lambda _label: None)
+    stages = stages if stages is not None else Stages()
+
+    def write_manifest(tmp: Path, **extra: object) -> None:
+        info = manifest(
+            scenario_file=scenario_file,
+            command=command,
+            seed=comp.raw.seed,
+            replications=comp.replications,
+            options=comp.raw.options,
+            started=started,
+            seconds=seconds,
+            warnings=comp.warnings,
+            extra={
+                "baseline": comp.baseline,
+                "precision_reached": comp.precision_reached,
+                "records": records,
+                **extra,
+            },
+        )
+        write_json(info, tmp / "manifest.json")
+
     with output_dir(out, overwrite) as tmp:
+        stages.start("tables")
         step(WRITE_STEPS[0])
         if records:
             write_parquet(comp.raw.incidents, tmp / INCIDENTS_FILE)
@@ -63,32 +92,30 @@ def write_comparison(
         write_parquet(comp.responses, tmp / RESPONSES_FILE)
         for name in TABLES:  # every table of the comparison, one CSV each
             write_csv(getattr(comp, name), tmp / CSV_FILES.get(name, f"{name}.csv"))
-        write_json(
-            manifest(
-                scenario_file=scenario_file,
-                command=command,
-                seed=comp.raw.seed,
-                replications=comp.replications,
-                options=comp.raw.options,
-                started=started,
-                seconds=seconds,
-                warnings=comp.warnings,
-                extra={
-                    "baseline": comp.baseline,
-                    "precision_reached": comp.precision_reached,
-                    "records": records,
-                },
-            ),
-            tmp / "manifest.json",
-        )
+        write_manifest(tmp)
         write_json(region_record(scenario), tmp / REGION_FILE)
         step(WRITE_STEPS[1])
         write_zone_layer(comp.zones, scenario, tmp / ZONE_LAYER)
+        stages.start("figures")
         step(WRITE_STEPS[2])
-        write_workbook(tmp)
-        draw_figures(tmp, on_step=step)
+        _figures_and_workbook(tmp, step, workers)
+        stages.start("report")
         step(WRITE_STEPS[3])
         build_report(tmp)
+        stages.stop()
+        write_manifest(tmp, stages=stages.times)
+
+
+def _figures_and_workbook(tmp: Path, step: Callable[[str], None], workers: int | None) -> None:
+    """The figures, and the workbook beside them while worker processes draw."""
+    if workers == 1:
+        write_workbook(tmp)
+        draw_figures(tmp, on_step=step)
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="intersim-workbook") as side:
+        book = side.submit(write_workbook, tmp)
+        draw_figures(tmp, on_step=step, workers=workers)
+        book.result()
 
 
 def write_steps() -> int:

@@ -46,9 +46,10 @@ __all__ = [
 IncidentSource = Callable[[Region, int, int], Incidents]
 """Makes the incidents of replication ``r`` for a seed: sampled (default) or replayed."""
 
-Measure = Callable[[tuple[pd.DataFrame, ...]], Any]
-"""What an experiment computes from one replication's tables where they are made (in the
-worker): a module-level function, so that it can travel to other processes."""
+Measure = Callable[[tuple[pd.DataFrame, ...], Region], Any]
+"""What an experiment computes from one replication's tables (and the compiled region) where
+they are made (in the worker): a module-level function or a picklable object, so that it can
+travel to other processes."""
 
 _MAKERS = {
     "incidents": incident_table,
@@ -171,7 +172,8 @@ def replication_task(
 ) -> Replicated:
     """One task of :func:`run_replications`: a pure function of its arguments."""
     out = run_replication(compiled, replication, seed, tables)
-    return Replicated(replication, out, measure(out) if measure is not None else None)
+    measured = measure(out, compiled.region) if measure is not None else None
+    return Replicated(replication, out, measured)
 
 
 def run_replications(

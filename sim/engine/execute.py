@@ -28,6 +28,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -44,6 +45,7 @@ __all__ = [
     "is_infrastructure_error",
     "open_executor",
     "tasks_in_flight",
+    "worker_cpu_seconds",
 ]
 
 INFRASTRUCTURE = (
@@ -101,6 +103,14 @@ class Executor:
         self.workers = workers
         self.kind = kind
         self.fallback = fallback
+        self._worker_cpu: dict[tuple[str, int], float] = {}
+
+    @property
+    def worker_cpu(self) -> float:
+        """CPU seconds used so far by the worker processes that ran tasks (each from its start,
+        imports after the fork included); 0 when the tasks ran in this process, whose own CPU
+        time counts them."""
+        return sum(self._worker_cpu.values())
 
     @property
     def window(self) -> int:
@@ -130,7 +140,7 @@ class Executor:
             for fut in sorted(done, key=pending.__getitem__):
                 i = pending.pop(fut)
                 try:
-                    outcome = Finished(i, value=fut.result())
+                    outcome = Finished(i, value=self._unwrap(fut.result()))
                 except (KeyboardInterrupt, SystemExit):
                     raise
                 except BaseException as exc:  # Dask's CancelledError is a BaseException
@@ -142,6 +152,13 @@ class Executor:
         if broken is not None:
             for i, _ in queue:
                 yield Finished(i, error=broken)
+
+    def _unwrap(self, value: Any) -> Any:
+        if isinstance(value, _Ran):
+            key = (value.host, value.pid)
+            self._worker_cpu[key] = max(self._worker_cpu.get(key, 0.0), value.cpu)
+            return value.value
+        return value
 
     def map(
         self,
@@ -184,8 +201,26 @@ class _Serial:
 _SHARED: Any = None  # in a worker process: the shared data, set once by worker_init
 
 
+@dataclass(frozen=True)
+class _Ran:
+    """A task's value as it comes back from a worker process, with the worker's CPU time."""
+
+    value: Any
+    host: str
+    pid: int
+    cpu: float
+
+
+def _ran(value: Any) -> _Ran:
+    return _Ran(value, socket.gethostname(), os.getpid(), time.process_time())
+
+
 def _with_shared(fn: Task, *args: Any) -> Any:
-    return fn(_SHARED, *args)
+    return _ran(fn(_SHARED, *args))
+
+
+def _on_dask(fn: Task, shared: Any, *args: Any) -> Any:
+    return _ran(fn(shared, *args))
 
 
 def _alive(pid: int) -> bool:
@@ -309,7 +344,7 @@ class _Dask:
         self.shared = client.scatter(shared, broadcast=True, hash=False)  # once per worker
 
     def submit(self, fn: Task, *args: Any) -> cf.Future[Any]:
-        return self.executor.submit(fn, self.shared, *args)  # type: ignore[no-any-return]
+        return self.executor.submit(_on_dask, fn, self.shared, *args)  # type: ignore[no-any-return]
 
 
 # --- opening one ------------------------------------------------------------------------------
@@ -347,7 +382,30 @@ def open_executor(
     if dask is not None:
         with dask_cluster(dask, workers) as client:
             nthreads = sum(client.nthreads().values()) or (workers or 2)
-            yield Executor(_Dask(client, shared), nthreads, f"dask {dask} ({nthreads} threads)")
+            with _counted(
+                Executor(_Dask(client, shared), nthreads, f"dask {dask} ({nthreads} threads)")
+            ) as executor:
+                yield executor
         return
-    with process_pool(n, shared, preload) as pool:
-        yield Executor(_Processes(pool), n, f"{n} local processes")
+    with (
+        process_pool(n, shared, preload) as pool,
+        _counted(Executor(_Processes(pool), n, f"{n} local processes")) as executor,
+    ):
+        yield executor
+
+
+_CLOSED_CPU = [0.0]  # CPU seconds of the workers of every executor closed in this process
+
+
+@contextmanager
+def _counted(executor: Executor) -> Iterator[Executor]:
+    try:
+        yield executor
+    finally:
+        _CLOSED_CPU[0] += executor.worker_cpu
+
+
+def worker_cpu_seconds() -> float:
+    """CPU seconds used by the worker processes (local or Dask) of every executor closed so far
+    in this process: with this process's own CPU time, what a command cost in all."""
+    return _CLOSED_CPU[0]

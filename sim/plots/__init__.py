@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ..engine.execute import open_executor
 from ..results.files import DIR_MODE, remove_stale
 from ..results.read import ResultData, load_result
 from . import backlog, costs, coverage, differences, equity, response, timeline, units, zones
@@ -56,6 +57,23 @@ MODULES: tuple[Callable[[ResultData], Iterator[Drawn]], ...] = (
 )
 
 
+# The kinds of figure, the costliest to draw first (Five Valleys): the order in which they go to
+# workers, so that the last to start are short (a kind not listed goes last).
+COST_ORDER = (
+    "zones",
+    "response",
+    "timeline",
+    "map",
+    "equity",
+    "help",
+    "coverage",
+    "differences",
+    "units",
+    "costs",
+    "backlog",
+)
+
+
 @dataclass(frozen=True)
 class FigureInfo:
     """A figure written to disk: its files, title and one-sentence caption."""
@@ -80,15 +98,24 @@ def iter_figures(data: ResultData, on_step: Callable[[str], None] | None = None)
 def write_figures(drawn: Iterable[Drawn], out: Path) -> list[FigureInfo]:
     """Save each figure as PNG and SVG into ``out`` (freeing it once saved), with the
     ``index.json`` of their titles and captions that reports read."""
+    infos = _save_all(drawn, out)
+    _write_index(infos, out)
+    return infos
+
+
+def _save_all(drawn: Iterable[Drawn], out: Path) -> list[FigureInfo]:
     out.mkdir(parents=True, exist_ok=True)
     infos = []
     for d in drawn:
         png, svg = save(d.figure, out, d.name)
         d.figure.clear()
         infos.append(FigureInfo(d.name, d.section, d.title, d.caption, png, svg))
+    return infos
+
+
+def _write_index(infos: list[FigureInfo], out: Path) -> None:
     index = [{**asdict(i), "png": i.png.name, "svg": i.svg.name} for i in infos]
     (out / INDEX_FILE).write_text(json.dumps(index, indent=2) + "\n", encoding="utf-8")
-    return infos
 
 
 def figure_steps() -> int:
@@ -100,12 +127,43 @@ def draw_figures(
     result_dir: Path,
     out_dir: Path | None = None,
     on_step: Callable[[str], None] | None = None,
+    workers: int | None = 1,
 ) -> list[FigureInfo]:
     """Draw every figure of ``result_dir`` into ``out_dir`` (default ``result_dir/figures``);
-    ``on_step`` is told each kind of figure before it is drawn."""
+    ``on_step`` is told each kind of figure before it is drawn. With ``workers`` other than 1
+    (None: every CPU) each kind of figure is drawn in a worker process, the costliest first,
+    and ``on_step`` is told each kind once drawn: the same files, in any process."""
     data = load_result(result_dir)
     out = Path(out_dir) if out_dir is not None else Path(result_dir) / FIGURES_DIR
-    return write_figures(iter_figures(data, on_step), out)
+    if workers == 1:
+        return write_figures(iter_figures(data, on_step), out)
+    out.mkdir(parents=True, exist_ok=True)
+    order = sorted(range(len(MODULES)), key=lambda i: _cost_rank(_kind(MODULES[i])))
+    drawn: dict[int, list[FigureInfo]] = {}
+    with open_executor(
+        str(result_dir), workers=workers, tasks=len(order), preload=(__name__,)
+    ) as executor:
+        for done in executor.finished(draw_kind, [(str(out), i) for i in order]):
+            if done.error is not None:
+                raise done.error
+            i = order[done.index]
+            drawn[i] = done.value
+            if on_step is not None:
+                on_step(f"figures: {_kind(MODULES[i])}")
+    infos = [info for i in range(len(MODULES)) for info in drawn[i]]
+    _write_index(infos, out)
+    return infos
+
+
+def _cost_rank(kind: str) -> int:
+    """Where ``kind`` goes to the workers: by :data:`COST_ORDER`, a kind it misses last."""
+    return COST_ORDER.index(kind) if kind in COST_ORDER else len(COST_ORDER)
+
+
+def draw_kind(result_dir: str, out: str, kind: int) -> list[FigureInfo]:
+    """The task of :func:`draw_figures` on workers: draw and save the figures of
+    ``MODULES[kind]``."""
+    return _save_all(MODULES[kind](load_result(Path(result_dir))), Path(out))
 
 
 def _kind(make: Callable[[ResultData], Iterator[Drawn]]) -> str:

@@ -7,6 +7,8 @@ through pyplot, so drawing leaves no global state behind. The style is applied w
 
 from __future__ import annotations
 
+import io
+import re
 import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -164,11 +166,28 @@ def save(fig: Figure, out_dir: Path, name: str) -> tuple[Path, Path]:
         )
         engine = fig.get_layout_engine()
         fig.set_layout_engine("none")
+        buffer = io.BytesIO()
         try:
-            fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
+            fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
         finally:
             fig.set_layout_engine(engine)
+        svg.write_bytes(stable_clip_ids(buffer.getvalue().decode("utf-8")).encode("utf-8"))
     return png, svg
+
+
+_CLIP_ID = re.compile(r'<clipPath id="(p[0-9a-f]+)"')
+
+
+def stable_clip_ids(svg: str) -> str:
+    """``svg`` with its clip paths named ``clip1``, ``clip2``... in the order they are
+    defined. Matplotlib names a clip rectangle by a hash of its exact corners, whose last bits
+    the layout solver may set differently from one process to the next although the drawing
+    is the same: numbered, the same figure gives the same bytes in any process."""
+    names = {old: f"clip{i}" for i, old in enumerate(dict.fromkeys(_CLIP_ID.findall(svg)), 1)}
+    if not names:
+        return svg
+    pattern = re.compile(r'(id="|url\(#)(' + "|".join(map(re.escape, names)) + r')(?=[")])')
+    return pattern.sub(lambda m: m.group(1) + names[m.group(2)], svg)
 
 
 def option_styles(options: Sequence[str], baseline: str | None) -> dict[str, dict[str, Any]]:

@@ -25,6 +25,7 @@ from ..analysis.metrics import incident_metrics
 from ..analysis.stats import IDENTICAL_BY_DESIGN, NON_NEGATIVE, Margin, paired_differences, with_ci
 from ..engine.driver import Compiled, compile_scenario, gather, run_replications
 from ..engine.execute import open_executor
+from ..model.compile import Region
 from ..schema import Scenario
 
 __all__ = ["KEYS", "Simulated", "simulate"]
@@ -47,7 +48,7 @@ class Simulated:
     fallback: str | None = None
 
 
-def _measure(tables: tuple[pd.DataFrame, ...]) -> pd.DataFrame:
+def _measure(tables: tuple[pd.DataFrame, ...], _region: Region) -> pd.DataFrame:
     """Metrics of one replication's incidents, where the replication ran."""
     return incident_metrics(tables[0])
 

@@ -5,6 +5,7 @@ in this process with a warning."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -195,3 +196,47 @@ def test_replications_stay_in_order_in_the_tables(scenario: Scenario) -> None:
     inc = run(scenario, workers=2).incidents
     first = inc.groupby("replication", observed=True).head(1).index
     assert pd.Index(first).is_monotonic_increasing
+
+
+def test_compare_command_writes_identical_files_on_two_workers(
+    scenario_file: Path, tmp_path: Path
+) -> None:
+    """Every table and every figure (PNG and SVG, drawn in worker processes, the costliest
+    first) is the same file as from one process; the manifest times each stage."""
+    outs = {}
+    for workers in ("1", "2"):
+        outs[workers] = tmp_path / f"w{workers}"
+        argv = ["compare", str(scenario_file), "--workers", workers, "--out", str(outs[workers])]
+        assert main(argv) == 0
+    one, two = outs["1"], outs["2"]
+    files = sorted(
+        str(p.relative_to(one))
+        for p in one.rglob("*")
+        if p.suffix in (".csv", ".parquet", ".png", ".svg") or p.name == "index.json"
+    )
+    assert "figures/index.json" in files
+    assert sum(f.endswith(".svg") for f in files) >= 5, files
+    for name in files:
+        assert (one / name).read_bytes() == (two / name).read_bytes(), name
+    made = sorted(str(p.relative_to(two)) for p in two.rglob("*"))
+    assert [f for f in made if f in files] == files, "the same files on two workers"
+    for out in (one, two):
+        stages = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["stages"]
+        assert list(stages) == ["simulation", "tables", "figures", "report"]
+        assert all(s["wall_s"] > 0 and s["cpu_s"] >= 0 for s in stages.values()), stages
+
+
+def _spin(shared: str, seconds: float) -> str:
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+    return shared
+
+
+def test_the_workers_cpu_time_is_counted() -> None:
+    with open_executor("data", workers=2) as ex:
+        assert ex.map(_spin, [(0.2,)] * 4) == ["data"] * 4
+        assert ex.worker_cpu >= 0.8, "4 tasks of 0.2 s of CPU each, in the workers"
+    with open_executor("data", workers=1) as ex:
+        ex.map(_spin, [(0.05,)])
+        assert ex.worker_cpu == 0.0, "in this process: its own CPU time counts the task"

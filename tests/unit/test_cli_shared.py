@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli.args import non_negative_int, positive_int
+from sim.cli.args import PARALLEL_SECONDS, non_negative_int, positive_int, workers_for_run
 from sim.cli.main import COMMANDS, build_parser, main
 from sim.cli.outdirs import default_out_dir
 from sim.errors import InputError
@@ -173,3 +173,14 @@ def test_no_import_hides_inside_a_function() -> None:
                         continue
                     found.append(f"{rel}:{node.lineno}: {name}")
     assert not found, "imports inside functions hide the import graph:\n" + "\n".join(found)
+
+
+def test_compare_runs_on_every_cpu_only_when_the_run_is_long_enough() -> None:
+    def args(workers: int | None = None, dask: str | None = None) -> argparse.Namespace:
+        return argparse.Namespace(workers=workers, dask=dask)
+
+    assert workers_for_run(args(), PARALLEL_SECONDS / 2) == 1, "short: this process"
+    assert workers_for_run(args(), PARALLEL_SECONDS * 2) is None, "long: every CPU"
+    assert workers_for_run(args(workers=3), 0.1) == 3, "--workers decides"
+    assert workers_for_run(args(workers=1), 1e6) == 1
+    assert workers_for_run(args(dask="local"), 0.1) is None, "Dask's default"
