@@ -9,9 +9,11 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+from hypothesis import settings
 
 from sim.comparison.compare import compare
 from sim.comparison.output import write_comparison
@@ -19,6 +21,23 @@ from sim.model.roadcache import CACHE_ENV
 from sim.schema import load_scenario
 from tests.browser import Chromium, require_chromium
 from tests.builders import plot_region
+
+# The property tests check values, not speed: with the suite spread over every core of a busy
+# machine an example can stall past Hypothesis' 200 ms deadline, a timing failure of no
+# meaning. No deadline anywhere (tests that set other settings keep them).
+settings.register_profile("intersim", deadline=None)
+settings.load_profile("intersim")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadscope`` (pyproject's addopts) keeps the modules that share a costly result
+    in one worker (``tests/parallel.py``); any other ``--dist`` is xdist's own."""
+    if config.getoption("dist") != "loadscope":
+        return None
+    from tests.parallel import SharedResultScheduling
+
+    return SharedResultScheduling(config, log)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -316,7 +316,10 @@ def dask_cluster(address: str, workers: int | None) -> Iterator[Any]:
                 threads_per_worker=1,
                 processes=True,
                 host="127.0.0.1",
-                dashboard_address=None,  # loopback only
+                dashboard_address=None,  # no dashboard
+                # its HTTP server (health, metrics) on a free loopback port, not on 8787, which
+                # another cluster on the machine may hold ("Port 8787 is already in use")
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
             )
             client = Client(cluster)
         else:

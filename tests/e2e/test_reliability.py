@@ -233,8 +233,16 @@ BAD_COMMANDS = [
 
 @pytest.mark.parametrize(("argv", "message"), BAD_COMMANDS)
 def test_bad_command_lines(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    message: str,
 ) -> None:
+    # a default output directory (no --out) would be claimed in the working directory: a
+    # folder of this test's own, not the repository that every test process shares
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "keep.txt").write_text("mine", encoding="utf-8")
     (tmp_path / "file").write_text("x", encoding="utf-8")

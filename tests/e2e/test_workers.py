@@ -20,7 +20,7 @@ from sim.comparison.compare import compare
 from sim.data.export import export_log, write_log
 from sim.data.replay import load_replay, replay_source
 from sim.engine.demand import Incidents, generate_incidents
-from sim.engine.execute import Finished, WorkerLost, open_executor
+from sim.engine.execute import Finished, WorkerLost, dask_cluster, open_executor
 from sim.model.compile import Region
 from sim.runs.run import run
 from sim.schema import Scenario, scenario_from_dict
@@ -99,6 +99,19 @@ def test_run_command_writes_identical_bytes_on_two_workers(
 
 def test_run_on_a_local_dask_cluster_gives_the_same_tables(scenario: Scenario) -> None:
     _same_run(run(scenario, workers=1), run(scenario, workers=2, dask="local"))
+
+
+@pytest.mark.slow
+def test_two_local_dask_clusters_run_side_by_side() -> None:
+    """Two ``--dask local`` commands at once on one machine (two test processes, two users):
+    neither takes a fixed port, so neither is told that the port is in use (a warning, an
+    error under this suite's filterwarnings) nor fails to start."""
+    with dask_cluster("local", 1) as one, dask_cluster("local", 1) as two:
+        infos = [client.scheduler_info() for client in (one, two)]
+    assert all(info["address"].startswith("tcp://127.0.0.1:") for info in infos), infos
+    http = [info["services"]["dashboard"] for info in infos]
+    assert len(set(http)) == 2, f"one HTTP server each: {http}"
+    assert 8787 not in http, f"HTTP servers on free ports: {http}"
 
 
 def test_replayed_log_runs_on_two_workers(scenario: Scenario, tmp_path: Path) -> None:
