@@ -9,7 +9,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..comparison.compare import compare
+from ..comparison.compare import checked_baseline, compare
 from ..comparison.output import format_comparison, write_comparison, write_steps
 from ..engine.progress import Stages, progress_bar
 from ..errors import InputError, printable
@@ -60,6 +60,7 @@ def _compare(args: argparse.Namespace) -> int:
     if args.precision and args.replications:
         raise InputError("compare: give --replications or --precision, not both")
     scenario = load_scenario(args.scenario)
+    checked_baseline(scenario, args.baseline)  # before the output folder is claimed
     out = checked_out_dir(args.out, args.scenario, args.overwrite)
     most = args.replications or (
         args.max_replications if args.precision else scenario.run.replications

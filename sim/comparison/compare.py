@@ -49,7 +49,7 @@ from ..errors import InputError
 from ..schema import Scenario
 from .measure import ReplicationMeasure
 
-__all__ = ["PRECISION_METRICS", "Comparison", "compare", "help_balance"]
+__all__ = ["PRECISION_METRICS", "Comparison", "checked_baseline", "compare", "help_balance"]
 
 PRECISION_METRICS = ("mean_response", "p90_response", "within_target")
 TABLES = (
@@ -255,6 +255,17 @@ def _rounds(
         target = min(max_replications, target + max(2, target // 2))
 
 
+def checked_baseline(scenario: Scenario, baseline: str | None) -> str:
+    """The option compared against: ``baseline``, else the scenario's; an unknown one is an
+    input error (checked before anything is simulated or written)."""
+    base = baseline or scenario.baseline_option
+    if base not in scenario.options:
+        raise InputError(
+            f"--baseline: unknown option '{base}' (known: {', '.join(scenario.options)})"
+        )
+    return base
+
+
 def compare(
     scenario: Scenario,
     *,
@@ -276,11 +287,7 @@ def compare(
     run on ``workers`` local processes (default 1: this process; None: every CPU) or on Dask
     (``dask='local'`` or a scheduler address); the tables are the same for any of them.
     """
-    base = baseline or scenario.baseline_option
-    if base not in scenario.options:
-        raise InputError(
-            f"--baseline: unknown option '{base}' (known: {', '.join(scenario.options)})"
-        )
+    base = checked_baseline(scenario, baseline)
     compiled = compile_scenario(scenario, source=source)
     s = scenario.run.seed if seed is None else seed
     target = _target(scenario, replications, precision, max_replications)

@@ -332,6 +332,15 @@ def test_cli_compare_unknown_baseline(tmp_path: Path, capsys: pytest.CaptureFixt
     assert not out.exists(), "nothing is written"
 
 
+def test_an_unknown_baseline_claims_no_default_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["compare", str(TWO_TOWNS), "--baseline", "nope"]) == 2
+    assert "unknown option 'nope'" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir()), "no results/ folder is made before the check"
+
+
 def test_cli_compare_refuses_non_empty_out(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
