@@ -179,9 +179,10 @@ def generate_incidents(region: Region, seed: int, replication: int) -> Incidents
     merged = {}
     for key in list(parts[0]):  # column by column, freeing the parts as they are merged
         merged[key] = np.concatenate([p.pop(key) for p in parts])
-    order = np.argsort(merged["t_call"], kind="stable")
-    for key in merged:
-        merged[key] = merged[key][order]
+    if len(parts) > 1:  # (one part is sorted already)
+        order = np.argsort(merged["t_call"], kind="stable")
+        for key in merged:
+            merged[key] = merged[key][order]
     merged["facility"] = transport_facilities(region, merged["type"], merged["zone"])
     return Incidents(**merged)
 

@@ -19,7 +19,6 @@ from array import array
 from bisect import bisect_right
 from collections.abc import Generator
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -48,13 +47,16 @@ class _Due:
     priority and in the order a ``Timeout`` would have, so the run is the same, without a
     Timeout's bookkeeping on the two events of every call."""
 
-    __slots__ = ("callbacks", "due")
+    __slots__ = ("at", "callbacks", "due", "unit")
     _ok = True
     _value = None
 
-    def __init__(self, callback: Any) -> None:
+    def __init__(self, callback: Any, unit: Unit | None = None) -> None:
         self.due = (callback,)
         self.callbacks: tuple[Any, ...] | None = None
+        self.unit = unit  # whose free moment it is (None: the flow of calls)
+        # when it is due, as SimPy works it out (now + delay): the clock's time when it fires
+        self.at = 0.0
 
 
 class Unit:
@@ -202,7 +204,11 @@ class Engine:
     in one small object per unit; the engine draws no random numbers.
     """
 
-    def __init__(self, region: Region, fleet: Fleet, incidents: Incidents) -> None:
+    def __init__(
+        self, region: Region, fleet: Fleet, incidents: Incidents, fast: bool = True
+    ) -> None:
+        """``fast=False``: the general path everywhere (the fast paths give the same records;
+        tests compare the two)."""
         self.region, self.fleet, self.inc = region, fleet, incidents
         self.env = simpy.Environment()
         self.horizon = region.horizon
@@ -218,7 +224,7 @@ class Engine:
         ]
         self._back = _back_columns(region, fleet)  # _back[s][station][place]: trip back
         for u in self.units:
-            u.event = _Due(partial(self._on_free, u))
+            u.event = _Due(self._on_free, u)
         self._call_event = _Due(self._call)
         self.free: list[dict[int, Unit]] = [{} for _ in range(n_svc)]
         self.free_by_owner: list[list[dict[int, Unit]]] = [
@@ -234,8 +240,9 @@ class Engine:
             [[] for _ in range(n_com)] for _ in range(n_svc)
         ]
         self._waiting = [0] * n_svc  # calls waiting for a unit, per service
-        self._crews: dict[int, list[int]] = {}  # units sent so far to partly served calls
+        self.crews: dict[int, list[int]] = {}  # units sent so far to partly served calls
         self.policies: list[Policy] = [make_policy(rule) for rule in fleet.dispatch]
+        self._finders = [p.finder() for p in self.policies]
         self._jobs = job_models(region, fleet, incidents)  # None: jobs run straight through
         self._from_road = [rule.from_road for rule in fleet.dispatch]
         types = region.types
@@ -264,8 +271,9 @@ class Engine:
         self.ready = incidents.t_call + incidents.call_handling
         self._ready = _mv(self.ready)
         self._order = _mv(np.argsort(self.ready, kind="stable"))
-        self._next = 0
-        self._calls = n
+        self._next = 0  # the calls handled so far; the next one is incident _next_i
+        self._next_i = 0
+        self._ready_calls = int(np.count_nonzero(self.ready < self.horizon))  # called in time
         self.need = np.array([t.units_needed for t in types], dtype=np.int8)[incidents.type]
         self._need = _mv(self.need)
         # outputs: numpy arrays written through memoryviews, handed over without a copy
@@ -280,12 +288,21 @@ class Engine:
         self.travel_first = _mv(self.out["travel"])
         self._sent = _mv(self.out_sent)
         self.first_unit = _mv(self.out_unit)
-        # the job log: one row per unit sent, a column per array, appended in step; a call's
-        # only unit has its unit, dispatch and arrival in the incident's records (read back in
-        # run), a crew's units theirs in the crew log: row, unit, dispatch, arrival
-        self._job_incident = array("i")
-        self._job_assigned = array("d")  # when the unit was chosen
-        self._job_free = array("d")  # when it can take the next call
+        # the job log: one row per unit sent (at most one per unit a call needs), a column
+        # per array, written in step; a call's only unit has its unit, dispatch and arrival in
+        # the incident's records (read back in run), a crew's units theirs in the crew log:
+        # row, unit, dispatch, arrival. A unit sent by _send leaves its assignment and free
+        # moment NaN: they are its call's dispatch and clear times (filled in in run)
+        rows = int(self.need.sum())
+        self._job_log = {
+            "incident": np.empty(rows, dtype=np.int32),
+            "assigned": np.full(rows, np.nan),  # when the unit was chosen
+            "free": np.full(rows, np.nan),  # when it can take the next call
+        }
+        self._job_incident = _mv(self._job_log["incident"])
+        self._job_assigned = _mv(self._job_log["assigned"])
+        self._job_free = _mv(self._job_log["free"])
+        self._n_jobs = 0
         self._crew_row, self._crew_unit = array("q"), array("i")
         self._crew_dispatch = array("d")  # when it left: assigned + request delay
         self._crew_arrive = array("d")
@@ -294,6 +311,24 @@ class Engine:
         self._by_owner = [
             p.by_owner or m is not None for p, m in zip(self.policies, self.movers, strict=True)
         ]
+        # services whose jobs run straight through at flat speed, back to a fixed station by
+        # an interpolated way: the common case, with fast paths in _call and _on_free
+        self._plain = [
+            fast
+            and self._flat_hours
+            and self._from_road[s]
+            and self._jobs[s] is None
+            and self.movers[s] is None
+            and self._snap is None
+            for s in range(n_svc)
+        ]
+        self._fast = [
+            f if plain else None for f, plain in zip(self._finders, self._plain, strict=True)
+        ]
+        # per service: whether every call needs one unit, whether some call has a transport
+        mine = [[t for t in types if t.service == s] for s in range(n_svc)]
+        self._single = [all(t.units_needed == 1 for t in own) for own in mine]
+        self._carries = [any(t.transport_prob > 0 for t in own) for own in mine]
 
     # -- helpers the policies use -------------------------------------------------------------
     def hour_factor(self, t: float) -> float:
@@ -318,9 +353,9 @@ class Engine:
         q = self.queues[unit.service][community]
         if not q:
             return None
-        if not self._crews or unit.index not in self._crews.get(q[0][2], ()):
+        if not self.crews or unit.index not in self.crews.get(q[0][2], ()):
             return q[0]
-        return next((e for e in sorted(q) if unit.index not in self._crews.get(e[2], ())), None)
+        return next((e for e in sorted(q) if unit.index not in self.crews.get(e[2], ())), None)
 
     def search_order(self, service: int, place: int) -> SearchRow:
         """The places where free units of ``service`` can be, nearest to ``place`` first, their
@@ -357,8 +392,13 @@ class Engine:
             self._make_free(unit, now)
             return
         incident, community, delay = found
-        self._dispatch(unit, incident, delay, now)
-        if self._sent[incident] == self._need[incident]:
+        if self._need[incident] == 1 and self._plain[s] and now >= unit.ret_end:
+            self._send(unit, incident, self.incident_place[incident], delay, now)
+            complete = True
+        else:
+            self._dispatch(unit, incident, delay, now)
+            complete = self._sent[incident] == self._need[incident]
+        if complete:
             q = self.queues[s][community]
             if q[0][2] == incident:
                 heapq.heappop(q)
@@ -414,15 +454,51 @@ class Engine:
             self.first_unit[i], self.travel_first[i] = index, travel
         else:
             self._record_crew(unit, i, slot, need, sent, arrive, travel, leave)
-        self._job_incident.append(i)
-        self._job_assigned.append(now)
-        self._job_free.append(free_at)
+        j = self._n_jobs
+        self._n_jobs = j + 1
+        self._job_incident[j], self._job_assigned[j], self._job_free[j] = i, now, free_at
         unit.ret_from = end
         event = unit.event
         if event.callbacks is not None:
             raise RuntimeError(f"unit {index} was sent while its last job was still on")
         event.callbacks = event.due
-        self.env.schedule(event, NORMAL, free_at - now)  # type: ignore[arg-type]
+        delay = free_at - now
+        event.at = now + delay
+        self.env.schedule(event, NORMAL, delay)  # type: ignore[arg-type]
+
+    def _send(self, unit: Unit, i: int, c: int, delay: float, now: float) -> None:
+        """:meth:`_dispatch` in the common case: a unit at its station of a plain service sent
+        as the only unit a new call (at place ``c``) needs (the same arithmetic, without the
+        other cases)."""
+        unit.busy = True
+        sent = now + delay
+        s = unit.service
+        depart = sent + self._turnout0[i]
+        travel = self.travel[s][unit.station][c] * self._scene_noise0[i]
+        arrive = depart + travel
+        leave = arrive + self._on_scene[i]
+        end = c
+        if self._carries[s] and self._transport[i]:
+            facility = self._facility[i]
+            leave += self.travel[s][c][facility] * self._transport_noise[i]
+            leave += self._handover[i]
+            end = facility
+        index = unit.index
+        self.t_dispatch[i], self.t_first[i], self.t_clear[i] = sent, arrive, leave
+        self.first_unit[i], self.travel_first[i] = index, travel
+        j = self._n_jobs
+        self._n_jobs = j + 1
+        self._job_incident[j] = i
+        if delay:  # else its dispatch time (and its free moment, its clear time: see run)
+            self._job_assigned[j] = now
+        unit.ret_from = end
+        event = unit.event
+        if event.callbacks is not None:
+            raise RuntimeError(f"unit {index} was sent while its last job was still on")
+        event.callbacks = event.due
+        delay = leave - now
+        event.at = now + delay
+        self.env.schedule(event, NORMAL, delay)  # type: ignore[arg-type]
 
     def _record_crew(
         self,
@@ -437,15 +513,15 @@ class Engine:
     ) -> None:
         """Records of a call needing several units: first and last arrival, last to leave;
         the unit's row of the crew log."""
-        self._crew_row.append(len(self._job_incident))  # the job row about to be written
+        self._crew_row.append(self._n_jobs)  # the job row about to be written
         self._crew_unit.append(unit.index)
         self._crew_dispatch.append(sent)
         self._crew_arrive.append(arrive)
         if not sent >= self.t_dispatch[i]:  # the first to leave (a partner's unit sent first
             self.t_dispatch[i] = sent  # may wait out its request delay); NaN compares false
-        self._crews.setdefault(i, []).append(unit.index)
+        self.crews.setdefault(i, []).append(unit.index)
         if slot + 1 == need:
-            del self._crews[i]
+            del self.crews[i]
         if not arrive >= self.t_first[i]:  # also true while t_first is NaN
             self.t_first[i], self.first_unit[i], self.travel_first[i] = arrive, unit.index, travel
         if not leave <= self.t_clear[i]:  # running maxima; NaN compares false
@@ -472,8 +548,23 @@ class Engine:
             found = self._ways[key] = (starts, zones, places)
         return found
 
-    def _on_free(self, unit: Unit, _event: simpy.Event) -> None:
-        now = self.env.now
+    def _on_free(self, event: _Due) -> None:
+        unit: Unit = event.unit  # type: ignore[assignment]
+        now = event.at  # (= self.env.now)
+        s = unit.service
+        if self._plain[s] and not unit.off_pending:  # the common case, inlined
+            unit.ret_start = now
+            unit.ret_end = now + self._back[s][unit.station][unit.ret_from] / self._return_factor
+            if self._waiting[s]:
+                self._available(unit, now)
+                return
+            unit.busy = False
+            i = unit.index
+            self.free[s][i] = unit
+            if self._by_owner[s]:
+                self.free_by_owner[s][unit.owner][i] = unit
+            self.positions[s].add(unit, now)
+            return
         mover = self.movers[unit.service]
         if mover is not None:
             unit.station = mover.post_after_job(unit)
@@ -509,22 +600,52 @@ class Engine:
     def _schedule_call(self) -> None:
         """The event of the next call to become ready, if any before the horizon."""
         k = self._next
-        if k < self._calls:
-            t = self._ready[self._order[k]]
-            if t < self.horizon:
-                env, event = self.env, self._call_event
-                event.callbacks = event.due
-                env.schedule(event, NORMAL, t - env.now)  # type: ignore[arg-type]
+        if k < self._ready_calls:
+            self._next_i = i = self._order[k]
+            env, event = self.env, self._call_event
+            event.callbacks = event.due
+            delay = self._ready[i] - env.now
+            event.at = env.now + delay
+            env.schedule(event, NORMAL, delay)  # type: ignore[arg-type]
 
-    def _call(self, _event: simpy.Event) -> None:
+    def _call(self, event: _Due) -> None:
         """The next call has been handled: dispatch what is allowed and free, queue the rest;
         then the event of the call after it (:meth:`_schedule_call`, inlined)."""
-        env = self.env
-        now = env.now
-        k = self._next
-        order = self._order
-        i = order[k]
+        now = event.at  # (= self.env.now)
+        i = self._next_i
         s = self._service[i]
+        find = self._fast[s]
+        if find is not None and (self._single[s] or self._need[i] == 1):  # the common case
+            c = self.incident_place[i]
+            unit = find(self, s, c, now)
+            if unit is None:  # it waits (inlined _wait)
+                priority = self._type_priority[self._type[i]]
+                heapq.heappush(self.queues[s][self._community[i]], (priority, self._ready[i], i))
+                self._waiting[s] += 1
+            else:
+                u = unit.index  # taken: no longer free (inlined _take)
+                del self.free[s][u]
+                if self._by_owner[s]:
+                    del self.free_by_owner[s][unit.owner][u]
+                self.positions[s].remove(unit)
+                if now >= unit.ret_end:
+                    self._send(unit, i, c, 0.0, now)
+                else:
+                    self._dispatch(unit, i, 0.0, now)
+        else:
+            self._answer(i, s, now)
+        k = self._next + 1
+        self._next = k
+        if k < self._ready_calls:  # the next call, with the event SimPy is done with
+            self._next_i = i = self._order[k]
+            event.callbacks = event.due
+            delay = self._ready[i] - now
+            event.at = now + delay
+            self.env.schedule(event, NORMAL, delay)  # type: ignore[arg-type]
+
+    def _answer(self, i: int, s: int, now: float) -> None:
+        """Call ``i`` in general: its policy chooses units one by one, up to as many as it
+        needs; the rest of it waits."""
         choose = self.policies[s].choose_unit
         c = self._community[i]
         place = self.incident_place[i]
@@ -532,30 +653,22 @@ class Engine:
         while True:  # for most calls need is 1: one pass
             choice = choose(self, s, c, place, now)
             if choice is None:
-                priority = self._type_priority[self._type[i]]
-                heapq.heappush(self.queues[s][c], (priority, self._ready[i], i))
-                self._waiting[s] += 1
+                self._wait(i, s, c)
                 break
             unit = choice[0]
-            u = unit.index  # taken: no longer free (inlined _take)
-            del self.free[s][u]
-            if self._by_owner[s]:
-                del self.free_by_owner[s][unit.owner][u]
-            self.positions[s].remove(unit)
+            self._take(unit)
             self._dispatch(unit, i, choice[1], now)
             if self._sent[i] >= need:
                 break
         mover = self.movers[s]
         if mover is not None and self._sent[i]:  # some unit was sent (a new call had none)
             mover.event(self, now)
-        k += 1
-        self._next = k
-        if k < self._calls:
-            t = self._ready[order[k]]
-            if t < self.horizon:
-                event = self._call_event  # the one being handled: SimPy is done with it
-                event.callbacks = event.due
-                env.schedule(event, NORMAL, t - now)  # type: ignore[arg-type]
+
+    def _wait(self, i: int, s: int, c: int) -> None:
+        """Call ``i`` waits in its community's queue, by priority, then age."""
+        priority = self._type_priority[self._type[i]]
+        heapq.heappush(self.queues[s][c], (priority, self._ready[i], i))
+        self._waiting[s] += 1
 
     def _duty_changes(self) -> Generator[simpy.Event, Any, None]:
         changes = sorted(
@@ -610,12 +723,19 @@ class Engine:
         self._schedule_call()
         self.env.run(until=self.horizon)
         out = self.out
-        jobs = _view(self._job_incident, np.int32)
+        n_jobs = self._n_jobs
+        jobs = self._job_log["incident"][:n_jobs]
+        assigned, free = self._job_log["assigned"][:n_jobs], self._job_log["free"][:n_jobs]
+        sent_alone = np.isnan(assigned)  # by _send: at once, and straight through
+        assigned[sent_alone] = out["t_dispatch"][jobs[sent_alone]]
+        sent_alone = np.isnan(free)
+        free[sent_alone] = out["t_clear"][jobs[sent_alone]]
+        single = self.need == 1  # one unit is the whole response
+        self.out_sent[single & ~np.isnan(out["t_dispatch"])] = 1  # (_send does not count)
         job_unit = self.out_unit[jobs]  # a call's only unit: as in the incident's records
         crew = _view(self._crew_row, np.int64)  # a crew's units: as in the crew log
         job_unit[crew] = _view(self._crew_unit, np.int32)
-        single = self.need == 1  # its one unit's arrival is the full arrival
-        out["t_full"][single] = out["t_first"][single]
+        out["t_full"][single] = out["t_first"][single]  # its arrival is the full arrival
         complete = self.out_sent == self.need
         for name in ("t_full", "t_clear"):
             out[name][~complete] = np.nan
@@ -630,8 +750,8 @@ class Engine:
             travel=out["travel"],
             job_incident=jobs,
             job_unit=job_unit,
-            job_assigned=_view(self._job_assigned, np.float64),
-            job_free=_view(self._job_free, np.float64),
+            job_assigned=assigned,
+            job_free=free,
             crew_row=crew,
             crew_dispatch=_view(self._crew_dispatch, np.float64),
             crew_arrive=_view(self._crew_arrive, np.float64),

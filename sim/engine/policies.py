@@ -13,7 +13,9 @@ policy answers two questions during a run:
 free units by where they are, which :func:`~sim.engine.nearest.nearest_free` walks instead of
 scanning the fleet),
 ``head(unit, c)`` (the first call waiting in community ``c`` that the unit may take, as
-``(priority, t_ready, incident)``),
+``(priority, t_ready, incident)``), ``queues[s][c]`` (the calls of service ``s`` waiting in
+community ``c``, a heap of such triples) and ``crews`` (the units already sent to each call
+served in part: while it is empty, a queue's first call is its head for every unit),
 ``travel[s]`` (minutes between places for units of service ``s``),
 ``expected_travel(unit, place, t)`` and ``hour_factor(t)``.
 
@@ -25,7 +27,7 @@ calls may be served by other communities' units (``borrows``).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar, TypeVar
@@ -106,6 +108,14 @@ class Policy(ABC):
     def choose_call(self, view: Engine, unit: Unit, t: float) -> tuple[int, int, float] | None:
         """The waiting call that the freed ``unit`` takes: (incident, community, delay)."""
 
+    def finder(self) -> Finder | None:
+        """For a policy whose ``choose_unit`` ignores the caller's community and sends at
+        once: ``find(view, service, place, t) -> unit or None``, the same choice, which the
+        engine calls directly (a call and a tuple less per call). None: ask ``choose_unit``."""
+        return None
+
+
+Finder = Callable[["Engine", int, int, float], "Unit | None"]
 
 POLICIES: dict[str, type[Policy]] = {}
 """Every dispatch policy by name, filled by :func:`register`."""
@@ -142,6 +152,8 @@ def best_waiting(
     oldest (``rule='oldest'``) or the nearest (``rule='nearest'``).
 
     Returns (incident, community)."""
+    if rule == "oldest" and limit == INF:
+        return _oldest_waiting(view, unit, communities, t)
     scale = view.hour_factor(t)
     best, best_key = None, None
     for c in communities:
@@ -155,6 +167,39 @@ def best_waiting(
         key = (priority, trip, t_ready) if rule == "nearest" else (priority, t_ready, trip)
         if best_key is None or key < best_key:
             best, best_key = (incident, c), key
+    return best
+
+
+def _oldest_waiting(
+    view: Engine, unit: Unit, communities: Iterable[int], t: float
+) -> tuple[int, int] | None:
+    """:func:`best_waiting` by the oldest rule without a travel limit: the trip, last in the
+    key, is worked out only to break a tie (the same choice, without a trip per candidate)."""
+    queues, crews = view.queues[unit.service], view.crews
+    best: tuple[int, int] | None = None
+    best_priority, best_ready, best_trip = 0, 0.0, INF
+    known = False  # whether best_trip is the best's trip
+    for c in communities:
+        queue = queues[c]
+        if not queue:
+            continue
+        head = view.head(unit, c) if crews else queue[0]
+        if head is None:
+            continue
+        priority, t_ready, incident = head
+        if best is not None:
+            if priority != best_priority or t_ready != best_ready:
+                if (priority, t_ready) > (best_priority, best_ready):
+                    continue
+            else:  # a tie: the nearer call, else the first one met
+                if not known:
+                    place = view.incident_place[best[0]]
+                    best_trip, known = view.expected_travel(unit, place, t), True
+                trip = view.expected_travel(unit, view.incident_place[incident], t)
+                if trip < best_trip:
+                    best, best_trip = (incident, c), trip
+                continue
+        best, best_priority, best_ready, known = (incident, c), priority, t_ready, False
     return best
 
 
@@ -189,6 +234,7 @@ class Pooled(Policy):
     def __init__(self, rule: DispatchRule) -> None:
         super().__init__(rule)
         self.all = range(len(rule.lenders))
+        self.oldest = rule.queue_rule == "oldest"
 
     def choose_unit(
         self, view: Engine, service: int, community: int, place: int, t: float
@@ -196,8 +242,14 @@ class Pooled(Policy):
         unit = nearest_free(view, service, place, t)
         return None if unit is None else (unit, 0.0)
 
+    def finder(self) -> Finder:
+        return nearest_free
+
     def choose_call(self, view: Engine, unit: Unit, t: float) -> tuple[int, int, float] | None:
-        found = best_waiting(view, unit, self.all, t, self.rule.queue_rule)
+        if self.oldest:  # (best_waiting's first case, called directly)
+            found = _oldest_waiting(view, unit, self.all, t)
+        else:
+            found = best_waiting(view, unit, self.all, t, self.rule.queue_rule)
         return None if found is None else (*found, 0.0)
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..model.compile import Fleet, Region
 from .demand import Incidents
+from .hours import level_sums
 from .loop import EngineRecords
 from .sanity import check_records
 from .spans import busy_spans, job_work, working_targets
@@ -108,6 +109,11 @@ def _chunks(n: int) -> list[slice]:
     return [slice(i, min(i + CHUNK, n)) for i in range(0, n, CHUNK)] or [slice(0, 0)]
 
 
+def _present(values: np.ndarray, size: int) -> np.ndarray:
+    """The distinct values of small non-negative integers, ascending (``np.unique``, counted)."""
+    return np.flatnonzero(np.bincount(values, minlength=size))
+
+
 def unit_table(
     region: Region, fleet: Fleet, inc: Incidents, rec: EngineRecords, replication: int
 ) -> pd.DataFrame:
@@ -127,7 +133,7 @@ def unit_table(
         others = inc.community[spans.incident[sl]] != fleet.owner[u]
         busy_min += np.bincount(u, b - a, size)
         for_others += np.bincount(u, (b - a) * others, size)
-        for i in np.unique(u):
+        for i in _present(u, size):
             mine = u == i
             in_duty[i] += overlap(a[mine], b[mine], fleet.duty[i]).sum()
     scheduled = np.array([overlap(np.array([lo]), np.array([hi]), d)[0] for d in fleet.duty])
@@ -167,29 +173,8 @@ def unit_moves(region: Region, fleet: Fleet, rec: EngineRecords) -> tuple[np.nda
     return moves, np.bincount(units, move_minutes(rec)[inside], fleet.size)
 
 
-_HOUR_STARTS = 60.0 * np.arange(24)
-HOURS_CHUNK = 4096
-
-
-def _hour_times(t: np.ndarray) -> np.ndarray:
-    """Minutes of each hour of day within [0, t): shape (len(t), 24)."""
-    days, rest = np.divmod(t, 1440.0)
-    return days[:, None] * 60.0 + np.clip(rest[:, None] - _HOUR_STARTS, 0.0, 60.0)
-
-
-def _level_sums(starts: np.ndarray, ends: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """Total time of intervals inside [lo, hi): overall, then inside each hour of day."""
-    a, b = np.clip(starts, lo, hi), np.clip(ends, lo, hi)
-    out = np.zeros(25)
-    out[0] = (b - a).sum()
-    for i in range(0, len(a), HOURS_CHUNK):  # (rows x 24) temporaries stay small
-        sl = slice(i, i + HOURS_CHUNK)
-        out[1:] += (_hour_times(b[sl]) - _hour_times(a[sl])).sum(axis=0)
-    return out
-
-
 def _level_spans(lo: float, hi: float) -> np.ndarray:
-    span = _level_sums(np.array([lo]), np.array([hi]), lo, hi)
+    span = level_sums(np.array([lo]), np.array([hi]), lo, hi)
     return np.where(span > 0, span, np.nan)
 
 
@@ -205,15 +190,15 @@ def level_table(
     worked = busy_spans(region, fleet, rec)
     for sl in _chunks(len(worked)):
         job_service = fleet.service[worked.unit[sl]]
-        for s in np.unique(job_service):
+        for s in _present(job_service, n_s):
             mine = job_service == s
-            busy[s] += _level_sums(worked.start[sl][mine], worked.end[sl][mine], lo, hi)
+            busy[s] += level_sums(worked.start[sl][mine], worked.end[sl][mine], lo, hi)
     for sl in _chunks(len(inc)):
         inc_service = type_service[inc.type[sl]]
         dispatched = np.where(np.isnan(rec.t_dispatch[sl]), hi, rec.t_dispatch[sl])
-        for s in np.unique(inc_service):
+        for s in _present(inc_service, n_s):
             mine = inc_service == s
-            waiting[s] += _level_sums(rec.t_ready[sl][mine], dispatched[mine], lo, hi)
+            waiting[s] += level_sums(rec.t_ready[sl][mine], dispatched[mine], lo, hi)
     spans = _level_spans(lo, hi)
     busy, waiting = busy / spans, waiting / spans
     rows = [
