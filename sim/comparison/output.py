@@ -13,7 +13,6 @@ from ..analysis.erlang import large_gap
 from ..analysis.metrics import ALL
 from ..engine.progress import Progress, Stages
 from ..plots import draw_figures, figure_steps
-from ..report.page import build_report
 from ..results.display import console_table
 from ..results.files import (
     manifest,
@@ -24,8 +23,6 @@ from ..results.files import (
 )
 from ..results.read import INCIDENTS_FILE, RESPONSES_FILE
 from ..results.region import REGION_FILE, region_record
-from ..results.workbook import write_workbook
-from ..results.zonelayer import ZONE_LAYER, write_zone_layer
 from ..schema import Scenario, load_scenario
 from .compare import TABLES, Comparison
 
@@ -58,6 +55,11 @@ def write_comparison(
     figures are drawn on ``workers`` processes (None: every CPU; 1: this process), while this
     process writes the workbook. ``stages`` times the tables, the figures (with the workbook)
     and the report; the manifest ends with every stage's times."""
+    # imported here, not with this module: the command loads what it writes only once it writes
+    # (the zone layer's geometry, the report's templates) and its simulation starts sooner
+    from ..report.page import build_report
+    from ..results.zonelayer import ZONE_LAYER, write_zone_layer
+
     if scenario is None:
         scenario = load_scenario(scenario_file)
     step = progress.step if progress is not None else (lambda _label: None)
@@ -108,6 +110,8 @@ def write_comparison(
 
 def _figures_and_workbook(tmp: Path, step: Callable[[str], None], workers: int | None) -> None:
     """The figures, and the workbook beside them while worker processes draw."""
+    from ..results.workbook import write_workbook
+
     if workers == 1:
         write_workbook(tmp)
         draw_figures(tmp, on_step=step)
