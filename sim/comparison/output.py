@@ -9,6 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
+import pandas as pd
+
 from ..analysis.erlang import large_gap
 from ..analysis.metrics import ALL
 from ..engine.progress import Progress, Stages
@@ -55,11 +57,6 @@ def write_comparison(
     figures are drawn on ``workers`` processes (None: every CPU; 1: this process), while this
     process writes the workbook. ``stages`` times the tables, the figures (with the workbook)
     and the report; the manifest ends with every stage's times."""
-    # imported here, not with this module: the command loads what it writes only once it writes
-    # (the zone layer's geometry, the report's templates) and its simulation starts sooner
-    from ..report.page import build_report
-    from ..results.zonelayer import ZONE_LAYER, write_zone_layer
-
     if scenario is None:
         scenario = load_scenario(scenario_file)
     step = progress.step if progress is not None else (lambda _label: None)
@@ -97,7 +94,7 @@ def write_comparison(
         write_manifest(tmp)
         write_json(region_record(scenario), tmp / REGION_FILE)
         step(WRITE_STEPS[1])
-        write_zone_layer(comp.zones, scenario, tmp / ZONE_LAYER)
+        write_zone_layer(comp.zones, scenario, tmp)
         stages.start("figures")
         step(WRITE_STEPS[2])
         _figures_and_workbook(tmp, step, workers)
@@ -110,8 +107,6 @@ def write_comparison(
 
 def _figures_and_workbook(tmp: Path, step: Callable[[str], None], workers: int | None) -> None:
     """The figures, and the workbook beside them while worker processes draw."""
-    from ..results.workbook import write_workbook
-
     if workers == 1:
         write_workbook(tmp)
         draw_figures(tmp, on_step=step)
@@ -120,6 +115,31 @@ def _figures_and_workbook(tmp: Path, step: Callable[[str], None], workers: int |
         book = side.submit(write_workbook, tmp)
         draw_figures(tmp, on_step=step, workers=workers)
         book.result()
+
+
+# The writers of the zone layer, the workbook and the report import their libraries (geopandas,
+# xlsxwriter, jinja2) when called, not with this module: the command loads them only once it
+# writes, so that its simulation starts sooner.
+def write_zone_layer(zones: pd.DataFrame, scenario: Scenario, tmp: Path) -> None:
+    """``zones.gpkg`` (:func:`sim.results.zonelayer.write_zone_layer`)."""
+    from ..results.zonelayer import ZONE_LAYER
+    from ..results.zonelayer import write_zone_layer as write
+
+    write(zones, scenario, tmp / ZONE_LAYER)
+
+
+def write_workbook(result_dir: Path) -> None:
+    """``results.xlsx`` (:func:`sim.results.workbook.write_workbook`)."""
+    from ..results.workbook import write_workbook as write
+
+    write(result_dir)
+
+
+def build_report(result_dir: Path) -> None:
+    """``report.html`` (:func:`sim.report.page.build_report`)."""
+    from ..report.page import build_report as build
+
+    build(result_dir)
 
 
 def write_steps() -> int:
