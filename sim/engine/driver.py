@@ -14,10 +14,11 @@ dispatch, preference and relocation rules; compared by value, never by name) equ
 option simulated before it in the replication takes that option's records, with the unit
 indices of its own fleet, and only the other services run. Services share nothing in the
 engine and all random numbers come with the incidents, so the records are those of a run of the
-whole fleet (:mod:`sim.engine.merge`); in Five Valleys 7 of the 20 option-service runs are
-repeats (police, 42,000 of the 56,000 calls a year, is alike in every option). An option's
-records do not depend on which options run beside it: jobs of different services assigned at
-the very same instant are always in the order of their services.
+whole fleet (:mod:`sim.engine.merge`). In Five Valleys 7 of the 20 option-service runs are
+repeats: mutual aid changes only ambulance and fire, the hub only ambulance, so police (42,000
+of the 56,000 calls a year) runs twice, not four times. An option's records do not depend on
+which options run beside it: jobs of different services assigned at the very same instant are
+always in the order of their services (:func:`sim.engine.merge.canonical`).
 """
 
 from __future__ import annotations
