@@ -171,10 +171,14 @@ _HOUR_STARTS = 60.0 * np.arange(24)
 HOURS_CHUNK = 4096
 
 
-def _hour_times(t: np.ndarray) -> np.ndarray:
-    """Minutes of each hour of day within [0, t): shape (len(t), 24)."""
+def _hour_times(t: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Minutes of each hour of day within [0, t): shape (len(t), 24), written into ``out``
+    (the day's whole hours plus the part of each hour of the day begun)."""
     days, rest = np.divmod(t, 1440.0)
-    return days[:, None] * 60.0 + np.clip(rest[:, None] - _HOUR_STARTS, 0.0, 60.0)
+    np.subtract(rest[:, None], _HOUR_STARTS, out=out)
+    np.clip(out, 0.0, 60.0, out=out)
+    out += (days * 60.0)[:, None]
+    return out
 
 
 def _level_sums(starts: np.ndarray, ends: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -182,9 +186,14 @@ def _level_sums(starts: np.ndarray, ends: np.ndarray, lo: float, hi: float) -> n
     a, b = np.clip(starts, lo, hi), np.clip(ends, lo, hi)
     out = np.zeros(25)
     out[0] = (b - a).sum()
-    for i in range(0, len(a), HOURS_CHUNK):  # (rows x 24) temporaries stay small
+    rows = min(len(a), HOURS_CHUNK)
+    later, earlier = np.empty((rows, 24)), np.empty((rows, 24))  # (rows x 24) stay small
+    for i in range(0, len(a), HOURS_CHUNK):
         sl = slice(i, i + HOURS_CHUNK)
-        out[1:] += (_hour_times(b[sl]) - _hour_times(a[sl])).sum(axis=0)
+        n = len(a[sl])
+        spent = _hour_times(b[sl], later[:n])
+        spent -= _hour_times(a[sl], earlier[:n])
+        out[1:] += spent.sum(axis=0)
     return out
 
 
