@@ -32,7 +32,6 @@ __all__ = [
     "on_calendar",
     "open_level",
     "open_mean",
-    "open_peaks",
     "open_series",
     "weekly_levels",
     "wide_table",
@@ -83,16 +82,6 @@ def _peak(a: np.ndarray, b: np.ndarray) -> float:
     return float((np.arange(1, len(opens) + 1) - closed).max())
 
 
-def open_peaks(
-    groups: Groups, start: np.ndarray, end: np.ndarray, lo: float, hi: float
-) -> np.ndarray:
-    """Peak number of intervals [start, end) open inside [lo, hi) in each group of
-    ``groups`` (of the intervals: one per row)."""
-    a, b, keep = _clipped(start, end, lo, hi)
-    opens, closes = _runs(groups, keep, a), _runs(groups, keep, b)
-    return np.array([_peak(x, y) for x, y in zip(opens, closes, strict=True)])
-
-
 def open_level(start: np.ndarray, end: np.ndarray, lo: float, hi: float) -> tuple[float, float]:
     """Time-average and peak number of intervals [start, end) open inside [lo, hi) (an end of
     NaN is open beyond ``hi``)."""
@@ -138,30 +127,39 @@ def _working_days(region: Region, view: IncidentView) -> np.ndarray:
     return out
 
 
-def _runs(groups: Groups, mask: np.ndarray, values: np.ndarray) -> list[np.ndarray]:
-    """Each group's ``values`` where ``mask``, in table order: the arrays that the sums and
-    fractiles of one group would see (so that numpy's pairwise sums come out the same)."""
-    order = groups.order[mask[groups.order]]
-    ends = np.cumsum(np.bincount(groups.ids[mask], minlength=len(groups)))
-    return np.split(values[order], ends[:-1])
+class _Runs:
+    """The rows of each group where ``mask`` holds, in table order: each group's values as
+    its own arrays would hold them (so that numpy's pairwise sums come out the same)."""
+
+    def __init__(self, groups: Groups, mask: np.ndarray) -> None:
+        self.order = groups.order[mask[groups.order]]
+        self.ends = np.cumsum(np.bincount(groups.ids[mask], minlength=len(groups)))
+
+    def of(self, values: np.ndarray) -> list[np.ndarray]:
+        return np.split(values[self.order], self.ends[:-1])
 
 
 def _each(
-    runs: list[np.ndarray], f: Callable[[np.ndarray], float], on: np.ndarray | None = None
+    runs: list[np.ndarray],
+    f: Callable[[np.ndarray], float],
+    on: np.ndarray | None = None,
+    empty: float = np.nan,
 ) -> np.ndarray:
-    """``f`` of each group's run where ``on`` (default: everywhere) and the run is not empty,
-    else NaN."""
+    """``f`` of each group's run where ``on`` (default: everywhere), ``empty`` for an empty
+    run there, NaN elsewhere."""
     on = np.ones(len(runs), dtype=bool) if on is None else on
-    return np.array([f(r) if o and len(r) else np.nan for r, o in zip(runs, on, strict=True)])
+    return np.array(
+        [(f(r) if len(r) else empty) if o else np.nan for r, o in zip(runs, on, strict=True)]
+    )
 
 
 def _scope(
-    region: Region, groups: Groups, c: dict[str, np.ndarray], paused: np.ndarray, peak: np.ndarray
+    region: Region, groups: Groups, c: dict[str, np.ndarray], paused: np.ndarray
 ) -> dict[str, np.ndarray]:
     """The :data:`BACKLOG_METRICS` of every group (``paused``: which ones are of a service
-    whose jobs pause, ``peak``: their peak backlogs, :func:`open_peaks`). Counts and shares of
-    0/1 values are exact whatever the order; sums and fractiles of times are taken on each
-    group's own run of values, as the group's own arrays gave them."""
+    whose jobs pause). Counts and shares of 0/1 values are exact whatever the order; sums and
+    fractiles of times are taken on each group's own run of values, as the group's own arrays
+    gave them."""
     lo, hi = region.warmup, region.horizon
     counted = ~c["warmup"]
     nothing = np.full(len(groups), np.nan)
@@ -170,12 +168,15 @@ def _scope(
         return np.bincount(groups.ids, weights=mask, minlength=len(groups))
 
     a, b, keep = _clipped(c["t_call"], c["t_clear"], lo, hi)
-    spans = np.array([r.sum() for r in _runs(groups, keep, b - a)])  # an empty sum is 0
+    kept = _Runs(groups, keep)
+    spans = np.array([r.sum() for r in kept.of(b - a)])  # an empty sum is 0
+    peak = np.array([_peak(x, y) for x, y in zip(kept.of(a), kept.of(b), strict=True)])
     requests = count(counted)
-    days = _runs(groups, counted & ~np.isnan(c["working_days"]), c["working_days"])
+    days = _Runs(groups, counted & ~np.isnan(c["working_days"])).of(c["working_days"])
     overtime, jobs = nothing, nothing
     if "pauses" in c and paused.any():
-        overtime = _each(_runs(groups, counted, c["overtime"]), lambda r: r.sum() / 60, paused)
+        runs = _Runs(groups, counted).of(c["overtime"])
+        overtime = _each(runs, lambda r: r.sum() / 60, paused, empty=0.0)
         jobs = np.where(paused, count(counted & (c["pauses"] > 0)), np.nan)
     return {
         "requests": requests,
@@ -216,15 +217,13 @@ def backlog_rows(incidents: Incidents, region: Region) -> tuple[Rows, Rows]:
         if c in view.table:
             columns[c] = view.table[c].to_numpy()
     pausing = set(on_calendar(region))
-    window = (region.warmup, region.horizon)
     keys = [view.key("replication", "number"), view.key("option"), view.key("service")]
     scopes = [Groups([*keys, view.key("community", "category")]), Groups(keys)]
     scoped: list[Rows] = []
     for groups in scopes:
-        peak = open_peaks(groups, columns["t_call"], columns["t_clear"], *window)
         labels = [groups.labels(i).tolist() for i in range(len(groups.keys))]
         paused = np.array([sv in pausing for sv in labels[2]], dtype=bool)
-        values = _scope(region, groups, columns, paused, peak)
+        values = _scope(region, groups, columns, paused)
         table = [values[m].tolist() for m in BACKLOG_METRICS]
         where = labels[3] if len(labels) == 4 else [ALL] * len(groups)
         scoped.append(

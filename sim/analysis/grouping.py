@@ -25,6 +25,7 @@ import pandas as pd
 __all__ = [
     "Groups",
     "Key",
+    "Ranking",
     "category_key",
     "flag_means",
     "median_of",
@@ -110,6 +111,26 @@ def number_key(column: pd.Series) -> Key:
     return Key(codes, uniques)
 
 
+@dataclass(frozen=True)
+class Ranking:
+    """Values in ascending order (NaN last), and where each came from (``order``)."""
+
+    order: np.ndarray
+    sorted: np.ndarray
+
+    @property
+    def values(self) -> np.ndarray:
+        """The values in their own order."""
+        out = np.empty_like(self.sorted)
+        out[self.order] = self.sorted
+        return out
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> Ranking:
+        order = np.argsort(values)
+        return cls(order, values[order])
+
+
 class Groups:
     """The observed combinations of ``keys`` over ``rows`` (indices; default every row),
     numbered 0, 1, ... in sorted order of the keys: ``ids`` gives each row's group, and the
@@ -133,6 +154,8 @@ class Groups:
         self.ids = ids
         self._observed = observed
         self.parent: np.ndarray | None = None  # set by coarser(): the finer grouping's map
+        self._finer: Groups | None = None
+        self._ranked: tuple[Ranking, np.ndarray] | None = None
 
     @property
     def count(self) -> int:
@@ -155,6 +178,7 @@ class Groups:
         out.parent = out.parent.ravel()
         out.keys, out._keep = tuple(keys), self._keep
         out.ids = out.parent[self.ids]
+        out._finer, out._ranked = self, None
         return out
 
     def roll_up(self, finer: np.ndarray) -> np.ndarray:
@@ -203,19 +227,29 @@ class Groups:
         number = pd.Categorical.from_codes(self.ids, categories=pd.RangeIndex(self.count))
         return frame.groupby(pd.CategoricalIndex(number), observed=False).mean()
 
-    def sorted_values(self, values: np.ndarray, by: np.ndarray | None = None) -> Sorted:
+    def sorted_values(self, values: np.ndarray | Ranking) -> Sorted:
         """Each group's values ascending (NaN last), concatenated in group order; where each
-        group starts; how many values each has that are not NaN. ``by``: the argsort of
-        ``values``, if known (one sort shared by several groupings of the same rows; not used
-        if rows with a missing key were left out)."""
-        v = self._at(values)
-        if by is None or self._keep is not None:
-            by = np.argsort(v)
-        small = self.ids.astype(np.uint16) if self.count <= 1 << 16 else self.ids  # radix sort
-        perm = by[np.argsort(small[by], kind="stable")]
+        group starts; how many values each has that are not NaN. Given a :class:`Ranking`
+        of the values (one sort shared by several groupings of the same rows), only the
+        groups are sorted, and those of a coarser grouping are read off the finer one's."""
+        if not isinstance(values, Ranking) or self._keep is not None:
+            values = Ranking.of(self._at(values.values if isinstance(values, Ranking) else values))
+        small = self._ids_by(values)
+        perm = np.argsort(small, kind="stable")  # 16-bit group numbers: a radix sort
         starts = np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.intp)
-        valid = np.bincount(self.ids, ~np.isnan(v), self.count).astype(np.intp)
-        return v[perm], starts, valid
+        valid = np.bincount(small, ~np.isnan(values.sorted), self.count).astype(np.intp)
+        return values.sorted[perm], starts, valid
+
+    def _ids_by(self, ranking: Ranking) -> np.ndarray:
+        """The group of each value in the order of ``ranking`` (kept for the last ranking)."""
+        if self._ranked is None or self._ranked[0] is not ranking:
+            if self.parent is not None and self._finer is not None:
+                ids = self.parent[self._finer._ids_by(ranking)]
+            else:
+                ids = self.ids[ranking.order]
+            small = ids.astype(np.uint16) if self.count <= 1 << 16 else ids
+            self._ranked = (ranking, small)
+        return self._ranked[1]
 
     def _at(self, values: np.ndarray) -> np.ndarray:
         return values if self._keep is None else values[self._keep]

@@ -16,7 +16,7 @@ from typing import TypeAlias
 import numpy as np
 import pandas as pd
 
-from .grouping import Key, category_key, number_key, text_key
+from .grouping import Key, Ranking, category_key, number_key, text_key
 
 __all__ = ["IncidentView", "Incidents"]
 
@@ -30,6 +30,7 @@ class IncidentView:
         self.table = table
         self._keys: dict[tuple[str, str], Key] = {}
         self._arrays: dict[str, np.ndarray] = {}
+        self._flags: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     @classmethod
     def of(cls, incidents: Incidents) -> IncidentView:
@@ -74,14 +75,16 @@ class IncidentView:
 
     def counted_flags(self, column: str) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`flags` at the :attr:`counted` rows."""
-        values, known = self.flags(column)
-        return values[self.counted], known[self.counted]
+        if column not in self._flags:
+            values, known = self.flags(column)
+            self._flags[column] = values[self.counted], known[self.counted]
+        return self._flags[column]
 
     @cached_property
-    def response_order(self) -> np.ndarray:
-        """The counted calls in order of response (never reached last): positions into
-        :attr:`counted`."""
-        return np.argsort(self.counted_floats("response"))
+    def responses(self) -> Ranking:
+        """The responses of the counted calls in ascending order (never reached last), and
+        their positions among them: one sort for every fractile of every grouping."""
+        return Ranking.of(self.counted_floats("response"))
 
 
 Incidents: TypeAlias = pd.DataFrame | IncidentView

@@ -65,7 +65,7 @@ def _counts(view: IncidentView, groups: Groups) -> dict[str, np.ndarray]:
 def _stats(view: IncidentView, groups: Groups, counts: dict[str, np.ndarray]) -> dict:
     """The :data:`HEADLINE` values of each group."""
     response = view.counted_floats("response")
-    ordered = groups.sorted_values(response, view.response_order)
+    ordered = groups.sorted_values(view.responses)
     means = groups.means({"response": response, "wait": view.counted_floats("wait")})
     n = counts["incidents"]
     return {

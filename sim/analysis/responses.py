@@ -54,7 +54,10 @@ def response_counts(incidents: Incidents) -> pd.DataFrame:
     width = int(bins.max(initial=NEVER)) + 2  # bins -1, 0, 1, ... as 0, 1, 2, ...
     pairs, calls = np.unique(groups.ids * width + (bins + 1), return_counts=True)
     group, shifted = np.divmod(pairs, width)
-    columns: dict[str, object] = {k: groups.text(i, group) for i, k in enumerate(KEYS)}
+    columns: dict[str, object] = {  # no calls: empty columns of objects, as groupby gives
+        k: groups.text(i, group) if len(group) else np.array([], dtype=object)
+        for i, k in enumerate(KEYS)
+    }
     columns["priority"] = groups.labels(2)[group].astype(np.int64)
     columns |= {"bin": shifted - 1, "calls": calls.astype(np.int64)}
     return pd.DataFrame(columns)

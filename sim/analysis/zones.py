@@ -36,7 +36,7 @@ def _per_rep(view: IncidentView, groups: Groups, keys: list[str], counts: tuple)
     columns |= {
         "calls": calls.astype(np.int64),
         "mean_response": groups.means({"response": response})["response"].to_numpy(),
-        "p90_response": quantile_of(groups.sorted_values(response, view.response_order), 0.9),
+        "p90_response": quantile_of(groups.sorted_values(view.responses), 0.9),
         "within_target": pd.array(flag_means(met, known), dtype="Float64"),
     }
     return pd.DataFrame(columns)

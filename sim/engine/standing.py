@@ -19,7 +19,7 @@ from ..model.compile import Fleet, Region
 from .demand import Incidents
 from .loop import EngineRecords
 
-__all__ = ["Standing", "move_minutes", "standing", "standings"]
+__all__ = ["Standing", "move_minutes", "standing", "standings", "unit_rows"]
 
 
 @dataclass(frozen=True)
@@ -54,8 +54,9 @@ def _back(region: Region, fleet: Fleet, rec: EngineRecords, ends: np.ndarray, po
     return np.where(from_road, free + trip, free)
 
 
-def _by_unit(units: np.ndarray, size: int) -> list[np.ndarray]:
-    """The rows of each unit (what ``np.flatnonzero(units == u)`` gives), with one sort."""
+def unit_rows(units: np.ndarray, size: int) -> list[np.ndarray]:
+    """The rows of each of ``size`` units (what ``np.flatnonzero(units == u)`` gives), from
+    one sort."""
     small = units.astype(np.uint16) if size <= 1 << 16 else units  # 16 bits: radix sort
     order = np.argsort(small, kind="stable")
     ends = np.cumsum(np.bincount(units, minlength=size))
@@ -99,8 +100,8 @@ def standings(
     for all of them."""
     if not services:
         return []
-    jobs_of = _by_unit(rec.job_unit, fleet.size)
-    moves_of = _by_unit(rec.move_unit, fleet.size)
+    jobs_of = unit_rows(rec.job_unit, fleet.size)
+    moves_of = unit_rows(rec.move_unit, fleet.size)
     posts = _job_posts(fleet, rec, jobs_of, moves_of)
     back = _back(region, fleet, rec, _job_ends(region, inc, rec), posts)
     out = []
@@ -170,9 +171,14 @@ def move_minutes(rec: EngineRecords) -> np.ndarray:
     """Minutes driven on each move: until it arrived, or until its unit was sent elsewhere
     (dispatched, or moved again) on the way."""
     out = rec.move_arrive - rec.move_start
-    for u in np.unique(rec.move_unit):
-        moves = np.flatnonzero(rec.move_unit == u)
-        jobs = np.sort(rec.job_assigned[rec.job_unit == u])
+    if not len(out):
+        return out
+    size = int(max(rec.move_unit.max(), rec.job_unit.max(initial=0))) + 1
+    jobs_of = unit_rows(rec.job_unit, size)
+    for u, moves in enumerate(unit_rows(rec.move_unit, size)):
+        if not len(moves):
+            continue
+        jobs = np.sort(rec.job_assigned[jobs_of[u]])
         stop = np.minimum(
             _next(jobs, rec.move_start[moves], "left"),
             _next(rec.move_start[moves], rec.move_start[moves], "right"),
