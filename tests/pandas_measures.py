@@ -1,6 +1,8 @@
-"""The per-replication measures as they were first written, with pandas' groupby on the keys
-as text: the straightforward versions that the vectorised ones in :mod:`sim.analysis` must
-equal bit for bit (tests/unit/test_grouped_measures.py)."""
+"""Straightforward versions of what sim.analysis now computes more quickly, kept to check that
+the quick ones equal them bit for bit: the per-replication measures as first written, with
+pandas' groupby on the keys as text (tests/unit/test_grouped_measures.py), the backlog's peak by
+a sorted running count, and the margins and verdicts of paired comparisons row by row, with the
+bounds of each metric looked up per row (tests/unit/test_stats_vectorised.py)."""
 
 from __future__ import annotations
 
@@ -236,3 +238,46 @@ def open_level(start: np.ndarray, end: np.ndarray, lo: float, hi: float) -> tupl
     steps = np.concatenate([np.ones(keep.sum()), -np.ones(keep.sum())])
     order = np.lexsort((steps, times))  # at equal times, ends before starts
     return mean, float(np.cumsum(steps[order]).max())
+
+
+def paired_verdicts(out: pd.DataFrame, margins=None) -> tuple[list, list, np.ndarray]:  # type: ignore[no-untyped-def]
+    """The margin and the verdict of each row of ``paired_differences``, row by row from its
+    own columns, and its interval's half-width with the t quantile of each row."""
+    from sim.analysis.stats import MARGINS, Margin, t_quantile
+
+    margins = {**MARGINS, **(margins or {})}
+    margin = [
+        margins.get(m, Margin()).of(b)
+        for m, b in zip(out["metric"], out["baseline_mean"], strict=True)
+    ]
+    verdict = [
+        _verdict(m, lo, hi, g)
+        for m, lo, hi, g in zip(out["metric"], out["ci_low"], out["ci_high"], margin, strict=True)
+    ]
+    t = np.array([t_quantile(0.95, max(n - 1, 1)) for n in out["n"]])
+    return margin, verdict, t
+
+
+def _verdict(metric: str, lo: float, hi: float, margin: float = 0.0) -> str:
+    from sim.analysis.stats import LOWER_IS_BETTER
+
+    lower = LOWER_IS_BETTER.get(metric)
+    if np.isnan(lo) or np.isnan(hi):
+        return "no significant difference"
+    if margin > 0 and -margin <= lo and hi <= margin:
+        return "equivalent"
+    if lo <= 0 <= hi:
+        return "no significant difference"
+    if lower is None:
+        return "higher" if lo > 0 else "lower"
+    improved = hi < 0 if lower else lo > 0
+    return "better" if improved else "worse"
+
+
+def bounds_of(metrics: pd.Series, default: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    from sim.analysis.stats import BOUNDS
+
+    names = metrics.astype(str)
+    low = names.map(lambda m: BOUNDS.get(m, default)[0]).to_numpy(dtype=np.float64)
+    high = names.map(lambda m: BOUNDS.get(m, default)[1]).to_numpy(dtype=np.float64)
+    return low, high

@@ -37,6 +37,7 @@ __all__ = [
     "concat_tables",
     "fleet_tables",
     "gather",
+    "record_tables",
     "replicate",
     "run_replication",
     "run_replications",
@@ -135,7 +136,20 @@ def fleet_tables(
     tables: Sequence[str] = TABLES,
 ) -> tuple[pd.DataFrame, ...]:
     """Simulate one fleet against ``incidents`` and build the named ``tables`` of it."""
-    records = simulate(region, fleet, incidents)
+    return record_tables(
+        region, fleet, incidents, simulate(region, fleet, incidents), replication, tables
+    )
+
+
+def record_tables(
+    region: Region,
+    fleet: Fleet,
+    incidents: Incidents,
+    records: EngineRecords,
+    replication: int,
+    tables: Sequence[str] = TABLES,
+) -> tuple[pd.DataFrame, ...]:
+    """The named ``tables`` of one fleet's engine ``records``."""
     return tuple(_MAKERS[t](region, fleet, incidents, records, replication) for t in tables)
 
 
