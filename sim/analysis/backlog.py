@@ -19,7 +19,7 @@ import pandas as pd
 from ..model.calendars import working_minutes
 from ..model.compile import Region
 from .grouping import Groups, flag_means
-from .incidentview import Incidents, IncidentView
+from .incidentview import IncidentTable, IncidentView
 from .metrics import ALL
 from .stats import with_ci
 
@@ -198,7 +198,7 @@ def _scope(
 Rows = list[tuple[object, ...]]
 
 
-def backlog_rows(incidents: Incidents, region: Region) -> tuple[Rows, Rows]:
+def backlog_rows(incidents: IncidentTable, region: Region) -> tuple[Rows, Rows]:
     """The rows of :func:`backlog_metrics` (replication, option, service, community, metric,
     value): per community, and region-wide (``community`` 'all'), in the order groupby sorts
     them (options and services as text, communities in region order). Rows of replications

@@ -34,7 +34,7 @@ __all__ = [
     "text_key",
 ]
 
-DENSE_LIMIT = 1 << 22  # combined key spaces up to this size are numbered by bincount
+DENSE_LIMIT = 1 << 20  # combined key spaces up to this size are numbered by bincount
 Sorted = tuple[np.ndarray, np.ndarray, np.ndarray]  # see Groups.sorted_values
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .grouping import Key, Ranking, category_key, number_key, text_key
 
-__all__ = ["IncidentView", "Incidents"]
+__all__ = ["IncidentTable", "IncidentView"]
 
 _KEYS = {"text": text_key, "number": number_key, "category": category_key}
 
@@ -33,7 +33,7 @@ class IncidentView:
         self._flags: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     @classmethod
-    def of(cls, incidents: Incidents) -> IncidentView:
+    def of(cls, incidents: IncidentTable) -> IncidentView:
         return incidents if isinstance(incidents, IncidentView) else cls(incidents)
 
     def __len__(self) -> int:
@@ -87,5 +87,5 @@ class IncidentView:
         return Ranking.of(self.counted_floats("response"))
 
 
-Incidents: TypeAlias = pd.DataFrame | IncidentView
+IncidentTable: TypeAlias = pd.DataFrame | IncidentView
 """An incident table, or its view when several measures read it."""

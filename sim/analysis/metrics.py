@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .grouping import Groups, flag_means, median_of, quantile_of
-from .incidentview import Incidents, IncidentView
+from .incidentview import IncidentTable, IncidentView
 
 __all__ = [
     "ALL",
@@ -91,7 +91,7 @@ def _waited(view: IncidentView) -> np.ndarray:
     return np.where(np.isnan(wait), horizon_waiting, wait > 1e-9).astype(np.float64)
 
 
-def incident_metrics(incidents: Incidents) -> pd.DataFrame:
+def incident_metrics(incidents: IncidentTable) -> pd.DataFrame:
     """Headline metrics per replication x option x service x priority x community, plus the
     region-wide and all-priority aggregates: groupby on the keys as text, computed on their
     codes (:mod:`sim.analysis.grouping`), the counts once per finest group. A call never
@@ -199,7 +199,7 @@ def unit_metrics(units: pd.DataFrame) -> pd.DataFrame:
 BACKLOG_SHARE = 0.01
 
 
-def unreached_counts(incidents: Incidents) -> pd.DataFrame:
+def unreached_counts(incidents: IncidentTable) -> pd.DataFrame:
     """What :func:`unreached_warnings` needs of incidents, per replication x option x service x
     priority (calls after the warm-up): ``calls``, ``unreached`` (never reached), ``waiting``
     (no unit dispatched by the horizon), ``oldest`` (the earliest call-ready time of those

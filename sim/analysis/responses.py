@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .grouping import Groups
-from .incidentview import Incidents, IncidentView
+from .incidentview import IncidentTable, IncidentView
 
 __all__ = [
     "BIN",
@@ -40,7 +40,7 @@ HISTOGRAM_COLUMNS = (*KEYS, "response_from", "response_to", "calls")
 NEVER = -1  # the bin of calls never reached
 
 
-def response_counts(incidents: Incidents) -> pd.DataFrame:
+def response_counts(incidents: IncidentTable) -> pd.DataFrame:
     """Calls per option, service, priority, community and ``bin`` (its index on the grid; -1:
     never reached), after the warm-up, in sorted order of those (the option, service and
     community as text, the priority and the bin as numbers)."""

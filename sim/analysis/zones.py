@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .grouping import Groups, flag_means, quantile_of
-from .incidentview import Incidents, IncidentView
+from .incidentview import IncidentTable, IncidentView
 from .metrics import ALL
 from .stats import Margin, paired_differences, with_ci
 
@@ -42,7 +42,7 @@ def _per_rep(view: IncidentView, groups: Groups, keys: list[str], counts: tuple)
     return pd.DataFrame(columns)
 
 
-def zone_rows(incidents: Incidents) -> tuple[pd.DataFrame, pd.DataFrame]:
+def zone_rows(incidents: IncidentTable) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The wide per-replication rows of :func:`zone_metrics` (calls and the three measures as
     columns): by priority, and over every priority (``priority`` 'all'). Rows of replications
     computed apart are joined by :func:`zone_long` in the order of the whole table. Grouped as
