@@ -103,12 +103,16 @@ def category_key(column: pd.Series) -> Key:
 
 
 def number_key(column: pd.Series) -> Key:
-    """An integer column in numeric order (labels keep the column's dtype)."""
+    """A numeric column in numeric order (labels keep the column's dtype); any other column
+    as :func:`text_key`."""
     values = column.to_numpy()
-    if not np.issubdtype(values.dtype, np.integer):
-        return text_key(column)
-    codes, uniques = _factor_integers(values)
-    return Key(codes, uniques)
+    if np.issubdtype(values.dtype, np.integer):
+        codes, uniques = _factor_integers(values)
+        return Key(codes, uniques)
+    if np.issubdtype(values.dtype, np.floating):
+        codes, distinct = pd.factorize(values, sort=True)
+        return Key(np.asarray(codes, dtype=np.int64), np.asarray(distinct))
+    return text_key(column)
 
 
 @dataclass(frozen=True)

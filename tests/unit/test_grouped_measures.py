@@ -194,3 +194,9 @@ def test_backlog_peak_equals_the_sorted_running_count() -> None:
                 straightforward.open_level(start, end, lo, hi),
             )
             np.testing.assert_array_equal(np.array(got), np.array(expected))
+
+
+def test_a_replication_column_of_floats_still_sorts_as_numbers(region: Region) -> None:
+    table = _tables(region)[0]
+    table["replication"] = table["replication"].astype(np.float64) * 5  # 0, 5, 10
+    _same(straightforward.incident_metrics(table), incident_metrics(table))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.engine.coverage import _patterns
+from sim.engine.coverage import _patterns, _stable_order
 from sim.engine.records import HOURS_CHUNK, _level_sums
 from sim.engine.standing import unit_rows
 
@@ -66,3 +66,11 @@ def test_unit_rows_are_each_units_rows_in_order() -> None:
     assert len(rows) == 12
     for u, mine in enumerate(rows):
         np.testing.assert_array_equal(mine, np.flatnonzero(units == u))
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 50, 5000])
+def test_time_order_is_the_stable_argsort(n: int) -> None:
+    rng = np.random.default_rng(n)
+    times = np.round(rng.uniform(0, 100, n))  # many ties
+    times[: n // 3] = 0.0  # a long run of them
+    np.testing.assert_array_equal(_stable_order(times), np.argsort(times, kind="stable"))
