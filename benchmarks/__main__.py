@@ -122,19 +122,17 @@ def five_valleys() -> tuple[float, int]:
 def peak_memory(n: int) -> dict[str, float]:
     """(e): run in a fresh process; peak RSS growth during the run per stored incident."""
     code = f"""
-import json, resource, sys
+import json, sys
 sys.path.insert(0, {str(ROOT)!r})
 import sim
 from benchmarks.__main__ import mmc_scenario
+from benchmarks.memory import peak_rss, rss_now
 from sim.engine.driver import compile_scenario, run_replication
-def rss_now():
-    with open('/proc/self/statm') as fh:
-        return int(fh.read().split()[1]) * resource.getpagesize()
 compiled = compile_scenario(sim.scenario_from_dict(mmc_scenario({n})))
 run_replication(compile_scenario(sim.scenario_from_dict(mmc_scenario(2000))), 0, 1)  # warm up
 base = rss_now()
 tables = run_replication(compiled, 0, 1)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+peak = peak_rss()
 print(json.dumps({{"incidents": len(tables[0]), "base": base, "peak": peak}}))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

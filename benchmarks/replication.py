@@ -42,11 +42,11 @@ def replication_stages(repeat: int, scenario_file: Path = SCENARIO) -> dict[str,
         Replicated,
         compile_scenario,
         concat_tables,
-        record_tables,
+        records_tables,
         replicate,
         replication_task,
     )
-    from sim.engine.loop import simulate
+    from sim.engine.reuse import simulate_fleets
     from sim.schema import load_scenario
 
     scenario = load_scenario(scenario_file)
@@ -57,13 +57,12 @@ def replication_stages(repeat: int, scenario_file: Path = SCENARIO) -> dict[str,
     rep = replicate(compiled, 1, seed)
     fleets = compiled.fleets.items()
 
-    def engine() -> None:
-        for fleet in compiled.fleets.values():
-            simulate(region, fleet, rep.incidents)
+    def engine() -> None:  # as the driver runs the fleets (services shared between options)
+        list(simulate_fleets(region, list(compiled.fleets.values()), rep.incidents))
 
     def tables() -> tuple[Any, ...]:
         per_fleet = [
-            record_tables(region, f, rep.incidents, rep.records[o], 1, REPLICATION_TABLES)
+            records_tables(region, f, rep.incidents, rep.records[o], 1, REPLICATION_TABLES)
             for o, f in fleets
         ]
         return tuple(concat_tables(list(t)) for t in zip(*per_fleet, strict=True))
