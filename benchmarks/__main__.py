@@ -23,6 +23,9 @@ measured side by side in one run on this machine.
     table and the coverage policy, against no relocation (benchmarks/moveup.py).
 (m) the main job: ``intersim compare scenarios/five_valleys.yaml`` run as a command
     (benchmarks/mainjob.py), its wall time and each stage's wall and CPU time.
+(n) one replication of that job as its worker runs it (benchmarks/replication.py): CPU time of
+    the engine, of the replication's tables and of compare's measure of them, and the size of
+    the result sent back.
 
 Repeated measurements are shown as their median (or best, where said) with the smallest and
 largest; the first line names the machine and its load. ``--readme`` writes the output into
@@ -388,6 +391,10 @@ def run_all(args: argparse.Namespace) -> int:
         from benchmarks.mainjob import main_job
 
         rows += main_job(args.quick, args.repeat)
+    if "n" not in skip:
+        from benchmarks.replication import replication_rows
+
+        rows += replication_rows(max(3, args.repeat))
     width = max(len(k) for k, _ in rows)
     print(machine_line())
     print(f"load average {load_before[0]:.2f} at the start, {os.getloadavg()[0]:.2f} at the end")

@@ -13,7 +13,7 @@ from .demand import Incidents
 from .loop import EngineRecords
 from .sanity import check_records
 from .spans import busy_spans, job_work, working_targets
-from .standing import move_minutes
+from .standing import move_minutes, unit_rows
 
 __all__ = ["help_table", "incident_table", "level_table", "overlap", "unit_moves", "unit_table"]
 
@@ -127,9 +127,9 @@ def unit_table(
         others = inc.community[spans.incident[sl]] != fleet.owner[u]
         busy_min += np.bincount(u, b - a, size)
         for_others += np.bincount(u, (b - a) * others, size)
-        for i in np.unique(u):
-            mine = u == i
-            in_duty[i] += overlap(a[mine], b[mine], fleet.duty[i]).sum()
+        for i, mine in enumerate(unit_rows(u, size)):
+            if len(mine):
+                in_duty[i] += overlap(a[mine], b[mine], fleet.duty[i]).sum()
     scheduled = np.array([overlap(np.array([lo]), np.array([hi]), d)[0] for d in fleet.duty])
     on_duty = scheduled + (busy_min - in_duty)  # overtime finishing a job counts as on duty
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -167,24 +167,38 @@ def unit_moves(region: Region, fleet: Fleet, rec: EngineRecords) -> tuple[np.nda
     return moves, np.bincount(units, move_minutes(rec)[inside], fleet.size)
 
 
-_HOUR_STARTS = 60.0 * np.arange(24)
 HOURS_CHUNK = 4096
 
 
-def _hour_times(t: np.ndarray) -> np.ndarray:
-    """Minutes of each hour of day within [0, t): shape (len(t), 24)."""
-    days, rest = np.divmod(t, 1440.0)
-    return days[:, None] * 60.0 + np.clip(rest[:, None] - _HOUR_STARTS, 0.0, 60.0)
+def _hour_sums(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per hour of day h, the sum over the intervals [a, b) in turn of the minutes of hour h
+    within [0, b) less those within [0, a): ``days * 60 + clip(rest - 60 h, 0, 60)`` of ``b``
+    less that of ``a``. An interval inside one day adds exactly zero outside the hours it
+    touches, so only those are computed (with an hour to spare either side, against
+    rounding), and an empty interval adds nothing anywhere; ``bincount`` adds the rest up in
+    the same order as a row-by-row sum of the whole (rows x 24) difference."""
+    day_a, rest_a = np.divmod(a, 1440.0)
+    day_b, rest_b = np.divmod(b, 1440.0)
+    one_day = day_a == day_b
+    first = np.where(one_day, np.maximum(np.floor(rest_a / 60.0) - 1, 0), 0).astype(np.int64)
+    last = np.where(one_day, np.minimum(np.floor(rest_b / 60.0) + 1, 23), 23).astype(np.int64)
+    hours = np.where(a == b, 0, last - first + 1)
+    rows = np.repeat(np.arange(len(a)), hours)
+    hour = np.arange(len(rows)) - np.repeat(np.cumsum(hours) - hours, hours) + first[rows]
+    start = 60.0 * hour
+    later = day_b[rows] * 60.0 + np.clip(rest_b[rows] - start, 0.0, 60.0)
+    earlier = day_a[rows] * 60.0 + np.clip(rest_a[rows] - start, 0.0, 60.0)
+    return np.bincount(hour, weights=later - earlier, minlength=24)
 
 
 def _level_sums(starts: np.ndarray, ends: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """Total time of intervals inside [lo, hi): overall, then inside each hour of day."""
+    """Total time of intervals inside [lo, hi): overall, then inside each hour of day (added
+    up chunk by chunk, as the tables always were)."""
     a, b = np.clip(starts, lo, hi), np.clip(ends, lo, hi)
     out = np.zeros(25)
     out[0] = (b - a).sum()
-    for i in range(0, len(a), HOURS_CHUNK):  # (rows x 24) temporaries stay small
-        sl = slice(i, i + HOURS_CHUNK)
-        out[1:] += (_hour_times(b[sl]) - _hour_times(a[sl])).sum(axis=0)
+    for i in range(0, len(a), HOURS_CHUNK):
+        out[1:] += _hour_sums(a[i : i + HOURS_CHUNK], b[i : i + HOURS_CHUNK])
     return out
 
 
