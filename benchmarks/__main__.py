@@ -23,6 +23,9 @@ measured side by side in one run on this machine.
     table and the coverage policy, against no relocation (benchmarks/moveup.py).
 (m) the main job: ``intersim compare scenarios/five_valleys.yaml`` run as a command
     (benchmarks/mainjob.py), its wall time and each stage's wall and CPU time.
+(n) one replication of that job as its worker runs it (benchmarks/replication.py): CPU time of
+    the engine, of the replication's tables and of compare's measure of them, and the size of
+    the result sent back.
 
 Repeated measurements are shown as their median (or best, where said) with the smallest and
 largest; the first line names the machine and its load. ``--readme`` writes the output into
@@ -119,19 +122,17 @@ def five_valleys() -> tuple[float, int]:
 def peak_memory(n: int) -> dict[str, float]:
     """(e): run in a fresh process; peak RSS growth during the run per stored incident."""
     code = f"""
-import json, resource, sys
+import json, sys
 sys.path.insert(0, {str(ROOT)!r})
 import sim
 from benchmarks.__main__ import mmc_scenario
+from benchmarks.memory import peak_rss, rss_now
 from sim.engine.driver import compile_scenario, run_replication
-def rss_now():
-    with open('/proc/self/statm') as fh:
-        return int(fh.read().split()[1]) * resource.getpagesize()
 compiled = compile_scenario(sim.scenario_from_dict(mmc_scenario({n})))
 run_replication(compile_scenario(sim.scenario_from_dict(mmc_scenario(2000))), 0, 1)  # warm up
 base = rss_now()
 tables = run_replication(compiled, 0, 1)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+peak = peak_rss()
 print(json.dumps({{"incidents": len(tables[0]), "base": base, "peak": peak}}))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -390,6 +391,10 @@ def run_all(args: argparse.Namespace) -> int:
         from benchmarks.mainjob import main_job
 
         rows += main_job(args.quick, args.repeat)
+    if "n" not in skip:
+        from benchmarks.replication import replication_rows
+
+        rows += replication_rows(max(3, args.repeat))
     width = max(len(k) for k, _ in rows)
     print(machine_line())
     print(f"load average {load_before[0]:.2f} at the start, {os.getloadavg()[0]:.2f} at the end")

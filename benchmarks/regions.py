@@ -130,14 +130,12 @@ def zone_memory(communities: int, units: int, incidents: int) -> dict[str, float
 
     root = Path(__file__).resolve().parent.parent
     code = f"""
-import json, resource, sys
+import json, sys
 sys.path.insert(0, {str(root)!r})
 import sim
+from benchmarks.memory import peak_rss, rss_now as rss
 from benchmarks.regions import grid_region
 from sim.engine.driver import compile_scenario, run_replication
-def rss():
-    with open('/proc/self/statm') as fh:
-        return int(fh.read().split()[1]) * resource.getpagesize()
 data = grid_region({communities}, {units}, {incidents})
 scenario = sim.scenario_from_dict(data)
 run_replication(compile_scenario(sim.scenario_from_dict(grid_region(1, 10, 2000))), 0, 1)
@@ -145,7 +143,7 @@ before = rss()
 compiled = compile_scenario(scenario)
 after = rss()
 tables = run_replication(compiled, 0, 1)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+peak = peak_rss()
 print(json.dumps({{"zones": len(data["zones"]), "incidents": len(tables[0]),
                   "compiled": after - before, "run": peak - after}}))
 """

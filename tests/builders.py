@@ -79,6 +79,32 @@ def one_town(**parts: Any) -> dict[str, Any]:
     return data
 
 
+# --- three towns and a post ---------------------------------------------------------------------
+
+THREE_TOWNS = ("a", "b", "c")
+
+
+def three_towns(**parts: Any) -> dict[str, Any]:
+    """Towns a, b and c of 10,000 residents, b 10 minutes from a and from c, and a regional
+    post 'hub' 5 minutes from a and b, 9 from c (a station without units of its own):
+    ``parts`` add the services, incident types, options and run."""
+    data: dict[str, Any] = {
+        "name": "three towns",
+        "communities": {t: {"population": 10_000} for t in THREE_TOWNS},
+        "stations": {"hub": {"location": {"x": 5.0, "y": 0.0}}},
+        "travel": {
+            "matrix": {
+                "a": {"a": 2, "b": 10, "c": 14, "hub": 5},
+                "b": {"b": 2, "c": 10, "hub": 5},
+                "c": {"c": 2, "hub": 9},
+                "hub": {"hub": 0},
+            }
+        },
+    }
+    data.update(copy.deepcopy(parts))
+    return data
+
+
 # --- Erlang's delay system -----------------------------------------------------------------------
 
 

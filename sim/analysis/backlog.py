@@ -11,11 +11,15 @@ and ``pauses`` columns, which runs with a calendar that closes have.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
 from ..model.calendars import working_minutes
 from ..model.compile import Region
+from .grouping import Groups, flag_means
+from .incidentview import IncidentTable, IncidentView
 from .metrics import ALL
 from .stats import with_ci
 
@@ -27,6 +31,7 @@ __all__ = [
     "backlog_table",
     "on_calendar",
     "open_level",
+    "open_mean",
     "open_series",
     "weekly_levels",
     "wide_table",
@@ -48,21 +53,42 @@ _KEYS = ["replication", "option", "service", "community"]
 _WITH_CI = ("mean_backlog", "peak_backlog", "p90_working_days", "within_target")
 
 
+def _clipped(
+    start: np.ndarray, end: np.ndarray, lo: float, hi: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Intervals clipped to [lo, hi] (an end of NaN at ``hi``), and those left non-empty."""
+    a = np.clip(start, lo, hi)
+    b = np.clip(np.where(np.isnan(end), hi, end), lo, hi)
+    return a, b, b > a
+
+
+def open_mean(start: np.ndarray, end: np.ndarray, lo: float, hi: float) -> float:
+    """Time-average number of intervals [start, end) open inside [lo, hi) (NaN if empty)."""
+    if hi <= lo:
+        return float("nan")
+    a, b, keep = _clipped(start, end, lo, hi)
+    return float((b[keep] - a[keep]).sum() / (hi - lo))
+
+
+def _peak(a: np.ndarray, b: np.ndarray) -> float:
+    """Peak number of the non-empty intervals [a, b) open at once: reached as one opens, when
+    those opened by then (ties included) less those closed by then (one closing at that very
+    time is closed) is largest. Over the openings in sorted order the first count is the rank
+    (a tie's last rank gives it, and the earlier ranks are smaller)."""
+    if not len(a):
+        return 0.0
+    opens, closes = np.sort(a), np.sort(b)
+    closed = np.searchsorted(closes, opens, side="right")
+    return float((np.arange(1, len(opens) + 1) - closed).max())
+
+
 def open_level(start: np.ndarray, end: np.ndarray, lo: float, hi: float) -> tuple[float, float]:
     """Time-average and peak number of intervals [start, end) open inside [lo, hi) (an end of
     NaN is open beyond ``hi``)."""
-    end = np.where(np.isnan(end), hi, end)
-    a, b = np.clip(start, lo, hi), np.clip(end, lo, hi)
-    keep = b > a
     if hi <= lo:
         return float("nan"), float("nan")
-    mean = float((b[keep] - a[keep]).sum() / (hi - lo))
-    if not keep.any():
-        return mean, 0.0
-    times = np.concatenate([a[keep], b[keep]])
-    steps = np.concatenate([np.ones(keep.sum()), -np.ones(keep.sum())])
-    order = np.lexsort((steps, times))  # at equal times, ends before starts
-    return mean, float(np.cumsum(steps[order]).max())
+    a, b, keep = _clipped(start, end, lo, hi)
+    return open_mean(start, end, lo, hi), _peak(a[keep], b[keep])
 
 
 def open_series(start: np.ndarray, end: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -82,73 +108,131 @@ def open_series(start: np.ndarray, end: np.ndarray, edges: np.ndarray) -> np.nda
     return np.diff(area(np.asarray(edges, dtype=np.float64))) / np.diff(edges)
 
 
-def _working_days(region: Region, df: pd.DataFrame) -> np.ndarray:
+def _working_days(region: Region, view: IncidentView) -> np.ndarray:
     """Working days from call to completion on each request's service calendar (NaN for
     services without one, and for requests not completed by the horizon)."""
-    out = np.full(len(df), np.nan)
-    done = (df["t_clear"] <= region.horizon).to_numpy()
-    service = df["service"].astype(str).to_numpy()
+    t_call, t_clear = view.floats("t_call"), view.floats("t_clear")
+    out = np.full(len(view), np.nan)
+    done = t_clear <= region.horizon
+    service = view.key("service")
     for s, calendar in enumerate(region.calendars):
-        mine = done & (service == region.services[s])
-        if calendar is None or not mine.any():
+        code = np.flatnonzero(service.labels == region.services[s])
+        if calendar is None or not len(code):
             continue
-        took = working_minutes(
-            calendar.intervals, df["t_call"].to_numpy()[mine], df["t_clear"].to_numpy()[mine]
-        )
+        mine = done & (service.codes == code[0])
+        if not mine.any():
+            continue
+        took = working_minutes(calendar.intervals, t_call[mine], t_clear[mine])
         out[mine] = took / calendar.day_minutes
     return out
 
 
-def _group(region: Region, g: pd.DataFrame, pausing: bool) -> dict[str, float]:
-    counted = g[~g["warmup"].to_numpy()]
-    mean, peak = open_level(
-        g["t_call"].to_numpy(), g["t_clear"].to_numpy(), region.warmup, region.horizon
+class _Runs:
+    """The rows of each group where ``mask`` holds, in table order: each group's values as
+    its own arrays would hold them (so that numpy's pairwise sums come out the same)."""
+
+    def __init__(self, groups: Groups, mask: np.ndarray) -> None:
+        self.order = groups.order[mask[groups.order]]
+        self.ends = np.cumsum(np.bincount(groups.ids[mask], minlength=len(groups)))
+
+    def of(self, values: np.ndarray) -> list[np.ndarray]:
+        return np.split(values[self.order], self.ends[:-1])
+
+
+def _each(
+    runs: list[np.ndarray],
+    f: Callable[[np.ndarray], float],
+    on: np.ndarray | None = None,
+    empty: float = np.nan,
+) -> np.ndarray:
+    """``f`` of each group's run where ``on`` (default: everywhere), ``empty`` for an empty
+    run there, NaN elsewhere."""
+    on = np.ones(len(runs), dtype=bool) if on is None else on
+    return np.array(
+        [(f(r) if len(r) else empty) if o else np.nan for r, o in zip(runs, on, strict=True)]
     )
-    days = counted["working_days"].to_numpy()
-    days = days[~np.isnan(days)]
-    paused = counted["pauses"].to_numpy() > 0 if pausing else None
+
+
+def _scope(
+    region: Region, groups: Groups, c: dict[str, np.ndarray], paused: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The :data:`BACKLOG_METRICS` of every group (``paused``: which ones are of a service
+    whose jobs pause). Counts and shares of 0/1 values are exact whatever the order; sums and
+    fractiles of times are taken on each group's own run of values, as the group's own arrays
+    gave them."""
+    lo, hi = region.warmup, region.horizon
+    counted = ~c["warmup"]
+    nothing = np.full(len(groups), np.nan)
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(groups.ids, weights=mask, minlength=len(groups))
+
+    a, b, keep = _clipped(c["t_call"], c["t_clear"], lo, hi)
+    kept = _Runs(groups, keep)
+    spans = np.array([r.sum() for r in kept.of(b - a)])  # an empty sum is 0
+    peak = np.array([_peak(x, y) for x, y in zip(kept.of(a), kept.of(b), strict=True)])
+    requests = count(counted)
+    days = _Runs(groups, counted & ~np.isnan(c["working_days"])).of(c["working_days"])
+    overtime, jobs = nothing, nothing
+    if "pauses" in c and paused.any():
+        runs = _Runs(groups, counted).of(c["overtime"])
+        overtime = _each(runs, lambda r: r.sum() / 60, paused, empty=0.0)
+        jobs = np.where(paused, count(counted & (c["pauses"] > 0)), np.nan)
     return {
-        "requests": float(len(counted)),
-        "mean_backlog": mean,
-        "peak_backlog": peak,
-        "end_backlog": float(
-            ((g["t_call"] < region.horizon) & ~(g["t_clear"] <= region.horizon)).sum()
+        "requests": requests,
+        "mean_backlog": spans / (hi - lo) if hi > lo else nothing,
+        "peak_backlog": peak if hi > lo else nothing,
+        "end_backlog": count((c["t_call"] < hi) & ~(c["t_clear"] <= hi)),
+        "mean_working_days": _each(days, np.mean),
+        "p90_working_days": _each(days, lambda r: np.quantile(r, 0.9)),
+        "within_target": flag_means(
+            count(counted & c["met_known"] & (c["met_target"] > 0)),
+            count(counted & c["met_known"]),
         ),
-        "mean_working_days": float(days.mean()) if len(days) else np.nan,
-        "p90_working_days": float(np.quantile(days, 0.9)) if len(days) else np.nan,
-        "within_target": float(counted["met_target"].astype("Float64").mean())
-        if counted["met_target"].notna().any()
-        else np.nan,
-        "overtime_hours": float(counted["overtime"].sum() / 60) if paused is not None else np.nan,
-        "paused_jobs": float(paused.sum()) if paused is not None else np.nan,
-        "paused_share": float(paused.mean()) if paused is not None and len(paused) else np.nan,
+        "overtime_hours": overtime,
+        "paused_jobs": jobs,
+        "paused_share": np.where(paused & (requests > 0), jobs / np.maximum(requests, 1), np.nan),
     }
 
 
 Rows = list[tuple[object, ...]]
 
 
-def backlog_rows(incidents: pd.DataFrame, region: Region) -> tuple[Rows, Rows]:
+def backlog_rows(incidents: IncidentTable, region: Region) -> tuple[Rows, Rows]:
     """The rows of :func:`backlog_metrics` (replication, option, service, community, metric,
-    value): per community, and region-wide (``community`` 'all'). Rows of replications
+    value): per community, and region-wide (``community`` 'all'), in the order groupby sorts
+    them (options and services as text, communities in region order). Rows of replications
     computed apart are joined by :func:`backlog_long` in the order of the whole table."""
-    columns = [c for c in ("pauses", "overtime") if c in incidents]
-    keep = ["replication", "option", "service", "community", "t_call", "t_clear", "warmup"]
-    df = incidents[[*keep, "met_target", *columns]].copy()
-    for k in ("option", "service"):  # communities stay categorical: their rows in region order
-        df[k] = df[k].astype(str)
-    df["working_days"] = _working_days(region, df)
-    pausing = {sv for s, sv in enumerate(region.services) if region.calendars and region.pauses(s)}
+    view = IncidentView.of(incidents)
+    met, known = view.flags("met_target")
+    columns = {
+        "t_call": view.floats("t_call"),
+        "t_clear": view.floats("t_clear"),
+        "warmup": view.table["warmup"].to_numpy(dtype=bool),
+        "met_target": met,
+        "met_known": known,
+        "working_days": _working_days(region, view),
+    }
+    for c in ("pauses", "overtime"):
+        if c in view.table:
+            columns[c] = view.table[c].to_numpy()
+    pausing = set(on_calendar(region))
+    keys = [view.key("replication", "number"), view.key("option"), view.key("service")]
+    scopes = [Groups([*keys, view.key("community", "category")]), Groups(keys)]
     scoped: list[Rows] = []
-    for scope in ("community", ALL):
-        keys = _KEYS if scope == "community" else _KEYS[:3]
-        rows: Rows = []
-        for key, g in df.groupby(keys, sort=True, observed=True):
-            rep, option, service, *com = key
-            values = _group(region, g, service in pausing)
-            where = str(com[0]) if com else ALL
-            rows += [(rep, option, service, where, m, values[m]) for m in BACKLOG_METRICS]
-        scoped.append(rows)
+    for groups in scopes:
+        labels = [groups.labels(i).tolist() for i in range(len(groups.keys))]
+        paused = np.array([sv in pausing for sv in labels[2]], dtype=bool)
+        values = _scope(region, groups, columns, paused)
+        table = [values[m].tolist() for m in BACKLOG_METRICS]
+        where = labels[3] if len(labels) == 4 else [ALL] * len(groups)
+        scoped.append(
+            [
+                (int(labels[0][i]), labels[1][i], labels[2][i], where[i], m, float(table[j][i]))
+                for i in range(len(groups))
+                for j, m in enumerate(BACKLOG_METRICS)
+            ]
+        )
     return scoped[0], scoped[1]
 
 

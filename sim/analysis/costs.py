@@ -49,11 +49,9 @@ def cost_shares(
     """Each community's share of each option's total cost (all services), per formula and
     replication: columns replication, option, formula, community, share, cost."""
     total = units.groupby(["replication", "option"], observed=True)["cost"].sum()
-    calls = (
-        incidents[~incidents["warmup"]]
-        .groupby(["replication", "option", "community"], observed=False)
-        .size()
-    )
+    keys = ["replication", "option", "community"]
+    counted = incidents.loc[~incidents["warmup"].to_numpy(), keys]  # not every column: a copy
+    calls = counted.groupby(keys, observed=False).size()
     used = helped.groupby(["replication", "option", "community"], observed=True)["unit_hours"].sum()
     pop = pd.Series(region.population, index=list(region.communities))
     weights = {k: v / sum(mix.values()) for k, v in mix.items()}

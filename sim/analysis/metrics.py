@@ -13,6 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .grouping import Groups, flag_means, median_of, quantile_of
+from .incidentview import IncidentTable, IncidentView
+
 __all__ = [
     "ALL",
     "BACKLOG_SHARE",
@@ -42,76 +45,97 @@ HEADLINE = (
 KEYS = ["replication", "option", "service", "priority", "community"]
 
 
-def _stats(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    g = df.groupby(keys, observed=True, sort=True)
-    resp = g["response"]
-    out = pd.DataFrame(
-        {
-            "incidents": g.size(),
-            "mean_response": resp.mean(),
-            "median_response": resp.median(),
-            "p90_response": resp.quantile(0.9),
-            "p95_response": resp.quantile(0.95),
-            "within_target": g["met_target"].mean(),
-            "mean_wait": g["wait"].mean(),
-            "waited": g["waited"].mean(),
-            "open": g["open"].sum(),
-            "open_share": g["unreached"].mean(),
-        }
-    )
-    return out.reset_index()
+_COUNTS = ("incidents", "met", "met_known", "waited", "open", "unreached")
 
 
-def incident_metrics(incidents: pd.DataFrame) -> pd.DataFrame:
+def _counts(view: IncidentView, groups: Groups) -> dict[str, np.ndarray]:
+    """The integer sums per group that the shares and counts of :data:`HEADLINE` come from
+    (exact, so those of coarser groups are added up from them)."""
+    met, known = view.counted_flags("met_target")
+    return {
+        "incidents": groups.sizes.astype(np.float64),
+        "met": groups.total(met * known),
+        "met_known": groups.total(known.astype(np.float64)),
+        "waited": groups.total(_waited(view)),
+        "open": groups.total(view.counted_flags("open")[0]),
+        "unreached": groups.total(np.isnan(view.counted_floats("response")).astype(np.float64)),
+    }
+
+
+def _stats(view: IncidentView, groups: Groups, counts: dict[str, np.ndarray]) -> dict:
+    """The :data:`HEADLINE` values of each group."""
+    response = view.counted_floats("response")
+    ordered = groups.sorted_values(view.responses)
+    means = groups.means({"response": response, "wait": view.counted_floats("wait")})
+    n = counts["incidents"]
+    return {
+        "incidents": n,
+        "mean_response": means["response"].to_numpy(),
+        "median_response": median_of(ordered),
+        "p90_response": quantile_of(ordered, 0.9),
+        "p95_response": quantile_of(ordered, 0.95),
+        "within_target": flag_means(counts["met"], counts["met_known"]),
+        "mean_wait": means["wait"].to_numpy(),
+        "waited": flag_means(counts["waited"], n),
+        "open": counts["open"],
+        "open_share": flag_means(counts["unreached"], n),
+    }
+
+
+def _waited(view: IncidentView) -> np.ndarray:
+    """1.0 where a counted call waited for its unit: a wait above a nanosecond, or still
+    waiting at the horizon (whose censored wait is not counted in ``mean_wait``)."""
+    wait = view.counted_floats("wait")
+    dispatch, ready = view.counted_floats("t_dispatch"), view.counted_floats("t_ready")
+    horizon_waiting = np.isnan(dispatch) & ~np.isnan(ready)
+    return np.where(np.isnan(wait), horizon_waiting, wait > 1e-9).astype(np.float64)
+
+
+def incident_metrics(incidents: IncidentTable) -> pd.DataFrame:
     """Headline metrics per replication x option x service x priority x community, plus the
-    region-wide and all-priority aggregates."""
-    df = incidents.loc[
-        ~incidents["warmup"],
-        [
-            "replication",
-            "option",
-            "service",
-            "priority",
-            "community",
-            "response",
-            "met_target",
-            "wait",
-            "open",
-            "t_dispatch",
-            "t_ready",
-        ],
-    ]
-    horizon_waiting = df["t_dispatch"].isna() & df["t_ready"].notna()
-    df = df.assign(
-        # a call still waiting at the horizon certainly waited; its (censored) wait is not
-        # counted in mean_wait
-        waited=(df["wait"] > 1e-9).where(df["wait"].notna(), horizon_waiting).astype("float64"),
-        # never reached: no unit on scene by the horizon (not in the means or the fractiles)
-        unreached=df["response"].isna().astype("float64"),
-        priority=df["priority"].astype(str),
-        community=df["community"].astype(str),
-        option=df["option"].astype(str),
-        service=df["service"].astype(str),
-        met_target=df["met_target"].astype("Float64"),
-    )
-    frames = []
+    region-wide and all-priority aggregates: groupby on the keys as text, computed on their
+    codes (:mod:`sim.analysis.grouping`), the counts once per finest group. A call never
+    reached (no unit on scene by the horizon) is not in the means or the fractiles;
+    ``open_share`` counts it."""
+    view = IncidentView.of(incidents)
+    kinds = {"replication": "number"}
+    finest = Groups([view.key(k, kinds.get(k, "text")) for k in KEYS], view.counted)
+    counts = _counts(view, finest)
+    parts = []
     for prio_all in (False, True):
         for com_all in (False, True):
-            keys = [
-                k
-                for k in KEYS
-                if not (prio_all and k == "priority") and not (com_all and k == "community")
-            ]
-            part = _stats(df, keys)
-            if prio_all:
-                part["priority"] = ALL
-            if com_all:
-                part["community"] = ALL
-            frames.append(part)
-    wide = pd.concat(frames, ignore_index=True)[[*KEYS, *HEADLINE]]
-    long = wide.melt(id_vars=KEYS, var_name="metric", value_name="value")
-    long["value"] = long["value"].astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan)
-    return long
+            dropped = {"priority"} if prio_all else set()
+            dropped |= {"community"} if com_all else set()
+            kept = [i for i, k in enumerate(KEYS) if k not in dropped]
+            groups = finest if not dropped else finest.coarser(kept)
+            sums = counts if not dropped else {c: groups.roll_up(counts[c]) for c in _COUNTS}
+            parts.append((groups, [KEYS[i] for i in kept], _stats(view, groups, sums)))
+    return _long(parts, view.table["replication"].dtype)
+
+
+def _long(parts: list[tuple[Groups, list[str], dict]], replication: np.dtype) -> pd.DataFrame:
+    """The rows of every part, melted: each metric of :data:`HEADLINE` in turn over the rows
+    of every part (``DataFrame.melt`` of the parts concatenated); keys a part does not group
+    by are 'all'."""
+    m = len(HEADLINE)
+    columns: dict[str, object] = {}
+    for k in KEYS:
+        pieces = [
+            groups.labels(keys.index(k)) if k in keys else np.full(len(groups), ALL, dtype=object)
+            for groups, keys, _ in parts
+        ]
+        wide = np.concatenate(pieces) if pieces else np.zeros(0, dtype=object)
+        if k == "replication":
+            columns[k] = np.tile(wide.astype(replication), m)
+        else:
+            columns[k] = pd.array(wide, dtype="str").take(np.tile(np.arange(len(wide)), m))
+    rows = len(columns["option"])  # type: ignore[arg-type]
+    metric = pd.array(np.array(HEADLINE, dtype=object), dtype="str")
+    columns["metric"] = metric.take(np.repeat(np.arange(m), rows // m))
+    columns["value"] = np.concatenate(
+        [np.concatenate([p[2][h] for p in parts]) for h in HEADLINE]
+    ).astype(np.float64)
+    return pd.DataFrame(columns)
 
 
 def gini(values: np.ndarray) -> float:
@@ -175,34 +199,58 @@ def unit_metrics(units: pd.DataFrame) -> pd.DataFrame:
 BACKLOG_SHARE = 0.01
 
 
-def unreached_counts(incidents: pd.DataFrame) -> pd.DataFrame:
+def unreached_counts(incidents: IncidentTable) -> pd.DataFrame:
     """What :func:`unreached_warnings` needs of incidents, per replication x option x service x
     priority (calls after the warm-up): ``calls``, ``unreached`` (never reached), ``waiting``
     (no unit dispatched by the horizon), ``oldest`` (the earliest call-ready time of those
     waiting) and ``last`` (the latest call-ready time of the group's calls, warm-up included).
-    Counts of replications made apart can be concatenated."""
-    keys = ["replication", "option", "service", "priority"]
-    every = incidents[[*keys, "t_ready"]].assign(
-        option=incidents["option"].astype(str), service=incidents["service"].astype(str)
+    Groups come in the order their first counted call appears, then (with no calls counted, and
+    the counts as floats) those of warm-up calls only, as groupby with ``sort=False`` and a
+    reindex gave them. Counts of replications made apart can be concatenated."""
+    view = IncidentView.of(incidents)
+    names = ["replication", "option", "service", "priority"]
+    kinds = ["number", "text", "text", "number"]
+    groups = Groups([view.key(k, kind) for k, kind in zip(names, kinds, strict=True)])
+    ready = view.floats("t_ready")
+    last = np.full(len(groups), np.nan)
+    np.fmax.at(last, groups.ids, ready)
+    kept = view.counted
+    ids = groups.ids[kept]
+    waiting = np.isnan(view.counted_floats("t_dispatch"))
+    oldest = np.full(len(groups), np.nan)
+    np.fmin.at(oldest, ids[waiting], ready[kept][waiting])
+    counts = {
+        "calls": np.bincount(ids, minlength=len(groups)),
+        "unreached": np.bincount(
+            ids, np.isnan(view.counted_floats("response")), len(groups)
+        ).astype(np.int64),
+        "waiting": np.bincount(ids, waiting, len(groups)).astype(np.int64),
+    }
+    counted = counts["calls"] > 0
+    seen = _first_rows(ids, len(groups), len(kept))
+    order = np.concatenate(
+        [
+            np.flatnonzero(counted)[np.argsort(seen[counted], kind="stable")],
+            np.flatnonzero(~counted)[
+                np.argsort(_first_rows(groups.ids, len(groups), len(view))[~counted])
+            ],
+        ]
     )
-    last = every.groupby(keys, sort=False, observed=True)["t_ready"].max()
-    kept = ~incidents["warmup"].to_numpy()
-    df = every[kept].assign(
-        unreached=incidents["response"].isna().to_numpy()[kept],
-        waiting=incidents["t_dispatch"].isna().to_numpy()[kept],
-    )
-    df["held"] = df["t_ready"].where(df["waiting"])
-    out = df.groupby(keys, sort=False, observed=True).agg(
-        calls=("unreached", "size"),
-        unreached=("unreached", "sum"),
-        waiting=("waiting", "sum"),
-        oldest=("held", "min"),
-    )
-    # groups of warm-up calls only come last, with no calls counted
-    out = out.reindex(out.index.append(last.index[~last.index.isin(out.index)]))
-    out[["calls", "unreached", "waiting"]] = out[["calls", "unreached", "waiting"]].fillna(0)
-    out["last"] = last.reindex(out.index)
-    return out.reset_index()
+    columns: dict[str, object] = {}
+    for i, k in enumerate(names):
+        columns[k] = groups.labels(i)[order] if kinds[i] == "number" else groups.text(i, order)
+    warmup_only = not counted.all()
+    for k, v in counts.items():
+        columns[k] = v[order].astype(np.float64) if warmup_only else v[order]
+    columns |= {"oldest": oldest[order], "last": last[order]}
+    return pd.DataFrame(columns)
+
+
+def _first_rows(ids: np.ndarray, groups: int, rows: int) -> np.ndarray:
+    """The first row of each group (``rows`` where it has none)."""
+    first = np.full(groups, rows, dtype=np.intp)
+    np.minimum.at(first, ids, np.arange(len(ids)))
+    return first
 
 
 def backlog_warnings(incidents: pd.DataFrame) -> list[str]:

@@ -21,6 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .grouping import Groups
+from .incidentview import IncidentTable, IncidentView
+
 __all__ = [
     "BIN",
     "HISTOGRAM_COLUMNS",
@@ -37,24 +40,27 @@ HISTOGRAM_COLUMNS = (*KEYS, "response_from", "response_to", "calls")
 NEVER = -1  # the bin of calls never reached
 
 
-def response_counts(incidents: pd.DataFrame) -> pd.DataFrame:
+def response_counts(incidents: IncidentTable) -> pd.DataFrame:
     """Calls per option, service, priority, community and ``bin`` (its index on the grid; -1:
-    never reached), after the warm-up."""
-    df = incidents.loc[~incidents["warmup"], [*KEYS, "response"]]
-    r = df["response"].to_numpy(dtype=np.float64)
+    never reached), after the warm-up, in sorted order of those (the option, service and
+    community as text, the priority and the bin as numbers)."""
+    view = IncidentView.of(incidents)
+    r = view.counted_floats("response")
     reached = np.isfinite(r)
     bins = np.full(len(r), NEVER, dtype=np.int64)
     bins[reached] = np.floor(r[reached] * BINS_PER_MINUTE).astype(np.int64)
-    keyed = pd.DataFrame(
-        {
-            "option": df["option"].astype(str).to_numpy(),
-            "service": df["service"].astype(str).to_numpy(),
-            "priority": df["priority"].to_numpy(dtype=np.int64),
-            "community": df["community"].astype(str).to_numpy(),
-            "bin": bins,
-        }
-    )
-    return keyed.groupby([*KEYS, "bin"], sort=True).size().rename("calls").reset_index()
+    keys = [view.key("option"), view.key("service"), view.key("priority", "number")]
+    groups = Groups([*keys, view.key("community")], view.counted)
+    width = int(bins.max(initial=NEVER)) + 2  # bins -1, 0, 1, ... as 0, 1, 2, ...
+    pairs, calls = np.unique(groups.ids * width + (bins + 1), return_counts=True)
+    group, shifted = np.divmod(pairs, width)
+    columns: dict[str, object] = {  # no calls: empty columns of objects, as groupby gives
+        k: groups.text(i, group) if len(group) else np.array([], dtype=object)
+        for i, k in enumerate(KEYS)
+    }
+    columns["priority"] = groups.labels(2)[group].astype(np.int64)
+    columns |= {"bin": shifted - 1, "calls": calls.astype(np.int64)}
+    return pd.DataFrame(columns)
 
 
 def response_histogram(counts: Sequence[pd.DataFrame]) -> pd.DataFrame:

@@ -105,10 +105,10 @@ def bounds_of(
     """Lower and upper bounds for each row: by its metric name, else ``default``."""
     if metrics is None:
         return np.array(default[0]), np.array(default[1])
-    names = metrics.astype(str)
-    low = names.map(lambda m: BOUNDS.get(m, default)[0]).to_numpy(dtype=np.float64)
-    high = names.map(lambda m: BOUNDS.get(m, default)[1]).to_numpy(dtype=np.float64)
-    return low, high
+    codes, names = pd.factorize(metrics.astype(str))  # each metric name looked up once
+    low = np.array([BOUNDS.get(m, default)[0] for m in names], dtype=np.float64)
+    high = np.array([BOUNDS.get(m, default)[1] for m in names], dtype=np.float64)
+    return low[codes], high[codes]
 
 
 def t_quantile(level: float, df: Any) -> Any:
@@ -116,6 +116,13 @@ def t_quantile(level: float, df: Any) -> Any:
     ``scipy.stats.t.ppf(0.5 + level / 2, df)``, by the function it calls (scipy.special loads in
     a fraction of the time scipy.stats takes, which every command would pay)."""
     return stdtrit(df, 0.5 + level / 2)
+
+
+def _t_of(n: np.ndarray, level: float) -> np.ndarray:
+    """:func:`t_quantile` for groups of ``n`` replications (at least 1 degree of freedom),
+    worked out once per distinct ``n``."""
+    df, each = np.unique(np.maximum(n - 1, 1), return_inverse=True)
+    return np.asarray(t_quantile(level, df))[each.ravel()]
 
 
 def half_width(values: np.ndarray, level: float = LEVEL) -> float:
@@ -138,7 +145,7 @@ def with_ci(
     without a known metric)."""
     grouped = per_rep.groupby(list(keys), observed=True, sort=False)["value"]
     out = grouped.agg(mean="mean", sd="std", n="count").reset_index()
-    t = t_quantile(level, np.maximum(out["n"].to_numpy() - 1, 1))
+    t = _t_of(out["n"].to_numpy(), level)
     half = np.where(out["n"] >= 2, t * out["sd"] / np.sqrt(out["n"]), np.nan)
     low, high = bounds_of(out.get("metric"), bounds)
     out["ci_low"] = np.maximum(out["mean"] - half, low)
@@ -170,31 +177,48 @@ def paired_differences(
         sd=("diff", "std"),
         n=("diff", "count"),
     ).reset_index()
-    t = t_quantile(level, np.maximum(out["n"].to_numpy() - 1, 1))
+    t = _t_of(out["n"].to_numpy(), level)
     half = np.where(out["n"] >= 2, t * out["sd"] / np.sqrt(out["n"]), np.nan)
     out["ci_low"], out["ci_high"] = out["diff"] - half, out["diff"] + half
-    out["margin"] = [
-        margins.get(m, Margin()).of(b)
-        for m, b in zip(out["metric"], out["baseline_mean"], strict=True)
-    ]
-    out["verdict"] = [
-        _verdict(m, lo, hi, margin)
-        for m, lo, hi, margin in zip(
-            out["metric"], out["ci_low"], out["ci_high"], out["margin"], strict=True
-        )
-    ]
+    codes, metrics = pd.factorize(out["metric"].astype(str))
+    out["margin"] = _margins([margins.get(m, Margin()) for m in metrics], codes, out)
+    lower = [LOWER_IS_BETTER.get(m) for m in metrics]
+    out["verdict"] = _verdicts(
+        np.array([m is True for m in lower])[codes],
+        np.array([m is None for m in lower])[codes],
+        out["ci_low"].to_numpy(dtype=np.float64),
+        out["ci_high"].to_numpy(dtype=np.float64),
+        out["margin"].to_numpy(dtype=np.float64),
+    )
     return out.drop(columns="sd")
 
 
-def _verdict(metric: str, lo: float, hi: float, margin: float = 0.0) -> str:
-    lower = LOWER_IS_BETTER.get(metric)
-    if np.isnan(lo) or np.isnan(hi):
-        return "no significant difference"
-    if margin > 0 and -margin <= lo and hi <= margin:
-        return "equivalent"
-    if lo <= 0 <= hi:
-        return "no significant difference"
-    if lower is None:
-        return "higher" if lo > 0 else "lower"
-    improved = hi < 0 if lower else lo > 0
-    return "better" if improved else "worse"
+def _margins(of: list[Margin], codes: np.ndarray, out: pd.DataFrame) -> np.ndarray:
+    """Each row's :meth:`Margin.of` its baseline mean (a NaN mean leaves the absolute
+    margin, as ``max`` does)."""
+    absolute = np.array([m.absolute for m in of], dtype=np.float64)[codes]
+    relative = np.array([m.relative for m in of], dtype=np.float64)[codes]
+    return np.fmax(absolute, relative * np.abs(out["baseline_mean"].to_numpy(dtype=np.float64)))
+
+
+def _verdicts(
+    lower: np.ndarray, unsigned: np.ndarray, lo: np.ndarray, hi: np.ndarray, margin: np.ndarray
+) -> np.ndarray:
+    """The verdict of each row (``lower``: lower is better; ``unsigned``: neither is)."""
+    with np.errstate(invalid="ignore"):
+        improved = np.where(lower, hi < 0, lo > 0)
+        return np.select(
+            [
+                np.isnan(lo) | np.isnan(hi),
+                (margin > 0) & (-margin <= lo) & (hi <= margin),
+                (lo <= 0) & (hi >= 0),
+                unsigned,
+            ],
+            [
+                "no significant difference",
+                "equivalent",
+                "no significant difference",
+                np.where(lo > 0, "higher", "lower"),
+            ],
+            np.where(improved, "better", "worse"),
+        ).astype(object)

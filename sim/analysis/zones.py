@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .grouping import Groups, flag_means, quantile_of
+from .incidentview import IncidentTable, IncidentView
 from .metrics import ALL
 from .stats import Margin, paired_differences, with_ci
 
@@ -22,37 +24,42 @@ KEYS = ["replication", "option", "service", "priority", "zone", "community"]
 COMPARED = ("mean_response", "p90_response", "within_target")
 
 
-def _per_rep(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    g = df.groupby(keys, observed=True, sort=True)
-    out = pd.DataFrame(
-        {
-            "calls": g.size(),
-            "mean_response": g["response"].mean(),
-            "p90_response": g["response"].quantile(0.9),
-            "within_target": g["met_target"].mean(),
-        }
-    )
-    return out.reset_index()
+def _per_rep(view: IncidentView, groups: Groups, keys: list[str], counts: tuple) -> pd.DataFrame:
+    """The wide rows of ``groups`` (by ``keys``); ``counts``: their calls, calls meeting the
+    target and calls with a verdict on it."""
+    response = view.counted_floats("response")
+    columns: dict[str, object] = {
+        k: groups.labels(i).astype(view.table[k].dtype) if k == "replication" else groups.text(i)
+        for i, k in enumerate(keys)
+    }
+    calls, met, known = counts
+    columns |= {
+        "calls": calls.astype(np.int64),
+        "mean_response": groups.means({"response": response})["response"].to_numpy(),
+        "p90_response": quantile_of(groups.sorted_values(view.responses), 0.9),
+        "within_target": pd.array(flag_means(met, known), dtype="Float64"),
+    }
+    return pd.DataFrame(columns)
 
 
-def zone_rows(incidents: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def zone_rows(incidents: IncidentTable) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The wide per-replication rows of :func:`zone_metrics` (calls and the three measures as
     columns): by priority, and over every priority (``priority`` 'all'). Rows of replications
-    computed apart are joined by :func:`zone_long` in the order of the whole table."""
-    df = incidents.loc[
-        ~incidents["warmup"],
-        ["replication", "option", "service", "priority", "zone", "community", "response"],
-    ].assign(
-        met_target=incidents.loc[~incidents["warmup"], "met_target"].astype("Float64"),
-        priority=lambda d: d["priority"].astype(str),
-        option=lambda d: d["option"].astype(str),
-        service=lambda d: d["service"].astype(str),
-        zone=lambda d: d["zone"].astype(str),
-        community=lambda d: d["community"].astype(str),
+    computed apart are joined by :func:`zone_long` in the order of the whole table. Grouped as
+    pandas groups the keys as text, on their codes (:mod:`sim.analysis.grouping`)."""
+    view = IncidentView.of(incidents)
+    kinds = {"replication": "number"}
+    finest = Groups([view.key(k, kinds.get(k, "text")) for k in KEYS], view.counted)
+    met, known = view.counted_flags("met_target")
+    counts = (finest.sizes, finest.total(met * known), finest.total(known.astype(np.float64)))
+    by_priority = _per_rep(view, finest, KEYS, counts)
+    kept = [i for i, k in enumerate(KEYS) if k != "priority"]
+    coarse = finest.coarser(kept)
+    every = _per_rep(
+        view, coarse, [KEYS[i] for i in kept], tuple(coarse.roll_up(c) for c in counts)
     )
-    by_priority = _per_rep(df, KEYS)
-    every = _per_rep(df, [k for k in KEYS if k != "priority"]).assign(priority=ALL)
-    return by_priority, every[by_priority.columns]
+    every.insert(3, "priority", pd.array(np.full(len(every), ALL, dtype=object), dtype="str"))
+    return by_priority, every
 
 
 def zone_long(parts: list[tuple[pd.DataFrame, pd.DataFrame]]) -> pd.DataFrame:

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from ..analysis.backlog import Rows, backlog_rows
+from ..analysis.incidentview import IncidentView
 from ..analysis.metrics import incident_metrics, unreached_counts
 from ..analysis.responses import response_counts
 from ..analysis.surges import surge_counts, surge_windows
@@ -51,11 +52,11 @@ class ReplicationMeasure:
         return cls(tuple(windows), float(run.horizon))
 
     def __call__(self, tables: tuple[pd.DataFrame, ...], region: Region) -> Measured:
-        incidents = tables[0]
+        incidents = IncidentView(tables[0])  # keys, columns and sorts shared by the measures
         return Measured(
             incident_metrics(incidents),
             response_counts(incidents),
-            surge_counts(incidents, self.windows, self.horizon),
+            surge_counts(tables[0], self.windows, self.horizon),
             zone_rows(incidents),
             backlog_rows(incidents, region),
             unreached_counts(incidents),

@@ -9,11 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
+import pandas as pd
+
 from ..analysis.erlang import large_gap
 from ..analysis.metrics import ALL
 from ..engine.progress import Progress, Stages
 from ..plots import draw_figures, figure_steps
-from ..report.page import build_report
 from ..results.display import console_table
 from ..results.files import (
     manifest,
@@ -24,8 +25,6 @@ from ..results.files import (
 )
 from ..results.read import INCIDENTS_FILE, RESPONSES_FILE
 from ..results.region import REGION_FILE, region_record
-from ..results.workbook import write_workbook
-from ..results.zonelayer import ZONE_LAYER, write_zone_layer
 from ..schema import Scenario, load_scenario
 from .compare import TABLES, Comparison
 
@@ -95,7 +94,7 @@ def write_comparison(
         write_manifest(tmp)
         write_json(region_record(scenario), tmp / REGION_FILE)
         step(WRITE_STEPS[1])
-        write_zone_layer(comp.zones, scenario, tmp / ZONE_LAYER)
+        write_zone_layer(comp.zones, scenario, tmp)
         stages.start("figures")
         step(WRITE_STEPS[2])
         _figures_and_workbook(tmp, step, workers)
@@ -116,6 +115,31 @@ def _figures_and_workbook(tmp: Path, step: Callable[[str], None], workers: int |
         book = side.submit(write_workbook, tmp)
         draw_figures(tmp, on_step=step, workers=workers)
         book.result()
+
+
+# The writers of the zone layer, the workbook and the report import their libraries (geopandas,
+# xlsxwriter, jinja2) when called, not with this module: the command loads them only once it
+# writes, so that its simulation starts sooner.
+def write_zone_layer(zones: pd.DataFrame, scenario: Scenario, tmp: Path) -> None:
+    """``zones.gpkg`` (:func:`sim.results.zonelayer.write_zone_layer`)."""
+    from ..results.zonelayer import ZONE_LAYER
+    from ..results.zonelayer import write_zone_layer as write
+
+    write(zones, scenario, tmp / ZONE_LAYER)
+
+
+def write_workbook(result_dir: Path) -> None:
+    """``results.xlsx`` (:func:`sim.results.workbook.write_workbook`)."""
+    from ..results.workbook import write_workbook as write
+
+    write(result_dir)
+
+
+def build_report(result_dir: Path) -> None:
+    """``report.html`` (:func:`sim.report.page.build_report`)."""
+    from ..report.page import build_report as build
+
+    build(result_dir)
 
 
 def write_steps() -> int:

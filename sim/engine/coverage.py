@@ -23,7 +23,7 @@ from ..model.compile import Fleet, Region
 from ..model.coverage import Cover, cover_of
 from .demand import Incidents
 from .loop import EngineRecords
-from .standing import Standing, move_minutes, standing
+from .standing import Standing, move_minutes, standings
 
 __all__ = ["COVERAGE_COLUMNS", "coverage_table", "covered_services", "free_units_table"]
 
@@ -67,44 +67,82 @@ def _cover(region: Region, fleet: Fleet, s: int) -> Cover | None:
 def _occupancy(
     st: Standing, slots: np.ndarray, n_slots: int, lo: float, hi: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Breakpoints ``t`` (E + 1,) and the units standing in each slot between them (E, S)."""
+    """Breakpoints ``t`` (E + 1,) and whether some unit stands in each slot between them
+    (S, E): slot by slot, so that the running count runs along memory."""
     a, b = np.clip(st.start, lo, hi), np.clip(st.end, lo, hi)
     keep = b > a
     times = np.concatenate([[lo], a[keep], b[keep], [hi]])
     step = np.concatenate([[-1], slots[keep], slots[keep], [-1]])
     sign = np.concatenate([[0], np.ones(keep.sum()), -np.ones(keep.sum()), [0]])
-    order = np.argsort(times, kind="stable")
+    order = _stable_order(times)
     times, step, sign = times[order], step[order], sign[order]
-    delta = np.zeros((len(times), n_slots), dtype=np.int32)
+    delta = np.zeros((n_slots, len(times)), dtype=np.int32)
     real = step >= 0
-    delta[np.flatnonzero(real), step[real]] = sign[real]
-    return times, np.cumsum(delta, axis=0)[:-1]
+    delta[step[real], np.flatnonzero(real)] = sign[real]
+    return times, np.cumsum(delta, axis=1)[:, :-1] > 0
+
+
+def _stable_order(times: np.ndarray) -> np.ndarray:
+    """``np.argsort(times, kind="stable")``, quicker: a quicksort, then the runs of equal
+    times (few: units clipped to the window's start, shifts that begin together) put back in
+    their first order."""
+    order = np.argsort(times)
+    ordered = times[order]
+    tied = np.zeros(len(times), dtype=bool)
+    same = ordered[1:] == ordered[:-1]
+    tied[1:] |= same
+    tied[:-1] |= same
+    if tied.any():
+        at = np.flatnonzero(tied)
+        run = np.cumsum(np.concatenate([[True], ~same]))[at]  # the run of each tied place
+        order[at] = order[at][np.lexsort((order[at], run))]
+    return order
+
+
+def _patterns(occupied: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct patterns of occupied slots (P, S) among the columns of ``occupied``
+    (S, E), in sorted order of their bytes packed as ``np.packbits`` packs them, and each
+    column's pattern. Up to 64 slots a pattern is one integer (slot 0 its highest bit), which
+    sorts the same way and much quicker than rows of bytes."""
+    n_slots = len(occupied)
+    if n_slots > 64:
+        packed = np.packbits(occupied.T, axis=1)
+        patterns, inverse = np.unique(packed, axis=0, return_inverse=True)
+        bits = np.unpackbits(patterns, axis=1, count=n_slots).astype(bool)
+        return bits, inverse.ravel()
+    shift = np.uint64(63) - np.arange(n_slots, dtype=np.uint64)
+    keys = np.zeros(occupied.shape[1], dtype=np.uint64)
+    for slot in range(n_slots):
+        keys |= occupied[slot].astype(np.uint64) << shift[slot]
+    distinct, inverse = np.unique(keys, return_inverse=True)
+    bits = (distinct[:, None] >> shift[None, :]) & np.uint64(1)
+    return bits.astype(bool), inverse.ravel()
 
 
 def _uncovered(
-    cover: Cover, reach: np.ndarray, occ: np.ndarray, dt: np.ndarray, n_com: int
+    cover: Cover, reach: np.ndarray, occupied: np.ndarray, dt: np.ndarray, n_com: int
 ) -> np.ndarray:
     """Minutes each community was uncovered: the distinct patterns of occupied slots once."""
     if not len(dt):
         return np.zeros(n_com)
-    occupied = occ > 0
-    packed = np.packbits(occupied, axis=1)
-    patterns, inverse = np.unique(packed, axis=0, return_inverse=True)
-    bits = np.unpackbits(patterns, axis=1, count=occupied.shape[1]).astype(bool)
+    bits, inverse = _patterns(occupied)
     covered = (bits.astype(np.float64) @ reach) > 0  # (patterns, Z)
     member = np.zeros((len(cover.weight), n_com))
     member[np.arange(len(cover.weight)), cover.zone_community] = cover.weight
     total = member.sum(axis=0)
     share = np.divide(covered @ member, total, out=np.ones((len(bits), n_com)), where=total > 0)
     short = (share < cover.share - 1e-12) & (total > 0)  # (patterns, C)
-    return np.bincount(inverse.ravel(), dt, len(bits)) @ short
+    return np.bincount(inverse, dt, len(bits)) @ short
 
 
 def _slots(fleet: Fleet, cover: Cover, st: Standing) -> tuple[np.ndarray, np.ndarray, int]:
     """Each interval's slot (owner x post), and each slot's reach (S, Z)."""
-    row = cover.index()
+    row = np.full(int(max(cover.places.max(initial=-1), st.post.max(initial=-1))) + 1, -1)
+    row[cover.places] = np.arange(len(cover.places))
+    if (row[st.post] < 0).any():
+        raise KeyError(f"a unit stood at a place outside its cover: {st.post[row[st.post] < 0]}")
     owner = fleet.owner[st.unit]
-    key = owner * len(cover.places) + np.array([row[int(p)] for p in st.post], dtype=np.int64)
+    key = owner * len(cover.places) + row[st.post].astype(np.int64)
     keys, slot = np.unique(key, return_inverse=True)
     reach = (
         np.vstack(
@@ -124,14 +162,14 @@ def coverage_table(
     n_com = len(region.communities)
     rows = []
     minutes = move_minutes(rec)
-    for s in covered_services(region):
+    services = covered_services(region)
+    for s, st in zip(services, standings(region, fleet, inc, rec, services), strict=True):
         cover = _cover(region, fleet, s)
         if cover is None:
             continue
-        st = standing(region, fleet, inc, rec, s)
         slot, reach, n_slots = _slots(fleet, cover, st)
-        times, occ = _occupancy(st, slot, n_slots, lo, hi)
-        uncovered = _uncovered(cover, reach, occ, np.diff(times), n_com)
+        times, occupied = _occupancy(st, slot, n_slots, lo, hi)
+        uncovered = _uncovered(cover, reach, occupied, np.diff(times), n_com)
         flows = _flows(region, fleet, rec, st, s, minutes)
         for c in range(n_com):
             rows.append(
@@ -182,8 +220,8 @@ def free_units_table(
     hi = min(region.horizon, lo + TIMELINE_DAYS * 1440.0)
     edges = np.arange(lo, hi + 1e-9, 60.0)
     rows: list[tuple[object, ...]] = []
-    for s in covered_services(region) if replication == 0 else []:
-        st = standing(region, fleet, inc, rec, s)
+    services = covered_services(region) if replication == 0 else []
+    for s, st in zip(services, standings(region, fleet, inc, rec, services), strict=True):
         host = region.place_community[st.post]
         for c, cid in enumerate(region.communities):
             mine = (host == c) & (st.end > lo) & (st.start < hi)

@@ -10,6 +10,14 @@ the event queue; a single process feeds the calls, everything else runs as callb
 A unit heading back to its station is available (unless the dispatch rule says ``from_road:
 false``): its expected trip to a new incident interpolates between the trip from where it
 started back and the trip from its station, by the share of the way back it has covered.
+
+Services share nothing during a run (units, calls, queues and moves are each one service's), so
+a run of some services alone (``Engine(..., services=...)``) can give each of them the records
+a run of the whole fleet gives it, to the last bit, if it keeps that run's clock: it steps
+through every call and every duty change, and handles only its services'. SimPy times an event
+as the time it was scheduled plus its delay (so a call's time can differ in the last bit with
+the call handled before it) and orders the events of one instant by when they were scheduled;
+stepping through the same calls and duty changes keeps both.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from __future__ import annotations
 import heapq
 from array import array
 from bisect import bisect_right
-from collections.abc import Generator
+from collections.abc import Collection, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -205,11 +213,21 @@ class Engine:
     """
 
     def __init__(
-        self, region: Region, fleet: Fleet, incidents: Incidents, fast: bool = True
+        self,
+        region: Region,
+        fleet: Fleet,
+        incidents: Incidents,
+        services: Collection[int] | None = None,
+        fast: bool = True,
     ) -> None:
         """``fast=False``: the general path everywhere (the fast paths give the same records;
         tests compare the two)."""
         self.region, self.fleet, self.inc = region, fleet, incidents
+        # the services run: their calls, duty changes and moves (the others' records stay empty)
+        every = range(len(region.services))
+        self.services: Collection[int] = (
+            every if services is None else frozenset(services) & frozenset(every)
+        )
         self.env = simpy.Environment()
         self.horizon = region.horizon
         # travel[s][a][b]: the trips of service s, a row per place, read in place (no list of
@@ -225,7 +243,7 @@ class Engine:
         self._back = _back_columns(region, fleet)  # _back[s][station][place]: trip back
         for u in self.units:
             u.event = _Due(self._on_free, u)
-        self._call_event = _Due(self._call)
+        self._call_event = _Due(self._call if services is None else self._call_some)
         self.free: list[dict[int, Unit]] = [{} for _ in range(n_svc)]
         self.free_by_owner: list[list[dict[int, Unit]]] = [
             [{} for _ in range(n_com)] for _ in range(n_svc)
@@ -307,6 +325,8 @@ class Engine:
         self._crew_dispatch = array("d")  # when it left: assigned + request delay
         self._crew_arrive = array("d")
         self.movers = make_movers(self)  # per service: its relocation policy, None: none
+        if services is not None:
+            self.movers = [m if s in self.services else None for s, m in enumerate(self.movers)]
         # owners' free units: kept for the policies and the move-up rules that read them
         self._by_owner = [
             p.by_owner or m is not None for p, m in zip(self.policies, self.movers, strict=True)
@@ -670,6 +690,15 @@ class Engine:
         heapq.heappush(self.queues[s][c], (priority, self._ready[i], i))
         self._waiting[s] += 1
 
+    def _call_some(self, event: _Due) -> None:
+        """:meth:`_call` in a run of some services: another service's call is stepped over,
+        only to keep the clock of a run of the whole fleet (see the module's docstring)."""
+        if self._service[self._next_i] in self.services:
+            self._call(event)
+        else:
+            self._next += 1
+            self._schedule_call()
+
     def _duty_changes(self) -> Generator[simpy.Event, Any, None]:
         changes = sorted(
             (float(t), on, u)
@@ -683,6 +712,8 @@ class Engine:
             if t > env.now:
                 yield env.timeout(t - env.now)
             unit = self.units[u]
+            if unit.service not in self.services:  # stepped over, as calls are (_call_some)
+                continue
             if on:
                 self._on_duty(unit)
             else:
@@ -785,6 +816,9 @@ class Engine:
         self.__dict__.clear()
 
 
-def simulate(region: Region, fleet: Fleet, incidents: Incidents) -> EngineRecords:
-    """Run ``fleet`` against ``incidents`` and return the engine records."""
-    return Engine(region, fleet, incidents).run()
+def simulate(
+    region: Region, fleet: Fleet, incidents: Incidents, services: Collection[int] | None = None
+) -> EngineRecords:
+    """Run ``fleet`` (the units of ``services`` alone, if given) against ``incidents`` and
+    return the engine records."""
+    return Engine(region, fleet, incidents, services).run()

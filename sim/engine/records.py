@@ -14,7 +14,7 @@ from .hours import level_sums
 from .loop import EngineRecords
 from .sanity import check_records
 from .spans import busy_spans, job_work, working_targets
-from .standing import move_minutes
+from .standing import move_minutes, unit_rows
 
 __all__ = ["help_table", "incident_table", "level_table", "overlap", "unit_moves", "unit_table"]
 
@@ -133,9 +133,9 @@ def unit_table(
         others = inc.community[spans.incident[sl]] != fleet.owner[u]
         busy_min += np.bincount(u, b - a, size)
         for_others += np.bincount(u, (b - a) * others, size)
-        for i in _present(u, size):
-            mine = u == i
-            in_duty[i] += overlap(a[mine], b[mine], fleet.duty[i]).sum()
+        for i, mine in enumerate(unit_rows(u, size)):
+            if len(mine):
+                in_duty[i] += overlap(a[mine], b[mine], fleet.duty[i]).sum()
     scheduled = np.array([overlap(np.array([lo]), np.array([hi]), d)[0] for d in fleet.duty])
     on_duty = scheduled + (busy_min - in_duty)  # overtime finishing a job counts as on duty
     with np.errstate(invalid="ignore", divide="ignore"):

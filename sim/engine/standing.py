@@ -19,7 +19,7 @@ from ..model.compile import Fleet, Region
 from .demand import Incidents
 from .loop import EngineRecords
 
-__all__ = ["Standing", "move_minutes", "standing"]
+__all__ = ["Standing", "move_minutes", "standing", "standings", "unit_rows"]
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,18 @@ def _back(region: Region, fleet: Fleet, rec: EngineRecords, ends: np.ndarray, po
     return np.where(from_road, free + trip, free)
 
 
-def _job_posts(fleet: Fleet, rec: EngineRecords) -> np.ndarray:
+def unit_rows(units: np.ndarray, size: int) -> list[np.ndarray]:
+    """The rows of each of ``size`` units (what ``np.flatnonzero(units == u)`` gives), from
+    one sort."""
+    small = units.astype(np.uint16) if size <= 1 << 16 else units  # 16 bits: radix sort
+    order = np.argsort(small, kind="stable")
+    ends = np.cumsum(np.bincount(units, minlength=size))
+    return [order[end - n : end] for end, n in zip(ends, np.diff(ends, prepend=0), strict=True)]
+
+
+def _job_posts(
+    fleet: Fleet, rec: EngineRecords, jobs_of: list[np.ndarray], moves_of: list[np.ndarray]
+) -> np.ndarray:
     """Where each job's unit heads afterwards: home, or under ``return_to: post`` the post it
     was moved to last before the job (home again after a shift began)."""
     home = fleet.station[rec.job_unit]
@@ -63,8 +74,7 @@ def _job_posts(fleet: Fleet, rec: EngineRecords) -> np.ndarray:
         if rule.return_home:
             continue
         for u in np.flatnonzero(fleet.service == s):
-            jobs = np.flatnonzero(rec.job_unit == u)
-            moves = np.flatnonzero(rec.move_unit == u)
+            jobs, moves = jobs_of[u], moves_of[u]
             if not len(jobs) or not len(moves):
                 continue
             k = np.searchsorted(rec.move_start[moves], rec.job_assigned[jobs], side="right") - 1
@@ -80,11 +90,31 @@ def standing(
     region: Region, fleet: Fleet, inc: Incidents, rec: EngineRecords, service: int
 ) -> Standing:
     """Every interval during which a unit of ``service`` stood free at a post."""
-    posts = _job_posts(fleet, rec)
+    return standings(region, fleet, inc, rec, [service])[0]
+
+
+def standings(
+    region: Region, fleet: Fleet, inc: Incidents, rec: EngineRecords, services: list[int]
+) -> list[Standing]:
+    """:func:`standing` of each of ``services``; the ways back of the jobs are worked out once
+    for all of them."""
+    if not services:
+        return []
+    jobs_of = unit_rows(rec.job_unit, fleet.size)
+    moves_of = unit_rows(rec.move_unit, fleet.size)
+    posts = _job_posts(fleet, rec, jobs_of, moves_of)
     back = _back(region, fleet, rec, _job_ends(region, inc, rec), posts)
-    parts: list[tuple[np.ndarray, ...]] = []
-    for u in np.flatnonzero(fleet.service == service):
-        parts.append(_unit_standing(int(u), fleet, rec, posts, back))
+    out = []
+    for service in services:
+        parts = [
+            _unit_standing(int(u), fleet, rec, posts, back, jobs_of[u], moves_of[u])
+            for u in np.flatnonzero(fleet.service == service)
+        ]
+        out.append(_joined(parts))
+    return out
+
+
+def _joined(parts: list[tuple[np.ndarray, ...]]) -> Standing:
     if not parts:
         empty = np.zeros(0)
         return Standing(empty.astype(np.int64), empty.astype(np.int64), empty, empty)
@@ -94,10 +124,14 @@ def standing(
 
 
 def _unit_standing(
-    u: int, fleet: Fleet, rec: EngineRecords, posts: np.ndarray, back: np.ndarray
+    u: int,
+    fleet: Fleet,
+    rec: EngineRecords,
+    posts: np.ndarray,
+    back: np.ndarray,
+    jobs: np.ndarray,
+    moves: np.ndarray,
 ) -> tuple[np.ndarray, ...]:
-    jobs = np.flatnonzero(rec.job_unit == u)
-    moves = np.flatnonzero(rec.move_unit == u)
     duty = fleet.duty[u]
     assigned = rec.job_assigned[jobs]  # sorted: a unit's jobs are dispatched in turn
     shifts = duty[:, 0]
@@ -137,9 +171,14 @@ def move_minutes(rec: EngineRecords) -> np.ndarray:
     """Minutes driven on each move: until it arrived, or until its unit was sent elsewhere
     (dispatched, or moved again) on the way."""
     out = rec.move_arrive - rec.move_start
-    for u in np.unique(rec.move_unit):
-        moves = np.flatnonzero(rec.move_unit == u)
-        jobs = np.sort(rec.job_assigned[rec.job_unit == u])
+    if not len(out):
+        return out
+    size = int(max(rec.move_unit.max(), rec.job_unit.max(initial=0))) + 1
+    jobs_of = unit_rows(rec.job_unit, size)
+    for u, moves in enumerate(unit_rows(rec.move_unit, size)):
+        if not len(moves):
+            continue
+        jobs = np.sort(rec.job_assigned[jobs_of[u]])
         stop = np.minimum(
             _next(jobs, rec.move_start[moves], "left"),
             _next(rec.move_start[moves], rec.move_start[moves], "right"),

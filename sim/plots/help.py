@@ -46,11 +46,12 @@ def _shown(data: ResultData, full: dict[str, pd.DataFrame]) -> tuple[list[str], 
     return keep, names + ([others_label(rest)] if rest else [])
 
 
-def help_figure(data: ResultData) -> Figure | None:
+def help_figure(data: ResultData, full: dict[str, pd.DataFrame] | None = None) -> Figure | None:
+    """The heat maps (``full``: every option's help matrix, if already at hand)."""
     opts = data.options
     if not data.communities:
         return None
-    full = {o: help_matrix(data, o) for o in opts}
+    full = full if full is not None else {o: help_matrix(data, o) for o in opts}
     keep, names = _shown(data, full)
     mats = {o: fold(m, keep) for o, m in full.items()}
     coms = list(mats[opts[0]].index) if opts else keep
@@ -118,10 +119,10 @@ def help_figure(data: ResultData) -> Figure | None:
     return fig
 
 
-def _caption(data: ResultData) -> str:
+def _caption(data: ResultData, full: dict[str, pd.DataFrame]) -> str:
     best: tuple[float, str, float, tuple[str, str, float]] | None = None
     for opt in data.options:
-        m = help_matrix(data, opt)
+        m = full[opt]
         v = m.to_numpy(dtype=np.float64, copy=True)
         total = float(v.sum())
         cross = cross_border(m)
@@ -146,9 +147,9 @@ def _caption(data: ResultData) -> str:
     )
 
 
-def _folded(data: ResultData) -> str:
+def _folded(data: ResultData, full: dict[str, pd.DataFrame]) -> str:
     """What the figure leaves out, when it folds communities together."""
-    keep, _ = _shown(data, {o: help_matrix(data, o) for o in data.options})
+    keep, _ = _shown(data, full)
     rest = len(data.communities) - len(keep)
     if not rest:
         return ""
@@ -159,7 +160,8 @@ def _folded(data: ResultData) -> str:
 
 
 def figures(data: ResultData) -> Iterator[Drawn]:
-    fig = help_figure(data)
+    full = {o: help_matrix(data, o) for o in data.options}
+    fig = help_figure(data, full)
     if fig is not None:
-        caption = _caption(data) + _folded(data)
+        caption = _caption(data, full) + _folded(data, full)
         yield Drawn("help_heatmap", "help", "Who helps whom (unit-hours)", caption, fig)

@@ -88,13 +88,16 @@ def flows(data: ResultData, option: str) -> list[tuple[str, str, float]]:
     return sorted(out, key=lambda f: -f[2])
 
 
-def map_figure(data: ResultData) -> Figure | None:
+def map_figure(
+    data: ResultData, all_flows: dict[str, list[tuple[str, str, float]]] | None = None
+) -> Figure | None:
+    """The map per option (``all_flows``: every option's :func:`flows`, if already at hand)."""
     coms = data.communities
     if not coms:
         return None
     pos, extras, scaled = layout(data)
     opts = data.options
-    all_flows = {o: flows(data, o) for o in opts}
+    all_flows = all_flows if all_flows is not None else {o: flows(data, o) for o in opts}
     hmax = max((f[2] for fl in all_flows.values() for f in fl), default=0.0)
     xs = [p[0] for p in pos.values()] + [e["xy"][0] for k in extras.values() for e in k]
     ys = [p[1] for p in pos.values()] + [e["xy"][1] for k in extras.values() for e in k]
@@ -286,11 +289,14 @@ def _communities(
         ax.scatter([pos[c][0]], [pos[c][1]], s=sizes[c], gid=f"community:{c}", **style_)
 
 
-def _caption(data: ResultData) -> str:
+def _caption(
+    data: ResultData, all_flows: dict[str, list[tuple[str, str, float]]] | None = None
+) -> str:
     _pos, _extras, scaled = layout(data)
+    all_flows = all_flows if all_flows is not None else {o: flows(data, o) for o in data.options}
     best = None
     for o in data.options:
-        fl = flows(data, o)
+        fl = all_flows[o]
         if fl and (best is None or fl[0][2] > best[3]):
             best = (o, *fl[0])
     if best is None:
@@ -307,7 +313,7 @@ def _caption(data: ResultData) -> str:
             "; the scenario gives no locations for every community, so communities are "
             "drawn on a circle, not to scale"
         )
-    if any(len(flows(data, o)) > MAX_ARROWS for o in data.options):
+    if any(len(fl) > MAX_ARROWS for fl in all_flows.values()):
         text += f"; the {MAX_ARROWS} largest flows of each option are drawn"
     if len(data.communities) > MAX_LABELLED:
         text += f"; the {MAX_LABELLED} largest communities are named"
@@ -315,6 +321,8 @@ def _caption(data: ResultData) -> str:
 
 
 def figures(data: ResultData) -> Iterator[Drawn]:
-    fig = map_figure(data)
+    all_flows = {o: flows(data, o) for o in data.options}
+    fig = map_figure(data, all_flows)
     if fig is not None:
-        yield Drawn("map_help", "map", "Map of help across borders", _caption(data), fig)
+        caption = _caption(data, all_flows)
+        yield Drawn("map_help", "map", "Map of help across borders", caption, fig)

@@ -45,9 +45,12 @@ def _distributions(data: ResultData, service: str) -> dict[int, dict[str, Distri
     return out
 
 
-def ecdf_figure(data: ResultData, service: str) -> Figure | None:
-    """ECDF of response times per option; one panel per priority, targets marked."""
-    dists = _distributions(data, service)
+def ecdf_figure(
+    data: ResultData, service: str, dists: dict[int, dict[str, Distribution]] | None = None
+) -> Figure | None:
+    """ECDF of response times per option; one panel per priority, targets marked (``dists``:
+    the service's :func:`_distributions`, if already at hand)."""
+    dists = dists if dists is not None else _distributions(data, service)
     if not dists:
         return None
     prios = list(dists)
@@ -197,8 +200,7 @@ def _mark_targets(ax, data: ResultData, targets, lower: float, upper: float, log
     return rows
 
 
-def _caption(data: ResultData, service: str) -> str:
-    dists = _distributions(data, service)
+def _caption(data: ResultData, service: str, dists: dict[int, dict[str, Distribution]]) -> str:
     urgent = data.urgent_priority(service)
     prio = int(urgent) if urgent and int(urgent) in dists else min(dists)
     p90 = {o: d.quantile(0.9) for o, d in dists[prio].items()}
@@ -227,13 +229,14 @@ def _caption(data: ResultData, service: str) -> str:
 
 def figures(data: ResultData) -> Iterator[Drawn]:
     for service in data.services:
-        fig = ecdf_figure(data, service)
+        dists = _distributions(data, service)
+        fig = ecdf_figure(data, service, dists)
         if fig is None:
             continue
         yield Drawn(
             name=f"response_ecdf_{service}",
             section="response",
             title=f"{data.service_name(service)}: response-time distribution",
-            caption=_caption(data, service),
+            caption=_caption(data, service, dists),
             figure=fig,
         )

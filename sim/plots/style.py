@@ -165,7 +165,9 @@ def save(fig: Figure, out_dir: Path, name: str) -> tuple[Path, Path]:
             png, format="PNG"
         )
         engine = fig.get_layout_engine()
-        fig.set_layout_engine("none")
+        # None, not "none": a figure with any layout engine (even the "none" placeholder) is
+        # drawn once more, without output, before the SVG is written
+        fig.set_layout_engine(None)
         buffer = io.BytesIO()
         try:
             fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})

@@ -32,6 +32,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import InputError, OutputError, Terminated
@@ -290,8 +291,28 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
+FLOAT_FORMAT = "%.6g"
+
+
+def csv_text(df: pd.DataFrame) -> str:
+    """``df.to_csv(index=False, float_format="%.6g", lineterminator="\n")``, with the floats
+    formatted beforehand, a column at a time: the same text (``%.6g`` of each value, an empty
+    field for a missing one), without pandas' several calls per value (a second for the
+    zone table of a comparison)."""
+    out = df.copy(deep=False)
+    for i in range(df.shape[1]):
+        column = df.iloc[:, i]
+        if column.dtype.kind == "f":
+            missing = column.isna().to_numpy()
+            values = column.to_numpy(dtype=np.float64, na_value=np.nan).tolist()
+            text = np.array([FLOAT_FORMAT % v for v in values], dtype=object)
+            text[missing] = ""
+            out.isetitem(i, pd.Series(text, index=df.index, dtype=object, copy=False))
+    return out.to_csv(index=False, lineterminator="\n")
+
+
 def write_csv(df: pd.DataFrame, path: Path) -> None:
-    atomic_write_text(path, df.to_csv(index=False, float_format="%.6g", lineterminator="\n"))
+    atomic_write_text(path, csv_text(df))
 
 
 def write_json(data: Any, path: Path) -> None:

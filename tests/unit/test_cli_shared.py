@@ -125,6 +125,16 @@ def test_a_subcommand_loads_only_its_own_module() -> None:
     assert not {"sim.cli.compare", "sim.cli.sweep", "sim.cli.decide"} & estimate
 
 
+def test_compare_starts_without_plotting_or_writing_libraries() -> None:
+    """Up to its simulation, compare needs neither matplotlib (worker processes draw the
+    figures) nor the libraries that write the report, the workbook or the zone layer."""
+    loaded = _modules_after("from sim.cli.main import _command\n_command('compare')")
+    assert "sim.comparison.output" in loaded
+    heavy = ("matplotlib", "PIL", "jinja2", "xlsxwriter", "geopandas", "pyogrio", "dask")
+    assert not {m for m in loaded if m.split(".")[0] in heavy}
+    assert not {m for m in _modules_after("import sim.plots") if m.startswith("matplotlib")}
+
+
 # imports inside functions that stay, each for a reason given next to it in the code
 LAZY_ALLOWED = {
     ("sim/engine/execute.py", "distributed"),  # only --dask needs it; slow to load
@@ -149,6 +159,10 @@ LAZY_ALLOWED = {
     # graphs only when its trips are built
     *{("sim/schema/roadfile.py", m) for m in ("osmium", "networkx", "xml")},
     ("sim/model/travel.py", "roads"),
+    # compare loads what writes its results only once it writes them, and never the drawing
+    # modules where worker processes draw: its simulation starts sooner
+    *{("sim/comparison/output.py", m) for m in ("report", "zonelayer", "workbook")},
+    ("sim/plots/__init__.py", "style"),  # matplotlib, where figures are drawn
 }
 
 

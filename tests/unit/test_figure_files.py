@@ -1,14 +1,20 @@
 """Figure files are the same bytes in any process: matplotlib names a clip rectangle by a hash
 of its exact corners, which the layout solver may set a few bits apart from one process to
-the next; the clip paths are numbered instead. And the stage clock of a command."""
+the next; the clip paths are numbered instead. A figure is laid out once and drawn once per
+file. And the stage clock of a command."""
 
 from __future__ import annotations
 
+import gc
 import time
+from pathlib import Path
+
+import pytest
+from matplotlib.figure import Figure
 
 from sim.engine.progress import Stages
-from sim.plots import COST_ORDER, MODULES
-from sim.plots.style import stable_clip_ids
+from sim.plots import COST_ORDER, MODULES, write_figures
+from sim.plots.style import Drawn, new_figure, save, stable_clip_ids
 
 SVG = """<svg><defs>
  <clipPath id="{a}"><rect x="1" y="2" width="3" height="4"/></clipPath>
@@ -55,3 +61,46 @@ def test_stages_time_each_stage_in_order() -> None:
 def test_every_kind_of_figure_has_its_place_in_the_workers_order() -> None:
     kinds = [m.__module__.rsplit(".", 1)[-1] for m in MODULES]
     assert sorted(COST_ORDER) == sorted(kinds), "a kind of figure missing from COST_ORDER"
+
+
+def _figure() -> Figure:
+    fig = new_figure(4.0, 3.0, "A figure")
+    ax = fig.subplots()
+    ax.plot([0, 1, 2], [1, 0, 2], label="line")
+    ax.set_xlabel("x")
+    fig.legend(loc="outside lower center")
+    return fig
+
+
+def test_a_figure_is_drawn_once_per_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fig = _figure()
+    engine = fig.get_layout_engine()
+    draws: list[str] = []
+    draw = Figure.draw
+
+    def counted(self: Figure, renderer: object) -> None:
+        draws.append(type(renderer).__name__)
+        draw(self, renderer)
+
+    monkeypatch.setattr(Figure, "draw", counted)
+    png, svg = save(fig, tmp_path, "f")
+    assert draws == ["RendererAgg", "MixedModeRenderer"], "no draw without output before the SVG"
+    assert png.stat().st_size > 0
+    assert svg.read_text(encoding="utf-8").startswith("<?xml")
+    assert fig.get_layout_engine() is engine, "the figure keeps its layout engine"
+
+
+def test_drawing_leaves_the_collector_as_it_was(tmp_path: Path) -> None:
+    def drawn() -> list[Drawn]:
+        return [Drawn("f", "s", "title", "caption", _figure())]
+
+    write_figures(drawn(), tmp_path)
+    assert gc.get_freeze_count() == 0
+
+    def failing():  # type: ignore[no-untyped-def]
+        yield from drawn()
+        raise RuntimeError("a figure failed")
+
+    with pytest.raises(RuntimeError):
+        write_figures(failing(), tmp_path)
+    assert gc.get_freeze_count() == 0, "nothing stays frozen after an error"

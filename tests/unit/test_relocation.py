@@ -18,8 +18,9 @@ from sim.engine import relocation
 from sim.engine.driver import compile_scenario, replicate, run_replication
 from sim.errors import ScenarioError
 from sim.schema.load import load_scenario, scenario_from_dict
+from tests.builders import THREE_TOWNS, three_towns
 
-TOWNS = ("a", "b", "c")
+TOWNS = THREE_TOWNS
 MIN_INTERVAL = 20.0
 
 
@@ -27,20 +28,9 @@ def region(policy: str, reloc: dict[str, Any] | None) -> dict[str, Any]:
     rule: dict[str, Any] = {"policy": policy}
     if reloc is not None:
         rule["relocation"] = reloc
-    return {
-        "name": "three towns",
-        "communities": {t: {"population": 10_000} for t in TOWNS},
-        "stations": {"hub": {"location": {"x": 5.0, "y": 0.0}}},
-        "travel": {
-            "matrix": {
-                "a": {"a": 2, "b": 10, "c": 14, "hub": 5},
-                "b": {"b": 2, "c": 10, "hub": 5},
-                "c": {"c": 2, "hub": 9},
-                "hub": {"hub": 0},
-            }
-        },
-        "services": {"amb": {"units": [{"station": t} for t in TOWNS]}},
-        "incident_types": {
+    return three_towns(
+        services={"amb": {"units": [{"station": t} for t in TOWNS]}},
+        incident_types={
             "med": {
                 "service": "amb",
                 "rate_per_year": {"a": 3000, "b": 2000, "c": 1000},
@@ -48,9 +38,9 @@ def region(policy: str, reloc: dict[str, Any] | None) -> dict[str, Any]:
                 "target": {"minutes": 8, "share": 0.9},
             }
         },
-        "options": {"x": {"dispatch": {"amb": rule}}},
-        "run": {"horizon": "40 d", "warmup": "2 d", "replications": 1, "seed": 4},
-    }
+        options={"x": {"dispatch": {"amb": rule}}},
+        run={"horizon": "40 d", "warmup": "2 d", "replications": 1, "seed": 4},
+    )
 
 
 TABLE = {
