@@ -249,7 +249,9 @@ class Engine:
             [{} for _ in range(n_com)] for _ in range(n_svc)
         ]
         # free units by where they are (at a station, at a zone on the way back, returning)
-        self.positions = [Positions(len(region.places)) for _ in range(n_svc)]
+        snap = region.snapper  # positions: the places, then the tiles of zones
+        held = len(region.places) if snap is None else snap.n_positions
+        self.positions = [Positions(held) for _ in range(n_svc)]
         # search_rows[s][place]: the search_order of place, once asked
         self.search_rows: list[list[SearchRow | None]] = [
             [None] * len(region.places) for _ in range(n_svc)
@@ -563,9 +565,7 @@ class Engine:
         found = self._ways.get(key)
         if found is None:
             assert self._snap is not None
-            starts, zones = self._snap.pieces(origin, station)
-            places = tuple(zones) if station in zones else (*zones, station)
-            found = self._ways[key] = (starts, zones, places)
+            found = self._ways[key] = self._snap.way(origin, station)
         return found
 
     def _on_free(self, event: _Due) -> None:

@@ -1,10 +1,11 @@
 """The nearest free unit of a service: preference lists instead of a scan of the fleet.
 
-Free units are kept by the place whose trips they have (:mod:`sim.engine.positions`): their
-station, or on their way back the zone nearest to them. Walking those places from the nearest
-outwards (:meth:`~sim.engine.loop.Engine.search_order`, from :mod:`sim.model.preference`) finds
-the nearest free unit after a few steps, whatever the size of the fleet. Under the interpolated
-return rule a returning unit's trip has no place, so those few are compared one by one first.
+Free units are kept in boxes by where they are (:mod:`sim.engine.positions`): at their station,
+or on their way back in the tiles of zones they pass. Walking the search row of the incident's
+place (:meth:`~sim.engine.loop.Engine.search_order`, from :mod:`sim.model.preference`: stations
+and tiles, nearest first) finds the nearest free unit after a few steps, whatever the size of
+the fleet. Under the interpolated return rule a returning unit's trip has no place, so those
+few are compared one by one first.
 
 The answer is the one a full scan gives: the shortest expected trip, then the lowest unit
 index (tested against :func:`scan` in ``tests/unit/test_nearest.py``).
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
+from math import nextafter
 from typing import TYPE_CHECKING
 
 from .positions import way_times
@@ -39,72 +41,58 @@ def nearest_free(
     ``place`` (ties: lowest index), or None if none is within ``limit`` minutes at the current
     hour's speed.
 
-    Walks the places where free units are kept, nearest first, from the best returning unit:
-    stops where no place further on can do better, beyond the limit, or after the last of the
-    free units kept at a place; when a short list runs out first, a unit further on may do
-    better, and a scan decides. A returning unit is kept at every zone of its way
-    (:mod:`sim.engine.positions`) and is measured from the zone it is at when met; it counts as
-    seen at that zone's place. (One function, the walk inlined: it runs for every call.)"""
+    Parks the units due at their stations by ``t``, then walks the boxes of the search row,
+    nearest first, from the best returning unit, and stops where no position further on can do
+    better (a trip of a station is its units' trip, a tile's the shortest of its zones': never
+    longer than a unit's there). A station's box holds parked units by index, so its first
+    (accepted) one is the one to compare; a tile's box holds units on their way back, each
+    measured from the zone it is at. When a short list runs out first, a unit further on may do
+    better, and a scan decides. (One function, the walk inlined: it runs for every call.)"""
     positions = view.positions[service]
-    returning = positions.returning
-    unit, best_trip, best_index = (
-        _returning(view, positions, place, t, accept) if returning else _NONE
-    )
-    scale = 1.0 if limit == INF else view.hour_factor(t)
-    kept = len(view.free[service]) - len(returning)  # free units kept at a place
-    if kept:
-        places, trips, complete = view.search_rows[service][place] or view.search_order(
-            service, place
+    if positions.ends[0] <= t:
+        positions.arrive(t)
+    best = _returning(view, positions, place, t, accept) if positions.returning else _NONE
+    if limit != INF:  # only trips within the limit: the longest such trip caps the walk
+        best = _within(best, limit, view.hour_factor(t))
+    unit, best_trip, best_index = best
+    if view.free[service]:
+        boxes, trips, complete = positions.rows[place] or positions.boxes(
+            place, view.search_rows[service][place] or view.search_order(service, place)
         )
-        at = positions.at
-        limited = limit != INF
-        k = 0
-        for trip in trips:
-            if trip > best_trip or (limited and trip * scale > limit):
+        for trip, units in zip(trips, boxes, strict=True):
+            if trip > best_trip:
                 break
-            where = places[k]
-            k += 1
-            units = at[where]
             if not units:
                 continue
-            stale = None
-            for u in units.values():  # usually one
-                if t >= u.ret_end:  # at its station
-                    if where != u.station:  # a zone of a way back it has finished
-                        stale = [u] if stale is None else [*stale, u]
+            u = units[0]
+            if t >= u.ret_end:  # parked at a station, by index: the first accepted
+                if accept is not None:
+                    u = next((u for u in units if accept(u)), None)  # type: ignore[assignment]
+                    if u is None:
                         continue
-                    real = trip
-                    kept -= 1
-                else:
-                    times = u.ret_times or way_times(u)
-                    zone = u.ret_way[1][bisect_right(times, t) - 1]  # type: ignore[index]
-                    if zone == where:
-                        real = trip
-                        kept -= 1
-                    else:
-                        real = view.travel[service][zone][place]  # met early: it is further away
-                if (accept is None or accept(u)) and (
-                    real < best_trip or (real == best_trip and u.index < best_index)
-                ):
-                    unit, best_trip, best_index = u, real, u.index
-            if stale is not None:  # no walk needs to meet them there again
-                for u in stale:
-                    positions.settle(u)
-            if not kept:
-                break
+                if trip < best_trip or u.index < best_index:
+                    unit, best_trip, best_index = u, trip, u.index
+            else:  # on their way back, measured from the zone each is at
+                travel = view.travel[service]
+                for u in units:
+                    piece = bisect_right(u.ret_times or way_times(u), t) - 1
+                    real = travel[u.ret_way[1][piece]][place]  # type: ignore[index]
+                    if (accept is None or accept(u)) and (
+                        real < best_trip or (real == best_trip and u.index < best_index)
+                    ):
+                        unit, best_trip, best_index = u, real, u.index
         else:
             if not complete and trips and (unit is None or best_trip >= trips[-1]):
-                units = view.free[service].values()  # the short list ran out: scan
-                ok = (u for u in units if accept is None or accept(u))
+                free = view.free[service].values()  # the short list ran out: scan
+                ok = (u for u in free if accept is None or accept(u))
                 return scan(view, ok, place, t, limit)
-    if unit is not None and best_trip * scale > limit:
-        return None
     return unit
 
 
 Best = tuple["Unit | None", float, int]  # unit, its trip, its index
 Accept = Callable[["Unit"], bool]
 _NONE: Best = (None, INF, 0)
+_ANY = 1 << 62  # an index above every unit's
 
 
 def _returning(
@@ -123,6 +111,19 @@ def _returning(
         if trip < best_trip or (trip == best_trip and u.index < best_index):
             best, best_trip, best_index = u, trip, u.index
     return best, best_trip, best_index
+
+
+def _within(best: Best, limit: float, scale: float) -> Best:
+    """``best`` if its trip is within ``limit`` minutes at speed factor ``scale``, else no unit
+    yet and, for the trip to beat, the longest trip within the limit (a unit of that trip and
+    any index beats it): ``trip > cap`` exactly when ``trip * scale > limit``, so a walk that
+    stops beyond the cap stops where the limit says, and never picks a unit beyond it."""
+    cap = limit / scale
+    while cap * scale > limit:
+        cap = nextafter(cap, -INF)
+    while nextafter(cap, INF) * scale <= limit:
+        cap = nextafter(cap, INF)
+    return best if best[0] is not None and best[1] <= cap else (None, cap, _ANY)
 
 
 def scan(

@@ -1,33 +1,40 @@
-"""Where the free units of one service are: parked at a place, or on their way back.
+"""Where the free units of one service are: parked at a station, or on their way back.
 
-Closest-available dispatch walks places from the nearest outwards and stops early
-(:mod:`sim.engine.nearest`), so free units are kept by the places whose trips they can have:
+Closest-available dispatch walks positions from the nearest outwards and stops early
+(:mod:`sim.engine.nearest`), so free units are kept by positions whose trips are never longer
+than their own, each position a *box* of units:
 
-- a unit at its station is in ``at[station]``;
+- a unit at its station is in the station's box, boxes of parked units ordered by unit index
+  (all of a box have the same trip: the first one a search accepts is the one it wants);
 - a unit on its way back, when returning units are measured from the zone nearest to them
-  (``travel.return_position: nearest_zone``), is in ``at[zone]`` for every zone of its way
-  (:mod:`sim.model.snap`) and in ``at[station]``. Its trip from the zone it is at now is never
-  shorter than the trip of the nearest of those places, so a walk meets it no later than it
-  should; the walk then measures it from where it is (its :data:`Way` and :func:`way_times`,
-  the rule :meth:`sim.engine.loop.Engine.expected_travel` uses too). Nothing moves while it
-  drives: no event, no heap;
+  (``travel.return_position: nearest_zone``), is in the box of every tile of the zones of its
+  way (:mod:`sim.model.snap`: a few neighbouring zones to a tile, tiles numbered after the
+  places). A tile's trip is the shortest of its zones', so a walk meets the unit no later than
+  it should, and measures it from the zone it is at (its :data:`~sim.model.snap.Way` and
+  :func:`way_times`, the rule :meth:`sim.engine.loop.Engine.expected_travel` uses too).
+  Nothing moves while it drives; it is due at its station at ``ret_end``, and a search first
+  parks the units due by then (:meth:`Positions.arrive`): a list of units by the time they are
+  due, no event, no heap;
 - with the interpolated rule a returning unit's trip is a mix of two places' trips and has no
   place: it is in ``returning``, which searches compare one by one (few units, small regions).
+
+So a box holds parked units or returning units, never both.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from bisect import bisect_left, bisect_right
+from typing import TYPE_CHECKING, Any
+
+from ..model.snap import Way
 
 if TYPE_CHECKING:
     from .loop import Unit
 
-__all__ = ["Positions", "Way", "way_times"]
+__all__ = ["ROAD", "Positions", "Way", "way_times"]
 
-Way = tuple[list[float], list[int], tuple[int, ...]]
-"""A way back by nearest zones (:meth:`sim.model.snap.Snapper.pieces`): where each piece
-starts (a fraction of the way, the first 0.0), its zone's place, and every place a unit on
-that way is kept at (the zones, then the station if it is not one of them)."""
+INF = float("inf")
+ROAD = (-1,)  # the places of a unit on its way back under the interpolated rule: none
 
 
 def way_times(unit: Unit) -> list[float]:
@@ -40,57 +47,89 @@ def way_times(unit: Unit) -> list[float]:
 
 
 class Positions:
-    """The free units of one service by where they are."""
+    """The free units of one service by where they are (``n`` positions: the places, then the
+    tiles); ``rows[place]``: the boxes of the search row of ``place``, once asked (per run).
 
-    __slots__ = ("at", "returning")
+    ``unit.places``: the tiles it is kept at on its way back, ``()`` when parked at its station,
+    :data:`ROAD` when interpolated (in ``returning``)."""
 
-    def __init__(self, n_places: int) -> None:
-        # at[place]: the free units kept there (None: none); a list, read on every search
-        self.at: list[dict[int, Unit] | None] = [None] * n_places
+    __slots__ = ("at", "due", "ends", "returning", "rows")
+
+    def __init__(self, n: int) -> None:
+        self.at: list[list[Unit]] = [[] for _ in range(n)]  # the box of each position
+        self.ends: list[float] = [INF]  # when the units on a way back are due, ascending, INF
+        self.due: list[Unit] = []  # those units, in that order
         self.returning: dict[int, Unit] = {}
+        self.rows: list[Any] = [None] * n
+
+    def boxes(self, place: int, row: Any) -> Any:
+        """The search row ``row`` of ``place`` (positions, trips, complete) with the boxes of
+        its positions in place of the positions, remembered."""
+        at = self.at
+        self.rows[place] = found = ([at[p] for p in row[0]], row[1], row[2])
+        return found
 
     def add(self, unit: Unit, now: float) -> None:
         """``unit`` is free from ``now``."""
-        if now >= unit.ret_end:
-            unit.places = (unit.station,)
-        elif unit.ret_way is None:  # interpolated: no place
-            unit.places = ()
+        end = unit.ret_end
+        if now >= end:
+            _park(self.at[unit.station], unit)
+            return
+        way = unit.ret_way
+        if way is None:  # interpolated: no place
+            unit.places = ROAD
             self.returning[unit.index] = unit
             return
-        else:
-            unit.places = unit.ret_way[2]
+        unit.places = places = way[2]
         at = self.at
-        for place in unit.places:
-            units = at[place]
-            if units is None:
-                units = at[place] = {}
-            units[unit.index] = unit
+        for place in places:
+            at[place].append(unit)
+        k = bisect_right(self.ends, end)
+        self.ends.insert(k, end)
+        self.due.insert(k, unit)
 
     def remove(self, unit: Unit) -> None:
         """``unit`` is no longer free (dispatched, or off duty)."""
-        if not unit.places:
+        places = unit.places
+        if not places:  # parked
+            self.at[unit.station].remove(unit)
+        elif places is ROAD:
             del self.returning[unit.index]
-            return
-        at, index = self.at, unit.index
-        for place in unit.places:
-            units = at[place]
-            del units[index]  # type: ignore[union-attr]
-            if not units:
-                at[place] = None  # a search skips it without reading a dict
+        else:
+            at = self.at
+            for place in places:
+                at[place].remove(unit)
+            ends, due = self.ends, self.due
+            k = bisect_left(ends, unit.ret_end)
+            while due[k] is not unit:
+                k += 1
+            del ends[k], due[k]
 
-    def settle(self, unit: Unit) -> None:
-        """A unit kept at the zones of its way back is at its station by now (noticed by a
-        search): keep it at its station only."""
-        at, station, index = self.at, unit.station, unit.index
-        for place in unit.places:
-            if place != station:
-                units = at[place]
-                del units[index]  # type: ignore[union-attr]
-                if not units:
-                    at[place] = None
-        unit.places = (station,)
+    def arrive(self, t: float) -> None:
+        """Park the units due at their stations by ``t``."""
+        ends, due, at = self.ends, self.due, self.at
+        while ends[0] <= t:
+            del ends[0]
+            unit = due.pop(0)
+            for place in unit.places:
+                at[place].remove(unit)
+            box, index = at[unit.station], unit.index  # _park, inlined: once a return
+            k = len(box)
+            while k and box[k - 1].index > index:
+                k -= 1
+            box.insert(k, unit)
+            unit.places = ()
 
     def park(self, unit: Unit) -> None:
         """A unit measured by interpolation is back at its station (noticed by a search)."""
         del self.returning[unit.index]
         self.add(unit, unit.ret_end)
+
+
+def _park(box: list[Unit], unit: Unit) -> None:
+    """``unit`` into the box of its station, in the order of unit index."""
+    index, k = unit.index, len(box)
+    while k and box[k - 1].index > index:
+        k -= 1
+    box.insert(k, unit)
+    unit.places = ()

@@ -488,8 +488,9 @@ def fleet_preferences(
     region: Region, service: np.ndarray, station: np.ndarray
 ) -> tuple[Preference, ...]:
     """The preference lists of units of ``service`` at ``station`` (place indices)."""
-    at_zones = region.snapper is not None  # returning units are kept at their nearest zone
-    return preferences(region.zone_place, service, station, len(region.services), at_zones)
+    snap = region.snapper  # returning units are kept at the tiles of their nearest zones
+    tile_of = None if snap is None else snap.tile_of
+    return preferences(service, station, len(region.services), tile_of)
 
 
 def compile_dispatch(rule: Dispatch, communities: tuple[str, ...]) -> DispatchRule:

@@ -14,25 +14,40 @@ The envelope is found by walking the zones' Voronoi cells (their Delaunay neighb
 scipy's Qhull): from the zone nearest to the start, into the neighbour whose line falls below
 the current one first, a few steps for a way back. Few zones, or zones on one line or on the
 same spot, are compared all at once instead.
+
+A search for the nearest free unit does not look at every zone a returning unit may be at: it
+looks at *tiles*, groups of a few neighbouring zones (:func:`tiles`, split at medians like a
+k-d tree, so that a tile holds the same few zones wherever zones are dense or sparse). A
+returning unit is kept at the tiles of its way; a tile's trip to a place is the shortest of its
+zones' trips (:mod:`sim.model.preference`), so the search meets the unit no later than it
+should, after far fewer steps than one per zone.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Pieces", "Snapper"]
+__all__ = ["TILE", "Pieces", "Snapper", "Way", "tiles"]
 
 Pieces = tuple[list[float], list[int]]  # starts (fractions of the way, first 0.0), zone places
+Way = tuple[list[float], list[int], tuple[int, ...]]
+"""A way back: its :data:`Pieces` and the positions of the tiles of its zones, each once: where
+a search looks for a unit on that way."""
 SMALL = 64  # up to this many zones, every zone is a candidate
+TILE = 8  # zones in a tile, at most
 
 
 class Snapper:
     """Nearest-zone pieces of the ways back between places, remembered once computed.
 
     ``xy``: (P, 2) coordinates of every place (km); ``zone_places``: the places of the zones.
+    ``tile_of[place]``: where a unit at that zone is kept, ``P`` + its tile (:func:`tiles`), or
+    -1 for a place that is no zone.
     """
 
-    def __init__(self, xy: np.ndarray, zone_places: np.ndarray, small: int = SMALL) -> None:
+    def __init__(
+        self, xy: np.ndarray, zone_places: np.ndarray, small: int = SMALL, tile: int = TILE
+    ) -> None:
         self.xy = np.asarray(xy, dtype=np.float64)
         self.zone_places = np.asarray(zone_places, dtype=np.int64)
         self.zone_xy = self.xy[self.zone_places]
@@ -43,10 +58,15 @@ class Snapper:
         self.neighbours = _neighbours(self.zone_xy, small)
         self.nearest = np.asarray(cKDTree(self.zone_xy).query(self.xy)[1], dtype=np.int64)
         self._memo: dict[tuple[int, int], Pieces] = {}
+        self._ways: dict[tuple[int, int], Way] = {}
+        self.tile_of = np.full(len(self.xy), -1, dtype=np.int64)
+        self.tile_of[self.zone_places] = len(self.xy) + tiles(self.zone_xy, tile)
+        self.n_positions = int(self.tile_of.max()) + 1  # the places, then the tiles
+        self._tile_list = self.tile_of.tolist()
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
-        state["_memo"] = {}  # a memo, not state: each process fills its own
+        state["_memo"], state["_ways"] = {}, {}  # memos, not state: each process fills its own
         return state
 
     def pieces(self, origin: int, station: int) -> Pieces:
@@ -55,6 +75,17 @@ class Snapper:
         found = self._memo.get(key)
         if found is None:
             found = self._memo[key] = self._envelope(origin, station)
+        return found
+
+    def way(self, origin: int, station: int) -> Way:
+        """The way back from place ``origin`` to place ``station``, with its tiles."""
+        key = (origin, station)
+        found = self._ways.get(key)
+        if found is None:
+            starts, zones = self.pieces(origin, station)
+            tile_of = self._tile_list
+            kept = tuple(dict.fromkeys(tile_of[z] for z in zones))
+            found = self._ways[key] = (starts, zones, kept)
         return found
 
     def _envelope(self, origin: int, station: int) -> Pieces:
@@ -117,6 +148,26 @@ class Snapper:
             starts.append(d)
             zones.append(places[cur])
         return starts, zones
+
+
+def tiles(xy: np.ndarray, size: int) -> np.ndarray:
+    """The tile of each point of ``xy``: the points halved at the median of their wider side,
+    again and again, until a part holds at most ``size`` (tiles numbered from 0, neighbours
+    close in number)."""
+    tile = np.zeros(len(xy), dtype=np.int64)
+    todo, n = [np.arange(len(xy))], 0
+    while todo:
+        part = todo.pop()
+        if len(part) <= size:
+            tile[part] = n
+            n += 1
+            continue
+        points = xy[part]
+        axis = int(np.ptp(points[:, 1]) > np.ptp(points[:, 0]))
+        part = part[np.argsort(points[:, axis], kind="stable")]
+        half = len(part) // 2
+        todo += [part[half:], part[:half]]  # the lower half first
+    return tile
 
 
 def _neighbours(xy: np.ndarray, small: int) -> list[list[int]] | None:

@@ -9,6 +9,7 @@ load keeps units busy and on their way back, and mutual aid checks the filtered,
 from __future__ import annotations
 
 import dataclasses
+import math
 from bisect import bisect_right
 from typing import Any
 from unittest import mock
@@ -22,10 +23,11 @@ from sim.engine import nearest, policies
 from sim.engine.demand import generate_incidents
 from sim.engine.loop import Engine
 from sim.model.compile import compile_fleet, compile_region
-from sim.model.preference import Preference, preferences
-from sim.model.snap import Snapper
+from sim.model.preference import REACH, Preference, preferences
+from sim.model.snap import Snapper, tiles
 
 POINT = st.tuples(st.integers(0, 6), st.integers(0, 6))
+HOUR = st.sampled_from([0.7, 1.0, 1.3, 1.37])
 
 
 @st.composite
@@ -64,16 +66,19 @@ def regions(draw: Any) -> dict[str, Any]:
     if rule["policy"] == "mutual_aid":
         rule["max_travel"] = draw(st.sampled_from([2, 5, 1000]))
         rule["reserve"] = draw(st.integers(0, 1))
+    travel: dict[str, Any] = {
+        "speed_kmh": 60,
+        "detour_factor": 1.0,
+        "return_position": draw(st.sampled_from(["nearest_zone", "interpolate"])),
+    }
+    if draw(st.booleans()):  # slower hours: a limit in minutes caps the walk at a shorter trip
+        travel["hour_factors"] = draw(st.lists(HOUR, min_size=24, max_size=24))
     return {
         "name": "preference lists",
         "communities": communities,
         "stations": stations,
         "zones": zones,
-        "travel": {
-            "speed_kmh": 60,
-            "detour_factor": 1.0,
-            "return_position": draw(st.sampled_from(["nearest_zone", "interpolate"])),
-        },
+        "travel": travel,
         "services": {"amb": {"units": groups}},
         "incident_types": {
             "call": {
@@ -110,16 +115,21 @@ def _checked(counter: list[int]) -> Any:
     return check
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(regions(), st.sampled_from([None, 1, 2]))
-def test_preference_lists_choose_as_a_full_scan(data: dict[str, Any], reach: int | None) -> None:
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(regions(), st.sampled_from([None, 1, 2]), st.sampled_from([None, 1, 3]))
+def test_preference_lists_choose_as_a_full_scan(
+    data: dict[str, Any], reach: int | None, tile: int | None
+) -> None:
     scenario = scenario_from_dict(data)
     region = compile_region(scenario)
     fleet = compile_fleet(scenario, region, "only")
-    if reach is not None:  # short lists: the fallback scan is exercised too
-        prefs = preferences(
-            region.zone_place, fleet.service, fleet.station, 1, region.snapper is not None, reach
-        )
+    snap = region.snapper
+    if tile is not None and snap is not None:  # tiles of one zone, or of a few
+        snap = Snapper(snap.xy, snap.zone_places, tile=tile)
+        region = dataclasses.replace(region, snapper=snap)
+    if reach is not None or tile is not None:  # short lists: the fallback scan is exercised too
+        tile_of = None if snap is None else snap.tile_of
+        prefs = preferences(fleet.service, fleet.station, 1, tile_of, reach or REACH)
         fleet = dataclasses.replace(fleet, preference=prefs)
     incidents = generate_incidents(region, data["run"]["seed"], 0)
     calls: list[int] = []
@@ -130,7 +140,30 @@ def test_preference_lists_choose_as_a_full_scan(data: dict[str, Any], reach: int
     assert (records.units_sent <= fleet.size).all()
 
 
-def test_preference_rows_sort_places_by_trip_and_stop_after_the_reach() -> None:
+@settings(max_examples=300, deadline=None)
+@given(
+    st.floats(0, 1e4, allow_nan=False),
+    st.floats(0.01, 100, allow_nan=False),
+    st.lists(st.floats(0, 2e4, allow_nan=False), max_size=5),
+)
+def test_the_cap_of_a_limited_walk_is_the_limit_exactly(
+    limit: float, scale: float, trips: list[float]
+) -> None:
+    """A trip is beyond the cap exactly when it is beyond the limit at the hour's speed: the
+    cap itself and the float just below and above it, and any trip."""
+    unit, cap, index = nearest._within(nearest._NONE, limit, scale)
+    assert unit is None
+    assert index > 10**9  # a unit of the cap's trip beats it, whatever its index
+    below, above = math.nextafter(cap, -math.inf), math.nextafter(cap, math.inf)
+    for trip in [cap, below, above, *trips]:
+        assert (trip > cap) == (trip * scale > limit), trip
+    found = (object(), cap, 3)
+    assert nearest._within(found, limit, scale) is found  # a unit within the limit is kept
+    beyond = (object(), above, 3)
+    assert nearest._within(beyond, limit, scale)[0] is None
+
+
+def test_preference_rows_sort_positions_by_trip_and_stop_after_the_reach() -> None:
     travel = np.array(
         [
             [0, 5, 3, 3, 7],  # place 0 (a station) to places 0..4
@@ -141,21 +174,48 @@ def test_preference_rows_sort_places_by_trip_and_stop_after_the_reach() -> None:
         ],
         dtype=float,
     )
-    full = Preference(np.array([0, 1, 4]), np.array([0, 1, 2, 3, 4]))
+    apart = np.array([-1, -1, 5, 6, -1])  # each zone a tile of its own: positions 5 and 6
+    full = Preference(np.array([0, 1, 4]), apart)
+    assert full.positions.tolist() == [0, 1, 4, 5, 6]
     places, trips, complete = full.row(3, travel)
-    assert list(places) == [3, 0, 1, 2, 4]
+    assert list(places) == [6, 0, 1, 4, 5]
     assert list(trips) == [0, 3, 3, 9, 9]
     assert complete
-    short = Preference(np.array([0, 1, 4]), np.array([0, 1, 2, 3, 4]), reach=1)
+    together = Preference(np.array([0, 1, 4]), np.array([-1, -1, 5, 5, -1]))
+    places, trips, _ = together.row(4, travel)
+    assert list(places) == [4, 5, 0, 1]  # the tile: the shorter of its zones' trips
+    assert list(trips) == [0, 1, 7, 7]
+    short = Preference(np.array([0, 1, 4]), apart, reach=1)
     places, trips, complete = short.row(4, travel)
     assert list(places) == [4]  # the nearest station is the reach
     assert not complete
     places, _, _ = short.row(3, travel)
-    assert list(places) == [3, 0, 1]  # the zone nearer than the first station, then both at 3
-    none = preferences(np.array([2, 3]), np.array([0]), np.array([1]), n=2, at_zones=True)
+    assert list(places) == [6, 0, 1]  # the tile nearer than the first station, then both at 3
+    none = preferences(np.array([0]), np.array([1]), 2, np.array([-1, -1, 5, 6, -1]))
     assert none[1].stations.size == 0  # a service without units
     assert none[1].positions.size == 0
-    assert none[0].positions.tolist() == [1, 2, 3]
+    assert none[0].positions.tolist() == [1, 5, 6]
+    assert Preference(np.array([0, 4])).positions.tolist() == [0, 4]  # no tiles: stations
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(-9, 9), st.integers(-9, 9)), min_size=1, max_size=60),
+    st.integers(1, 10),
+)
+def test_tiles_hold_at_most_their_size_of_neighbouring_zones(
+    points: list[tuple[int, int]], size: int
+) -> None:
+    xy = np.array(points, dtype=float)
+    tile = tiles(xy, size)
+    counts = np.bincount(tile)
+    assert counts.min() >= 1  # numbered from 0, none empty
+    assert counts.max() <= size
+    assert len(counts) <= max(1, 2 * len(xy) // size + 1)  # halves: not needlessly many
+    snapper = Snapper(np.vstack([[0.0, 0.0], xy]), np.arange(1, len(xy) + 1), tile=size)
+    assert snapper.tile_of[0] == -1  # no zone
+    assert (snapper.tile_of[1:] == len(xy) + 1 + tile).all()
+    assert snapper.n_positions == len(xy) + 1 + len(counts)
 
 
 @settings(max_examples=300, deadline=None)
