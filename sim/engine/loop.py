@@ -333,15 +333,10 @@ class Engine:
         self._by_owner = [
             p.by_owner or m is not None for p, m in zip(self.policies, self.movers, strict=True)
         ]
-        # services whose jobs run straight through at flat speed, back to a fixed station by
-        # an interpolated way: the common case, with fast paths in _call and _on_free
+        # services whose jobs run straight through, back to a fixed station, available on the
+        # way: the common case, with fast paths in _call and _on_free
         self._plain = [
-            fast
-            and self._flat_hours
-            and self._from_road[s]
-            and self._jobs[s] is None
-            and self.movers[s] is None
-            and self._snap is None
+            fast and self._from_road[s] and self._jobs[s] is None and self.movers[s] is None
             for s in range(n_svc)
         ]
         self._fast = [
@@ -497,12 +492,18 @@ class Engine:
         s = unit.service
         depart = sent + self._turnout0[i]
         travel = self.travel[s][unit.station][c] * self._scene_noise0[i]
+        flat = self._flat_hours
+        if not flat:
+            travel *= self._hours[int(depart // 60) % 24]
         arrive = depart + travel
         leave = arrive + self._on_scene[i]
         end = c
         if self._carries[s] and self._transport[i]:
             facility = self._facility[i]
-            leave += self.travel[s][c][facility] * self._transport_noise[i]
+            ride = self.travel[s][c][facility]
+            if not flat:
+                ride *= self._hours[int(leave // 60) % 24]
+            leave += ride * self._transport_noise[i]
             leave += self._handover[i]
             end = facility
         index = unit.index
@@ -574,7 +575,18 @@ class Engine:
         s = unit.service
         if self._plain[s] and not unit.off_pending:  # the common case, inlined
             unit.ret_start = now
-            unit.ret_end = now + self._back[s][unit.station][unit.ret_from] / self._return_factor
+            back = self._back[s][unit.station][unit.ret_from] / self._return_factor
+            unit.ret_end = end = now + (
+                back if self._flat_hours else back * self._hours[int(now // 60) % 24]
+            )
+            if self._snap is not None:  # by the zones of its way
+                unit.ret_times = None
+                key = unit.ret_from * self._n_places + unit.station
+                unit.ret_way = (
+                    (self._ways.get(key) or self.way(unit.ret_from, unit.station))
+                    if end > now
+                    else None
+                )
             if self._waiting[s]:
                 self._available(unit, now)
                 return
@@ -675,9 +687,12 @@ class Engine:
             if choice is None:
                 self._wait(i, s, c)
                 break
-            unit = choice[0]
+            unit, delay = choice
             self._take(unit)
-            self._dispatch(unit, i, choice[1], now)
+            if need == 1 and self._plain[s] and now >= unit.ret_end:
+                self._send(unit, i, place, delay, now)  # the common case of _dispatch
+                break
+            self._dispatch(unit, i, delay, now)
             if self._sent[i] >= need:
                 break
         mover = self.movers[s]

@@ -1,12 +1,13 @@
 """The engine's fast paths give the records of its general path, bit for bit.
 
-A call of a plain service (flat speed, jobs straight through, back to a fixed station) that
-needs one unit is answered by its policy's finder and sent by ``Engine._send``; a unit of such
-a service is freed inline; a single unit's job log row is filled in from its call's records
+A call of a plain service (jobs straight through, back to a fixed station, available on the
+way back) that needs one unit is answered by its policy's finder, or chosen by its policy, and
+sent by ``Engine._send``; a unit of such a service is freed inline; a single unit's job log row is filled in from its call's records
 after the run. ``Engine(..., fast=False)`` takes the general way everywhere. Both run on the
 random scenarios of the invariants test, and on the same scenarios with every duration and
 trip a whole number of five minutes and every call on a five-minute mark, so that frees,
-calls and shift changes meet at the same instant.
+calls and shift changes meet at the same instant; and on the shipped regions, whose zones
+place returning units at the zones of their way and whose hour factors change speeds.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sim.engine.driver import compile_scenario
 from sim.engine.loop import Engine, EngineRecords
 from sim.errors import ScenarioError
 from sim.schema import scenario_from_dict
+from tests.builders import shipped
 from tests.unit.test_engine_invariants import scenarios
 
 STEP = 5  # minutes: the grid that tied scenarios put every time on
@@ -81,5 +83,20 @@ def test_fast_paths_give_the_records_of_the_general_path(
     inc = generate_incidents(region, data["run"]["seed"], 0)
     if on_the_grid:
         inc = dataclasses.replace(inc, t_call=STEP * np.floor(inc.t_call / STEP))
+    for fleet in compiled.fleets.values():
+        same_records(Engine(region, fleet, inc).run(), Engine(region, fleet, inc, fast=False).run())
+
+
+@pytest.mark.parametrize(
+    ("name", "zones"),
+    [("five_valleys", True), ("five_valleys_services", False), ("windstorm", False)],
+)
+def test_fast_paths_on_the_shipped_regions(name: str, zones: bool) -> None:
+    data = shipped(name, horizon="20 d", warmup="0 d")
+    compiled = compile_scenario(scenario_from_dict(data))
+    region = compiled.region
+    assert (region.snapper is not None) == zones  # returning units at the zones of their way
+    assert not np.all(region.hour_factors == 1.0)  # speeds change by the hour
+    inc = generate_incidents(region, 3, 0)
     for fleet in compiled.fleets.values():
         same_records(Engine(region, fleet, inc).run(), Engine(region, fleet, inc, fast=False).run())
