@@ -2,12 +2,13 @@
 
 A call of a plain service (jobs straight through, back to a fixed station, available on the
 way back) that needs one unit is answered by its policy's finder, or chosen by its policy, and
-sent by ``Engine._send``; a unit of such a service is freed inline; a single unit's job log row is filled in from its call's records
-after the run. ``Engine(..., fast=False)`` takes the general way everywhere. Both run on the
-random scenarios of the invariants test, and on the same scenarios with every duration and
-trip a whole number of five minutes and every call on a five-minute mark, so that frees,
-calls and shift changes meet at the same instant; and on the shipped regions, whose zones
-place returning units at the zones of their way and whose hour factors change speeds.
+sent by ``Engine._send``; a unit of such a service is freed inline; a single unit's job log
+row is filled in from its call's records after the run. ``Engine(..., fast=False)`` takes
+the general way everywhere. Both run on the random scenarios of the invariants test, and on
+the same scenarios with every duration and trip a whole number of five minutes and every call
+on a five-minute mark, so that frees, calls and shift changes meet at the same instant; and
+on the shipped regions, whose zones place returning units at the zones of their way and whose
+hour factors change speeds.
 """
 
 from __future__ import annotations
