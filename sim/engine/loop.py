@@ -44,6 +44,7 @@ from .work import job_models
 __all__ = ["Engine", "EngineRecords", "Unit", "simulate"]
 
 NAN = float("nan")
+INF = float("inf")
 
 
 class _Due:
@@ -65,6 +66,15 @@ class _Due:
         self.unit = unit  # whose free moment it is (None: the flow of calls)
         # when it is due, as SimPy works it out (now + delay): the clock's time when it fires
         self.at = 0.0
+
+
+class Clock(simpy.Environment):
+    """SimPy's environment with one addition for runs of some services: scheduling an event at
+    a time worked out beforehand, as :meth:`~simpy.Environment.schedule` would have scheduled
+    it at that moment (``now + delay``, computed by the caller, and the next event id)."""
+
+    def schedule_at(self, event: Any, at: float) -> None:
+        heapq.heappush(self._queue, (at, NORMAL, next(self._eid), event))
 
 
 class Unit:
@@ -228,7 +238,7 @@ class Engine:
         self.services: Collection[int] = (
             every if services is None else frozenset(services) & frozenset(every)
         )
-        self.env = simpy.Environment()
+        self.env = Clock()
         self.horizon = region.horizon
         # travel[s][a][b]: the trips of service s, a row per place, read in place (no list of
         # P x P Python floats); services driving at one time factor share their rows
@@ -707,12 +717,35 @@ class Engine:
 
     def _call_some(self, event: _Due) -> None:
         """:meth:`_call` in a run of some services: another service's call is stepped over,
-        only to keep the clock of a run of the whole fleet (see the module's docstring)."""
-        if self._service[self._next_i] in self.services:
+        only to keep the clock of a run of the whole fleet (see the module's docstring).
+
+        The calls of other services after it that come strictly before every scheduled event
+        would each be the next event (a call scheduled now has the newest id, so it loses every
+        tie): they are stepped over here at once, their times worked out as SimPy would (the
+        time of the last plus the delay to the next), and the next call is scheduled at the
+        time and in the order SimPy would have given it."""
+        mine, service = self.services, self._service
+        if service[self._next_i] in mine:
             self._call(event)
-        else:
-            self._next += 1
-            self._schedule_call()
+            return
+        now, k, n = event.at, self._next + 1, self._ready_calls
+        queue = self.env._queue  # (time, priority, id, event), the earliest first
+        first = queue[0][0] if queue else INF
+        order, ready = self._order, self._ready
+        while k < n:
+            i = order[k]
+            if service[i] in mine:
+                break
+            at = now + (ready[i] - now)
+            if not at < first:
+                break
+            now, k = at, k + 1
+        self._next = k
+        if k < n:
+            self._next_i = i = order[k]
+            event.callbacks = event.due
+            event.at = at = now + (ready[i] - now)
+            self.env.schedule_at(event, at)
 
     def _duty_changes(self) -> Generator[simpy.Event, Any, None]:
         changes = sorted(

@@ -101,3 +101,39 @@ def test_fast_paths_on_the_shipped_regions(name: str, zones: bool) -> None:
     inc = generate_incidents(region, 3, 0)
     for fleet in compiled.fleets.values():
         same_records(Engine(region, fleet, inc).run(), Engine(region, fleet, inc, fast=False).run())
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(scenarios())
+def test_a_run_of_one_service_keeps_the_clock_of_the_whole_run_on_the_grid(
+    data: dict[str, Any],
+) -> None:
+    """Other services' calls are stepped over, several at once when they come before every
+    scheduled event; on the grid they meet frees and shift changes at the same instant, where
+    only the order SimPy gives events keeps the records of the whole run."""
+    data = tied(data)
+    assume(len(data["services"]) > 1)
+    try:
+        compiled = compile_scenario(scenario_from_dict(data))
+    except ScenarioError as exc:
+        assume("could never be served" not in str(exc))
+        raise
+    region = compiled.region
+    inc = generate_incidents(region, data["run"]["seed"], 0)
+    inc = dataclasses.replace(inc, t_call=STEP * np.floor(inc.t_call / STEP))
+    service = np.array([t.service for t in region.types])[inc.type]
+    for fleet in compiled.fleets.values():
+        whole = Engine(region, fleet, inc).run()
+        for s in range(len(region.services)):
+            alone = Engine(region, fleet, inc, services=[s]).run()
+            mine, theirs = service == s, fleet.service[whole.job_unit] == s
+            for name in ("t_dispatch", "t_first_arrival", "t_clear", "first_unit", "units_sent"):
+                x, y = getattr(alone, name)[mine], getattr(whole, name)[mine]
+                assert np.array_equal(x, y, equal_nan=True), name
+            assert np.array_equal(alone.job_unit, whole.job_unit[theirs])
+            assert np.array_equal(alone.job_free, whole.job_free[theirs])
