@@ -59,7 +59,7 @@ def nearest_free(
         boxes, trips, complete = positions.rows[place] or positions.boxes(
             place, view.search_rows[service][place] or view.search_order(service, place)
         )
-        for trip, units in zip(trips, boxes, strict=True):
+        for trip, units in zip(trips, boxes):  # noqa: B905 (one length; a keyword is a slow call)
             if trip > best_trip:
                 break
             if not units:

@@ -34,7 +34,7 @@ Way = tuple[list[float], list[int], tuple[int, ...]]
 """A way back: its :data:`Pieces` and the positions of the tiles of its zones, each once: where
 a search looks for a unit on that way."""
 SMALL = 64  # up to this many zones, every zone is a candidate
-TILE = 8  # zones in a tile, at most
+TILE = 16  # zones in a tile, at most: fewer, shorter search rows; a few more units measured
 
 
 class Snapper:

@@ -116,7 +116,7 @@ def _checked(counter: list[int]) -> Any:
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(regions(), st.sampled_from([None, 1, 2]), st.sampled_from([None, 1, 3]))
+@given(regions(), st.sampled_from([None, 1, 2]), st.sampled_from([None, 1, 2, 3]))
 def test_preference_lists_choose_as_a_full_scan(
     data: dict[str, Any], reach: int | None, tile: int | None
 ) -> None:
