@@ -9,7 +9,7 @@ axis labels, titles, texts beside a panel, the figure's title and legends, and c
 beside the grid. :class:`PanelLayout` measures only those strings and sets every panel's
 position: each column and row as far from the next as their decorations need, the panels of
 the grid equally large (or by the grid's ratios), nothing outside the canvas. It measures
-twice, as constrained layout does, because an axis's ticks follow its length.
+until the panels stay put (twice, as a rule), because an axis's ticks follow its length.
 """
 
 from __future__ import annotations
@@ -26,11 +26,15 @@ from matplotlib.layout_engine import LayoutEngine
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
+from .style import fit_text
+
 __all__ = ["PAD", "PanelLayout", "colorbar_axes"]
 
 PAD = 3.0  # points between a decoration and the next panel or the canvas's edge
 BAR_WIDTH = 0.16  # inches: a colour bar's width
 BAR_GAP = 0.02  # share of the figure's width between the grid and a colour bar
+MAX_STEPS = 8  # placements at most (each halves the error left by a title wider than its panel)
+STILL = 0.5  # pixels: panels that move less than this are where they belong
 _HALIGN = {"center": 0.5, "right": 1.0, "left": 0.0}
 _VALIGN = {"center": 0.5, "center_baseline": 0.5, "top": 1.0, "bottom": 0.0, "baseline": 0.2}
 
@@ -82,10 +86,15 @@ class PanelLayout(LayoutEngine):
         return cax
 
     def execute(self, fig: Figure) -> None:
-        """Measure and place, twice: the second time with the ticks of the panels' sizes."""
+        """Measure and place until the panels stay where they are (twice, as a rule: their
+        ticks follow their sizes; a title wider than its panel takes a few steps more)."""
         sizes = _Sizes(fig, fig.canvas.get_renderer())  # type: ignore[attr-defined]
-        for _ in range(2):
+        for _ in range(MAX_STEPS):
+            before = [tuple(ax.get_position().bounds) for ax in fig.axes]
             _place(fig, sizes, self.pad * fig.dpi / 72, self._bars)
+            after = [tuple(ax.get_position().bounds) for ax in fig.axes]
+            if np.allclose(before, after, rtol=0.0, atol=STILL / max(fig.bbox.size)):
+                return
 
 
 def colorbar_axes(fig: Figure, panels: Sequence[Axes], shrink: float = 0.8) -> Axes:
@@ -189,7 +198,7 @@ def _axis_edges(ax: Axes, axis: Axis, sizes: _Sizes, edges: _Edges) -> None:
             edges.top = max(edges.top, h)
 
 
-def _edges(ax: Axes, sizes: _Sizes) -> _Edges:
+def _edges(ax: Axes, sizes: _Sizes, room: float) -> _Edges:
     """Everything of a panel that lies outside its box: tick labels, axis labels, titles,
     texts that are not clipped to it, its legend."""
     renderer = sizes.renderer
@@ -197,14 +206,23 @@ def _edges(ax: Axes, sizes: _Sizes) -> _Edges:
     _axis_edges(ax, ax.xaxis, sizes, edges)
     _axis_edges(ax, ax.yaxis, sizes, edges)
     box = ax.bbox
-    titles = (ax.title, getattr(ax, "_left_title"), getattr(ax, "_right_title"))  # noqa: B009
-    for text in (*titles, *ax.texts):
+    for title in (ax.title, getattr(ax, "_left_title"), getattr(ax, "_right_title")):  # noqa: B009
+        if title.get_visible() and title.get_text():
+            if "\n" in title.get_text() or title.get_window_extent(renderer).width > room:
+                fit_text(title, room)  # wrapped where it would reach the next panel or the edge
+            edges.top = max(edges.top, title.get_window_extent(renderer).y1 - box.y1)
+    for text in ax.texts:
         if text.get_visible() and text.get_text() and not _clipped(text, ax):
             edges.cover(text.get_window_extent(renderer), box)
     legend = ax.get_legend()
     if legend is not None and legend.get_visible():
         edges.cover(legend.get_window_extent(renderer), box)
     return edges
+
+
+def _first_column(ax: Axes) -> int:
+    spec = ax.get_subplotspec()
+    return -1 if spec is None else spec.colspan.start
 
 
 def _clipped(text: Text, ax: Axes) -> bool:
@@ -232,10 +250,20 @@ def _place(fig: Figure, sizes: _Sizes, pad: float, bars: list[_Bar]) -> None:
     # panels of different heights), and between columns; there is no gap inside a panel
     row_edge = np.zeros((ncols, nrows + 1), dtype=bool)
     col_edge = np.zeros(ncols + 1, dtype=bool)
+    width, height = fig.bbox.width, fig.bbox.height
+    outer = _outer(fig, sizes.renderer, pad)
+    bar_room = [_bar_room(b, sizes, max(pad, BAR_GAP * width)) for b in bars]
+    edge = width - outer.right - sum(bar_room)  # where the last column's titles must end
+    starts = [
+        min((p.bbox.x0 for p in panels if _first_column(p) == j), default=np.inf)
+        for j in range(ncols + 1)
+    ]
     for ax in panels:
-        e = _edges(ax, sizes)
         spec = ax.get_subplotspec()
         assert spec is not None
+        end = min(starts[spec.colspan.stop :], default=np.inf)
+        limit = end - 2 * pad if np.isfinite(end) else edge
+        e = _edges(ax, sizes, limit - ax.bbox.x0)
         rows, cols = spec.rowspan, spec.colspan
         left[cols.start] = max(left[cols.start], e.left)
         right[cols.stop - 1] = max(right[cols.stop - 1], e.right)
@@ -243,9 +271,6 @@ def _place(fig: Figure, sizes: _Sizes, pad: float, bars: list[_Bar]) -> None:
         bottom[rows.stop - 1] = max(bottom[rows.stop - 1], e.bottom)
         row_edge[cols.start : cols.stop, [rows.start, rows.stop]] = True
         col_edge[[cols.start, cols.stop]] = True
-    width, height = fig.bbox.width, fig.bbox.height
-    outer = _outer(fig, sizes.renderer, pad)
-    bar_room = [_bar_room(b, sizes, max(pad, BAR_GAP * width)) for b in bars]
     x0 = outer.left + left[0]
     x1 = width - outer.right - right[-1] - sum(bar_room)
     y1 = height - outer.top - top[0]
