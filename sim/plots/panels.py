@@ -242,7 +242,8 @@ def _place(fig: Figure, sizes: _Sizes, pad: float, bars: list[_Bar]) -> None:
         return
     grid = panels[0].get_subplotspec().get_gridspec()  # type: ignore[union-attr]
     if any(ax.get_subplotspec().get_gridspec() is not grid for ax in panels):  # type: ignore[union-attr]
-        raise ValueError("PanelLayout places the panels of one grid only")
+        # not ValueError: a figure's draw passes over a layout engine's ValueError
+        raise NotImplementedError("PanelLayout places the panels of one grid only")
     nrows, ncols = grid.get_geometry()
     left, right = np.zeros(ncols), np.zeros(ncols)
     top, bottom = np.zeros(nrows), np.zeros(nrows)
