@@ -5,7 +5,10 @@ unit) -> turnout -> travel -> on scene -> optional transport and handover -> the
 again and heads back to its station. Each unit's job is fixed when it is dispatched (all random
 numbers were drawn with the incidents), so the engine needs only a few kinds of events: a call
 becoming ready for dispatch, a unit becoming free, and duty changes. SimPy keeps the clock and
-the event queue; a single process feeds the calls, everything else runs as callbacks.
+the event queue; a single process feeds the calls, everything else runs as callbacks. A call
+that would be the very next event (before every scheduled one) is answered at once, without
+an event of its own: the same order and times (``Engine(..., fast=False)`` keeps an event per
+call; tests compare the two).
 
 A unit heading back to its station is available (unless the dispatch rule says ``from_road:
 false``): its expected trip to a new incident interpolates between the trip from where it
@@ -44,6 +47,7 @@ from .work import job_models
 __all__ = ["Engine", "EngineRecords", "Unit", "simulate"]
 
 NAN = float("nan")
+INF = float("inf")
 
 
 class _Due:
@@ -65,6 +69,17 @@ class _Due:
         self.unit = unit  # whose free moment it is (None: the flow of calls)
         # when it is due, as SimPy works it out (now + delay): the clock's time when it fires
         self.at = 0.0
+
+
+class Clock(simpy.Environment):
+    """SimPy's environment with one addition: scheduling an event at a time the engine worked
+    out as :meth:`~simpy.Environment.schedule` would have (``now + delay``) and with the next
+    event id, so that a call answered at once (or another service's call stepped over) need
+    not be the clock's current event for what it schedules to be timed and ordered as SimPy
+    would time and order it."""
+
+    def schedule_at(self, event: Any, at: float) -> None:
+        heapq.heappush(self._queue, (at, NORMAL, next(self._eid), event))
 
 
 class Unit:
@@ -228,7 +243,7 @@ class Engine:
         self.services: Collection[int] = (
             every if services is None else frozenset(services) & frozenset(every)
         )
-        self.env = simpy.Environment()
+        self.env = Clock()
         self.horizon = region.horizon
         # travel[s][a][b]: the trips of service s, a row per place, read in place (no list of
         # P x P Python floats); services driving at one time factor share their rows
@@ -333,19 +348,18 @@ class Engine:
         self._by_owner = [
             p.by_owner or m is not None for p, m in zip(self.policies, self.movers, strict=True)
         ]
-        # services whose jobs run straight through at flat speed, back to a fixed station by
-        # an interpolated way: the common case, with fast paths in _call and _on_free
+        # services whose jobs run straight through, back to a fixed station, available on the
+        # way: the common case, with fast paths in _call and _on_free
         self._plain = [
-            fast
-            and self._flat_hours
-            and self._from_road[s]
-            and self._jobs[s] is None
-            and self.movers[s] is None
-            and self._snap is None
+            fast and self._from_road[s] and self._jobs[s] is None and self.movers[s] is None
             for s in range(n_svc)
         ]
         self._fast = [
             f if plain else None for f, plain in zip(self._finders, self._plain, strict=True)
+        ]
+        # services whose calls may be answered at once, without an event of their own (_call)
+        self._inline = [
+            fast and s in self.services and self.movers[s] is None for s in range(n_svc)
         ]
         # per service: whether every call needs one unit, whether some call has a transport
         mine = [[t for t in types if t.service == s] for s in range(n_svc)]
@@ -484,9 +498,8 @@ class Engine:
         if event.callbacks is not None:
             raise RuntimeError(f"unit {index} was sent while its last job was still on")
         event.callbacks = event.due
-        delay = free_at - now
-        event.at = now + delay
-        self.env.schedule(event, NORMAL, delay)  # type: ignore[arg-type]
+        event.at = at = now + (free_at - now)  # as SimPy works it out: now + delay
+        self.env.schedule_at(event, at)
 
     def _send(self, unit: Unit, i: int, c: int, delay: float, now: float) -> None:
         """:meth:`_dispatch` in the common case: a unit at its station of a plain service sent
@@ -497,12 +510,18 @@ class Engine:
         s = unit.service
         depart = sent + self._turnout0[i]
         travel = self.travel[s][unit.station][c] * self._scene_noise0[i]
+        flat = self._flat_hours
+        if not flat:
+            travel *= self._hours[int(depart // 60) % 24]
         arrive = depart + travel
         leave = arrive + self._on_scene[i]
         end = c
         if self._carries[s] and self._transport[i]:
             facility = self._facility[i]
-            leave += self.travel[s][c][facility] * self._transport_noise[i]
+            ride = self.travel[s][c][facility]
+            if not flat:
+                ride *= self._hours[int(leave // 60) % 24]
+            leave += ride * self._transport_noise[i]
             leave += self._handover[i]
             end = facility
         index = unit.index
@@ -518,9 +537,8 @@ class Engine:
         if event.callbacks is not None:
             raise RuntimeError(f"unit {index} was sent while its last job was still on")
         event.callbacks = event.due
-        delay = leave - now
-        event.at = now + delay
-        self.env.schedule(event, NORMAL, delay)  # type: ignore[arg-type]
+        event.at = at = now + (leave - now)  # as SimPy works it out: now + delay
+        self.env.schedule_at(event, at)
 
     def _record_crew(
         self,
@@ -574,7 +592,18 @@ class Engine:
         s = unit.service
         if self._plain[s] and not unit.off_pending:  # the common case, inlined
             unit.ret_start = now
-            unit.ret_end = now + self._back[s][unit.station][unit.ret_from] / self._return_factor
+            back = self._back[s][unit.station][unit.ret_from] / self._return_factor
+            unit.ret_end = end = now + (
+                back if self._flat_hours else back * self._hours[int(now // 60) % 24]
+            )
+            if self._snap is not None:  # by the zones of its way
+                unit.ret_times = None
+                key = unit.ret_from * self._n_places + unit.station
+                unit.ret_way = (
+                    (self._ways.get(key) or self.way(unit.ret_from, unit.station))
+                    if end > now
+                    else None
+                )
             if self._waiting[s]:
                 self._available(unit, now)
                 return
@@ -630,38 +659,52 @@ class Engine:
 
     def _call(self, event: _Due) -> None:
         """The next call has been handled: dispatch what is allowed and free, queue the rest;
-        then the event of the call after it (:meth:`_schedule_call`, inlined)."""
-        now = event.at  # (= self.env.now)
+        then the event of the call after it (:meth:`_schedule_call`, inlined).
+
+        A call scheduled now has the newest event id, so it is the next event exactly when it
+        comes strictly before every scheduled one: such a call is answered here at once, at
+        the time SimPy would give it (the last call's time plus the delay), if its service
+        reads no clock but the times it is handed (``_inline``: no relocation rule)."""
+        now = event.at  # (= self.env.now, but for the calls answered at once)
         i = self._next_i
-        s = self._service[i]
-        find = self._fast[s]
-        if find is not None and (self._single[s] or self._need[i] == 1):  # the common case
-            c = self.incident_place[i]
-            unit = find(self, s, c, now)
-            if unit is None:  # it waits (inlined _wait)
-                priority = self._type_priority[self._type[i]]
-                heapq.heappush(self.queues[s][self._community[i]], (priority, self._ready[i], i))
-                self._waiting[s] += 1
-            else:
-                u = unit.index  # taken: no longer free (inlined _take)
-                del self.free[s][u]
-                if self._by_owner[s]:
-                    del self.free_by_owner[s][unit.owner][u]
-                self.positions[s].remove(unit)
-                if now >= unit.ret_end:
-                    self._send(unit, i, c, 0.0, now)
+        queue = self.env._queue  # (time, priority, id, event), the earliest first
+        while True:
+            s = self._service[i]
+            find = self._fast[s]
+            if find is not None and (self._single[s] or self._need[i] == 1):  # the common case
+                c = self.incident_place[i]
+                unit = find(self, s, c, now)
+                if unit is None:  # it waits (inlined _wait)
+                    priority = self._type_priority[self._type[i]]
+                    heapq.heappush(
+                        self.queues[s][self._community[i]], (priority, self._ready[i], i)
+                    )
+                    self._waiting[s] += 1
                 else:
-                    self._dispatch(unit, i, 0.0, now)
-        else:
-            self._answer(i, s, now)
-        k = self._next + 1
-        self._next = k
-        if k < self._ready_calls:  # the next call, with the event SimPy is done with
+                    u = unit.index  # taken: no longer free (inlined _take)
+                    del self.free[s][u]
+                    if self._by_owner[s]:
+                        del self.free_by_owner[s][unit.owner][u]
+                    self.positions[s].remove(unit)
+                    if now >= unit.ret_end:
+                        self._send(unit, i, c, 0.0, now)
+                    else:
+                        self._dispatch(unit, i, 0.0, now)
+            else:
+                self._answer(i, s, now)
+            k = self._next + 1
+            self._next = k
+            if k >= self._ready_calls:
+                return
             self._next_i = i = self._order[k]
-            event.callbacks = event.due
-            delay = self._ready[i] - now
-            event.at = now + delay
-            self.env.schedule(event, NORMAL, delay)  # type: ignore[arg-type]
+            at = now + (self._ready[i] - now)
+            if at < queue[0][0] and self._inline[self._service[i]]:
+                now = at  # the next event: answered at once
+                continue
+            event.callbacks = event.due  # the next call, with the event SimPy is done with
+            event.at = at
+            self.env.schedule_at(event, at)
+            return
 
     def _answer(self, i: int, s: int, now: float) -> None:
         """Call ``i`` in general: its policy chooses units one by one, up to as many as it
@@ -675,9 +718,12 @@ class Engine:
             if choice is None:
                 self._wait(i, s, c)
                 break
-            unit = choice[0]
+            unit, delay = choice
             self._take(unit)
-            self._dispatch(unit, i, choice[1], now)
+            if need == 1 and self._plain[s] and now >= unit.ret_end:
+                self._send(unit, i, place, delay, now)  # the common case of _dispatch
+                break
+            self._dispatch(unit, i, delay, now)
             if self._sent[i] >= need:
                 break
         mover = self.movers[s]
@@ -692,12 +738,35 @@ class Engine:
 
     def _call_some(self, event: _Due) -> None:
         """:meth:`_call` in a run of some services: another service's call is stepped over,
-        only to keep the clock of a run of the whole fleet (see the module's docstring)."""
-        if self._service[self._next_i] in self.services:
+        only to keep the clock of a run of the whole fleet (see the module's docstring).
+
+        The calls of other services after it that come strictly before every scheduled event
+        would each be the next event (a call scheduled now has the newest id, so it loses every
+        tie): they are stepped over here at once, their times worked out as SimPy would (the
+        time of the last plus the delay to the next), and the next call is scheduled at the
+        time and in the order SimPy would have given it."""
+        mine, service = self.services, self._service
+        if service[self._next_i] in mine:
             self._call(event)
-        else:
-            self._next += 1
-            self._schedule_call()
+            return
+        now, k, n = event.at, self._next + 1, self._ready_calls
+        queue = self.env._queue  # (time, priority, id, event), the earliest first
+        first = queue[0][0] if queue else INF
+        order, ready = self._order, self._ready
+        while k < n:
+            i = order[k]
+            if service[i] in mine:
+                break
+            at = now + (ready[i] - now)
+            if not at < first:
+                break
+            now, k = at, k + 1
+        self._next = k
+        if k < n:
+            self._next_i = i = order[k]
+            event.callbacks = event.due
+            event.at = at = now + (ready[i] - now)
+            self.env.schedule_at(event, at)
 
     def _duty_changes(self) -> Generator[simpy.Event, Any, None]:
         changes = sorted(
