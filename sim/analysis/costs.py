@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..model.compile import Region
 
-__all__ = ["FORMULAS", "cost_metrics", "cost_shares"]
+__all__ = ["FORMULAS", "call_counts", "cost_metrics", "cost_shares", "shares_of_cost"]
 
 FORMULAS = ("per_capita", "per_call", "per_unit_hour", "mix")
 
@@ -39,6 +39,15 @@ def cost_metrics(units: pd.DataFrame, metrics: pd.DataFrame, region: Region) -> 
     return long[["replication", "option", "service", "priority", "community", "metric", "value"]]
 
 
+def call_counts(incidents: pd.DataFrame) -> pd.Series:
+    """Calls after the warm-up per replication x option x community, every option and
+    community of the table's categories included (zero where none called): what the per-call
+    formula shares by. Counts of replications made apart can be concatenated."""
+    keys = ["replication", "option", "community"]
+    counted = incidents.loc[~incidents["warmup"].to_numpy(), keys]  # not every column: a copy
+    return counted.groupby(keys, observed=False).size()
+
+
 def cost_shares(
     units: pd.DataFrame,
     incidents: pd.DataFrame,
@@ -48,10 +57,18 @@ def cost_shares(
 ) -> pd.DataFrame:
     """Each community's share of each option's total cost (all services), per formula and
     replication: columns replication, option, formula, community, share, cost."""
+    return shares_of_cost(units, call_counts(incidents), helped, region, mix)
+
+
+def shares_of_cost(
+    units: pd.DataFrame,
+    calls: pd.Series,
+    helped: pd.DataFrame,
+    region: Region,
+    mix: dict[str, float],
+) -> pd.DataFrame:
+    """:func:`cost_shares` from the :func:`call_counts` of the replications."""
     total = units.groupby(["replication", "option"], observed=True)["cost"].sum()
-    keys = ["replication", "option", "community"]
-    counted = incidents.loc[~incidents["warmup"].to_numpy(), keys]  # not every column: a copy
-    calls = counted.groupby(keys, observed=False).size()
     used = helped.groupby(["replication", "option", "community"], observed=True)["unit_hours"].sum()
     pop = pd.Series(region.population, index=list(region.communities))
     weights = {k: v / sum(mix.values()) for k, v in mix.items()}

@@ -44,6 +44,7 @@ __all__ = [
     "WorkerLost",
     "is_infrastructure_error",
     "open_executor",
+    "start_workers",
     "tasks_in_flight",
     "worker_cpu_seconds",
 ]
@@ -270,6 +271,27 @@ def _start_method() -> str:
     return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
+def _preloaded(preload: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys([*PRELOAD, *preload]))
+
+
+def start_workers(preload: Sequence[str] = ()) -> bool:
+    """Start the fork server now, importing :data:`PRELOAD` and ``preload`` in it, for a pool
+    that this process opens later: its imports (a second or so) then run beside what this
+    process does meanwhile (its own imports, loading and compiling the scenario) instead of
+    before the first task, and the pool forks its workers at once. A command calls it as soon
+    as it knows that it will use worker processes. The fork server imports only at its start:
+    ``preload`` names the modules of every task the command will run. False where workers are
+    spawned rather than forked (no fork server to start)."""
+    if _start_method() != "forkserver":
+        return False
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(_preloaded(preload))
+    forkserver.ensure_running()
+    return True
+
+
 @contextmanager
 def process_pool(
     workers: int, shared: Any, preload: Sequence[str] = ()
@@ -278,8 +300,8 @@ def process_pool(
     the tasks in flight are stopped at once rather than waited for."""
     method = _start_method()
     ctx = multiprocessing.get_context(method)
-    if method == "forkserver":  # workers fork with intersim imported
-        ctx.set_forkserver_preload(list(dict.fromkeys([*PRELOAD, *preload])))
+    if method == "forkserver":  # workers fork with intersim imported (see start_workers)
+        ctx.set_forkserver_preload(_preloaded(preload))
     pool = cf.ProcessPoolExecutor(
         max_workers=workers,
         mp_context=ctx,
