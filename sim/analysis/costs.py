@@ -70,15 +70,17 @@ def shares_of_cost(
     """:func:`cost_shares` from the :func:`call_counts` of the replications."""
     total = units.groupby(["replication", "option"], observed=True)["cost"].sum()
     used = helped.groupby(["replication", "option", "community"], observed=True)["unit_hours"].sum()
-    pop = pd.Series(region.population, index=list(region.communities))
+    communities = list(region.communities)
+    pop = pd.Series(region.population, index=communities)
+    runs = [(rep, str(opt)) for rep, opt in total.index]
+    by_call, by_hour = _shares(calls, runs, communities), _shares(used, runs, communities)
     weights = {k: v / sum(mix.values()) for k, v in mix.items()}
     rows = []
-    for (rep, opt), cost in total.items():
-        opt = str(opt)
+    for i, ((rep, opt), cost) in enumerate(zip(runs, total.to_numpy(), strict=True)):
         basis = {
-            "population": pop / pop.sum(),
-            "calls": _shares(calls, rep, opt, region),
-            "unit_hours": _shares(used, rep, opt, region),
+            "population": (pop / pop.sum()).to_numpy(),
+            "calls": by_call[i],
+            "unit_hours": by_hour[i],
         }
         formulas = {
             "per_capita": basis["population"],
@@ -87,18 +89,32 @@ def shares_of_cost(
             "mix": sum(w * basis[k] for k, w in weights.items()),
         }
         for name, share in formulas.items():
-            for com in region.communities:
-                rows.append((rep, opt, name, com, float(share[com]), float(share[com]) * cost))
+            for j, com in enumerate(communities):
+                rows.append((rep, opt, name, com, float(share[j]), float(share[j]) * cost))
     return pd.DataFrame(
         rows, columns=["replication", "option", "formula", "community", "share", "cost"]
     )
 
 
-def _shares(counts: pd.Series, rep: int, option: str, region: Region) -> pd.Series:
-    sub = counts.xs((rep, option), level=["replication", "option"]) if len(counts) else counts
-    sub.index = sub.index.astype(str)
-    values = sub.reindex(list(region.communities), fill_value=0.0).astype(np.float64)
-    total = values.sum()
-    if total <= 0:
-        return pd.Series(1.0 / len(values), index=values.index)
-    return values / total
+def _shares(counts: pd.Series, runs: list[tuple[int, str]], communities: list[str]) -> np.ndarray:
+    """Each run's (replication, option) share of ``counts`` per community, one row per run: a
+    community without any counts has 0, a run without any an equal share everywhere."""
+    values = np.zeros((len(runs), len(communities)), dtype=np.float64)
+    row = {run: i for i, run in enumerate(runs)}
+    column = {c: j for j, c in enumerate(communities)}
+    index = counts.index
+    keys = zip(
+        index.get_level_values("replication"),
+        index.get_level_values("option").astype(str),
+        index.get_level_values("community").astype(str),
+        strict=True,
+    )
+    for (rep, option, community), n in zip(keys, counts.to_numpy(np.float64), strict=True):
+        i, j = row.get((rep, option)), column.get(community)
+        if i is not None and j is not None:
+            values[i, j] = n
+    out = np.empty_like(values)
+    for i, v in enumerate(values):
+        total = v.sum()
+        out[i] = v / total if total > 0 else 1.0 / len(v)
+    return out

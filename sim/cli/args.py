@@ -6,7 +6,6 @@ same way (only the help says what it means for that command)."""
 from __future__ import annotations
 
 import argparse
-import os
 
 __all__ = [
     "add_executor_arguments",
@@ -24,7 +23,6 @@ __all__ = [
     "positive_int",
     "serial_unless_asked",
     "share",
-    "uses_workers",
     "workers_for_run",
 ]
 
@@ -158,12 +156,6 @@ def workers_for_run(args: argparse.Namespace, estimated_seconds: float) -> int |
     if args.workers is not None or args.dask:
         return args.workers  # type: ignore[no-any-return]
     return None if estimated_seconds > PARALLEL_SECONDS else 1
-
-
-def uses_workers(workers: int | None, dask: str | None) -> bool:
-    """Whether ``--workers`` (``None``: every CPU) means worker processes on this machine
-    (with ``--dask`` the simulation runs on Dask's)."""
-    return dask is None and (workers if workers is not None else os.cpu_count() or 1) > 1
 
 
 def serial_unless_asked(args: argparse.Namespace) -> int | None:

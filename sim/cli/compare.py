@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..analysis.runsize import check_feasible
-from ..engine.execute import start_workers
+from ..engine.execute import start_workers, uses_processes
 from ..engine.progress import Stages, progress_bar
 from ..errors import InputError, printable
 from ..schema import load_scenario
-from .args import PARALLEL_SECONDS, fraction, positive_int, uses_workers, workers_for_run
+from .args import PARALLEL_SECONDS, fraction, positive_int, workers_for_run
 from .command import Command
 from .exits import EXIT_OK
 from .outdirs import checked_out_dir, finished
@@ -70,7 +70,7 @@ def _compare(args: argparse.Namespace) -> int:
     begun = getattr(args, "clock", t0)  # when the command started, imports included
     if args.precision and args.replications:
         raise InputError("compare: give --replications or --precision, not both")
-    if args.workers is not None and uses_workers(args.workers, args.dask):
+    if args.workers is not None and uses_processes(args.workers, args.dask):
         start_workers(WORKER_MODULES)  # --workers N: before the scenario is even read
     scenario = load_scenario(args.scenario)
     most = args.replications or (
@@ -78,7 +78,7 @@ def _compare(args: argparse.Namespace) -> int:
     )
     estimate = size_of_run(scenario, len(scenario.options), most)
     workers = workers_for_run(args, estimate.seconds)
-    if uses_workers(workers, args.dask):
+    if uses_processes(workers, args.dask):
         start_workers(WORKER_MODULES)  # by default: once the run is known to be long enough
     from ..comparison.compare import checked_baseline, compare  # pandas, while they start
     from ..comparison.output import format_comparison, write_comparison, write_steps

@@ -31,7 +31,7 @@ from ..analysis.stats import (
     with_ci,
 )
 from ..analysis.surges import surge_timeline
-from ..analysis.zones import zone_long, zone_results
+from ..analysis.zones import zone_results
 from ..engine.driver import (
     TABLES as RUN_TABLES,
 )
@@ -374,7 +374,7 @@ def compare(
         costs=with_ci(costs, KEYS),
         shares=share_ci,
         equity=with_ci(equity, KEYS),
-        zones=zone_results(zone_long([p.measured.zones for p in parts]), base, margins),
+        zones=zone_results([p.measured.zones for p in parts], base, margins),
         responses=response_histogram([p.measured.responses for p in parts]),
         surge_timeline=surge_timeline([p.measured.surges for p in parts], n),
         service_weekly=weekly_levels(weekly, region, raw.options),

@@ -46,6 +46,7 @@ __all__ = [
     "open_executor",
     "start_workers",
     "tasks_in_flight",
+    "uses_processes",
     "worker_cpu_seconds",
 ]
 
@@ -392,7 +393,7 @@ def open_executor(
     address), ``workers`` local processes (default: every CPU, at most ``tasks``), or this
     process (``workers=1``, a single task, or ``shared`` that cannot be pickled). ``preload``
     names the modules of the tasks, for the fork server to import once."""
-    n = min(workers or os.cpu_count() or 1, tasks if tasks is not None else 1 << 30)
+    n = _processes(workers, tasks)
     if dask is None and n <= 1:
         yield Executor(_Serial(shared), 1, "this process")
         return
@@ -414,6 +415,16 @@ def open_executor(
         _counted(Executor(_Processes(pool), n, f"{n} local processes")) as executor,
     ):
         yield executor
+
+
+def _processes(workers: int | None, tasks: int | None) -> int:
+    return min(workers or os.cpu_count() or 1, tasks if tasks is not None else 1 << 30)
+
+
+def uses_processes(workers: int | None, dask: str | None = None, tasks: int | None = None) -> bool:
+    """Whether :func:`open_executor` with these arguments runs tasks on local worker
+    processes (and so whether a command should :func:`start_workers`)."""
+    return dask is None and _processes(workers, tasks) > 1
 
 
 _CLOSED_CPU = [0.0]  # CPU seconds of the workers of every executor closed in this process

@@ -1,7 +1,8 @@
 """The workers' fork server starts as soon as ``compare`` knows it will use worker processes,
 so that its imports run beside the command's own: at once with ``--workers N``, once the run is
-estimated long enough by default, and never for a run in this process or on Dask. A pool opened
-after the early start uses that fork server (its workers fork with the preloaded modules)."""
+estimated long enough by default, and never for a run in this process or on Dask; ``sweep``
+starts it before it reads its scenario and points. A pool opened after the early start uses
+that fork server (its workers fork with the preloaded modules)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from pathlib import Path
 import pytest
 
 import sim.cli.compare as cli
+import sim.cli.sweep as sweep_cli
+import sim.sweeps.execute as sweep_execute
 from sim.analysis.runsize import RunEstimate
 from sim.cli.main import main
 from sim.engine import execute
@@ -89,6 +92,24 @@ def test_a_single_cpu_or_dask_starts_none(
     monkeypatch.setattr(os, "cpu_count", lambda: 4)
     assert _compare("--dask", "tcp://127.0.0.1:1") == 2  # stopped before connecting
     assert "start" not in " ".join(events)
+
+
+@pytest.mark.parametrize(("workers", "started"), [("2", True), ("1", False)])
+def test_a_sweep_starts_them_before_reading_its_points(
+    monkeypatch: pytest.MonkeyPatch, workers: str, started: bool
+) -> None:
+    seen: list[str] = []
+
+    def defined(*_args: object, **_kw: object) -> None:
+        seen.append("define")
+        raise InputError(STOPPED)
+
+    monkeypatch.setattr(sweep_execute, "start_workers", lambda m: seen.append(f"start {m}"))
+    monkeypatch.setattr(sweep_cli, "build_definition", defined)
+    argv = ["sweep", str(TWO_TOWNS), "--param", "demand_scale=1,2", "--workers", workers]
+    assert main(argv) == 2
+    start = [f"start {sweep_execute.WORKER_MODULES}"] if started else []
+    assert seen == [*start, "define"]
 
 
 def _pid(_shared: str) -> int:
