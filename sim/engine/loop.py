@@ -44,6 +44,7 @@ from .work import job_models
 __all__ = ["Engine", "EngineRecords", "Unit", "simulate"]
 
 NAN = float("nan")
+INF = float("inf")
 
 
 class _Due:
@@ -65,6 +66,15 @@ class _Due:
         self.unit = unit  # whose free moment it is (None: the flow of calls)
         # when it is due, as SimPy works it out (now + delay): the clock's time when it fires
         self.at = 0.0
+
+
+class Clock(simpy.Environment):
+    """SimPy's environment with one addition for runs of some services: scheduling an event at
+    a time worked out beforehand, as :meth:`~simpy.Environment.schedule` would have scheduled
+    it at that moment (``now + delay``, computed by the caller, and the next event id)."""
+
+    def schedule_at(self, event: Any, at: float) -> None:
+        heapq.heappush(self._queue, (at, NORMAL, next(self._eid), event))
 
 
 class Unit:
@@ -228,7 +238,7 @@ class Engine:
         self.services: Collection[int] = (
             every if services is None else frozenset(services) & frozenset(every)
         )
-        self.env = simpy.Environment()
+        self.env = Clock()
         self.horizon = region.horizon
         # travel[s][a][b]: the trips of service s, a row per place, read in place (no list of
         # P x P Python floats); services driving at one time factor share their rows
@@ -333,15 +343,10 @@ class Engine:
         self._by_owner = [
             p.by_owner or m is not None for p, m in zip(self.policies, self.movers, strict=True)
         ]
-        # services whose jobs run straight through at flat speed, back to a fixed station by
-        # an interpolated way: the common case, with fast paths in _call and _on_free
+        # services whose jobs run straight through, back to a fixed station, available on the
+        # way: the common case, with fast paths in _call and _on_free
         self._plain = [
-            fast
-            and self._flat_hours
-            and self._from_road[s]
-            and self._jobs[s] is None
-            and self.movers[s] is None
-            and self._snap is None
+            fast and self._from_road[s] and self._jobs[s] is None and self.movers[s] is None
             for s in range(n_svc)
         ]
         self._fast = [
@@ -497,12 +502,18 @@ class Engine:
         s = unit.service
         depart = sent + self._turnout0[i]
         travel = self.travel[s][unit.station][c] * self._scene_noise0[i]
+        flat = self._flat_hours
+        if not flat:
+            travel *= self._hours[int(depart // 60) % 24]
         arrive = depart + travel
         leave = arrive + self._on_scene[i]
         end = c
         if self._carries[s] and self._transport[i]:
             facility = self._facility[i]
-            leave += self.travel[s][c][facility] * self._transport_noise[i]
+            ride = self.travel[s][c][facility]
+            if not flat:
+                ride *= self._hours[int(leave // 60) % 24]
+            leave += ride * self._transport_noise[i]
             leave += self._handover[i]
             end = facility
         index = unit.index
@@ -574,7 +585,18 @@ class Engine:
         s = unit.service
         if self._plain[s] and not unit.off_pending:  # the common case, inlined
             unit.ret_start = now
-            unit.ret_end = now + self._back[s][unit.station][unit.ret_from] / self._return_factor
+            back = self._back[s][unit.station][unit.ret_from] / self._return_factor
+            unit.ret_end = end = now + (
+                back if self._flat_hours else back * self._hours[int(now // 60) % 24]
+            )
+            if self._snap is not None:  # by the zones of its way
+                unit.ret_times = None
+                key = unit.ret_from * self._n_places + unit.station
+                unit.ret_way = (
+                    (self._ways.get(key) or self.way(unit.ret_from, unit.station))
+                    if end > now
+                    else None
+                )
             if self._waiting[s]:
                 self._available(unit, now)
                 return
@@ -675,9 +697,12 @@ class Engine:
             if choice is None:
                 self._wait(i, s, c)
                 break
-            unit = choice[0]
+            unit, delay = choice
             self._take(unit)
-            self._dispatch(unit, i, choice[1], now)
+            if need == 1 and self._plain[s] and now >= unit.ret_end:
+                self._send(unit, i, place, delay, now)  # the common case of _dispatch
+                break
+            self._dispatch(unit, i, delay, now)
             if self._sent[i] >= need:
                 break
         mover = self.movers[s]
@@ -692,12 +717,35 @@ class Engine:
 
     def _call_some(self, event: _Due) -> None:
         """:meth:`_call` in a run of some services: another service's call is stepped over,
-        only to keep the clock of a run of the whole fleet (see the module's docstring)."""
-        if self._service[self._next_i] in self.services:
+        only to keep the clock of a run of the whole fleet (see the module's docstring).
+
+        The calls of other services after it that come strictly before every scheduled event
+        would each be the next event (a call scheduled now has the newest id, so it loses every
+        tie): they are stepped over here at once, their times worked out as SimPy would (the
+        time of the last plus the delay to the next), and the next call is scheduled at the
+        time and in the order SimPy would have given it."""
+        mine, service = self.services, self._service
+        if service[self._next_i] in mine:
             self._call(event)
-        else:
-            self._next += 1
-            self._schedule_call()
+            return
+        now, k, n = event.at, self._next + 1, self._ready_calls
+        queue = self.env._queue  # (time, priority, id, event), the earliest first
+        first = queue[0][0] if queue else INF
+        order, ready = self._order, self._ready
+        while k < n:
+            i = order[k]
+            if service[i] in mine:
+                break
+            at = now + (ready[i] - now)
+            if not at < first:
+                break
+            now, k = at, k + 1
+        self._next = k
+        if k < n:
+            self._next_i = i = order[k]
+            event.callbacks = event.due
+            event.at = at = now + (ready[i] - now)
+            self.env.schedule_at(event, at)
 
     def _duty_changes(self) -> Generator[simpy.Event, Any, None]:
         changes = sorted(

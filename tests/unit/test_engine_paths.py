@@ -1,12 +1,14 @@
 """The engine's fast paths give the records of its general path, bit for bit.
 
-A call of a plain service (flat speed, jobs straight through, back to a fixed station) that
-needs one unit is answered by its policy's finder and sent by ``Engine._send``; a unit of such
-a service is freed inline; a single unit's job log row is filled in from its call's records
-after the run. ``Engine(..., fast=False)`` takes the general way everywhere. Both run on the
-random scenarios of the invariants test, and on the same scenarios with every duration and
-trip a whole number of five minutes and every call on a five-minute mark, so that frees,
-calls and shift changes meet at the same instant.
+A call of a plain service (jobs straight through, back to a fixed station, available on the
+way back) that needs one unit is answered by its policy's finder, or chosen by its policy, and
+sent by ``Engine._send``; a unit of such a service is freed inline; a single unit's job log
+row is filled in from its call's records after the run. ``Engine(..., fast=False)`` takes
+the general way everywhere. Both run on the random scenarios of the invariants test, and on
+the same scenarios with every duration and trip a whole number of five minutes and every call
+on a five-minute mark, so that frees, calls and shift changes meet at the same instant; and
+on the shipped regions, whose zones place returning units at the zones of their way and whose
+hour factors change speeds.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from sim.engine.driver import compile_scenario
 from sim.engine.loop import Engine, EngineRecords
 from sim.errors import ScenarioError
 from sim.schema import scenario_from_dict
+from tests.builders import shipped
 from tests.unit.test_engine_invariants import scenarios
 
 STEP = 5  # minutes: the grid that tied scenarios put every time on
@@ -83,3 +86,54 @@ def test_fast_paths_give_the_records_of_the_general_path(
         inc = dataclasses.replace(inc, t_call=STEP * np.floor(inc.t_call / STEP))
     for fleet in compiled.fleets.values():
         same_records(Engine(region, fleet, inc).run(), Engine(region, fleet, inc, fast=False).run())
+
+
+@pytest.mark.parametrize(
+    ("name", "zones"),
+    [("five_valleys", True), ("five_valleys_services", False), ("windstorm", False)],
+)
+def test_fast_paths_on_the_shipped_regions(name: str, zones: bool) -> None:
+    data = shipped(name, horizon="20 d", warmup="0 d")
+    compiled = compile_scenario(scenario_from_dict(data))
+    region = compiled.region
+    assert (region.snapper is not None) == zones  # returning units at the zones of their way
+    assert not np.all(region.hour_factors == 1.0)  # speeds change by the hour
+    inc = generate_incidents(region, 3, 0)
+    for fleet in compiled.fleets.values():
+        same_records(Engine(region, fleet, inc).run(), Engine(region, fleet, inc, fast=False).run())
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(scenarios())
+def test_a_run_of_one_service_keeps_the_clock_of_the_whole_run_on_the_grid(
+    data: dict[str, Any],
+) -> None:
+    """Other services' calls are stepped over, several at once when they come before every
+    scheduled event; on the grid they meet frees and shift changes at the same instant, where
+    only the order SimPy gives events keeps the records of the whole run."""
+    data = tied(data)
+    assume(len(data["services"]) > 1)
+    try:
+        compiled = compile_scenario(scenario_from_dict(data))
+    except ScenarioError as exc:
+        assume("could never be served" not in str(exc))
+        raise
+    region = compiled.region
+    inc = generate_incidents(region, data["run"]["seed"], 0)
+    inc = dataclasses.replace(inc, t_call=STEP * np.floor(inc.t_call / STEP))
+    service = np.array([t.service for t in region.types])[inc.type]
+    for fleet in compiled.fleets.values():
+        whole = Engine(region, fleet, inc).run()
+        for s in range(len(region.services)):
+            alone = Engine(region, fleet, inc, services=[s]).run()
+            mine, theirs = service == s, fleet.service[whole.job_unit] == s
+            for name in ("t_dispatch", "t_first_arrival", "t_clear", "first_unit", "units_sent"):
+                x, y = getattr(alone, name)[mine], getattr(whole, name)[mine]
+                assert np.array_equal(x, y, equal_nan=True), name
+            assert np.array_equal(alone.job_unit, whole.job_unit[theirs])
+            assert np.array_equal(alone.job_free, whole.job_free[theirs])
