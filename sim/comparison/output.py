@@ -14,9 +14,8 @@ import pandas as pd
 
 from ..analysis.erlang import large_gap
 from ..analysis.metrics import ALL
-from ..engine.execute import Executor
 from ..engine.progress import Progress, Stages
-from ..plots import draw_figures, figure_steps, figure_workers
+from ..plots import draw_figures, figure_steps
 from ..results.display import console_table
 from ..results.files import (
     manifest,
@@ -59,11 +58,9 @@ def write_comparison(
     scenario's places, options and targets, read from ``scenario`` or ``scenario_file``), the
     figures and the HTML report: all inside the temporary directory, so the result directory
     appears complete or not at all. ``progress`` is told each of the :func:`write_steps`. The
-    figures are drawn on ``workers`` processes (None: every CPU; 1: this process), started
-    with the tables so that they load the plotting library meanwhile, while this process writes
-    the workbook and prepares the report. ``stages`` times the tables, the figures (with the
-    workbook and the report's tables) and the report; the manifest ends with every stage's
-    times."""
+    figures are drawn on ``workers`` processes (None: every CPU; 1: this process), while this
+    process writes the workbook. ``stages`` times the tables, the figures (with the workbook)
+    and the report; the manifest ends with every stage's times."""
     if scenario is None:
         scenario = load_scenario(scenario_file)
     step = progress.step if progress is not None else (lambda _label: None)
@@ -89,16 +86,22 @@ def write_comparison(
         write_json(info, tmp / "manifest.json")
 
     with output_dir(out, overwrite) as tmp:
-        with figure_workers(tmp, workers) as drawers:  # they start while the tables are written
-            stages.start("tables")
-            step(WRITE_STEPS[0])
-            _write_tables(comp, tmp, scenario, records)
-            write_manifest(tmp)
-            step(WRITE_STEPS[1])
-            write_zone_layer(comp.zones, scenario, tmp)
-            stages.start("figures")
-            step(WRITE_STEPS[2])
-            prepared = _figures_and_workbook(tmp, step, drawers)
+        stages.start("tables")
+        step(WRITE_STEPS[0])
+        if records:
+            write_parquet(comp.raw.incidents, tmp / INCIDENTS_FILE)
+        write_parquet(comp.raw.units, tmp / "units.parquet")
+        write_parquet(comp.raw.levels, tmp / "levels.parquet")
+        write_parquet(comp.responses, tmp / RESPONSES_FILE)
+        for name in TABLES:  # every table of the comparison, one CSV each
+            write_csv(getattr(comp, name), tmp / CSV_FILES.get(name, f"{name}.csv"))
+        write_manifest(tmp)
+        write_json(region_record(scenario), tmp / REGION_FILE)
+        step(WRITE_STEPS[1])
+        write_zone_layer(comp.zones, scenario, tmp)
+        stages.start("figures")
+        step(WRITE_STEPS[2])
+        prepared = _figures_and_workbook(tmp, step, workers)
         stages.start("report")
         step(WRITE_STEPS[3])
         build_report(tmp, prepared)
@@ -106,32 +109,19 @@ def write_comparison(
         write_manifest(tmp, stages=stages.times)
 
 
-def _write_tables(comp: Comparison, tmp: Path, scenario: Scenario, records: bool) -> None:
-    """The unit, level and response tables (and with ``records`` the per-incident table), every
-    table of the comparison and ``region.json``."""
-    if records:
-        write_parquet(comp.raw.incidents, tmp / INCIDENTS_FILE)
-    write_parquet(comp.raw.units, tmp / "units.parquet")
-    write_parquet(comp.raw.levels, tmp / "levels.parquet")
-    write_parquet(comp.responses, tmp / RESPONSES_FILE)
-    for name in TABLES:  # every table of the comparison, one CSV each
-        write_csv(getattr(comp, name), tmp / CSV_FILES.get(name, f"{name}.csv"))
-    write_json(region_record(scenario), tmp / REGION_FILE)
-
-
 def _figures_and_workbook(
-    tmp: Path, step: Callable[[str], None], drawers: Executor | None
+    tmp: Path, step: Callable[[str], None], workers: int | None
 ) -> PreparedReport | None:
-    """The figures; while the worker processes ``drawers`` draw them, the workbook and the
-    report up to its figures (:func:`prepare_report`, returned; None when this process draws)."""
-    if drawers is None:
+    """The figures; while worker processes draw them, the workbook and the report up to its
+    figures (:func:`prepare_report`, returned; None when this process draws)."""
+    if workers == 1:
         write_workbook(tmp)
         draw_figures(tmp, on_step=step)
         return None
     with ThreadPoolExecutor(1, thread_name_prefix="intersim-workbook") as side:
         book = side.submit(write_workbook, tmp)
         report = side.submit(prepare_report, tmp)
-        draw_figures(tmp, on_step=step, executor=drawers)
+        draw_figures(tmp, on_step=step, workers=workers)
         book.result()
         return report.result()
 

@@ -24,7 +24,6 @@ another process: the tasks then run in this process, and :attr:`Executor.fallbac
 from __future__ import annotations
 
 import concurrent.futures as cf
-import importlib
 import multiprocessing
 import os
 import pickle
@@ -114,14 +113,6 @@ class Executor:
         imports after the fork included); 0 when the tasks ran in this process, whose own CPU
         time counts them."""
         return sum(self._worker_cpu.values())
-
-    def start(self) -> None:
-        """Start every worker process now rather than with the first tasks, so that each
-        starts (and imports its ``warm`` modules) while this process still prepares the
-        tasks' input; nothing to do in this process or on Dask."""
-        if isinstance(self.submitter, _Processes):
-            for _ in range(self.workers):  # a pool starts a process per task, up to its size
-                self.submitter.pool.submit(os.getpid)
 
     @property
     def window(self) -> int:
@@ -256,10 +247,10 @@ def _watch_parent(pid: int, every: float) -> None:
             os._exit(3)
 
 
-def worker_init(parent: int, shared: Any, every: float = 0.5, warm: Sequence[str] = ()) -> None:
+def worker_init(parent: int, shared: Any, every: float = 0.5) -> None:
     """Worker initializer: keeps ``shared`` for the tasks; Ctrl-C is the parent's to handle (it
     stops the pool), and a worker whose parent died (``kill -9``) exits instead of waiting
-    forever for work. Then it imports the ``warm`` modules, before any task comes."""
+    forever for work."""
     global _SHARED
     _SHARED = shared
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -267,8 +258,6 @@ def worker_init(parent: int, shared: Any, every: float = 0.5, warm: Sequence[str
         threading.Thread(
             target=_watch_parent, args=(parent, every), daemon=True, name="intersim-parent-watch"
         ).start()
-    for module in warm:
-        importlib.import_module(module)
 
 
 class _Processes:
@@ -306,7 +295,7 @@ def start_workers(preload: Sequence[str] = ()) -> bool:
 
 @contextmanager
 def process_pool(
-    workers: int, shared: Any, preload: Sequence[str] = (), warm: Sequence[str] = ()
+    workers: int, shared: Any, preload: Sequence[str] = ()
 ) -> Iterator[cf.ProcessPoolExecutor]:
     """``workers`` processes for the length of the block; on an exception (Ctrl-C included)
     the tasks in flight are stopped at once rather than waited for."""
@@ -318,7 +307,7 @@ def process_pool(
         max_workers=workers,
         mp_context=ctx,
         initializer=worker_init,
-        initargs=(os.getpid(), shared, 0.5, tuple(warm)),
+        initargs=(os.getpid(), shared),
     )
     try:
         yield pool
@@ -399,13 +388,11 @@ def open_executor(
     dask: str | None = None,
     tasks: int | None = None,
     preload: Sequence[str] = (),
-    warm: Sequence[str] = (),
 ) -> Iterator[Executor]:
     """An executor for the length of the block: Dask (``dask='local'`` or a scheduler
     address), ``workers`` local processes (default: every CPU, at most ``tasks``), or this
     process (``workers=1``, a single task, or ``shared`` that cannot be pickled). ``preload``
-    names the modules of the tasks, for the fork server to import once; ``warm`` those that
-    each local worker imports as it starts (see :meth:`Executor.start`)."""
+    names the modules of the tasks, for the fork server to import once."""
     n = _processes(workers, tasks)
     if dask is None and n <= 1:
         yield Executor(_Serial(shared), 1, "this process")
@@ -424,7 +411,7 @@ def open_executor(
                 yield executor
         return
     with (
-        process_pool(n, shared, preload, warm) as pool,
+        process_pool(n, shared, preload) as pool,
         _counted(Executor(_Processes(pool), n, f"{n} local processes")) as executor,
     ):
         yield executor

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..engine.execute import Executor, open_executor
+from ..engine.execute import open_executor
 from ..results.files import DIR_MODE, remove_stale
 from ..results.read import ResultData, load_result
 
@@ -39,7 +39,6 @@ __all__ = [
     "FigureInfo",
     "draw_figures",
     "figure_steps",
-    "figure_workers",
     "iter_figures",
     "read_index",
     "redraw_figures",
@@ -175,51 +174,32 @@ def figure_steps() -> int:
     return len(_kinds())
 
 
-@contextmanager
-def figure_workers(result_dir: Path, workers: int | None) -> Iterator[Executor | None]:
-    """The worker processes that :func:`draw_figures` draws ``result_dir``'s figures on (None
-    where this process draws them: ``workers`` 1), started at once: each imports the plotting
-    library while this process still writes the tables that the figures are drawn from."""
-    if workers == 1:
-        yield None
-        return
-    with open_executor(
-        str(result_dir), workers=workers, tasks=len(_kinds()), warm=(f"{__name__}.style",)
-    ) as executor:
-        executor.start()
-        yield executor
-
-
 def draw_figures(
     result_dir: Path,
     out_dir: Path | None = None,
     on_step: Callable[[str], None] | None = None,
     workers: int | None = 1,
-    executor: Executor | None = None,
 ) -> list[FigureInfo]:
     """Draw every figure of ``result_dir`` into ``out_dir`` (default ``result_dir/figures``);
     ``on_step`` is told each kind of figure before it is drawn. With ``workers`` other than 1
-    (None: every CPU), or on the :func:`figure_workers` ``executor`` of ``result_dir``, each
-    kind of figure is drawn in a worker process, the costliest first, and ``on_step`` is told
-    each kind once drawn: the same files, in any process."""
-    data = load_result(result_dir)  # a directory that is not a result fails here, at once
-    if executor is None and workers != 1:
-        with figure_workers(result_dir, workers) as started:
-            return draw_figures(result_dir, out_dir, on_step, executor=started)
+    (None: every CPU) each kind of figure is drawn in a worker process, the costliest first,
+    and ``on_step`` is told each kind once drawn: the same files, in any process."""
+    data = load_result(result_dir)
     out = Path(out_dir) if out_dir is not None else Path(result_dir) / FIGURES_DIR
-    if executor is None:
+    if workers == 1:
         return write_figures(iter_figures(data, on_step), out)
     out.mkdir(parents=True, exist_ok=True)
     kinds = _kinds()
     order = sorted(kinds, key=_cost_rank)
     drawn: dict[str, list[FigureInfo]] = {}
-    for done in executor.finished(draw_kind, [(str(out), kind) for kind in order]):
-        if done.error is not None:
-            raise done.error
-        kind = order[done.index]
-        drawn[kind] = done.value
-        if on_step is not None:
-            on_step(f"figures: {kind}")
+    with open_executor(str(result_dir), workers=workers, tasks=len(order)) as executor:
+        for done in executor.finished(draw_kind, [(str(out), kind) for kind in order]):
+            if done.error is not None:
+                raise done.error
+            kind = order[done.index]
+            drawn[kind] = done.value
+            if on_step is not None:
+                on_step(f"figures: {kind}")
     infos = [info for kind in kinds for info in drawn[kind]]
     _write_index(infos, out)
     return infos

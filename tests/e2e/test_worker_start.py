@@ -7,7 +7,6 @@ that fork server (its workers fork with the preloaded modules)."""
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -127,22 +126,6 @@ def test_a_pool_after_the_early_start_forks_from_it() -> None:
         parents = {_parent(pid) for pid in pids}  # while the workers live
     assert os.getpid() not in pids
     assert parents == {server}, "the workers are the server's children"
-
-
-def _loaded(_shared: str, module: str) -> tuple[int, bool]:
-    return os.getpid(), module in sys.modules
-
-
-def test_started_workers_import_their_warm_modules_before_any_task() -> None:
-    """The figure workers of compare start with the tables and load matplotlib meanwhile (here
-    a module that nothing else loads)."""
-    with open_executor("data", workers=2, warm=("wave",)) as ex:
-        ex.start()
-        seen = ex.map(_loaded, [("wave",)] * 4)
-    assert all(loaded for _, loaded in seen)
-    assert len({pid for pid, _ in seen}) <= 2
-    with open_executor("data", workers=2) as ex:
-        assert not any(loaded for _, loaded in ex.map(_loaded, [("wave",)] * 2))
 
 
 def test_without_a_fork_server_nothing_starts(monkeypatch: pytest.MonkeyPatch) -> None:
