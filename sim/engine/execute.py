@@ -10,7 +10,9 @@ the number of workers.
 * otherwise, by default: a :class:`concurrent.futures.ProcessPoolExecutor` with the
   ``forkserver`` start method where available (``spawn`` elsewhere) and ``workers`` processes
   (default: the number of CPUs). The fork server imports intersim once; workers ignore Ctrl-C,
-  which the parent handles, and exit when the parent dies (``kill -9``).
+  which the parent handles, and exit when the parent dies (``kill -9``). A command that knows
+  early that it will use workers starts the fork server then (:func:`start_workers`), so that
+  its imports overlap the command's own work.
 * ``dask="local"``: a :class:`distributed.LocalCluster` of ``workers`` (default 2) single-threaded
   worker processes; any other ``dask`` value is the address of a running scheduler
   (``tcp://host:8786``), whose workers need intersim installed. ``shared`` is scattered to every
