@@ -5,7 +5,10 @@ unit) -> turnout -> travel -> on scene -> optional transport and handover -> the
 again and heads back to its station. Each unit's job is fixed when it is dispatched (all random
 numbers were drawn with the incidents), so the engine needs only a few kinds of events: a call
 becoming ready for dispatch, a unit becoming free, and duty changes. SimPy keeps the clock and
-the event queue; a single process feeds the calls, everything else runs as callbacks.
+the event queue; a single process feeds the calls, everything else runs as callbacks. A call
+that would be the very next event (before every scheduled one) is answered at once, without
+an event of its own: the same order and times (``Engine(..., fast=False)`` keeps an event per
+call; tests compare the two).
 
 A unit heading back to its station is available (unless the dispatch rule says ``from_road:
 false``): its expected trip to a new incident interpolates between the trip from where it
@@ -69,9 +72,11 @@ class _Due:
 
 
 class Clock(simpy.Environment):
-    """SimPy's environment with one addition for runs of some services: scheduling an event at
-    a time worked out beforehand, as :meth:`~simpy.Environment.schedule` would have scheduled
-    it at that moment (``now + delay``, computed by the caller, and the next event id)."""
+    """SimPy's environment with one addition: scheduling an event at a time the engine worked
+    out as :meth:`~simpy.Environment.schedule` would have (``now + delay``) and with the next
+    event id, so that a call answered at once (or another service's call stepped over) need
+    not be the clock's current event for what it schedules to be timed and ordered as SimPy
+    would time and order it."""
 
     def schedule_at(self, event: Any, at: float) -> None:
         heapq.heappush(self._queue, (at, NORMAL, next(self._eid), event))
@@ -352,6 +357,10 @@ class Engine:
         self._fast = [
             f if plain else None for f, plain in zip(self._finders, self._plain, strict=True)
         ]
+        # services whose calls may be answered at once, without an event of their own (_call)
+        self._inline = [
+            fast and s in self.services and self.movers[s] is None for s in range(n_svc)
+        ]
         # per service: whether every call needs one unit, whether some call has a transport
         mine = [[t for t in types if t.service == s] for s in range(n_svc)]
         self._single = [all(t.units_needed == 1 for t in own) for own in mine]
@@ -489,9 +498,8 @@ class Engine:
         if event.callbacks is not None:
             raise RuntimeError(f"unit {index} was sent while its last job was still on")
         event.callbacks = event.due
-        delay = free_at - now
-        event.at = now + delay
-        self.env.schedule(event, NORMAL, delay)  # type: ignore[arg-type]
+        event.at = at = now + (free_at - now)  # as SimPy works it out: now + delay
+        self.env.schedule_at(event, at)
 
     def _send(self, unit: Unit, i: int, c: int, delay: float, now: float) -> None:
         """:meth:`_dispatch` in the common case: a unit at its station of a plain service sent
@@ -529,9 +537,8 @@ class Engine:
         if event.callbacks is not None:
             raise RuntimeError(f"unit {index} was sent while its last job was still on")
         event.callbacks = event.due
-        delay = leave - now
-        event.at = now + delay
-        self.env.schedule(event, NORMAL, delay)  # type: ignore[arg-type]
+        event.at = at = now + (leave - now)  # as SimPy works it out: now + delay
+        self.env.schedule_at(event, at)
 
     def _record_crew(
         self,
@@ -652,38 +659,52 @@ class Engine:
 
     def _call(self, event: _Due) -> None:
         """The next call has been handled: dispatch what is allowed and free, queue the rest;
-        then the event of the call after it (:meth:`_schedule_call`, inlined)."""
-        now = event.at  # (= self.env.now)
+        then the event of the call after it (:meth:`_schedule_call`, inlined).
+
+        A call scheduled now has the newest event id, so it is the next event exactly when it
+        comes strictly before every scheduled one: such a call is answered here at once, at
+        the time SimPy would give it (the last call's time plus the delay), if its service
+        reads no clock but the times it is handed (``_inline``: no relocation rule)."""
+        now = event.at  # (= self.env.now, but for the calls answered at once)
         i = self._next_i
-        s = self._service[i]
-        find = self._fast[s]
-        if find is not None and (self._single[s] or self._need[i] == 1):  # the common case
-            c = self.incident_place[i]
-            unit = find(self, s, c, now)
-            if unit is None:  # it waits (inlined _wait)
-                priority = self._type_priority[self._type[i]]
-                heapq.heappush(self.queues[s][self._community[i]], (priority, self._ready[i], i))
-                self._waiting[s] += 1
-            else:
-                u = unit.index  # taken: no longer free (inlined _take)
-                del self.free[s][u]
-                if self._by_owner[s]:
-                    del self.free_by_owner[s][unit.owner][u]
-                self.positions[s].remove(unit)
-                if now >= unit.ret_end:
-                    self._send(unit, i, c, 0.0, now)
+        queue = self.env._queue  # (time, priority, id, event), the earliest first
+        while True:
+            s = self._service[i]
+            find = self._fast[s]
+            if find is not None and (self._single[s] or self._need[i] == 1):  # the common case
+                c = self.incident_place[i]
+                unit = find(self, s, c, now)
+                if unit is None:  # it waits (inlined _wait)
+                    priority = self._type_priority[self._type[i]]
+                    heapq.heappush(
+                        self.queues[s][self._community[i]], (priority, self._ready[i], i)
+                    )
+                    self._waiting[s] += 1
                 else:
-                    self._dispatch(unit, i, 0.0, now)
-        else:
-            self._answer(i, s, now)
-        k = self._next + 1
-        self._next = k
-        if k < self._ready_calls:  # the next call, with the event SimPy is done with
+                    u = unit.index  # taken: no longer free (inlined _take)
+                    del self.free[s][u]
+                    if self._by_owner[s]:
+                        del self.free_by_owner[s][unit.owner][u]
+                    self.positions[s].remove(unit)
+                    if now >= unit.ret_end:
+                        self._send(unit, i, c, 0.0, now)
+                    else:
+                        self._dispatch(unit, i, 0.0, now)
+            else:
+                self._answer(i, s, now)
+            k = self._next + 1
+            self._next = k
+            if k >= self._ready_calls:
+                return
             self._next_i = i = self._order[k]
-            event.callbacks = event.due
-            delay = self._ready[i] - now
-            event.at = now + delay
-            self.env.schedule(event, NORMAL, delay)  # type: ignore[arg-type]
+            at = now + (self._ready[i] - now)
+            if at < queue[0][0] and self._inline[self._service[i]]:
+                now = at  # the next event: answered at once
+                continue
+            event.callbacks = event.due  # the next call, with the event SimPy is done with
+            event.at = at
+            self.env.schedule_at(event, at)
+            return
 
     def _answer(self, i: int, s: int, now: float) -> None:
         """Call ``i`` in general: its policy chooses units one by one, up to as many as it
