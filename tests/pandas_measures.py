@@ -281,3 +281,39 @@ def bounds_of(metrics: pd.Series, default: tuple[float, float]) -> tuple[np.ndar
     low = names.map(lambda m: BOUNDS.get(m, default)[0]).to_numpy(dtype=np.float64)
     high = names.map(lambda m: BOUNDS.get(m, default)[1]).to_numpy(dtype=np.float64)
     return low, high
+
+
+def zone_results(per_rep: pd.DataFrame, baseline: str, margins=None) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """``zones.csv`` from the long zone table by :func:`with_ci` and
+    :func:`paired_differences` on the keys as text, unstacked per metric."""
+    from sim.analysis.stats import paired_differences, with_ci
+    from sim.analysis.zones import COMPARED, ZONE_METRICS
+
+    keys = ["option", "service", "priority", "zone", "community"]
+    ci = with_ci(per_rep, [*keys, "metric"])
+    wide = ci.set_index([*keys, "metric"])[["mean", "ci_low", "ci_high"]].unstack("metric")
+    out = pd.DataFrame(index=wide.index)
+    for m in ZONE_METRICS:
+        if ("mean", m) not in wide:
+            continue
+        out[m] = wide[("mean", m)]
+        if m != "calls":
+            out[f"{m}_ci_low"] = wide[("ci_low", m)]
+            out[f"{m}_ci_high"] = wide[("ci_high", m)]
+    out = out.reset_index()
+    compared = per_rep[per_rep["metric"].isin(COMPARED)]
+    if (compared["option"] != baseline).any():
+        diff = paired_differences(compared, [*keys, "metric"], baseline, margins=margins)
+        by = diff.set_index([*keys, "metric"])
+        d = by[["diff", "ci_low", "ci_high"]].unstack("metric")
+        verdicts = by["verdict"].unstack("metric")
+        extra = pd.DataFrame(index=d.index)
+        for m in COMPARED:
+            if ("diff", m) in d:
+                extra[f"diff_{m}"] = d[("diff", m)]
+                extra[f"diff_{m}_ci_low"] = d[("ci_low", m)]
+                extra[f"diff_{m}_ci_high"] = d[("ci_high", m)]
+                extra[f"verdict_{m}"] = verdicts[m]
+        out = out.merge(extra.reset_index(), on=keys, how="left")
+    out["calls"] = out["calls"].fillna(0.0)
+    return out.sort_values(keys, kind="stable").reset_index(drop=True)

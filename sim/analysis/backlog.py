@@ -34,6 +34,7 @@ __all__ = [
     "open_mean",
     "open_series",
     "weekly_levels",
+    "weekly_services",
     "wide_table",
 ]
 
@@ -336,6 +337,12 @@ def weekly_levels(inc: pd.DataFrame, region: Region, options: list[str]) -> pd.D
                     )
                 )
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=WEEKLY_COLUMNS)
+
+
+def weekly_services(region: Region) -> list[str]:
+    """The services that :func:`weekly_levels` draws (on a calendar or with a caseload): their
+    calls are the only ones it reads, and the only ones the caseload measures read."""
+    return [sv for s, sv in enumerate(region.services) if _weekly_kind(region, s) is not None]
 
 
 def _weekly_kind(region: Region, s: int) -> str | None:

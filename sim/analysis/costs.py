@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..model.compile import Region
 
-__all__ = ["FORMULAS", "cost_metrics", "cost_shares"]
+__all__ = ["FORMULAS", "call_counts", "cost_metrics", "cost_shares", "shares_of_cost"]
 
 FORMULAS = ("per_capita", "per_call", "per_unit_hour", "mix")
 
@@ -39,6 +39,15 @@ def cost_metrics(units: pd.DataFrame, metrics: pd.DataFrame, region: Region) -> 
     return long[["replication", "option", "service", "priority", "community", "metric", "value"]]
 
 
+def call_counts(incidents: pd.DataFrame) -> pd.Series:
+    """Calls after the warm-up per replication x option x community, every option and
+    community of the table's categories included (zero where none called): what the per-call
+    formula shares by. Counts of replications made apart can be concatenated."""
+    keys = ["replication", "option", "community"]
+    counted = incidents.loc[~incidents["warmup"].to_numpy(), keys]  # not every column: a copy
+    return counted.groupby(keys, observed=False).size()
+
+
 def cost_shares(
     units: pd.DataFrame,
     incidents: pd.DataFrame,
@@ -48,20 +57,30 @@ def cost_shares(
 ) -> pd.DataFrame:
     """Each community's share of each option's total cost (all services), per formula and
     replication: columns replication, option, formula, community, share, cost."""
+    return shares_of_cost(units, call_counts(incidents), helped, region, mix)
+
+
+def shares_of_cost(
+    units: pd.DataFrame,
+    calls: pd.Series,
+    helped: pd.DataFrame,
+    region: Region,
+    mix: dict[str, float],
+) -> pd.DataFrame:
+    """:func:`cost_shares` from the :func:`call_counts` of the replications."""
     total = units.groupby(["replication", "option"], observed=True)["cost"].sum()
-    keys = ["replication", "option", "community"]
-    counted = incidents.loc[~incidents["warmup"].to_numpy(), keys]  # not every column: a copy
-    calls = counted.groupby(keys, observed=False).size()
     used = helped.groupby(["replication", "option", "community"], observed=True)["unit_hours"].sum()
-    pop = pd.Series(region.population, index=list(region.communities))
+    communities = list(region.communities)
+    pop = pd.Series(region.population, index=communities)
+    runs = [(rep, str(opt)) for rep, opt in total.index]
+    by_call, by_hour = _shares(calls, runs, communities), _shares(used, runs, communities)
     weights = {k: v / sum(mix.values()) for k, v in mix.items()}
     rows = []
-    for (rep, opt), cost in total.items():
-        opt = str(opt)
+    for i, ((rep, opt), cost) in enumerate(zip(runs, total.to_numpy(), strict=True)):
         basis = {
-            "population": pop / pop.sum(),
-            "calls": _shares(calls, rep, opt, region),
-            "unit_hours": _shares(used, rep, opt, region),
+            "population": (pop / pop.sum()).to_numpy(),
+            "calls": by_call[i],
+            "unit_hours": by_hour[i],
         }
         formulas = {
             "per_capita": basis["population"],
@@ -70,18 +89,32 @@ def cost_shares(
             "mix": sum(w * basis[k] for k, w in weights.items()),
         }
         for name, share in formulas.items():
-            for com in region.communities:
-                rows.append((rep, opt, name, com, float(share[com]), float(share[com]) * cost))
+            for j, com in enumerate(communities):
+                rows.append((rep, opt, name, com, float(share[j]), float(share[j]) * cost))
     return pd.DataFrame(
         rows, columns=["replication", "option", "formula", "community", "share", "cost"]
     )
 
 
-def _shares(counts: pd.Series, rep: int, option: str, region: Region) -> pd.Series:
-    sub = counts.xs((rep, option), level=["replication", "option"]) if len(counts) else counts
-    sub.index = sub.index.astype(str)
-    values = sub.reindex(list(region.communities), fill_value=0.0).astype(np.float64)
-    total = values.sum()
-    if total <= 0:
-        return pd.Series(1.0 / len(values), index=values.index)
-    return values / total
+def _shares(counts: pd.Series, runs: list[tuple[int, str]], communities: list[str]) -> np.ndarray:
+    """Each run's (replication, option) share of ``counts`` per community, one row per run: a
+    community without any counts has 0, a run without any an equal share everywhere."""
+    values = np.zeros((len(runs), len(communities)), dtype=np.float64)
+    row = {run: i for i, run in enumerate(runs)}
+    column = {c: j for j, c in enumerate(communities)}
+    index = counts.index
+    keys = zip(
+        index.get_level_values("replication"),
+        index.get_level_values("option").astype(str),
+        index.get_level_values("community").astype(str),
+        strict=True,
+    )
+    for (rep, option, community), n in zip(keys, counts.to_numpy(np.float64), strict=True):
+        i, j = row.get((rep, option)), column.get(community)
+        if i is not None and j is not None:
+            values[i, j] = n
+    out = np.empty_like(values)
+    for i, v in enumerate(values):
+        total = v.sum()
+        out[i] = v / total if total > 0 else 1.0 / len(v)
+    return out

@@ -33,6 +33,8 @@ __all__ = [
     "Margin",
     "bounds_of",
     "half_width",
+    "half_widths",
+    "margins_and_verdicts",
     "paired_differences",
     "with_ci",
 ]
@@ -134,6 +136,13 @@ def half_width(values: np.ndarray, level: float = LEVEL) -> float:
     return float(t_quantile(level, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
 
 
+def half_widths(sd: np.ndarray, n: np.ndarray, level: float = LEVEL) -> np.ndarray:
+    """The t interval's half-width of each group's mean, from its standard deviation and
+    count of values (NaN under 2 values)."""
+    t = _t_of(n, level)
+    return np.where(n >= 2, t * sd / np.sqrt(n), np.nan)
+
+
 def with_ci(
     per_rep: pd.DataFrame,
     keys: Sequence[str],
@@ -145,8 +154,7 @@ def with_ci(
     without a known metric)."""
     grouped = per_rep.groupby(list(keys), observed=True, sort=False)["value"]
     out = grouped.agg(mean="mean", sd="std", n="count").reset_index()
-    t = _t_of(out["n"].to_numpy(), level)
-    half = np.where(out["n"] >= 2, t * out["sd"] / np.sqrt(out["n"]), np.nan)
+    half = half_widths(out["sd"].to_numpy(), out["n"].to_numpy(), level)
     low, high = bounds_of(out.get("metric"), bounds)
     out["ci_low"] = np.maximum(out["mean"] - half, low)
     out["ci_high"] = np.minimum(out["mean"] + half, high)
@@ -177,28 +185,50 @@ def paired_differences(
         sd=("diff", "std"),
         n=("diff", "count"),
     ).reset_index()
-    t = _t_of(out["n"].to_numpy(), level)
-    half = np.where(out["n"] >= 2, t * out["sd"] / np.sqrt(out["n"]), np.nan)
+    half = half_widths(out["sd"].to_numpy(), out["n"].to_numpy(), level)
     out["ci_low"], out["ci_high"] = out["diff"] - half, out["diff"] + half
-    codes, metrics = pd.factorize(out["metric"].astype(str))
-    out["margin"] = _margins([margins.get(m, Margin()) for m in metrics], codes, out)
-    lower = [LOWER_IS_BETTER.get(m) for m in metrics]
-    out["verdict"] = _verdicts(
-        np.array([m is True for m in lower])[codes],
-        np.array([m is None for m in lower])[codes],
+    out["margin"], out["verdict"] = margins_and_verdicts(
+        out["metric"],
         out["ci_low"].to_numpy(dtype=np.float64),
         out["ci_high"].to_numpy(dtype=np.float64),
-        out["margin"].to_numpy(dtype=np.float64),
+        out["baseline_mean"].to_numpy(dtype=np.float64),
+        margins,
     )
     return out.drop(columns="sd")
 
 
-def _margins(of: list[Margin], codes: np.ndarray, out: pd.DataFrame) -> np.ndarray:
+def margins_and_verdicts(
+    metric: pd.Series | str,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    baseline_mean: np.ndarray,
+    margins: dict[str, Margin],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each paired difference's practical margin (by its ``metric``, of its baseline mean) and
+    verdict from its interval ``lo``..``hi``, worked out once per metric name (``metric``:
+    the name of every row's, or each row's)."""
+    if isinstance(metric, str):
+        codes, names = np.zeros(len(lo), dtype=np.intp), [metric]
+    else:
+        codes, names = pd.factorize(metric.astype(str))
+    margin = _margins([margins.get(m, Margin()) for m in names], codes, baseline_mean)
+    lower = [LOWER_IS_BETTER.get(m) for m in names]
+    verdict = _verdicts(
+        np.array([m is True for m in lower], dtype=bool)[codes],
+        np.array([m is None for m in lower], dtype=bool)[codes],
+        lo,
+        hi,
+        margin,
+    )
+    return margin, verdict
+
+
+def _margins(of: list[Margin], codes: np.ndarray, baseline_mean: np.ndarray) -> np.ndarray:
     """Each row's :meth:`Margin.of` its baseline mean (a NaN mean leaves the absolute
     margin, as ``max`` does)."""
     absolute = np.array([m.absolute for m in of], dtype=np.float64)[codes]
     relative = np.array([m.relative for m in of], dtype=np.float64)[codes]
-    return np.fmax(absolute, relative * np.abs(out["baseline_mean"].to_numpy(dtype=np.float64)))
+    return np.fmax(absolute, relative * np.abs(baseline_mean))
 
 
 def _verdicts(

@@ -12,15 +12,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .grouping import Groups, flag_means, quantile_of
+from .grouping import Groups, flag_means, number_key, quantile_of, text_key
 from .incidentview import IncidentTable, IncidentView
 from .metrics import ALL
-from .stats import Margin, paired_differences, with_ci
+from .stats import BOUNDS, MARGINS, Margin, half_widths, margins_and_verdicts
 
 __all__ = ["ZONE_METRICS", "zone_long", "zone_metrics", "zone_results", "zone_rows"]
 
 ZONE_METRICS = ("calls", "mean_response", "p90_response", "within_target")
 KEYS = ["replication", "option", "service", "priority", "zone", "community"]
+GROUP_KEYS = KEYS[1:]  # a zone's rows across replications
 COMPARED = ("mean_response", "p90_response", "within_target")
 
 
@@ -78,35 +79,85 @@ def zone_metrics(incidents: pd.DataFrame) -> pd.DataFrame:
 
 
 def zone_results(
-    per_rep: pd.DataFrame, baseline: str, margins: dict[str, Margin] | None = None
+    parts: list[tuple[pd.DataFrame, pd.DataFrame]],
+    baseline: str,
+    margins: dict[str, Margin] | None = None,
 ) -> pd.DataFrame:
-    """The wide table of ``zones.csv``: each metric with its CI, and for response and share
-    within target the paired difference to the baseline with its CI and verdict."""
-    keys = ["option", "service", "priority", "zone", "community"]
-    ci = with_ci(per_rep, [*keys, "metric"])
-    wide = ci.set_index([*keys, "metric"])[["mean", "ci_low", "ci_high"]].unstack("metric")
-    out = pd.DataFrame(index=wide.index)
+    """The wide table of ``zones.csv`` from the :func:`zone_rows` of the replications in order:
+    each metric with its CI, and for response and share within target the paired difference
+    to the baseline with its CI and verdict. What :func:`with_ci` and
+    :func:`paired_differences` give of :func:`zone_long`, bit for bit, grouped on integer codes
+    of the wide rows (hundreds of thousands of long rows otherwise, keyed by text)."""
+    frames = [p[0] for p in parts] + [p[1] for p in parts]
+    wide = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
+    values = {
+        m: wide[m].astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan)
+        for m in ZONE_METRICS
+    }
+    keys = [text_key(wide[k]) for k in GROUP_KEYS]
+    groups = Groups(keys)
+    mean, sd, n = _grouped(groups.ids, groups.count, values)
+    out: dict[str, object] = {k: groups.text(i) for i, k in enumerate(GROUP_KEYS)}
     for m in ZONE_METRICS:
-        if ("mean", m) not in wide:
-            continue
-        out[m] = wide[("mean", m)]
+        out[m] = mean[m]
         if m != "calls":
-            out[f"{m}_ci_low"] = wide[("ci_low", m)]
-            out[f"{m}_ci_high"] = wide[("ci_high", m)]
-    out = out.reset_index()
-    compared = per_rep[per_rep["metric"].isin(COMPARED)]
-    if (compared["option"] != baseline).any():
-        diff = paired_differences(compared, [*keys, "metric"], baseline, margins=margins)
-        by = diff.set_index([*keys, "metric"])
-        d = by[["diff", "ci_low", "ci_high"]].unstack("metric")
-        verdicts = by["verdict"].unstack("metric")
-        extra = pd.DataFrame(index=d.index)
-        for m in COMPARED:
-            if ("diff", m) in d:
-                extra[f"diff_{m}"] = d[("diff", m)]
-                extra[f"diff_{m}_ci_low"] = d[("ci_low", m)]
-                extra[f"diff_{m}_ci_high"] = d[("ci_high", m)]
-                extra[f"verdict_{m}"] = verdicts[m]
-        out = out.merge(extra.reset_index(), on=keys, how="left")
-    out["calls"] = out["calls"].fillna(0.0)
-    return out.sort_values(keys, kind="stable").reset_index(drop=True)
+            half = half_widths(sd[m], n[m])
+            low, high = BOUNDS.get(m, (-np.inf, np.inf))
+            out[f"{m}_ci_low"] = np.maximum(mean[m] - half, low)
+            out[f"{m}_ci_high"] = np.minimum(mean[m] + half, high)
+    table = pd.DataFrame(out)
+    if (wide["option"] != baseline).any():
+        pairs = Groups([*keys[1:], number_key(wide["replication"])])
+        base = (keys[0].labels == baseline)[keys[0].codes]  # every row has an option
+        table = table.assign(**_paired(groups, pairs, base, values, margins))
+    table["calls"] = table["calls"].fillna(0.0)
+    return table
+
+
+def _grouped(
+    ids: np.ndarray, count: int, values: dict[str, np.ndarray]
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Mean, standard deviation and count (NaN left out) of each column per group: pandas'
+    groupby on the group numbers (its compensated sums), the values in row order."""
+    number = pd.Categorical.from_codes(ids, categories=pd.RangeIndex(count))
+    grouped = pd.DataFrame(values).groupby(pd.CategoricalIndex(number), observed=False)
+    mean, sd, n = grouped.mean(), grouped.std(), grouped.count()
+    return (
+        {c: mean[c].to_numpy() for c in values},
+        {c: sd[c].to_numpy() for c in values},
+        {c: n[c].to_numpy() for c in values},
+    )
+
+
+def _paired(
+    groups: Groups,
+    pairs: Groups,
+    base: np.ndarray,
+    values: dict[str, np.ndarray],
+    margins: dict[str, Margin] | None,
+) -> dict[str, np.ndarray]:
+    """The diff, CI and verdict columns of :func:`zone_results`: each row of another option
+    against the baseline's (``base``) row of the same replication, service, priority, zone and
+    community (the same of ``pairs``) where it has one, per group of the other option."""
+    partner = np.full(pairs.count, -1, dtype=np.int64)
+    partner[pairs.ids[base]] = np.flatnonzero(base)
+    rows = np.flatnonzero(~base)
+    rows = rows[partner[pairs.ids[rows]] >= 0]
+    if not len(rows):
+        return {}
+    matched = partner[pairs.ids[rows]]
+    both = {f"base_{m}": values[m][matched] for m in COMPARED}
+    both |= {f"diff_{m}": values[m][rows] - values[m][matched] for m in COMPARED}
+    mean, sd, n = _grouped(groups.ids[rows], groups.count, both)
+    paired = np.bincount(groups.ids[rows], minlength=groups.count) > 0
+    margins = {**MARGINS, **(margins or {})}
+    out: dict[str, np.ndarray] = {}
+    for m in COMPARED:
+        diff = mean[f"diff_{m}"]
+        half = half_widths(sd[f"diff_{m}"], n[f"diff_{m}"])
+        lo, hi = diff - half, diff + half
+        _, verdict = margins_and_verdicts(m, lo, hi, mean[f"base_{m}"], margins)
+        for column, v in (("", diff), ("_ci_low", lo), ("_ci_high", hi)):
+            out[f"diff_{m}{column}"] = np.where(paired, v, np.nan)
+        out[f"verdict_{m}"] = np.where(paired, verdict, np.nan)
+    return out

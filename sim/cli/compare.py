@@ -1,5 +1,12 @@
 """``intersim compare``: compare the pooling options of a scenario (the main job) and write the
-result directory with its figures and report."""
+result directory with its figures and report.
+
+The worker processes start first: as soon as the command knows that it will use them (at once
+with ``--workers N``; by default once the run's size is estimated), the fork server starts
+importing what the workers run (:func:`sim.engine.execute.start_workers`) while this process
+imports the comparison, reads and compiles the scenario. The comparison and its writers (which
+load pandas) are imported only then, not with the parser.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +16,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..comparison.compare import checked_baseline, compare
-from ..comparison.output import format_comparison, write_comparison, write_steps
+from ..analysis.runsize import check_feasible
+from ..engine.execute import start_workers, uses_processes
 from ..engine.progress import Stages, progress_bar
 from ..errors import InputError, printable
 from ..schema import load_scenario
@@ -19,9 +26,13 @@ from .command import Command
 from .exits import EXIT_OK
 from .outdirs import checked_out_dir, finished
 from .replay import replay_source_for
-from .run import add_run_arguments, guard
+from .run import add_run_arguments, size_of_run
 
-__all__ = ["COMMANDS"]
+__all__ = ["COMMANDS", "WORKER_MODULES"]
+
+# what the workers of compare import before their first task: the measure of each replication
+# (sim.comparison.measure) and the figure task (sim.plots; each kind of figure loads its own)
+WORKER_MODULES = ("sim.comparison.measure", "sim.plots")
 
 
 def _arguments(p: argparse.ArgumentParser) -> None:
@@ -59,14 +70,22 @@ def _compare(args: argparse.Namespace) -> int:
     begun = getattr(args, "clock", t0)  # when the command started, imports included
     if args.precision and args.replications:
         raise InputError("compare: give --replications or --precision, not both")
+    if args.workers is not None and uses_processes(args.workers, args.dask):
+        start_workers(WORKER_MODULES)  # --workers N: before the scenario is even read
     scenario = load_scenario(args.scenario)
-    checked_baseline(scenario, args.baseline)  # before the output folder is claimed
-    out = checked_out_dir(args.out, args.scenario, args.overwrite)
     most = args.replications or (
         args.max_replications if args.precision else scenario.run.replications
     )
-    estimate = guard(scenario, len(scenario.options), most, args.force)
+    estimate = size_of_run(scenario, len(scenario.options), most)
     workers = workers_for_run(args, estimate.seconds)
+    if uses_processes(workers, args.dask):
+        start_workers(WORKER_MODULES)  # by default: once the run is known to be long enough
+    from ..comparison.compare import checked_baseline, compare  # pandas, while they start
+    from ..comparison.output import format_comparison, write_comparison, write_steps
+
+    checked_baseline(scenario, args.baseline)  # before the output folder is claimed
+    out = checked_out_dir(args.out, args.scenario, args.overwrite)
+    check_feasible(estimate, args.force)
     source = replay_source_for(args, scenario)
     stages = Stages()
     stages.start("simulation")
@@ -82,6 +101,7 @@ def _compare(args: argparse.Namespace) -> int:
             source=source,
             workers=workers,
             dask=args.dask,
+            records=args.records,
         )
     seconds = time.perf_counter() - t0
     with progress_bar("writing results", "step", total=write_steps()) as bar:

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ..data.columns import Mapping, load_mapping, parse_map_options
-from ..data.replay import load_replay, replay_source
-from ..engine.driver import IncidentSource
 from ..schema import Scenario
+
+if TYPE_CHECKING:  # the readers load pandas: imported when a log is read, not with the parser
+    from ..data.columns import Mapping
+    from ..engine.driver import IncidentSource
 
 __all__ = ["add_log_arguments", "add_replay_arguments", "log_mapping", "replay_source_for"]
 
@@ -46,6 +47,8 @@ def add_log_arguments(p: _Arguments, prefix: str = "") -> None:
 
 def log_mapping(items: list[str] | None, file: str | None, tz: str | None = None) -> Mapping:
     """The mapping given by ``--map`` items over a ``--mapping`` file, with ``--tz``."""
+    from ..data.columns import Mapping, load_mapping, parse_map_options
+
     given = Mapping(columns=parse_map_options(items), tz=tz)
     return load_mapping(file).merged(given) if file else given
 
@@ -69,6 +72,8 @@ def replay_source_for(args: argparse.Namespace, scenario: Scenario) -> IncidentS
     """The replay source asked for with ``--replay`` (None without it); says what was read."""
     if not args.replay:
         return None
+    from ..data.replay import load_replay, replay_source
+
     mapping = log_mapping(args.replay_map, args.replay_mapping, args.replay_tz)
     replay = load_replay(
         args.replay, scenario, start=args.replay_start, tz=mapping.tz, mapping=mapping

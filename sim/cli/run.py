@@ -12,8 +12,6 @@ from ..analysis.runsize import RunEstimate, check_feasible, estimate_run, larges
 from ..engine.progress import progress_bar
 from ..errors import InputError, printable
 from ..model.compile import compile_region
-from ..runs.output import WRITE_STEPS, format_headline, write_run
-from ..runs.run import run
 from ..schema import Scenario, load_scenario
 from .args import (
     add_executor_arguments,
@@ -31,7 +29,7 @@ from .exits import EXIT_OK
 from .outdirs import checked_out_dir, finished
 from .replay import add_replay_arguments, replay_source_for
 
-__all__ = ["COMMANDS", "add_run_arguments", "guard"]
+__all__ = ["COMMANDS", "add_run_arguments", "guard", "size_of_run"]
 
 
 def add_run_arguments(p: argparse.ArgumentParser, workers_default: str = "") -> None:
@@ -47,11 +45,16 @@ def add_run_arguments(p: argparse.ArgumentParser, workers_default: str = "") -> 
     add_replay_arguments(p)
 
 
+def size_of_run(scenario: Scenario, options: int, replications: int) -> RunEstimate:
+    """The estimated time and memory of simulating ``options`` x ``replications``."""
+    region = compile_region(scenario)
+    return estimate_run(region, options, replications, largest_fleet(scenario))
+
+
 def guard(scenario: Scenario, options: int, replications: int, force: bool) -> RunEstimate:
     """Refuse, before any work, a run far beyond this machine (unless ``--force``); the
     estimate of the run."""
-    region = compile_region(scenario)
-    estimate = estimate_run(region, options, replications, largest_fleet(scenario))
+    estimate = size_of_run(scenario, options, replications)
     check_feasible(estimate, force)
     return estimate
 
@@ -62,6 +65,10 @@ def _arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # the simulation and its writers load pandas: imported here, not with the parser
+    from ..runs.output import WRITE_STEPS, format_headline, write_run
+    from ..runs.run import run
+
     started = datetime.now(UTC)
     begun = getattr(args, "clock", time.perf_counter())  # the command's start
     scenario = load_scenario(args.scenario)

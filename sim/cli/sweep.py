@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..sweeps.definition import build_definition
+from ..sweeps.execute import start_sweep_workers
 from ..sweeps.run import SweepIncomplete, run_sweep
 from .args import (
     add_executor_arguments,
@@ -104,6 +105,7 @@ def _sweep(args: argparse.Namespace) -> int:
     begun = getattr(args, "clock", time.perf_counter())  # the command's start
     if args.resume and not args.out:
         raise InputError("sweep: --resume needs --out DIR (the directory of the sweep to continue)")
+    start_sweep_workers(args.workers, args.dask)
     definition = build_definition(
         args.scenario,
         _params(args.param),

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..analysis.backlog import backlog_long, backlog_table, on_calendar, weekly_levels
 from ..analysis.caseload import caseload_metrics, caseload_table
-from ..analysis.costs import cost_metrics, cost_shares
+from ..analysis.costs import cost_metrics, shares_of_cost
 from ..analysis.coverage import coverage_results, free_units_mean
 from ..analysis.erlang import estimate, overload_warnings, queue_model
 from ..analysis.metrics import (
@@ -31,7 +31,7 @@ from ..analysis.stats import (
     with_ci,
 )
 from ..analysis.surges import surge_timeline
-from ..analysis.zones import zone_long, zone_results
+from ..analysis.zones import zone_results
 from ..engine.driver import (
     TABLES as RUN_TABLES,
 )
@@ -41,6 +41,7 @@ from ..engine.driver import (
     Replicated,
     RunResult,
     compile_scenario,
+    concat_tables,
     gather,
     run_replications,
 )
@@ -233,8 +234,10 @@ def _rounds(
     precision: float | None,
     max_replications: int,
     progress: Callable[[int], None] | None,
+    records: bool,
 ) -> tuple[list[Replicated], bool | None]:
-    """Replications in rounds until the precision is reached (one round without it)."""
+    """Replications in rounds until the precision is reached (one round without it); the
+    per-incident table comes back only with ``records``."""
     parts: list[Replicated] = []
     reached: bool | None = None
     while True:
@@ -246,6 +249,7 @@ def _rounds(
             tables=REPLICATION_TABLES,
             measure=measure,
             progress=progress,
+            measured_only=() if records else ("incidents",),
         )
         if precision is None:
             return parts, reached
@@ -278,6 +282,7 @@ def compare(
     source: IncidentSource | None = None,
     workers: int | None = 1,
     dask: str | None = None,
+    records: bool = True,
 ) -> Comparison:
     """Run every option over the same replications and compare them with the baseline.
 
@@ -286,13 +291,17 @@ def compare(
     service) is within that fraction of its mean, up to ``max_replications``. The replications
     run on ``workers`` local processes (default 1: this process; None: every CPU) or on Dask
     (``dask='local'`` or a scheduler address); the tables are the same for any of them.
+    Without ``records`` the per-incident table ``raw.incidents`` is left empty (its columns
+    only): every other table is the same, measured where each replication ran.
     """
     base = checked_baseline(scenario, baseline)
     compiled = compile_scenario(scenario, source=source)
     s = scenario.run.seed if seed is None else seed
     target = _target(scenario, replications, precision, max_replications)
     most = max(target, max_replications) if precision else target
-    with open_executor(compiled, workers=workers, dask=dask, tasks=most) as executor:
+    with open_executor(
+        compiled, workers=workers, dask=dask, tasks=most, preload=(ReplicationMeasure.__module__,)
+    ) as executor:
         parts, reached = _rounds(
             compiled,
             ReplicationMeasure.of(scenario),
@@ -302,6 +311,7 @@ def compare(
             precision,
             max_replications,
             progress,
+            records,
         )
     per_rep = _metrics(parts)
     inc, units, levels, helped, covered, free = gather(parts)
@@ -323,9 +333,10 @@ def compare(
     backlog = backlog_table(backlog_long([p.measured.backlog for p in parts]), raw.options)
     if executor.fallback:
         warnings.append(executor.fallback)
-    shares = cost_shares(
-        units, inc, helped, region, {str(k): v for k, v in scenario.cost_sharing.mix.items()}
-    )
+    calls = pd.concat([p.measured.calls for p in parts])
+    mix = {str(k): v for k, v in scenario.cost_sharing.mix.items()}
+    shares = shares_of_cost(units, calls, helped, region, mix)
+    weekly = concat_tables([p.measured.weekly for p in parts])  # the few calls they read
     share_ci = with_ci(
         shares.rename(columns={"cost": "value"}),
         ["option", "formula", "community"],
@@ -363,12 +374,12 @@ def compare(
         costs=with_ci(costs, KEYS),
         shares=share_ci,
         equity=with_ci(equity, KEYS),
-        zones=zone_results(zone_long([p.measured.zones for p in parts]), base, margins),
+        zones=zone_results([p.measured.zones for p in parts], base, margins),
         responses=response_histogram([p.measured.responses for p in parts]),
         surge_timeline=surge_timeline([p.measured.surges for p in parts], n),
-        service_weekly=weekly_levels(inc, region, raw.options),
+        service_weekly=weekly_levels(weekly, region, raw.options),
         backlog=backlog,
-        caseload=caseload_table(caseload_metrics(inc, region, compiled.fleets), raw.options),
+        caseload=caseload_table(caseload_metrics(weekly, region, compiled.fleets), raw.options),
         coverage=coverage_results(covered, per_rep, base, raw.options),
         free_units=free_units_mean(free),
         estimate=est,

@@ -1,8 +1,11 @@
 """What ``compare`` measures of each replication where the replication ran: its metrics, the
 summaries that the figures are drawn from (the response histogram and the hours around each
-surge), so that no per-incident table has to be written for them, and the per-replication rows
-of the zone and backlog tables and of the unreached-call warnings, so that these are computed
-in the workers, side by side, rather than from every incident afterwards."""
+surge), so that no per-incident table has to be written for them, the per-replication rows
+of the zone and backlog tables, of the unreached-call warnings and of the calls that cost
+shares are split by, so that these are computed in the workers, side by side, rather than from
+every incident afterwards; and the calls of the services drawn week by week (on a calendar or
+with a caseload), a few per cent of all, which the weekly levels and the caseload measures read
+across replications. The per-incident table itself then need not come back at all."""
 
 from __future__ import annotations
 
@@ -11,7 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..analysis.backlog import Rows, backlog_rows
+from ..analysis.backlog import Rows, backlog_rows, weekly_services
+from ..analysis.costs import call_counts
 from ..analysis.incidentview import IncidentView
 from ..analysis.metrics import incident_metrics, unreached_counts
 from ..analysis.responses import response_counts
@@ -27,7 +31,8 @@ __all__ = ["Measured", "ReplicationMeasure"]
 @dataclass(frozen=True)
 class Measured:
     """One replication's metrics (long table), response counts and surge sums, its zone and
-    backlog rows and its counts of unreached calls."""
+    backlog rows, its counts of unreached calls and of calls per option and community, and its
+    incidents of the services drawn week by week."""
 
     metrics: pd.DataFrame
     responses: pd.DataFrame
@@ -35,6 +40,8 @@ class Measured:
     zones: tuple[pd.DataFrame, pd.DataFrame]
     backlog: tuple[Rows, Rows]
     unreached: pd.DataFrame
+    calls: pd.Series
+    weekly: pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -60,4 +67,11 @@ class ReplicationMeasure:
             zone_rows(incidents),
             backlog_rows(incidents, region),
             unreached_counts(incidents),
+            call_counts(tables[0]),
+            _weekly_calls(tables[0], region),
         )
+
+
+def _weekly_calls(incidents: pd.DataFrame, region: Region) -> pd.DataFrame:
+    """The rows of the services of :func:`sim.analysis.backlog.weekly_services`, in order."""
+    return incidents[incidents["service"].isin(weekly_services(region)).to_numpy()]

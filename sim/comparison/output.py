@@ -8,6 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -27,6 +28,9 @@ from ..results.read import INCIDENTS_FILE, RESPONSES_FILE
 from ..results.region import REGION_FILE, region_record
 from ..schema import Scenario, load_scenario
 from .compare import TABLES, Comparison
+
+if TYPE_CHECKING:
+    from ..report.page import PreparedReport
 
 CSV_FILES = {"units": "unit_summary.csv"}  # the others: <table>.csv
 WRITE_STEPS = ("tables", "zone layer", "workbook", "report")  # and the figures
@@ -97,24 +101,29 @@ def write_comparison(
         write_zone_layer(comp.zones, scenario, tmp)
         stages.start("figures")
         step(WRITE_STEPS[2])
-        _figures_and_workbook(tmp, step, workers)
+        prepared = _figures_and_workbook(tmp, step, workers)
         stages.start("report")
         step(WRITE_STEPS[3])
-        build_report(tmp)
+        build_report(tmp, prepared)
         stages.stop()
         write_manifest(tmp, stages=stages.times)
 
 
-def _figures_and_workbook(tmp: Path, step: Callable[[str], None], workers: int | None) -> None:
-    """The figures, and the workbook beside them while worker processes draw."""
+def _figures_and_workbook(
+    tmp: Path, step: Callable[[str], None], workers: int | None
+) -> PreparedReport | None:
+    """The figures; while worker processes draw them, the workbook and the report up to its
+    figures (:func:`prepare_report`, returned; None when this process draws)."""
     if workers == 1:
         write_workbook(tmp)
         draw_figures(tmp, on_step=step)
-        return
+        return None
     with ThreadPoolExecutor(1, thread_name_prefix="intersim-workbook") as side:
         book = side.submit(write_workbook, tmp)
+        report = side.submit(prepare_report, tmp)
         draw_figures(tmp, on_step=step, workers=workers)
         book.result()
+        return report.result()
 
 
 # The writers of the zone layer, the workbook and the report import their libraries (geopandas,
@@ -135,11 +144,19 @@ def write_workbook(result_dir: Path) -> None:
     write(result_dir)
 
 
-def build_report(result_dir: Path) -> None:
-    """``report.html`` (:func:`sim.report.page.build_report`)."""
+def prepare_report(result_dir: Path) -> PreparedReport:
+    """The report up to its figures (:func:`sim.report.page.prepare_report`)."""
+    from ..report.page import prepare_report as prepare
+
+    return prepare(result_dir)
+
+
+def build_report(result_dir: Path, prepared: PreparedReport | None = None) -> None:
+    """``report.html`` (:func:`sim.report.page.build_report`), from its :func:`prepare_report`
+    if made."""
     from ..report.page import build_report as build
 
-    build(result_dir)
+    build(result_dir, prepared)
 
 
 def write_steps() -> int:

@@ -197,11 +197,13 @@ def replication_task(
     seed: int,
     tables: tuple[str, ...],
     measure: Measure | None,
+    measured_only: tuple[str, ...] = (),
 ) -> Replicated:
     """One task of :func:`run_replications`: a pure function of its arguments."""
     out = run_replication(compiled, replication, seed, tables)
     measured = measure(out, compiled.region) if measure is not None else None
-    return Replicated(replication, out, measured)
+    sent = tuple(t.iloc[:0] if n in measured_only else t for n, t in zip(tables, out, strict=True))
+    return Replicated(replication, sent, measured)
 
 
 def run_replications(
@@ -213,10 +215,14 @@ def run_replications(
     tables: Sequence[str] = TABLES,
     measure: Measure | None = None,
     progress: Callable[[int], None] | None = None,
+    measured_only: Sequence[str] = (),
 ) -> list[Replicated]:
     """:func:`run_replication` of each of ``replications`` on ``executor`` (opened with
     ``compiled`` as its shared data; default: this process), in replication order whatever
-    order they finish in; ``measure`` runs on each replication's tables where they are made."""
+    order they finish in; ``measure`` runs on each replication's tables where they are made.
+    The tables named in ``measured_only`` are made for the measure alone: they come back
+    empty (their columns and types only), so that a large table that the experiment needs only
+    through its measure (the per-incident table) is neither sent back nor gathered."""
     if executor is None:
         with open_executor(compiled, workers=1) as serial:
             return run_replications(
@@ -227,8 +233,9 @@ def run_replications(
                 tables=tables,
                 measure=measure,
                 progress=progress,
+                measured_only=measured_only,
             )
-    args = [(r, seed, tuple(tables), measure) for r in replications]
+    args = [(r, seed, tuple(tables), measure, tuple(measured_only)) for r in replications]
     done = (lambda: progress(1)) if progress is not None else None
     results: list[Replicated] = executor.map(replication_task, args, on_done=done)
     return results

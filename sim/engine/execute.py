@@ -10,7 +10,9 @@ the number of workers.
 * otherwise, by default: a :class:`concurrent.futures.ProcessPoolExecutor` with the
   ``forkserver`` start method where available (``spawn`` elsewhere) and ``workers`` processes
   (default: the number of CPUs). The fork server imports intersim once; workers ignore Ctrl-C,
-  which the parent handles, and exit when the parent dies (``kill -9``).
+  which the parent handles, and exit when the parent dies (``kill -9``). A command that knows
+  early that it will use workers starts the fork server then (:func:`start_workers`), so that
+  its imports overlap the command's own work.
 * ``dask="local"``: a :class:`distributed.LocalCluster` of ``workers`` (default 2) single-threaded
   worker processes; any other ``dask`` value is the address of a running scheduler
   (``tcp://host:8786``), whose workers need intersim installed. ``shared`` is scattered to every
@@ -44,7 +46,9 @@ __all__ = [
     "WorkerLost",
     "is_infrastructure_error",
     "open_executor",
+    "start_workers",
     "tasks_in_flight",
+    "uses_processes",
     "worker_cpu_seconds",
 ]
 
@@ -270,6 +274,27 @@ def _start_method() -> str:
     return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
+def _preloaded(preload: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys([*PRELOAD, *preload]))
+
+
+def start_workers(preload: Sequence[str] = ()) -> bool:
+    """Start the fork server now, importing :data:`PRELOAD` and ``preload`` in it, for a pool
+    that this process opens later: its imports (a second or so) then run beside what this
+    process does meanwhile (its own imports, loading and compiling the scenario) instead of
+    before the first task, and the pool forks its workers at once. A command calls it as soon
+    as it knows that it will use worker processes. The fork server imports only at its start:
+    ``preload`` names the modules of every task the command will run. False where workers are
+    spawned rather than forked (no fork server to start)."""
+    if _start_method() != "forkserver":
+        return False
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(_preloaded(preload))
+    forkserver.ensure_running()
+    return True
+
+
 @contextmanager
 def process_pool(
     workers: int, shared: Any, preload: Sequence[str] = ()
@@ -278,8 +303,8 @@ def process_pool(
     the tasks in flight are stopped at once rather than waited for."""
     method = _start_method()
     ctx = multiprocessing.get_context(method)
-    if method == "forkserver":  # workers fork with intersim imported
-        ctx.set_forkserver_preload(list(dict.fromkeys([*PRELOAD, *preload])))
+    if method == "forkserver":  # workers fork with intersim imported (see start_workers)
+        ctx.set_forkserver_preload(_preloaded(preload))
     pool = cf.ProcessPoolExecutor(
         max_workers=workers,
         mp_context=ctx,
@@ -370,7 +395,7 @@ def open_executor(
     address), ``workers`` local processes (default: every CPU, at most ``tasks``), or this
     process (``workers=1``, a single task, or ``shared`` that cannot be pickled). ``preload``
     names the modules of the tasks, for the fork server to import once."""
-    n = min(workers or os.cpu_count() or 1, tasks if tasks is not None else 1 << 30)
+    n = _processes(workers, tasks)
     if dask is None and n <= 1:
         yield Executor(_Serial(shared), 1, "this process")
         return
@@ -392,6 +417,16 @@ def open_executor(
         _counted(Executor(_Processes(pool), n, f"{n} local processes")) as executor,
     ):
         yield executor
+
+
+def _processes(workers: int | None, tasks: int | None) -> int:
+    return min(workers or os.cpu_count() or 1, tasks if tasks is not None else 1 << 30)
+
+
+def uses_processes(workers: int | None, dask: str | None = None, tasks: int | None = None) -> bool:
+    """Whether :func:`open_executor` with these arguments runs tasks on local worker
+    processes (and so whether a command should :func:`start_workers`)."""
+    return dask is None and _processes(workers, tasks) > 1
 
 
 _CLOSED_CPU = [0.0]  # CPU seconds of the workers of every executor closed in this process

@@ -12,6 +12,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..results.read import ResultData
+from .panels import PanelLayout
 from .style import Drawn, new_figure, option_styles, style
 
 __all__ = ["backlog_services", "caseload_services", "figures", "weekly"]
@@ -62,7 +63,7 @@ def _figure(
     styles = option_styles(data.options, data.baseline)
     workers = _workers(data) if kind == "caseload" else {}
     panels = PANELS[kind]
-    fig = new_figure(7.6, 1.9 * len(services) + 1.0, title)
+    fig = new_figure(7.6, 1.9 * len(services) + 1.0, title, layout=PanelLayout())
     with style():
         axes = fig.subplots(len(services), len(panels), squeeze=False, sharex=True)
         for row, service in zip(axes, services, strict=True):

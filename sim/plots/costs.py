@@ -20,6 +20,7 @@ from ..results.derived import FORMULA_NAMES
 from ..results.display import fmt_money
 from ..results.read import ResultData
 from .aggregate import OTHERS, others_label, top
+from .panels import PanelLayout
 from .style import FORMULA_COLOURS, Drawn, new_figure, style
 
 __all__ = ["figures", "shares_figure"]
@@ -47,6 +48,7 @@ def shares_figure(data: ResultData) -> Figure | None:
         min(10.0, max(5.0, 0.9 * len(coms) * ncols + 1.4)),
         2.5 * nrows + 0.9,
         f"Cost per community under each cost-sharing formula ({per})",
+        layout=PanelLayout(),
     )
     width = 0.8 / max(1, len(formulas))
     tops = np.fmax(sh["ci_high"].to_numpy(dtype=np.float64), sh["mean"].to_numpy(np.float64))

@@ -16,6 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..results.read import ResultData
+from .panels import PanelLayout
 from .style import OKABE_ITO, Drawn, new_figure, option_styles, style
 
 __all__ = ["figures", "moved_services", "uncovered_caption"]
@@ -44,6 +45,7 @@ def _uncovered(data: ResultData, coverage: pd.DataFrame, service: str) -> Figure
         7.6,
         0.45 * len(communities) * max(1, len(data.options)) ** 0.5 + 1.6,
         f"{data.service_name(service)}: share of time uncovered",
+        layout=PanelLayout(),
     )
     with style():
         ax = fig.subplots()
@@ -103,7 +105,12 @@ def _timeline(data: ResultData, free: pd.DataFrame, service: str, options: list[
     rows = free[free["service"] == service]
     communities = list(dict.fromkeys(rows["community"].astype(str)))
     colours = list(OKABE_ITO.values())
-    fig = new_figure(7.6, 1.6 * len(options) + 1.0, f"{data.service_name(service)}: free units")
+    fig = new_figure(
+        7.6,
+        1.6 * len(options) + 1.0,
+        f"{data.service_name(service)}: free units",
+        layout=PanelLayout(),
+    )
     with style():
         axes = fig.subplots(len(options), 1, squeeze=False, sharex=True, sharey=True)[:, 0]
         for ax, opt in zip(axes, options, strict=True):

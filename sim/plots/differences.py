@@ -16,6 +16,7 @@ from matplotlib.lines import Line2D
 from ..results.derived import FOREST_METRICS, biggest_gain, forest_table
 from ..results.display import fmt_duration
 from ..results.read import ResultData
+from .panels import PanelLayout
 from .style import VERDICT_COLOURS, Drawn, new_figure, style
 
 __all__ = ["figures", "forest_figure"]
@@ -45,6 +46,7 @@ def forest_figure(data: ResultData) -> Figure | None:
         min(10.0, 2.9 * len(metrics) + 1.6),
         0.24 * len(rows) + 1.5,
         f"Each option against {data.baseline}: difference with 95 % confidence interval",
+        layout=PanelLayout(),
     )
     with style():
         axes = fig.subplots(1, len(metrics), squeeze=False, sharey=True).ravel()

@@ -21,6 +21,7 @@ from ..results.derived import within_target_table
 from ..results.display import fmt_pct
 from ..results.read import ResultData
 from .aggregate import top
+from .panels import PanelLayout
 from .style import TARGET_COLOUR, Drawn, new_figure, option_styles, style
 
 __all__ = ["figures", "within_target_figure"]
@@ -36,7 +37,12 @@ def within_target_figure(data: ResultData) -> Figure | None:
     ncols = 1 if len(services) == 1 or len(coms) > 5 else 2
     nrows = math.ceil(len(services) / ncols)
     width = min(10.0, max(5.0, 0.95 * len(coms) * ncols + 1.2))
-    fig = new_figure(width, 2.6 * nrows + 0.8, "Share of calls reached within target, by community")
+    fig = new_figure(
+        width,
+        2.6 * nrows + 0.8,
+        "Share of calls reached within target, by community",
+        layout=PanelLayout(),
+    )
     styles = option_styles(data.options, data.baseline)
     opts = [o for o in data.options if (table["option"] == o).any()]
     bar_w = 0.8 / max(1, len(opts))

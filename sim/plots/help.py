@@ -21,6 +21,7 @@ from ..results.derived import cross_border, help_matrix
 from ..results.display import fmt_pct
 from ..results.read import ResultData
 from .aggregate import fold, others_label, top
+from .panels import PanelLayout, colorbar_axes
 from .style import Drawn, new_figure, style
 
 __all__ = ["figures", "help_figure"]
@@ -67,6 +68,7 @@ def help_figure(data: ResultData, full: dict[str, pd.DataFrame] | None = None) -
         min(10.5, side * ncols + 1.2),
         side * nrows + 0.9,
         f"Who helps whom: busy unit-hours {per}, all services",
+        layout=PanelLayout(),
     )
     norm = Normalize(0, vmax)
     fs = 7 if len(coms) <= 6 else 5.5
@@ -111,7 +113,7 @@ def help_figure(data: ResultData, full: dict[str, pd.DataFrame] | None = None) -
             ax.set_xlabel("incident in community")
             ax.set_ylabel("unit owned by")
         if im is not None:
-            cb = fig.colorbar(im, ax=list(axes[: len(opts)]), shrink=0.7, pad=0.02)
+            cb = fig.colorbar(im, cax=colorbar_axes(fig, list(axes[: len(opts)]), 0.7))
             own = "own calls" + (
                 ", others: also among them" if len(keep) < len(full[opts[0]]) else ""
             )

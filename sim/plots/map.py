@@ -21,6 +21,7 @@ from matplotlib.patches import FancyArrowPatch
 
 from ..results.derived import help_matrix
 from ..results.read import ResultData
+from .panels import PanelLayout
 from .style import OKABE_ITO, Drawn, new_figure, style
 
 __all__ = ["MAX_ARROW_WIDTH", "figures", "flows", "layout", "map_figure"]
@@ -118,6 +119,7 @@ def map_figure(
         panel_w * ncols,
         panel_h * nrows + 1.0,
         f"Help across borders: arrow width = unit-hours {per}",
+        layout=PanelLayout(),
     )
     pops = data.population()
     pmax = max(pops.values(), default=1.0)

@@ -18,6 +18,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, Percen
 from ..analysis.responses import Distribution, distribution
 from ..results.display import fmt_duration, fmt_minutes
 from ..results.read import ResultData
+from .panels import PanelLayout
 from .style import TARGET_COLOUR, Drawn, minutes_axis, new_figure, option_styles, style
 
 __all__ = ["MAX_POINTS", "ecdf_figure", "figures"]
@@ -63,6 +64,7 @@ def ecdf_figure(
         width,
         2.9 * nrows + 0.8 + (0.3 if ncols == 1 else 0.0),
         f"{data.service_name(service)}: time from call to first unit on scene",
+        layout=PanelLayout(),
     )
     panel_width = (width - 0.6) / ncols
     styles = option_styles(data.options, data.baseline)

@@ -93,6 +93,9 @@ RC: dict[str, Any] = {
     "font.size": 9,
     "axes.titlesize": 9.5,
     "axes.titleweight": "bold",
+    # titles at the top of their axes, not moved above whatever axis decorations reach higher
+    # (none do here): finding those measures every tick label of the axes again at each draw
+    "axes.titley": 1.0,
     "axes.labelsize": 8.5,
     "axes.spines.top": False,
     "axes.spines.right": False,
@@ -124,11 +127,14 @@ def style() -> Iterator[None]:
         yield
 
 
-def new_figure(width: float, height: float, title: str | None = None) -> Figure:
-    """A figure on its own Agg canvas (no pyplot), with constrained layout; a title too long for
-    the figure's width is wrapped, never cut."""
+def new_figure(
+    width: float, height: float, title: str | None = None, layout: Any = "constrained"
+) -> Figure:
+    """A figure on its own Agg canvas (no pyplot), with constrained layout or the ``layout``
+    engine given (:class:`~sim.plots.panels.PanelLayout`); a title too long for the figure's
+    width is wrapped, never cut."""
     with style():
-        fig = Figure(figsize=(width, height), layout="constrained", dpi=DPI)
+        fig = Figure(figsize=(width, height), layout=layout, dpi=DPI)
         FigureCanvasAgg(fig)
         if title:
             fit_text(fig.suptitle(title, ha="left", x=0.01), 0.97 * fig.bbox.width)

@@ -17,6 +17,7 @@ from matplotlib.ticker import MultipleLocator
 
 from ..results.display import fmt_duration
 from ..results.read import ResultData
+from .panels import PanelLayout
 from .style import OKABE_ITO, Drawn, new_figure, option_styles, style
 
 __all__ = ["figures", "levels_figure", "surge_bins", "surge_figure", "surge_windows"]
@@ -28,7 +29,12 @@ def levels_figure(data: ResultData) -> Figure | None:
     services = [s for s in data.services if (lv["service"] == s).any()]
     if not services:
         return None
-    fig = new_figure(7.6, 1.85 * len(services) + 1.0, "Load by hour of day (mean over the run)")
+    fig = new_figure(
+        7.6,
+        1.85 * len(services) + 1.0,
+        "Load by hour of day (mean over the run)",
+        layout=PanelLayout(),
+    )
     styles = option_styles(data.options, data.baseline)
     with style():
         axes = fig.subplots(len(services), 2, squeeze=False, sharex=True)
@@ -165,6 +171,7 @@ def surge_figure(data: ResultData, window: dict[str, Any]) -> Figure:
         7.6,
         1.9 * len(services) + 1.1,
         f"Around the surge ({_surge_name(window)}): calls waiting and response over time",
+        layout=PanelLayout(),
     )
     styles = option_styles(data.options, data.baseline)
     t0 = window["start"]

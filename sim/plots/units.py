@@ -12,16 +12,19 @@ from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from ..results.display import fmt_pct
 from ..results.read import ResultData
+from .panels import PanelLayout
 from .style import Drawn, new_figure, option_styles, style
 
 __all__ = ["MAX_SHOWN", "busy_figure", "busy_table", "figures", "unit_label"]
 
 MAX_SHOWN = 40  # units drawn per service
+FINE = 5  # rows of the figure's grid per unit (a panel's height is its units and 1.6 more)
 
 
 def busy_table(data: ResultData) -> pd.DataFrame:
@@ -86,6 +89,7 @@ def busy_figure(data: ResultData) -> Figure | None:
         max(6.4, 4.6 * len(columns) + 0.6),
         0.22 * rows + 1.3,
         "How busy each unit is: share of on-duty time spent on calls",
+        layout=PanelLayout(),
     )
     styles = option_styles(data.options, data.baseline)
     opts = [o for o in data.options if (table["option"] == o).any()]
@@ -93,31 +97,22 @@ def busy_figure(data: ResultData) -> Figure | None:
     upper = max(
         0.05, float(np.nanmax(table["ci_high"].to_numpy(dtype=np.float64), initial=0.0)) * 1.08
     )
+    grid_rows = [[round(FINE * (sizes[i] + 1.6)) for i in col] for col in columns]
     with style():
-        made = fig.subfigures(1, len(columns))
-        subfigs = list(made.ravel()) if isinstance(made, np.ndarray) else [made]
+        grid = fig.add_gridspec(max(map(sum, grid_rows)), len(columns))
         first = None
-        for sf, col in zip(subfigs, columns, strict=True):
-            ratios = [sizes[i] + 1.6 for i in col]
-            filler = rows - sum(ratios)
-            axes = list(
-                sf.subplots(
-                    len(col) + (filler > 0.5),
-                    1,
-                    squeeze=False,
-                    sharex=True,
-                    gridspec_kw={"height_ratios": ratios + ([filler] if filler > 0.5 else [])},
-                ).ravel()
-            )
-            if filler > 0.5:
-                axes.pop().set_visible(False)
+        for c, (col, heights) in enumerate(zip(columns, grid_rows, strict=True)):
+            axes: list[Axes] = []
+            start = 0
+            for h in heights:  # a column's panels, each as tall as its units
+                axes.append(fig.add_subplot(grid[start : start + h, c]))
+                start += h
+            first = first or axes[0]
             for ax, i in zip(axes, col, strict=True):
                 _panel(ax, data, table, services[i], opts, styles, step)
                 ax.set_xlim(0, upper)
                 ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
-                ax.tick_params(axis="x", labelbottom=True)
             axes[-1].set_xlabel("Busy, % of on-duty time")
-            first = first or axes[0]
         assert first is not None
         handles, labels_ = first.get_legend_handles_labels()
         fig.legend(

@@ -30,6 +30,7 @@ from matplotlib.path import Path as MplPath
 
 from ..results.display import fmt_duration
 from ..results.read import ALL, ResultData
+from .panels import PanelLayout, colorbar_axes
 from .style import OKABE_ITO, Drawn, new_figure, style
 
 __all__ = [
@@ -325,7 +326,7 @@ def _layout(shapes: Any, n: int) -> tuple[int, int, float, float]:
 def map_panels(shapes: Any, n: int, title: str, side: float = 0.0) -> tuple[Figure, list[Axes]]:
     """The figure of ``n`` map panels, ``side`` inches wider for a legend beside them."""
     ncols, nrows, width, height = _layout(shapes, n)
-    fig = new_figure(width + side, height, title)
+    fig = new_figure(width + side, height, title, layout=PanelLayout())
     with style():
         axes = list(fig.subplots(nrows, ncols, squeeze=False).ravel())
     for ax in axes[n:]:
@@ -375,7 +376,7 @@ def p90_figure(
             frame_axes(ax, shapes)
             ax.set_title(opt, loc="left")
         assert mappable is not None
-        bar = fig.colorbar(mappable, ax=axes, shrink=0.8, extend="max", pad=0.02)
+        bar = fig.colorbar(mappable, cax=colorbar_axes(fig, axes, 0.8), extend="max")
         bar.set_label("90th percentile response, minutes")
         fig.legend(
             [
@@ -468,7 +469,7 @@ def difference_figure(
             frame_axes(ax, shapes)
             ax.set_title(f"{opt} - {data.baseline}", loc="left")
         assert mappable is not None
-        bar = fig.colorbar(mappable, ax=axes, shrink=0.8, extend="both", pad=0.02)
+        bar = fig.colorbar(mappable, cax=colorbar_axes(fig, axes, 0.8), extend="both")
         bar.set_label("change, minutes (blue: faster)")
         fig.legend(
             [

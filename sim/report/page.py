@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import base64
 import tempfile
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, StrictUndefined
+from jinja2 import Environment, StrictUndefined, Template
 from PIL import Image
 
 from ..analysis.erlang import GAP
@@ -28,7 +29,7 @@ from .services import services_section
 from .story import findings, missed_targets, scenario_brief
 from .tables import cost_tables, equity_rows, estimate_rows, headline_rows, verdict_table
 
-__all__ = ["REPORT_FILE", "build_report", "render_report"]
+__all__ = ["REPORT_FILE", "PreparedReport", "build_report", "prepare_report", "render_report"]
 
 REPORT_FILE = "report.html"
 TEMPLATE = "report.html.j2"
@@ -49,23 +50,37 @@ SECTIONS = {
 }
 
 
-def build_report(result_dir: Path) -> Path:
-    """Write ``result_dir/report.html`` (atomically) and return its path."""
+@dataclass(frozen=True)
+class PreparedReport:
+    """All of a report but its figures: the template, compiled, and everything it shows of the
+    tables, manifest and region, so that ``compare`` prepares it while the figures are drawn."""
+
+    template: Template
+    context: dict[str, Any]
+
+
+def prepare_report(result_dir: Path) -> PreparedReport:
+    """The report of ``result_dir`` up to its figures (read from its tables and files)."""
+    env = Environment(
+        autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True
+    )
+    text = resources.files("sim.report").joinpath("templates", TEMPLATE).read_text(encoding="utf-8")
+    return PreparedReport(env.from_string(text), _context(load_result(result_dir)))
+
+
+def build_report(result_dir: Path, prepared: PreparedReport | None = None) -> Path:
+    """Write ``result_dir/report.html`` (atomically) and return its path; ``prepared``: its
+    :func:`prepare_report`, if made already."""
     root = Path(result_dir)
-    html = render_report(root)
+    html = render_report(root, prepared)
     out = root / REPORT_FILE
     atomic_write_text(out, html)
     return out
 
 
-def render_report(result_dir: Path) -> str:
-    data = load_result(result_dir)
-    figures = _figures(data.root)
-    env = Environment(
-        autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True
-    )
-    text = resources.files("sim.report").joinpath("templates", TEMPLATE).read_text(encoding="utf-8")
-    return env.from_string(text).render(**_context(data, figures))
+def render_report(result_dir: Path, prepared: PreparedReport | None = None) -> str:
+    report = prepared if prepared is not None else prepare_report(result_dir)
+    return report.template.render(**report.context, figures=_figures(Path(result_dir)))
 
 
 # --- figures --------------------------------------------------------------------------------
@@ -98,7 +113,7 @@ def _figures(root: Path) -> list[dict[str, Any]]:
 
 
 # --- tables ---------------------------------------------------------------------------------
-def _context(data: ResultData, figures: list[dict[str, Any]]) -> dict[str, Any]:
+def _context(data: ResultData) -> dict[str, Any]:
     m = data.manifest
     region = data.region or {}
     days = data.run_days()
@@ -130,7 +145,6 @@ def _context(data: ResultData, figures: list[dict[str, Any]]) -> dict[str, Any]:
         "equity": equity_rows(data),
         "costs": cost_tables(data),
         "services": services_section(data),  # work orders and caseloads; None without
-        "figures": figures,
         "precision_reached": m.get("precision_reached"),
         # fleet sizing and coalition results found in the directory (written by `size`,
         # `coalitions`), rendered from their files: empty when there are none

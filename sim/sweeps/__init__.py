@@ -32,6 +32,7 @@ from typing import Any
 import pandas as pd
 
 from .definition import SweepDefinition, build_definition
+from .execute import start_sweep_workers
 from .plots import draw_sweep_figures, is_sweep_dir
 from .run import run_sweep
 from .store import read_failures, read_points, read_rows
@@ -75,6 +76,7 @@ def sweep(
     sweep with ``resume=True``); without, they go to a temporary directory. The summary's
     ``attrs`` hold ``failed`` (the number of failed tasks) and ``errors`` (the first few).
     """
+    start_sweep_workers(workers, dask)
     definition = build_definition(
         scenario,
         params,

@@ -12,12 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..engine.execute import Executor, open_executor
+from ..engine.execute import Executor, open_executor, start_workers, uses_processes
 from .definition import SweepDefinition, Task
 from .store import Store
 from .task import run_task
 
-__all__ = ["ExecutionReport", "execute"]
+__all__ = ["WORKER_MODULES", "ExecutionReport", "execute", "start_sweep_workers"]
+
+WORKER_MODULES = ("sim.sweeps.task",)  # what the workers import before their first task
 
 
 @dataclass
@@ -29,6 +31,13 @@ class ExecutionReport:
     lost: int = 0
     lost_reason: str = ""
     errors: list[str] = field(default_factory=list)
+
+
+def start_sweep_workers(workers: int | None, dask: str | None) -> bool:
+    """Start the workers' fork server now where the tasks will run on local processes
+    (:func:`sim.engine.execute.start_workers`), so that their imports run while the sweep is
+    defined and its store opened; whether it did."""
+    return uses_processes(workers, dask) and start_workers(WORKER_MODULES)
 
 
 def execute(
@@ -49,7 +58,7 @@ def execute(
         workers=workers,
         dask=dask,
         tasks=len(todo),
-        preload=("sim.sweeps.task",),
+        preload=WORKER_MODULES,
     ) as executor:
         _record(definition, store, todo, executor, report, on_done)
     return report

@@ -1,7 +1,8 @@
-"""The zone and backlog tables and the unreached-call warnings of ``compare`` are computed per
-replication where each replication runs, and joined afterwards: joined, they equal what the
-whole incident table gives, row for row and bit for bit (the tables of a compare are the same
-bytes as before this split), on a scenario with calendars, pauses, zones and a warm-up."""
+"""The zone and backlog tables, the unreached-call warnings, the calls that cost shares are split
+by and the calls drawn week by week of ``compare`` are computed per replication where each
+replication runs, and joined afterwards: joined, they equal what the whole incident table gives,
+row for row and bit for bit (the tables of a compare are the same bytes as before this split),
+on a scenario with calendars, pauses, caseloads, zones and a warm-up."""
 
 from __future__ import annotations
 
@@ -10,21 +11,44 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from sim.analysis.backlog import backlog_long, backlog_metrics, backlog_rows
+from sim.analysis.backlog import backlog_long, backlog_metrics, backlog_rows, weekly_levels
+from sim.analysis.caseload import caseload_metrics
+from sim.analysis.costs import cost_shares, shares_of_cost
 from sim.analysis.metrics import backlog_warnings, unreached_counts, unreached_warnings
 from sim.analysis.zones import zone_long, zone_metrics, zone_rows
-from sim.engine.driver import compile_scenario, run_replication
+from sim.comparison.measure import Measured, ReplicationMeasure
+from sim.engine.driver import Compiled, compile_scenario, concat_tables, run_replication
 from sim.model.compile import Region
 from sim.schema import scenario_from_dict
 from tests.builders import shipped
 
+Tables = tuple[pd.DataFrame, ...]  # incidents, units, help of one replication
+
 
 @pytest.fixture(scope="module")
-def run() -> tuple[pd.DataFrame, Region]:
+def compiled() -> Compiled:
     data = shipped("five_valleys_services", horizon="70 d", warmup="14 d", replications=3)
-    compiled = compile_scenario(scenario_from_dict(data))
-    reps = [run_replication(compiled, r, 11, ("incidents",))[0] for r in range(3)]
-    return pd.concat(reps, ignore_index=True), compiled.region
+    return compile_scenario(scenario_from_dict(data))
+
+
+@pytest.fixture(scope="module")
+def reps(compiled: Compiled) -> list[Tables]:
+    return [run_replication(compiled, r, 11, ("incidents", "units", "help")) for r in range(3)]
+
+
+@pytest.fixture(scope="module")
+def run(reps: list[Tables], compiled: Compiled) -> tuple[pd.DataFrame, Region]:
+    return pd.concat([r[0] for r in reps], ignore_index=True), compiled.region
+
+
+@pytest.fixture(scope="module")
+def measured(reps: list[Tables], compiled: Compiled) -> list[Measured]:
+    measure = ReplicationMeasure.of(compiled.scenario)
+    return [measure(r, compiled.region) for r in reps]
+
+
+def _whole(reps: list[Tables], i: int) -> pd.DataFrame:
+    return concat_tables([r[i].copy() for r in reps])
 
 
 def _by_replication(incidents: pd.DataFrame) -> list[pd.DataFrame]:
@@ -46,6 +70,33 @@ def test_backlog_rows_joined_equal_the_whole_table(run: tuple[pd.DataFrame, Regi
     paused = whole.loc[whole["metric"] == "paused_jobs", "value"]
     assert (paused > 0).any(), "the calendars should pause jobs"
     assert_frame_equal(joined, whole, check_exact=True)
+
+
+def test_call_counts_joined_give_the_same_cost_shares(
+    reps: list[Tables], compiled: Compiled, measured: list[Measured]
+) -> None:
+    inc, units, helped = (_whole(reps, i) for i in range(3))
+    mix = {str(k): v for k, v in compiled.scenario.cost_sharing.mix.items()}
+    whole = cost_shares(units, inc, helped, compiled.region, mix)
+    calls = pd.concat([m.calls for m in measured])
+    joined = shares_of_cost(units, calls, helped, compiled.region, mix)
+    assert set(whole["replication"]) == {0, 1, 2}
+    assert_frame_equal(joined, whole, check_exact=True)
+
+
+def test_weekly_calls_joined_give_the_same_weekly_levels_and_caseloads(
+    reps: list[Tables], compiled: Compiled, measured: list[Measured]
+) -> None:
+    inc, region = _whole(reps, 0), compiled.region
+    weekly = concat_tables([m.weekly for m in measured])
+    assert 0 < len(weekly) < len(inc), "the calls of some services only"
+    options = list(compiled.fleets)
+    levels = weekly_levels(inc, region, options)
+    assert set(levels["kind"]) == {"backlog", "caseload"}
+    assert_frame_equal(weekly_levels(weekly, region, options), levels, check_exact=True)
+    cases = caseload_metrics(inc, region, compiled.fleets)
+    assert len(cases) > 0
+    assert_frame_equal(caseload_metrics(weekly, region, compiled.fleets), cases, check_exact=True)
 
 
 def _struggling(inc: pd.DataFrame) -> pd.DataFrame:

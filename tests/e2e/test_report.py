@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from sim.cli.main import main
-from sim.report.page import build_report
+from sim.report.page import build_report, prepare_report
 from tests.browser import Chromium
 
 CHROMIUM_FLAGS = (
@@ -132,6 +132,17 @@ def test_report_command_rebuilds_and_escapes_warnings(
     assert "&lt;script&gt;alert(1)&lt;/script&gt; is overloaded" in html
     assert "<script>" not in html
     assert not [p.name for p in copy.iterdir() if p.name.startswith(".")], "no temporary left"
+
+
+def test_a_report_prepared_before_its_figures_is_the_same(result_dir: Path, tmp_path: Path) -> None:
+    """compare prepares the report from the tables while the figures are drawn, and adds the
+    figures last: the same page as built at once."""
+    copy = tmp_path / "result"
+    shutil.copytree(result_dir, copy)
+    once = build_report(copy).read_text(encoding="utf-8")
+    prepared = prepare_report(copy)
+    assert "figures" not in prepared.context, "the figures are read when the page is built"
+    assert build_report(copy, prepared).read_text(encoding="utf-8") == once
 
 
 def test_report_without_figures_draws_them(

@@ -16,6 +16,7 @@ import yaml
 from pandas.testing import assert_frame_equal
 
 from sim.cli.main import main
+from sim.comparison.compare import TABLES as COMPARISON_TABLES
 from sim.comparison.compare import compare
 from sim.data.export import export_log, write_log
 from sim.data.replay import load_replay, replay_source
@@ -70,6 +71,21 @@ def test_run_on_two_workers_gives_the_same_tables(scenario: Scenario) -> None:
 
 def test_compare_on_two_workers_gives_the_same_tables(scenario: Scenario) -> None:
     _same_comparison(compare(scenario, workers=1), compare(scenario, workers=2))
+
+
+def test_compare_without_records_gives_the_same_tables(scenario: Scenario) -> None:
+    """Without ``records`` the workers keep the per-incident table: every table is the same
+    (measured where each replication ran), and ``raw.incidents`` keeps its columns only."""
+    one = compare(scenario, workers=1)
+    two = compare(scenario, workers=2, records=False)
+    for name in COMPARISON_TABLES:
+        assert_frame_equal(getattr(one, name), getattr(two, name), check_exact=True, obj=name)
+    assert two.warnings == one.warnings
+    for name in ("units", "levels", "help"):
+        assert_frame_equal(getattr(one.raw, name), getattr(two.raw, name), check_exact=True)
+    assert len(one.raw.incidents) > 0
+    assert len(two.raw.incidents) == 0
+    assert (two.raw.incidents.dtypes == one.raw.incidents.dtypes).all()
 
 
 def test_precision_rounds_on_two_workers_give_the_same_tables(scenario: Scenario) -> None:

@@ -127,8 +127,11 @@ def test_a_subcommand_loads_only_its_own_module() -> None:
 
 def test_compare_starts_without_plotting_or_writing_libraries() -> None:
     """Up to its simulation, compare needs neither matplotlib (worker processes draw the
-    figures) nor the libraries that write the report, the workbook or the zone layer."""
-    loaded = _modules_after("from sim.cli.main import _command\n_command('compare')")
+    figures) nor the libraries that write the report, the workbook or the zone layer; its
+    parser loads not even pandas (the comparison is imported once the workers start)."""
+    command = "from sim.cli.main import _command\n_command('compare')"
+    assert "pandas" not in _modules_after(command), "the parser: before the workers start"
+    loaded = _modules_after(f"{command}\nimport sim.comparison.compare, sim.comparison.output")
     assert "sim.comparison.output" in loaded
     heavy = ("matplotlib", "PIL", "jinja2", "xlsxwriter", "geopandas", "pyogrio", "dask")
     assert not {m for m in loaded if m.split(".")[0] in heavy}
@@ -163,6 +166,14 @@ LAZY_ALLOWED = {
     # modules where worker processes draw: its simulation starts sooner
     *{("sim/comparison/output.py", m) for m in ("report", "zonelayer", "workbook")},
     ("sim/plots/__init__.py", "style"),  # matplotlib, where figures are drawn
+    # the command modules that the parser imports load pandas (the comparison, the run and
+    # its writers, the log readers, the result files) only when the command runs: compare
+    # starts its workers' fork server first, so that their imports overlap its own
+    ("sim/cli/compare.py", "comparison"),
+    ("sim/cli/run.py", "runs"),
+    ("sim/cli/replay.py", "data"),
+    *{("sim/cli/outdirs.py", m) for m in ("results",)},
+    ("sim/engine/execute.py", "multiprocessing"),  # the fork server: POSIX only
 }
 
 

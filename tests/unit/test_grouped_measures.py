@@ -16,7 +16,8 @@ from sim.analysis.grouping import Groups, median_of, quantile_of, text_key
 from sim.analysis.incidentview import IncidentView
 from sim.analysis.metrics import incident_metrics, unreached_counts
 from sim.analysis.responses import response_counts
-from sim.analysis.zones import zone_rows
+from sim.analysis.stats import Margin
+from sim.analysis.zones import zone_long, zone_results, zone_rows
 from sim.engine.driver import compile_scenario
 from sim.model.compile import Region
 from sim.schema import scenario_from_dict
@@ -117,6 +118,20 @@ def test_measures_equal_groupby_on_text(region: Region, name: str) -> None:
         expected = getattr(straightforward, name)(table)
         _same(expected, fast(table))
         _same(expected, fast(IncidentView(table)))
+
+
+@pytest.mark.parametrize("baseline", ["separate", "pooled", "never_used"])
+def test_zone_results_equal_the_long_table_by_text(region: Region, baseline: str) -> None:
+    """``zones.csv`` from the wide rows of each replication, grouped on codes, equals the
+    long table grouped by text: zones missing from some replications or from the baseline,
+    missing values, single replications, and a baseline that never ran (no pairs)."""
+    margins = {"within_target": Margin(absolute=0.02), "p90_response": Margin(relative=0.05)}
+    for table in _tables(region):
+        parts = [zone_rows(g.reset_index(drop=True)) for _, g in table.groupby("replication")]
+        if not any(len(p[0]) for p in parts):
+            continue  # no counted call: no zone rows (the long table has no metric to unstack)
+        expected = straightforward.zone_results(zone_long(parts), baseline, margins)
+        _same(expected, zone_results(parts, baseline, margins))
 
 
 def test_backlog_rows_equal_groupby_on_text(region: Region) -> None:

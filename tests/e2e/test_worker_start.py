@@ -1,0 +1,155 @@
+"""The workers' fork server starts as soon as ``compare`` knows it will use worker processes,
+so that its imports run beside the command's own: at once with ``--workers N``, once the run is
+estimated long enough by default, and never for a run in this process or on Dask; ``sweep``
+starts it before it reads its scenario and points. A pool opened after the early start uses
+that fork server (its workers fork with the preloaded modules)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import sim.cli.compare as cli
+import sim.cli.sweep as sweep_cli
+import sim.sweeps.execute as sweep_execute
+from sim.analysis.runsize import RunEstimate
+from sim.cli.main import main
+from sim.engine import execute
+from sim.engine.execute import open_executor, start_workers
+from sim.errors import InputError
+from tests.builders import TWO_TOWNS
+
+STOPPED = "stopped before any work"  # the output folder is claimed after the early start
+
+
+@pytest.fixture
+def events(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What the command did, in order, up to claiming its output folder (where it stops)."""
+    seen: list[str] = []
+    load = cli.load_scenario
+
+    def loading(path: str):  # type: ignore[no-untyped-def]
+        seen.append("load")
+        return load(path)
+
+    def claimed(*_args: object, **_kw: object) -> Path:
+        seen.append("claim")
+        raise InputError(STOPPED)
+
+    monkeypatch.setattr(cli, "start_workers", lambda modules: seen.append(f"start {modules}"))
+    monkeypatch.setattr(cli, "load_scenario", loading)
+    monkeypatch.setattr(cli, "checked_out_dir", claimed)
+    return seen
+
+
+def _compare(*extra: str) -> int:
+    return main(["compare", str(TWO_TOWNS), "--replications", "2", *extra])
+
+
+def _estimated(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    size = RunEstimate(1000.0, 1000.0, seconds, 1e6)
+    monkeypatch.setattr(cli, "size_of_run", lambda *_args: size)
+
+
+def test_workers_asked_for_start_before_the_scenario_is_read(events: list[str]) -> None:
+    assert _compare("--workers", "2") == 2
+    start = f"start {cli.WORKER_MODULES}"
+    assert events[:2] == [start, "load"], "before anything else"
+    assert events[-1] == "claim"
+
+
+def test_one_worker_starts_none(events: list[str]) -> None:
+    assert _compare("--workers", "1") == 2
+    assert events == ["load", "claim"]
+
+
+def test_by_default_a_long_run_starts_them_once_estimated(
+    events: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    _estimated(monkeypatch, 600.0)
+    assert _compare() == 2
+    assert events == ["load", f"start {cli.WORKER_MODULES}", "claim"]
+
+
+def test_by_default_a_short_run_starts_none(
+    events: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    _estimated(monkeypatch, 1.0)  # runs in this process: workers would cost more than they save
+    assert _compare() == 2
+    assert events == ["load", "claim"]
+
+
+def test_a_single_cpu_or_dask_starts_none(
+    events: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _estimated(monkeypatch, 600.0)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert _compare() == 2
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    assert _compare("--dask", "tcp://127.0.0.1:1") == 2  # stopped before connecting
+    assert "start" not in " ".join(events)
+
+
+@pytest.mark.parametrize(("workers", "started"), [("2", True), ("1", False)])
+def test_a_sweep_starts_them_before_reading_its_points(
+    monkeypatch: pytest.MonkeyPatch, workers: str, started: bool
+) -> None:
+    seen: list[str] = []
+
+    def defined(*_args: object, **_kw: object) -> None:
+        seen.append("define")
+        raise InputError(STOPPED)
+
+    monkeypatch.setattr(sweep_execute, "start_workers", lambda m: seen.append(f"start {m}"))
+    monkeypatch.setattr(sweep_cli, "build_definition", defined)
+    argv = ["sweep", str(TWO_TOWNS), "--param", "demand_scale=1,2", "--workers", workers]
+    assert main(argv) == 2
+    start = [f"start {sweep_execute.WORKER_MODULES}"] if started else []
+    assert seen == [*start, "define"]
+
+
+def _pid(_shared: str) -> int:
+    return os.getpid()
+
+
+@pytest.mark.skipif(execute._start_method() != "forkserver", reason="workers are spawned")
+def test_a_pool_after_the_early_start_forks_from_it() -> None:
+    assert start_workers(("tests.e2e.test_worker_start",))
+    server = _fork_server()
+    assert server is not None, "a child of this process serves the forks"
+    with open_executor("data", workers=2) as ex:
+        pids = set(ex.map(_pid, [()] * 4))
+        parents = {_parent(pid) for pid in pids}  # while the workers live
+    assert os.getpid() not in pids
+    assert parents == {server}, "the workers are the server's children"
+
+
+def test_without_a_fork_server_nothing_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(execute, "_start_method", lambda: "spawn")
+    assert start_workers() is False
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return int(fh.read().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return None
+
+
+def _fork_server() -> int | None:
+    """The child of this process that runs the fork server, if any."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or _parent(int(entry)) != os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                if b"forkserver" in fh.read():
+                    return int(entry)
+        except OSError:
+            continue
+    return None
