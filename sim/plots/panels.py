@@ -28,7 +28,7 @@ from matplotlib.transforms import Bbox
 
 from .style import fit_text
 
-__all__ = ["PAD", "PanelLayout", "colorbar_axes"]
+__all__ = ["PAD", "LayoutError", "PanelLayout", "colorbar_axes"]
 
 PAD = 3.0  # points between a decoration and the next panel or the canvas's edge
 BAR_WIDTH = 0.16  # inches: a colour bar's width
@@ -40,6 +40,11 @@ _VALIGN = {"center": 0.5, "center_baseline": 0.5, "top": 1.0, "bottom": 0.0, "ba
 
 
 @dataclass(frozen=True)
+class LayoutError(RuntimeError):
+    """A figure that PanelLayout does not place: panels on more than one grid (a programming
+    error of a figure, refused loudly; not ValueError, which a figure's draw passes over)."""
+
+
 class _Bar:
     """A colour bar right of the grid: its axes, the panels it belongs to, its length as a
     share of theirs."""
@@ -242,8 +247,7 @@ def _place(fig: Figure, sizes: _Sizes, pad: float, bars: list[_Bar]) -> None:
         return
     grid = panels[0].get_subplotspec().get_gridspec()  # type: ignore[union-attr]
     if any(ax.get_subplotspec().get_gridspec() is not grid for ax in panels):  # type: ignore[union-attr]
-        # not ValueError: a figure's draw passes over a layout engine's ValueError
-        raise NotImplementedError("PanelLayout places the panels of one grid only")
+        raise LayoutError("PanelLayout places the panels of one grid only")
     nrows, ncols = grid.get_geometry()
     left, right = np.zeros(ncols), np.zeros(ncols)
     top, bottom = np.zeros(nrows), np.zeros(nrows)

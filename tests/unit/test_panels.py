@@ -9,7 +9,7 @@ import pytest
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from sim.plots.panels import PanelLayout, colorbar_axes
+from sim.plots.panels import LayoutError, PanelLayout, colorbar_axes
 from sim.plots.style import new_figure, style
 from tests.e2e.test_decision_grade_common import text_problems
 
@@ -115,5 +115,5 @@ def test_panels_of_two_grids_are_refused() -> None:
     with style():
         fig.add_subplot(fig.add_gridspec(1, 2)[0, 0])
         fig.add_subplot(fig.add_gridspec(1, 2)[0, 1])
-        with pytest.raises(NotImplementedError, match="one grid"):
+        with pytest.raises(LayoutError, match="one grid"):
             fig.canvas.draw()
