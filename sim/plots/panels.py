@@ -39,12 +39,12 @@ _HALIGN = {"center": 0.5, "right": 1.0, "left": 0.0}
 _VALIGN = {"center": 0.5, "center_baseline": 0.5, "top": 1.0, "bottom": 0.0, "baseline": 0.2}
 
 
-@dataclass(frozen=True)
 class LayoutError(RuntimeError):
     """A figure that PanelLayout does not place: panels on more than one grid (a programming
     error of a figure, refused loudly; not ValueError, which a figure's draw passes over)."""
 
 
+@dataclass(frozen=True)
 class _Bar:
     """A colour bar right of the grid: its axes, the panels it belongs to, its length as a
     share of theirs."""
