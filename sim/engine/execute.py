@@ -60,7 +60,10 @@ INFRASTRUCTURE = (
     "BrokenExecutor",
     "FutureCancelledError",
 )
-PRELOAD = ("sim.engine.driver",)  # what the fork server imports before it forks workers
+# what the fork server imports before it forks workers: the engine, and the geometry that a
+# worker builds for scenarios with zones (sim.model.snap: the zones' cells, made where they
+# are walked, not in the command's own process)
+PRELOAD = ("sim.engine.driver", "scipy.spatial")
 
 Task = Callable[..., Any]
 

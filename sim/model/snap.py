@@ -51,12 +51,10 @@ class Snapper:
         self.xy = np.asarray(xy, dtype=np.float64)
         self.zone_places = np.asarray(zone_places, dtype=np.int64)
         self.zone_xy = self.xy[self.zone_places]
-        from scipy.spatial import cKDTree  # only scenarios with zones need it
-
         self._zx, self._zy = self.zone_xy[:, 0].tolist(), self.zone_xy[:, 1].tolist()
         self._zone_place_list = self.zone_places.tolist()
-        self.neighbours = _neighbours(self.zone_xy, small)
-        self.nearest = np.asarray(cKDTree(self.zone_xy).query(self.xy)[1], dtype=np.int64)
+        self._small = small
+        self._cells: tuple[list[list[int]] | None, np.ndarray] | None = None
         self._memo: dict[tuple[int, int], Pieces] = {}
         self._ways: dict[tuple[int, int], Way] = {}
         self.tile_of = np.full(len(self.xy), -1, dtype=np.int64)
@@ -68,6 +66,27 @@ class Snapper:
         state = dict(self.__dict__)
         state["_memo"], state["_ways"] = {}, {}  # memos, not state: each process fills its own
         return state
+
+    @property
+    def neighbours(self) -> list[list[int]] | None:
+        """Each zone's Delaunay neighbours, or None when every zone is compared."""
+        return self._geometry()[0]
+
+    @property
+    def nearest(self) -> np.ndarray:
+        """The zone nearest to each place (its index among the zones)."""
+        return self._geometry()[1]
+
+    def _geometry(self) -> tuple[list[list[int]] | None, np.ndarray]:
+        """The zones' cells, made when the first way back is asked for: only the engine walks
+        them, so a command that simulates on worker processes neither imports scipy's spatial
+        module nor triangulates the zones in its own process before the first task."""
+        if self._cells is None:
+            from scipy.spatial import cKDTree
+
+            nearest = np.asarray(cKDTree(self.zone_xy).query(self.xy)[1], dtype=np.int64)
+            self._cells = (_neighbours(self.zone_xy, self._small), nearest)
+        return self._cells
 
     def pieces(self, origin: int, station: int) -> Pieces:
         """The way back from place ``origin`` to place ``station``, piece by piece."""
@@ -90,9 +109,10 @@ class Snapper:
 
     def _envelope(self, origin: int, station: int) -> Pieces:
         a, b = self.xy[origin], self.xy[station]
-        if self.neighbours is None:
+        neighbours, nearest = self._geometry()
+        if neighbours is None:
             return self._brute(a, b)
-        return self._walk(a, b, int(self.nearest[origin]))  # ties at the start: see _walk
+        return self._walk(a, b, int(nearest[origin]))  # ties at the start: see _walk
 
     def _lines(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rel = self.zone_xy - a
@@ -123,7 +143,7 @@ class Snapper:
         the neighbour whose line falls below the current one first, until the end."""
         ax, ay = float(a[0]), float(a[1])
         ux, uy = float(b[0]) - ax, float(b[1]) - ay
-        zx, zy, near = self._zx, self._zy, self.neighbours
+        zx, zy, near = self._zx, self._zy, self._geometry()[0]
         assert near is not None
 
         def line(z: int) -> tuple[float, float]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import pickle
 from bisect import bisect_right
 from typing import Any
 from unittest import mock
@@ -248,3 +249,22 @@ def test_snap_pieces_give_the_nearest_zone_all_the_way_back(
         zone = places[bisect_right(starts, d) - 1]
         dist = np.hypot(*(xy[2:] - p).T)
         assert np.hypot(*(xy[zone] - p)) <= dist.min() + 1e-9, (d, zone)
+
+
+def test_the_zones_cells_are_made_where_the_ways_back_are_walked() -> None:
+    """A snapper made by the compiler has no cells yet (the command's own process need not
+    triangulate nor import scipy's spatial module before its workers run); a copy sent to a
+    worker (pickled) makes them at its first way back, and finds the same ways as a snapper
+    that made them at once."""
+    rng = np.random.default_rng(3)
+    xy = np.vstack([[[0.0, 0.0], [9.0, 7.0]], rng.uniform(0, 10, (120, 2))])
+    snapper = Snapper(xy, np.arange(2, len(xy)))
+    assert snapper._cells is None
+    sent = pickle.loads(pickle.dumps(snapper))
+    assert sent._cells is None
+    made = Snapper(xy, np.arange(2, len(xy)))
+    assert made.neighbours is not None  # triangulated: more zones than SMALL
+    for origin, station in [(0, 1), (1, 0), (5, 1), (0, 40)]:
+        assert sent.way(origin, station) == made.way(origin, station)
+    assert sent._cells is not None
+    assert (sent.nearest == made.nearest).all()
