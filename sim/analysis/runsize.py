@@ -12,14 +12,24 @@ bounded in size whatever the fleet (the per-unit figure draws the busiest 40 per
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..errors import InputError
-from ..model.compile import Region
+from ..model.compile import Region, Surge, compile_surges, demand_rates
 from ..schema.options import resolve_option
 from ..schema.scenario import Scenario
 
-__all__ = ["RunEstimate", "check_feasible", "estimate_run", "largest_fleet"]
+__all__ = [
+    "RunEstimate",
+    "check_feasible",
+    "early_estimate",
+    "estimate_run",
+    "expected_calls",
+    "largest_fleet",
+]
 
 RATE_PER_SECOND = 30_000.0
 SCAN_SECONDS = 3e-8  # per unit a dispatch may look at, per incident-run
@@ -55,13 +65,22 @@ def _duration(seconds: float) -> str:
 
 def expected_incidents(region: Region) -> float:
     """Expected calls of one replication: rates over the horizon, surges and bursts."""
-    base = float(region.rates.sum()) * region.horizon
+    bursts = sum(b.count for b in region.bursts)
+    return expected_calls(region.rates, region.horizon, region.surges, bursts)
+
+
+def expected_calls(
+    rates: np.ndarray, horizon: float, surges: Sequence[Surge], bursts: float
+) -> float:
+    """Expected calls over ``horizon`` minutes at ``rates`` (per community and type, per
+    minute), raised by ``surges``, plus ``bursts`` calls."""
+    base = float(rates.sum()) * horizon
     extra = 0.0
-    for sg in region.surges:
-        rate = float(region.rates[sg.communities][:, sg.types].sum())
-        span = max(0.0, min(sg.end, region.horizon) - sg.start)
+    for sg in surges:
+        rate = float(rates[sg.communities][:, sg.types].sum())
+        span = max(0.0, min(sg.end, horizon) - sg.start)
         extra += rate * span * (sg.multiplier - 1.0)
-    return base + extra + sum(b.count for b in region.bursts)
+    return base + extra + bursts
 
 
 def largest_fleet(scenario: Scenario) -> int:
@@ -71,7 +90,21 @@ def largest_fleet(scenario: Scenario) -> int:
 
 def estimate_run(region: Region, options: int, replications: int, units: int = 0) -> RunEstimate:
     """Incidents, time and memory of a run; ``units``: the fleet of the largest option."""
-    per_rep = expected_incidents(region)
+    return _estimate(expected_incidents(region), options, replications, units)
+
+
+def early_estimate(scenario: Scenario, options: int, replications: int) -> RunEstimate:
+    """:func:`estimate_run` from the scenario alone, before its data files (zones, travel
+    matrix) are read and the region is compiled: the same figures, since the calls of a
+    replication depend on the communities' rates, surges and bursts, not on where they fall."""
+    bursts = sum(b.count for b in scenario.bursts)
+    calls = expected_calls(
+        demand_rates(scenario), scenario.run.horizon, compile_surges(scenario), bursts
+    )
+    return _estimate(calls, options, replications, largest_fleet(scenario))
+
+
+def _estimate(per_rep: float, options: int, replications: int, units: int) -> RunEstimate:
     runs = per_rep * options * replications
     unit_rows = units * options * replications
     return RunEstimate(

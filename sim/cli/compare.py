@@ -2,7 +2,8 @@
 result directory with its figures and report.
 
 The worker processes start first: as soon as the command knows that it will use them (at once
-with ``--workers N``; by default once the run's size is estimated), the fork server starts
+with ``--workers N``; by default once the run's size is estimated from the scenario's shape,
+before its data files are read), the fork server starts
 importing what the workers run (:func:`sim.engine.execute.start_workers`) while this process
 imports the comparison, reads and compiles the scenario. The comparison and its writers (which
 load pandas) are imported only then, not with the parser.
@@ -16,11 +17,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..analysis.runsize import check_feasible
+from ..analysis.runsize import check_feasible, early_estimate
 from ..engine.execute import start_workers, uses_processes
 from ..engine.progress import Stages, progress_bar
 from ..errors import InputError, printable
 from ..schema import load_scenario
+from ..schema.load import peek_scenario
+from ..schema.scenario import Scenario
 from .args import PARALLEL_SECONDS, fraction, positive_int, workers_for_run
 from .command import Command
 from .exits import EXIT_OK
@@ -72,10 +75,10 @@ def _compare(args: argparse.Namespace) -> int:
         raise InputError("compare: give --replications or --precision, not both")
     if args.workers is not None and uses_processes(args.workers, args.dask):
         start_workers(WORKER_MODULES)  # --workers N: before the scenario is even read
+    elif _long_at_first_sight(args):
+        start_workers(WORKER_MODULES)  # by default: before its data files are read
     scenario = load_scenario(args.scenario)
-    most = args.replications or (
-        args.max_replications if args.precision else scenario.run.replications
-    )
+    most = _most_replications(args, scenario)
     estimate = size_of_run(scenario, len(scenario.options), most)
     workers = workers_for_run(args, estimate.seconds)
     if uses_processes(workers, args.dask):
@@ -129,6 +132,26 @@ def _compare(args: argparse.Namespace) -> int:
     print(f"\nstages: {stages.summary()}")
     print(f"{finished(out, begun)} (report: {out / 'report.html'})")
     return EXIT_OK
+
+
+def _most_replications(args: argparse.Namespace, scenario: Scenario) -> int:
+    most: int = args.replications or (
+        args.max_replications if args.precision else scenario.run.replications
+    )
+    return most
+
+
+def _long_at_first_sight(args: argparse.Namespace) -> bool:
+    """Whether the default (no ``--workers``) will use worker processes, told from the
+    scenario's shape alone (:func:`early_estimate`: the same estimate, before the zones and
+    the travel matrix are read), so that the fork server's imports run beside that reading."""
+    if args.workers is not None or args.dask:
+        return False
+    peeked = peek_scenario(args.scenario)
+    if peeked is None:
+        return False
+    estimate = early_estimate(peeked, len(peeked.options), _most_replications(args, peeked))
+    return uses_processes(workers_for_run(args, estimate.seconds), args.dask)
 
 
 COMMANDS = {"compare": Command(_arguments, _compare)}

@@ -51,6 +51,8 @@ __all__ = [
     "compile_distribution",
     "compile_fleet",
     "compile_region",
+    "compile_surges",
+    "demand_rates",
     "duty_intervals",
     "fleet_preferences",
 ]
@@ -238,6 +240,34 @@ def _rates(s: Scenario, t: IncidentType) -> np.ndarray:
     return out * t.share * s.demand_scale / MINUTES_PER_YEAR
 
 
+def demand_rates(s: Scenario) -> np.ndarray:
+    """(C, K) incidents per minute of each community and type, on average over a week: from
+    the scenario alone (no data file), so that a run can be sized before its files are read."""
+    return np.column_stack([_rates(s, t) for t in s.incident_types.values()])
+
+
+def compile_surges(s: Scenario) -> tuple[Surge, ...]:
+    """The surges of ``s``: their windows, and the communities and types each raises."""
+    com_ids = list(s.communities)
+    return tuple(
+        Surge(
+            name=sg.name,
+            start=sg.start,
+            end=sg.start + sg.duration,
+            multiplier=sg.multiplier,
+            communities=np.array([sg.communities is None or c in sg.communities for c in com_ids]),
+            types=np.array(
+                [
+                    (sg.types is None or k in sg.types)
+                    and (sg.services is None or t.service in sg.services)
+                    for k, t in s.incident_types.items()
+                ]
+            ),
+        )
+        for sg in s.surges
+    )
+
+
 def _targets(s: Scenario, t: IncidentType, limit: float | None) -> tuple[np.ndarray, np.ndarray]:
     """Per community: the limit (the target's ``minutes``, or ``limit`` for a target in working
     time) and the share, with the overrides by zone kind and community; NaN without one."""
@@ -304,23 +334,7 @@ def compile_region(s: Scenario) -> Region:
         )
     type_ids = list(s.incident_types)
     com_ids = list(s.communities)
-    surges = tuple(
-        Surge(
-            name=sg.name,
-            start=sg.start,
-            end=sg.start + sg.duration,
-            multiplier=sg.multiplier,
-            communities=np.array([sg.communities is None or c in sg.communities for c in com_ids]),
-            types=np.array(
-                [
-                    (sg.types is None or k in sg.types)
-                    and (sg.services is None or t.service in sg.services)
-                    for k, t in s.incident_types.items()
-                ]
-            ),
-        )
-        for sg in s.surges
-    )
+    surges = compile_surges(s)
     zones = compile_zones(s, geo)
     travel = travel_matrix(s, geo)
     service_travel = service_matrices(s, geo, travel)
@@ -350,7 +364,7 @@ def compile_region(s: Scenario) -> Region:
         noise_sd=s.travel.noise.log_sd if s.travel.noise else 0.0,
         services=services,
         types=tuple(types),
-        rates=np.column_stack([_rates(s, t) for t in s.incident_types.values()]),
+        rates=demand_rates(s),
         profiles=np.vstack([_profile(s, t) for t in s.incident_types.values()]),
         surges=surges,
         bursts=bursts,

@@ -29,6 +29,7 @@ from .yamlio import Located, read_yaml
 
 __all__ = [
     "load_scenario",
+    "peek_scenario",
     "scenario_error",
     "scenario_from_data",
     "scenario_from_dict",
@@ -43,6 +44,20 @@ _SOURCES: dict[int, Located] = {}  # id of a validated scenario -> where it was 
 def load_scenario(path: str | Path) -> Scenario:
     """Read, validate and return the scenario in ``path``; raise ScenarioError otherwise."""
     return scenario_from_data(read_yaml(path))
+
+
+def peek_scenario(path: str | Path) -> Scenario | None:
+    """The scenario in ``path`` validated in shape only: no cross-reference checked and no
+    data file read (zones, boundaries, travel matrix), or None if it is not a sound scenario
+    (:func:`load_scenario` then says why). Enough to size a run before its data files are
+    read, in a few milliseconds."""
+    try:
+        located = read_yaml(path)
+        file = Path(located.file)
+        data = resolve_data_paths(located.data, file.parent if file.is_file() else Path.cwd())
+        return Scenario.model_validate(data)
+    except Exception:  # any problem at all: the full load reports it, with its place
+        return None
 
 
 def scenario_from_dict(data: dict[str, Any], name: str = "<scenario>") -> Scenario:

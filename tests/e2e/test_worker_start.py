@@ -1,8 +1,9 @@
 """The workers' fork server starts as soon as ``compare`` knows it will use worker processes,
 so that its imports run beside the command's own: at once with ``--workers N``, once the run is
-estimated long enough by default, and never for a run in this process or on Dask; ``sweep``
-starts it before it reads its scenario and points. A pool opened after the early start uses
-that fork server (its workers fork with the preloaded modules)."""
+estimated long enough by default (from the scenario's shape, before its data files are read),
+and never for a run in this process or on Dask; ``sweep`` starts it before it reads its
+scenario and points. A pool opened after the early start uses that fork server (its workers
+fork with the preloaded modules)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,17 @@ import pytest
 import sim.cli.compare as cli
 import sim.cli.sweep as sweep_cli
 import sim.sweeps.execute as sweep_execute
-from sim.analysis.runsize import RunEstimate
+from sim.analysis.runsize import RunEstimate, early_estimate
 from sim.cli.main import main
+from sim.cli.run import size_of_run
 from sim.engine import execute
 from sim.engine.execute import open_executor, start_workers
 from sim.errors import InputError
+from sim.schema import load_scenario
+from sim.schema.load import peek_scenario
 from tests.builders import TWO_TOWNS
 
+ROOT = Path(__file__).resolve().parents[2]
 STOPPED = "stopped before any work"  # the output folder is claimed after the early start
 
 
@@ -51,6 +56,7 @@ def _compare(*extra: str) -> int:
 def _estimated(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
     size = RunEstimate(1000.0, 1000.0, seconds, 1e6)
     monkeypatch.setattr(cli, "size_of_run", lambda *_args: size)
+    monkeypatch.setattr(cli, "early_estimate", lambda *_args: size)
 
 
 def test_workers_asked_for_start_before_the_scenario_is_read(events: list[str]) -> None:
@@ -65,13 +71,46 @@ def test_one_worker_starts_none(events: list[str]) -> None:
     assert events == ["load", "claim"]
 
 
-def test_by_default_a_long_run_starts_them_once_estimated(
+def test_by_default_a_long_run_starts_them_before_its_data_files_are_read(
     events: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(os, "cpu_count", lambda: 4)
     _estimated(monkeypatch, 600.0)
     assert _compare() == 2
+    start = f"start {cli.WORKER_MODULES}"
+    assert events[:2] == [start, "load"], "sized from the scenario's shape, then read"
+    assert events[-1] == "claim"
+
+
+def test_by_default_they_start_once_estimated_when_the_shape_does_not_tell(
+    events: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(cli, "peek_scenario", lambda _path: None)
+    _estimated(monkeypatch, 600.0)
+    assert _compare() == 2
     assert events == ["load", f"start {cli.WORKER_MODULES}", "claim"]
+
+
+@pytest.mark.parametrize(
+    "name", ["two_towns", "five_valleys", "five_valleys_services", "windstorm", "helsinki_roads"]
+)
+def test_the_early_estimate_is_the_estimate_of_the_compiled_region(name: str) -> None:
+    """Sized from the scenario's shape, before any data file is read, a run has the estimate
+    of its compiled region: the early start agrees with the later decision."""
+    path = ROOT / "scenarios" / f"{name}.yaml"
+    peeked = peek_scenario(path)
+    assert peeked is not None
+    scenario = load_scenario(path)
+    options = len(scenario.options)
+    assert early_estimate(peeked, options, 7) == size_of_run(scenario, options, 7)
+
+
+def test_a_scenario_that_does_not_validate_gives_no_early_estimate(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nrun: {horizon: -1}\n", encoding="utf-8")
+    assert peek_scenario(bad) is None
+    assert peek_scenario(tmp_path / "missing.yaml") is None
 
 
 def test_by_default_a_short_run_starts_none(
