@@ -105,7 +105,7 @@ def _sweep(args: argparse.Namespace) -> int:
     begun = getattr(args, "clock", time.perf_counter())  # the command's start
     if args.resume and not args.out:
         raise InputError("sweep: --resume needs --out DIR (the directory of the sweep to continue)")
-    start_sweep_workers(args.workers, args.dask)
+    start_sweep_workers(args.workers, args.dask, args.scenario)
     definition = build_definition(
         args.scenario,
         _params(args.param),

@@ -76,7 +76,7 @@ def sweep(
     sweep with ``resume=True``); without, they go to a temporary directory. The summary's
     ``attrs`` hold ``failed`` (the number of failed tasks) and ``errors`` (the first few).
     """
-    start_sweep_workers(workers, dask)
+    start_sweep_workers(workers, dask, scenario)
     definition = build_definition(
         scenario,
         params,

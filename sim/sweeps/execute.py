@@ -10,16 +10,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..engine.execute import Executor, open_executor, start_workers, uses_processes
+from ..schema.load import peek_scenario
+from ..schema.scenario import ZoneFile
 from .definition import SweepDefinition, Task
 from .store import Store
 from .task import run_task
 
-__all__ = ["WORKER_MODULES", "ExecutionReport", "execute", "start_sweep_workers"]
+__all__ = [
+    "GEO_MODULES",
+    "WORKER_MODULES",
+    "ExecutionReport",
+    "execute",
+    "reads_geo_files",
+    "start_sweep_workers",
+]
 
 WORKER_MODULES = ("sim.sweeps.task",)  # what the workers import before their first task
+# and, for a scenario read from geo files (zones or community outlines), their readers: each
+# worker compiles the points it runs, and would otherwise import them in its first task
+GEO_MODULES = ("geopandas", "pyogrio")
 
 
 @dataclass
@@ -33,11 +46,27 @@ class ExecutionReport:
     errors: list[str] = field(default_factory=list)
 
 
-def start_sweep_workers(workers: int | None, dask: str | None) -> bool:
+def start_sweep_workers(workers: int | None, dask: str | None, scenario: object = None) -> bool:
     """Start the workers' fork server now where the tasks will run on local processes
     (:func:`sim.engine.execute.start_workers`), so that their imports run while the sweep is
-    defined and its store opened; whether it did."""
-    return uses_processes(workers, dask) and start_workers(WORKER_MODULES)
+    defined and its store opened; whether it did. ``scenario`` (its file, if one is given)
+    tells whether the workers will read geo files (:data:`GEO_MODULES`)."""
+    if not uses_processes(workers, dask):
+        return False
+    return start_workers(WORKER_MODULES + (GEO_MODULES if reads_geo_files(scenario) else ()))
+
+
+def reads_geo_files(scenario: object) -> bool:
+    """Whether the scenario file ``scenario`` (anything else: not known, False) reads zones or
+    community outlines from a geo file, by its shape alone (:func:`peek_scenario`)."""
+    if not isinstance(scenario, str | Path) or not Path(scenario).is_file():
+        return False
+    peeked = peek_scenario(scenario)
+    if peeked is None:
+        return False
+    zones = peeked.zones
+    geo_zones = isinstance(zones, ZoneFile) and not zones.file.lower().endswith(".csv")
+    return geo_zones or peeked.boundaries is not None
 
 
 def execute(

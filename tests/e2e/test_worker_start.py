@@ -151,6 +151,20 @@ def test_a_sweep_starts_them_before_reading_its_points(
     assert seen == [*start, "define"]
 
 
+def test_a_sweep_of_geo_files_preloads_their_readers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Five Valleys reads its zones from a GeoPackage: each worker compiles the points it
+    runs, so the fork server imports the geo readers; Two Towns has none to read."""
+    seen: list[tuple[str, ...]] = []
+    monkeypatch.setattr(sweep_execute, "start_workers", lambda m: seen.append(m) or True)
+    five_valleys = ROOT / "scenarios" / "five_valleys.yaml"
+    assert sweep_execute.start_sweep_workers(2, None, five_valleys)
+    assert sweep_execute.start_sweep_workers(2, None, TWO_TOWNS)
+    assert sweep_execute.start_sweep_workers(2, None, {"name": "data, not a file"})
+    geo = (*sweep_execute.WORKER_MODULES, *sweep_execute.GEO_MODULES)
+    assert seen == [geo, sweep_execute.WORKER_MODULES, sweep_execute.WORKER_MODULES]
+    assert not sweep_execute.start_sweep_workers(1, None, five_valleys)  # runs in this process
+
+
 def _pid(_shared: str) -> int:
     return os.getpid()
 
