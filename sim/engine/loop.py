@@ -612,7 +612,19 @@ class Engine:
             self.free[s][i] = unit
             if self._by_owner[s]:
                 self.free_by_owner[s][unit.owner][i] = unit
-            self.positions[s].add(unit, now)
+            way = unit.ret_way
+            if way is None:  # parked, or interpolated
+                self.positions[s].add(unit, now)
+                return
+            positions = self.positions[s]  # on a way back by zones (inlined Positions.add)
+            unit.places = tiles = way[2]
+            at = positions.at
+            for tile in tiles:
+                at[tile].append(unit)
+            ends = positions.ends
+            k = bisect_right(ends, end)
+            ends.insert(k, end)
+            positions.due.insert(k, unit)
             return
         mover = self.movers[unit.service]
         if mover is not None:
@@ -685,7 +697,10 @@ class Engine:
                     del self.free[s][u]
                     if self._by_owner[s]:
                         del self.free_by_owner[s][unit.owner][u]
-                    self.positions[s].remove(unit)
+                    if unit.places:
+                        self.positions[s].remove(unit)
+                    else:  # parked at its station (inlined Positions.remove)
+                        self.positions[s].at[unit.station].remove(unit)
                     if now >= unit.ret_end:
                         self._send(unit, i, c, 0.0, now)
                     else:
