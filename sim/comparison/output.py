@@ -15,7 +15,7 @@ import pandas as pd
 from ..analysis.erlang import large_gap
 from ..analysis.metrics import ALL
 from ..engine.progress import Progress, Stages
-from ..plots import draw_figures, figure_steps
+from ..plots import draw_figures, figure_steps, figure_workers
 from ..results.display import console_table
 from ..results.files import (
     manifest,
@@ -30,6 +30,7 @@ from ..schema import Scenario, load_scenario
 from .compare import TABLES, Comparison
 
 if TYPE_CHECKING:
+    from ..engine.execute import Executor
     from ..report.page import PreparedReport
 
 CSV_FILES = {"units": "unit_summary.csv"}  # the others: <table>.csv
@@ -58,9 +59,10 @@ def write_comparison(
     scenario's places, options and targets, read from ``scenario`` or ``scenario_file``), the
     figures and the HTML report: all inside the temporary directory, so the result directory
     appears complete or not at all. ``progress`` is told each of the :func:`write_steps`. The
-    figures are drawn on ``workers`` processes (None: every CPU; 1: this process), while this
-    process writes the workbook. ``stages`` times the tables, the figures (with the workbook)
-    and the report; the manifest ends with every stage's times."""
+    figures are drawn on ``workers`` processes (None: every CPU; 1: this process), started
+    before the tables are written, while this process writes the workbook. ``stages`` times
+    the tables, the figures (with the workbook) and the report; the manifest ends with every
+    stage's times."""
     if scenario is None:
         scenario = load_scenario(scenario_file)
     step = progress.step if progress is not None else (lambda _label: None)
@@ -86,22 +88,24 @@ def write_comparison(
         write_json(info, tmp / "manifest.json")
 
     with output_dir(out, overwrite) as tmp:
-        stages.start("tables")
-        step(WRITE_STEPS[0])
-        if records:
-            write_parquet(comp.raw.incidents, tmp / INCIDENTS_FILE)
-        write_parquet(comp.raw.units, tmp / "units.parquet")
-        write_parquet(comp.raw.levels, tmp / "levels.parquet")
-        write_parquet(comp.responses, tmp / RESPONSES_FILE)
-        for name in TABLES:  # every table of the comparison, one CSV each
-            write_csv(getattr(comp, name), tmp / CSV_FILES.get(name, f"{name}.csv"))
-        write_manifest(tmp)
-        write_json(region_record(scenario), tmp / REGION_FILE)
-        step(WRITE_STEPS[1])
-        write_zone_layer(comp.zones, scenario, tmp)
-        stages.start("figures")
-        step(WRITE_STEPS[2])
-        prepared = _figures_and_workbook(tmp, step, workers)
+        # the figures' workers start now: their imports run while this process writes tables
+        with figure_workers(tmp, workers) as drawers:
+            stages.start("tables")
+            step(WRITE_STEPS[0])
+            if records:
+                write_parquet(comp.raw.incidents, tmp / INCIDENTS_FILE)
+            write_parquet(comp.raw.units, tmp / "units.parquet")
+            write_parquet(comp.raw.levels, tmp / "levels.parquet")
+            write_parquet(comp.responses, tmp / RESPONSES_FILE)
+            for name in TABLES:  # every table of the comparison, one CSV each
+                write_csv(getattr(comp, name), tmp / CSV_FILES.get(name, f"{name}.csv"))
+            write_manifest(tmp)
+            write_json(region_record(scenario), tmp / REGION_FILE)
+            step(WRITE_STEPS[1])
+            write_zone_layer(comp.zones, scenario, tmp)
+            stages.start("figures")
+            step(WRITE_STEPS[2])
+            prepared = _figures_and_workbook(tmp, step, drawers)
         stages.start("report")
         step(WRITE_STEPS[3])
         build_report(tmp, prepared)
@@ -110,18 +114,19 @@ def write_comparison(
 
 
 def _figures_and_workbook(
-    tmp: Path, step: Callable[[str], None], workers: int | None
+    tmp: Path, step: Callable[[str], None], drawers: Executor | None
 ) -> PreparedReport | None:
-    """The figures; while worker processes draw them, the workbook and the report up to its
-    figures (:func:`prepare_report`, returned; None when this process draws)."""
-    if workers == 1:
+    """The figures; while ``drawers`` (:func:`figure_workers`) draw them, the workbook and the
+    report up to its figures (:func:`prepare_report`, returned; None when this process
+    draws)."""
+    if drawers is None:
         write_workbook(tmp)
         draw_figures(tmp, on_step=step)
         return None
     with ThreadPoolExecutor(1, thread_name_prefix="intersim-workbook") as side:
         book = side.submit(write_workbook, tmp)
         report = side.submit(prepare_report, tmp)
-        draw_figures(tmp, on_step=step, workers=workers)
+        draw_figures(tmp, on_step=step, drawers=drawers)
         book.result()
         return report.result()
 

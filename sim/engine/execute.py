@@ -111,6 +111,7 @@ class Executor:
         self.kind = kind
         self.fallback = fallback
         self._worker_cpu: dict[tuple[str, int], float] = {}
+        self._cpu_lock = threading.Lock()  # started tasks are counted on the pool's thread
 
     @property
     def worker_cpu(self) -> float:
@@ -160,10 +161,22 @@ class Executor:
             for i, _ in queue:
                 yield Finished(i, error=broken)
 
+    def start(self, fn: Task, *args: Any) -> None:
+        """Submit ``fn(shared, *args)`` and return at once, leaving its value: work that readies
+        a worker (its imports) while this process does something else. The worker's CPU time
+        counts once it is done; an error is left to the tasks that follow, which meet it
+        again."""
+        self.submitter.submit(fn, *args).add_done_callback(self._count)
+
+    def _count(self, fut: cf.Future[Any]) -> None:
+        if not fut.cancelled() and fut.exception() is None:
+            self._unwrap(fut.result())
+
     def _unwrap(self, value: Any) -> Any:
         if isinstance(value, _Ran):
             key = (value.host, value.pid)
-            self._worker_cpu[key] = max(self._worker_cpu.get(key, 0.0), value.cpu)
+            with self._cpu_lock:
+                self._worker_cpu[key] = max(self._worker_cpu.get(key, 0.0), value.cpu)
             return value.value
         return value
 

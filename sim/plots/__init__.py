@@ -20,12 +20,12 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..engine.execute import open_executor
+from ..engine.execute import Executor, open_executor
 from ..results.files import DIR_MODE, remove_stale
 from ..results.read import ResultData, load_result
 
@@ -40,6 +40,7 @@ __all__ = [
     "FigureInfo",
     "draw_figures",
     "figure_steps",
+    "figure_workers",
     "iter_figures",
     "read_index",
     "redraw_figures",
@@ -187,22 +188,26 @@ def draw_figures(
     out_dir: Path | None = None,
     on_step: Callable[[str], None] | None = None,
     workers: int | None = 1,
+    drawers: Executor | None = None,
 ) -> list[FigureInfo]:
     """Draw every figure of ``result_dir`` into ``out_dir`` (default ``result_dir/figures``);
     ``on_step`` is told each kind of figure before it is drawn. With ``workers`` other than 1
-    (None: every CPU) each kind of figure is drawn in a worker process, the costliest first,
-    and ``on_step`` is told each kind once drawn: the same files, in any process."""
+    (None: every CPU), or on ``drawers`` (the :func:`figure_workers` of ``result_dir``, opened
+    earlier), each kind of figure is drawn in a worker process, the costliest first, and
+    ``on_step`` is told each kind once drawn: the same files, in any process."""
     data = load_result(result_dir)
     out = Path(out_dir) if out_dir is not None else Path(result_dir) / FIGURES_DIR
-    if workers == 1:
+    if workers == 1 and drawers is None:
         return write_figures(iter_figures(data, on_step), out)
     out.mkdir(parents=True, exist_ok=True)
     kinds = _kinds()
     order = sorted(kinds, key=_cost_rank)
     drawn: dict[str, list[FigureInfo]] = {}
-    with open_executor(
-        str(result_dir), workers=workers, tasks=len(order), preload=WORKER_MODULES
-    ) as executor:
+    pool: AbstractContextManager[Executor | None] = (
+        nullcontext(drawers) if drawers is not None else figure_workers(result_dir, workers)
+    )
+    with pool as executor:
+        assert executor is not None
         for done in executor.finished(draw_kind, [(str(out), kind) for kind in order]):
             if done.error is not None:
                 raise done.error
@@ -213,6 +218,31 @@ def draw_figures(
     infos = [info for kind in kinds for info in drawn[kind]]
     _write_index(infos, out)
     return infos
+
+
+@contextmanager
+def figure_workers(result_dir: Path, workers: int | None) -> Iterator[Executor | None]:
+    """The worker processes that :func:`draw_figures` draws ``result_dir``'s figures on
+    (``drawers``), for the length of the block; None for ``workers=1`` (this process draws).
+    Each worker starts importing the drawing modules (matplotlib with them, a third of a
+    second of CPU) at once: opened before the tables are written, the imports run while this
+    process writes them, on the CPU it leaves free, rather than before the first figure."""
+    if workers == 1:
+        yield None
+        return
+    with open_executor(
+        str(result_dir), workers=workers, tasks=len(_kinds()), preload=WORKER_MODULES
+    ) as executor:
+        if executor.workers > 1:  # not where the tasks run in this process
+            for _ in range(executor.workers):
+                executor.start(import_kinds)
+        yield executor
+
+
+def import_kinds(_result_dir: str) -> None:
+    """The warm-up task of :func:`figure_workers`: import the module of every kind."""
+    for kind in KINDS:
+        importlib.import_module(f"{__name__}.{kind}")
 
 
 def _cost_rank(kind: str) -> int:

@@ -256,3 +256,11 @@ def test_the_workers_cpu_time_is_counted() -> None:
     with open_executor("data", workers=1) as ex:
         ex.map(_spin, [(0.05,)])
         assert ex.worker_cpu == 0.0, "in this process: its own CPU time counts the task"
+
+
+def test_a_started_task_runs_on_a_worker_and_its_cpu_time_counts() -> None:
+    """``start`` leaves the task's value (a warm-up of the workers): the pool still runs it,
+    and its worker's CPU time counts once it is done."""
+    with open_executor("data", workers=2) as ex:
+        ex.start(_spin, 0.3)
+    assert ex.worker_cpu >= 0.3, "counted although nobody asked for the value"
