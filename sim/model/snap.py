@@ -67,18 +67,10 @@ class Snapper:
         state["_memo"], state["_ways"] = {}, {}  # memos, not state: each process fills its own
         return state
 
-    @property
-    def neighbours(self) -> list[list[int]] | None:
-        """Each zone's Delaunay neighbours, or None when every zone is compared."""
-        return self._geometry()[0]
-
-    @property
-    def nearest(self) -> np.ndarray:
-        """The zone nearest to each place (its index among the zones)."""
-        return self._geometry()[1]
-
     def _geometry(self) -> tuple[list[list[int]] | None, np.ndarray]:
-        """The zones' cells, made when the first way back is asked for: only the engine walks
+        """Each zone's Delaunay neighbours (None when every zone is compared) and the zone
+        nearest to each place (its index among the zones), made when the first way back is
+        asked for: only the engine walks
         them, so a command that simulates on worker processes neither imports scipy's spatial
         module nor triangulates the zones in its own process before the first task."""
         if self._cells is None:
@@ -112,7 +104,7 @@ class Snapper:
         neighbours, nearest = self._geometry()
         if neighbours is None:
             return self._brute(a, b)
-        return self._walk(a, b, int(nearest[origin]))  # ties at the start: see _walk
+        return self._walk(a, b, int(nearest[origin]), neighbours)  # ties at the start: _walk
 
     def _lines(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rel = self.zone_xy - a
@@ -138,13 +130,12 @@ class Snapper:
             zones.append(int(self.zone_places[cur]))
         return starts, zones
 
-    def _walk(self, a: np.ndarray, b: np.ndarray, cur: int) -> Pieces:
+    def _walk(self, a: np.ndarray, b: np.ndarray, cur: int, near: list[list[int]]) -> Pieces:
         """The lower envelope by walking Voronoi cells: from the zone nearest to ``a``, into
         the neighbour whose line falls below the current one first, until the end."""
         ax, ay = float(a[0]), float(a[1])
         ux, uy = float(b[0]) - ax, float(b[1]) - ay
-        zx, zy, near = self._zx, self._zy, self._geometry()[0]
-        assert near is not None
+        zx, zy = self._zx, self._zy
 
         def line(z: int) -> tuple[float, float]:
             dx, dy = zx[z] - ax, zy[z] - ay
