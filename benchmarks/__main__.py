@@ -7,7 +7,8 @@ measured side by side in one run on this machine.
     200,000 incidents, all records kept (incident and unit tables).
 (c) intersim on Five Valleys, every service and feature on, one simulated year, all options.
 (d) a sweep of 40 tasks (Five Valleys: 5 demand levels x 4 options x 2 replications of a
-    simulated year) on 1 worker and on all cores: parallel efficiency.
+    simulated year) on 1 worker and on all cores, each a fresh ``intersim sweep`` command,
+    the pair repeated: parallel efficiency (benchmarks/parallel.py).
 (e) peak memory of a 1,000,000-incident run, in bytes per stored incident.
 (f) pooled grid regions of 10, 400 and 1,000 units (1, 50 and 125 towns of 40 zones, about 60 %
     busy): engine cost per incident, against the 10-unit region and against (b).
@@ -141,35 +142,6 @@ print(json.dumps({{"incidents": len(tables[0]), "base": base, "peak": peak}}))
     return info
 
 
-def sweep_efficiency(tasks: int, horizon: str | None) -> dict[str, float]:
-    """(d): the same sweep of ``tasks`` tasks on 1 worker and on every core. Reports the
-    efficiency of running the tasks (the sweep's manifest times them) and of the whole command,
-    which also writes the summary and draws the figures in one process."""
-    import tempfile
-
-    from sim.sweeps import sweep
-
-    base = ROOT / "scenarios" / "five_valleys.yaml"  # 4 options x 5 points x 2 replications
-    params: dict[str, list[object]] = {"demand_scale": [0.8, 0.9, 1.0, 1.1, 1.2]}
-    if horizon is not None:
-        params["run.horizon"] = [horizon]
-    cores = os.cpu_count() or 1
-    out: dict[str, float] = {"cores": cores}
-    with tempfile.TemporaryDirectory(prefix="intersim-bench-") as tmp:
-        for workers in (1, cores):
-            target = Path(tmp) / f"w{workers}"
-            start = time.perf_counter()
-            sweep(
-                base, params, replications=tasks // 20, workers=workers, progress=False, out=target
-            )
-            out[f"wall_{workers}"] = time.perf_counter() - start
-            manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
-            out[f"tasks_{workers}"] = float(manifest["runtime_s"])
-    out["efficiency"] = out["tasks_1"] / (cores * out[f"tasks_{cores}"])
-    out["efficiency_wall"] = out["wall_1"] / (cores * out[f"wall_{cores}"])
-    return out
-
-
 def grid_rows(incidents: int, repeat: int) -> list[tuple[str, str]]:
     """(f): engine cost per incident of pooled grid regions and of the M/M/10 workload of (b),
     each its second run in the process (CPU time, the best of ``repeat``)."""
@@ -264,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller workloads (a smoke test)")
     parser.add_argument("--skip", default="", help="comma list of parts to skip, e.g. d,e")
     parser.add_argument(
-        "--repeat", type=int, default=3, help="runs of (a), (b), (c) and (m) (default 3)"
+        "--repeat", type=int, default=3, help="runs of (a), (b), (c), (d) and (m) (default 3)"
     )
     parser.add_argument(
         "--readme", action="store_true", help="also write the output into README.md's table"
@@ -326,21 +298,10 @@ def run_all(args: argparse.Namespace) -> int:
             ("    (c)/(a) per incident", f"{nc / tc / rate_a:.2f}x   (target >= 0.5)"),
         ]
     if "d" not in skip:
-        d = sweep_efficiency(40, "30 d" if args.quick else None)  # a task: one simulated year
-        cores = int(d["cores"])
-        rows += [
-            (
-                "(d) sweep of 40 tasks, running them",
-                f"1 worker {d['tasks_1']:.1f} s, {cores} workers {d[f'tasks_{cores}']:.1f} s"
-                " (1 run each)",
-            ),
-            ("    parallel efficiency", f"{d['efficiency']:.0%}   (target >= 85 %)"),
-            (
-                "    whole command (+ summary, figures)",
-                f"1 worker {d['wall_1']:.1f} s, {cores} workers {d[f'wall_{cores}']:.1f} s: "
-                f"{d['efficiency_wall']:.0%}",
-            ),
-        ]
+        from benchmarks.parallel import efficiency_rows
+
+        # a task: one simulated year; --repeat pairs of fresh commands, 1 worker then all cores
+        rows += efficiency_rows(40, "30 d" if args.quick else None, args.repeat)
     if "e" not in skip:
         e = peak_memory(100_000 if args.quick else 1_000_000)
         rows += [

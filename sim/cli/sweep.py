@@ -12,13 +12,10 @@ import argparse
 import sys
 import time
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ..errors import InputError
-from ..sweeps.definition import build_definition
-from ..sweeps.execute import start_sweep_workers
-from ..sweeps.run import SweepIncomplete, run_sweep
+from ..sweeps.workers import start_sweep_workers
 from .args import (
     add_executor_arguments,
     add_option,
@@ -33,6 +30,9 @@ from .args import (
 from .command import Command
 from .exits import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK
 from .outdirs import default_out_dir, finished
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["COMMANDS"]
 
@@ -106,6 +106,11 @@ def _sweep(args: argparse.Namespace) -> int:
     if args.resume and not args.out:
         raise InputError("sweep: --resume needs --out DIR (the directory of the sweep to continue)")
     start_sweep_workers(args.workers, args.dask, args.scenario)
+    # imported only now, while the workers' fork server imports what they need (about a
+    # second each, on separate cores): pandas, the design's scipy.stats, matplotlib, the engine
+    from ..sweeps.definition import build_definition
+    from ..sweeps.run import SweepIncomplete, run_sweep
+
     definition = build_definition(
         args.scenario,
         _params(args.param),

@@ -18,24 +18,46 @@ From Python::
 
 Modules: :mod:`.params` (paths and values), :mod:`.design` (grid, lhs, random),
 :mod:`.definition` (the checked definition, sweep files), :mod:`.task` (one task),
-:mod:`.store` (SQLite), :mod:`.execute` (the tasks on an executor of :mod:`sim.engine.execute`),
+:mod:`.store` (SQLite), :mod:`.workers` (starting the workers early), :mod:`.execute` (the
+tasks on an executor of :mod:`sim.engine.execute`),
 :mod:`.summary`, :mod:`.plots`, :mod:`.run` (directory and outputs); the command is in
 :mod:`sim.cli.sweep`.
 """
 
 from __future__ import annotations
 
+import importlib
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
-from .definition import SweepDefinition, build_definition
-from .execute import start_sweep_workers
-from .plots import draw_sweep_figures, is_sweep_dir
-from .run import run_sweep
-from .store import read_failures, read_points, read_rows
+    from .definition import SweepDefinition, build_definition
+    from .plots import draw_sweep_figures, is_sweep_dir
+    from .store import read_failures, read_points, read_rows
+
+# The names above are imported when first asked for (PEP 562), not with the package: a worker
+# process imports :mod:`.task` alone, and must not pay for the parent's design (scipy.stats)
+# and figures (matplotlib) before its first task.
+_LAZY = {
+    "SweepDefinition": "definition",
+    "build_definition": "definition",
+    "draw_sweep_figures": "plots",
+    "is_sweep_dir": "plots",
+    "read_failures": "store",
+    "read_points": "store",
+    "read_rows": "store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
 
 __all__ = [
     "SweepDefinition",
@@ -76,6 +98,10 @@ def sweep(
     sweep with ``resume=True``); without, they go to a temporary directory. The summary's
     ``attrs`` hold ``failed`` (the number of failed tasks) and ``errors`` (the first few).
     """
+    from .definition import build_definition
+    from .run import run_sweep
+    from .workers import start_sweep_workers
+
     start_sweep_workers(workers, dask, scenario)
     definition = build_definition(
         scenario,
@@ -116,4 +142,6 @@ def sweep(
 
 def read_summary(directory: str | Path) -> pd.DataFrame:
     """The ``summary.csv`` of a finished sweep directory."""
+    import pandas as pd
+
     return pd.read_csv(Path(directory) / "summary.csv")

@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..analysis.runsize import early_estimate
 from ..errors import InputError, Problem, ScenarioError
 from ..schema.load import scenario_from_data, validate_located
 from ..schema.yamlio import Located, read_yaml
@@ -94,6 +95,9 @@ class SweepDefinition:
     services: tuple[str, ...]
     points: tuple[dict[str, Scalar], ...]
     base_json: str = field(repr=False, default="")
+    # the estimated seconds of one task of each point: not a result, only the order in which
+    # the tasks are sent (the longest first, so that no long task is left to run alone last)
+    costs: tuple[float, ...] = field(repr=False, compare=False, default=())
 
     @property
     def paths(self) -> list[str]:
@@ -120,6 +124,13 @@ class SweepDefinition:
                     out.append(Task(i, p, option, r))
                     i += 1
         return out
+
+    def by_cost(self, tasks: list[Task]) -> list[Task]:
+        """``tasks`` with the longest estimated first (stable: the tasks of a point stay
+        together, so that a worker compiles each point it runs once)."""
+        if not self.costs:
+            return list(tasks)
+        return sorted(tasks, key=lambda t: -self.costs[t.point])
 
     def point_json(self, point: int) -> str:
         return json.dumps(self.points[point], sort_keys=True)
@@ -236,7 +247,7 @@ def build_definition(
     base = copy.deepcopy(located.data)
     base.setdefault("run", {})["seed"] = run_seed
     services = tuple(base_scenario.services)
-    _check_points(located, base, points)
+    costs = _check_points(located, base, points)
     return SweepDefinition(
         name=base_scenario.name,
         scenario_file=scenario_file,
@@ -251,18 +262,24 @@ def build_definition(
         services=services,
         points=tuple(points),
         base_json=json.dumps(base, sort_keys=True),
+        costs=tuple(costs),
     )
 
 
-def _check_points(located: Located, base: dict[str, Any], points: list[dict[str, Scalar]]) -> None:
-    """Validate the scenario of every design point; report the problems with path and value."""
+def _check_points(
+    located: Located, base: dict[str, Any], points: list[dict[str, Scalar]]
+) -> list[float]:
+    """Validate the scenario of every design point; report the problems with path and value.
+    Return the estimated seconds of one task of each point (one option, one replication)."""
+    costs: list[float] = []
     problems: list[Problem] = []
     bad_points = 0
     seen: set[str] = set()
     for i, point in enumerate(points):
         data = apply_point(base, point)
         try:
-            scenario_from_data(Located(located.file, data, located.values, located.keys))
+            scenario = scenario_from_data(Located(located.file, data, located.values, located.keys))
+            costs.append(early_estimate(scenario, 1, 1).seconds)
         except ScenarioError as exc:
             bad_points += 1
             shown = ", ".join(f"{k}={v!r}" for k, v in point.items())
@@ -287,3 +304,4 @@ def _check_points(located: Located, base: dict[str, Any], points: list[dict[str,
             message = f"{last.message}; {bad_points} of {len(points)} points are invalid"
             problems[-1] = Problem(last.file, last.line, last.column, last.field, message)
         raise ScenarioError(problems)
+    return costs

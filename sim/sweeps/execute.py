@@ -1,38 +1,27 @@
 """Running the tasks of a sweep on an executor of :mod:`sim.engine.execute` (this process,
 local worker processes, or Dask), each recorded in the store as it finishes.
 
-Tasks are recorded by the parent in whatever order they finish; results do not depend on that
-order, nor on the number of workers. A worker that dies (a killed process, a lost Dask worker)
-loses only its unfinished tasks: they are left out of the store and ``--resume`` runs them.
+Tasks are sent the longest first (by the definition's estimate, :meth:`SweepDefinition.by_cost`),
+so that the last task to finish is a short one rather than a long one run alone while the other
+workers idle. They are recorded by the parent in whatever order they finish; results do not
+depend on that order, nor on the number of workers. A worker that dies (a killed process, a
+lost Dask worker) loses only its unfinished tasks: they are left out of the store and
+``--resume`` runs them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from ..engine.execute import Executor, open_executor, start_workers, uses_processes
-from ..schema.load import peek_scenario
-from ..schema.scenario import ZoneFile
+from ..engine.execute import Executor, open_executor
 from .definition import SweepDefinition, Task
 from .store import Store
 from .task import run_task
+from .workers import WORKER_MODULES
 
-__all__ = [
-    "GEO_MODULES",
-    "WORKER_MODULES",
-    "ExecutionReport",
-    "execute",
-    "reads_geo_files",
-    "start_sweep_workers",
-]
-
-WORKER_MODULES = ("sim.sweeps.task",)  # what the workers import before their first task
-# and, for a scenario read from geo files (zones or community outlines), their readers: each
-# worker compiles the points it runs, and would otherwise import them in its first task
-GEO_MODULES = ("geopandas", "pyogrio")
+__all__ = ["ExecutionReport", "execute"]
 
 
 @dataclass
@@ -44,29 +33,6 @@ class ExecutionReport:
     lost: int = 0
     lost_reason: str = ""
     errors: list[str] = field(default_factory=list)
-
-
-def start_sweep_workers(workers: int | None, dask: str | None, scenario: object = None) -> bool:
-    """Start the workers' fork server now where the tasks will run on local processes
-    (:func:`sim.engine.execute.start_workers`), so that their imports run while the sweep is
-    defined and its store opened; whether it did. ``scenario`` (its file, if one is given)
-    tells whether the workers will read geo files (:data:`GEO_MODULES`)."""
-    if not uses_processes(workers, dask):
-        return False
-    return start_workers(WORKER_MODULES + (GEO_MODULES if reads_geo_files(scenario) else ()))
-
-
-def reads_geo_files(scenario: object) -> bool:
-    """Whether the scenario file ``scenario`` (anything else: not known, False) reads zones or
-    community outlines from a geo file, by its shape alone (:func:`peek_scenario`)."""
-    if not isinstance(scenario, str | Path) or not Path(scenario).is_file():
-        return False
-    peeked = peek_scenario(scenario)
-    if peeked is None:
-        return False
-    zones = peeked.zones
-    geo_zones = isinstance(zones, ZoneFile) and not zones.file.lower().endswith(".csv")
-    return geo_zones or peeked.boundaries is not None
 
 
 def execute(
@@ -82,6 +48,7 @@ def execute(
     report = ExecutionReport()
     if not todo:
         return report
+    todo = definition.by_cost(todo)
     with open_executor(
         definition.base_json,
         workers=workers,

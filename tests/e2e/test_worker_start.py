@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 import sim.cli.compare as cli
-import sim.cli.sweep as sweep_cli
-import sim.sweeps.execute as sweep_execute
+import sim.sweeps.definition as sweep_definition
+import sim.sweeps.workers as sweep_workers
 from sim.analysis.runsize import RunEstimate, early_estimate
 from sim.cli.main import main
 from sim.cli.run import size_of_run
@@ -143,11 +143,11 @@ def test_a_sweep_starts_them_before_reading_its_points(
         seen.append("define")
         raise InputError(STOPPED)
 
-    monkeypatch.setattr(sweep_execute, "start_workers", lambda m: seen.append(f"start {m}"))
-    monkeypatch.setattr(sweep_cli, "build_definition", defined)
+    monkeypatch.setattr(sweep_workers, "start_workers", lambda m: seen.append(f"start {m}"))
+    monkeypatch.setattr(sweep_definition, "build_definition", defined)
     argv = ["sweep", str(TWO_TOWNS), "--param", "demand_scale=1,2", "--workers", workers]
     assert main(argv) == 2
-    start = [f"start {sweep_execute.WORKER_MODULES}"] if started else []
+    start = [f"start {sweep_workers.WORKER_MODULES}"] if started else []
     assert seen == [*start, "define"]
 
 
@@ -155,14 +155,14 @@ def test_a_sweep_of_geo_files_preloads_their_readers(monkeypatch: pytest.MonkeyP
     """Five Valleys reads its zones from a GeoPackage: each worker compiles the points it
     runs, so the fork server imports the geo readers; Two Towns has none to read."""
     seen: list[tuple[str, ...]] = []
-    monkeypatch.setattr(sweep_execute, "start_workers", lambda m: seen.append(m) or True)
+    monkeypatch.setattr(sweep_workers, "start_workers", lambda m: seen.append(m) or True)
     five_valleys = ROOT / "scenarios" / "five_valleys.yaml"
-    assert sweep_execute.start_sweep_workers(2, None, five_valleys)
-    assert sweep_execute.start_sweep_workers(2, None, TWO_TOWNS)
-    assert sweep_execute.start_sweep_workers(2, None, {"name": "data, not a file"})
-    geo = (*sweep_execute.WORKER_MODULES, *sweep_execute.GEO_MODULES)
-    assert seen == [geo, sweep_execute.WORKER_MODULES, sweep_execute.WORKER_MODULES]
-    assert not sweep_execute.start_sweep_workers(1, None, five_valleys)  # runs in this process
+    assert sweep_workers.start_sweep_workers(2, None, five_valleys)
+    assert sweep_workers.start_sweep_workers(2, None, TWO_TOWNS)
+    assert sweep_workers.start_sweep_workers(2, None, {"name": "data, not a file"})
+    geo = (*sweep_workers.WORKER_MODULES, *sweep_workers.GEO_MODULES)
+    assert seen == [geo, sweep_workers.WORKER_MODULES, sweep_workers.WORKER_MODULES]
+    assert not sweep_workers.start_sweep_workers(1, None, five_valleys)  # runs in this process
 
 
 def _pid(_shared: str) -> int:

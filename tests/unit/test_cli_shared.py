@@ -138,6 +138,17 @@ def test_compare_starts_without_plotting_or_writing_libraries() -> None:
     assert not {m for m in _modules_after("import sim.plots") if m.startswith("matplotlib")}
 
 
+def test_sweep_starts_its_workers_before_loading_the_parents_libraries() -> None:
+    """The sweep command's parser loads neither pandas nor the engine: the command starts its
+    workers' fork server first. The workers import the task module, which needs neither the
+    design's scipy.stats nor matplotlib (the parent draws the figures)."""
+    parser = _modules_after("from sim.cli.main import _command\n_command('sweep')")
+    assert not {"pandas", "sim.engine.driver", "sim.sweeps.definition"} & parser
+    worker = _modules_after("import sim.sweeps.task")
+    assert "sim.engine.driver" in worker
+    assert not {m for m in worker if m.split(".")[0] == "matplotlib" or m == "scipy.stats"}
+
+
 # imports inside functions that stay, each for a reason given next to it in the code
 LAZY_ALLOWED = {
     ("sim/engine/execute.py", "distributed"),  # only --dask needs it; slow to load
@@ -170,6 +181,9 @@ LAZY_ALLOWED = {
     # its writers, the log readers, the result files) only when the command runs: compare
     # starts its workers' fork server first, so that their imports overlap its own
     ("sim/cli/compare.py", "comparison"),
+    ("sim/cli/sweep.py", "sweeps"),  # sweep likewise: the design, the store, the figures
+    # a sweep's worker imports its task module alone, not the parent's design and figures
+    *{("sim/sweeps/__init__.py", m) for m in ("definition", "run", "workers", "pandas")},
     ("sim/cli/run.py", "runs"),
     ("sim/cli/replay.py", "data"),
     *{("sim/cli/outdirs.py", m) for m in ("results",)},

@@ -204,6 +204,19 @@ def test_definition_counts_points_and_tasks() -> None:
     assert all(math.isfinite(p["demand_scale"]) for p in lhs.points)
 
 
+def test_tasks_are_sent_the_longest_first_with_each_point_together() -> None:
+    """More demand, more calls, a longer task: the points go out by falling demand, and the
+    tasks of a point stay in their order (one compile per point per worker)."""
+    d = build_definition(TWO_TOWNS, {"demand_scale": "1,3,2", **SHORT}, replications=2)
+    assert d.costs[1] > d.costs[2] > d.costs[0] > 0
+    sent = d.by_cost(d.tasks())
+    assert [t.point for t in sent] == [1] * 6 + [2] * 6 + [0] * 6
+    assert [t.index for t in sent[:6]] == list(range(6, 12))
+    assert sorted(t.index for t in sent) == list(range(d.n_tasks))
+    horizon = build_definition(TWO_TOWNS, {"run.horizon": "10 d,20 d"}, replications=1)
+    assert horizon.costs[1] == pytest.approx(2 * horizon.costs[0])
+
+
 def test_invalid_point_is_an_error_with_path_and_value() -> None:
     with pytest.raises(ScenarioError) as info:
         build_definition(TWO_TOWNS, {"services.ambulance.units.0.count": "2,-1", **SHORT})
