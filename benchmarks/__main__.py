@@ -28,8 +28,8 @@ measured side by side in one run on this machine.
     the engine, of the replication's tables and of compare's measure of them, and the size of
     the result sent back.
 
-Repeated measurements are shown as their median (or best, where said) with the smallest and
-largest; the first line names the machine and its load. ``--readme`` writes the output into
+Every measurement but (j)'s solves is repeated ``--repeat`` times and shown as its median (or
+best, where said) with the smallest and largest; the first line names the machine and its load. ``--readme`` writes the output into
 README.md between the benchmark markers.
 """
 
@@ -169,26 +169,31 @@ def grid_rows(incidents: int, repeat: int) -> list[tuple[str, str]]:
     return rows
 
 
-def zone_rows(incidents: int) -> list[tuple[str, str]]:
-    """(g): compile time, matrix file load time, memory per zone and per incident."""
+def zone_rows(incidents: int, repeat: int) -> list[tuple[str, str]]:
+    """(g): compile time, matrix file load time, memory per zone and per incident, each
+    measured ``repeat`` times."""
     import tempfile
 
+    from benchmarks.mainjob import spread
     from benchmarks.regions import grid_run, matrix_load, zone_memory
 
-    run = grid_run(50, 400, 2_000)
+    compile_s = [grid_run(50, 400, 2_000)["compile_s"] for _ in range(repeat)]
     with tempfile.TemporaryDirectory(prefix="intersim-bench-") as tmp:
-        load = matrix_load(1000, Path(tmp))
-    mem = zone_memory(50, 400, incidents)
+        loads = [matrix_load(1000, Path(tmp)) for _ in range(repeat)]
+    mems = [zone_memory(50, 400, incidents) for _ in range(repeat)]
+    per_zone = spread([m["bytes_per_zone"] / 1024 for m in mems])
+    per_incident = spread([m["bytes_per_incident"] for m in mems], "{:.0f}")
     return [
-        ("(g) compile 2,000 zones, 400 units", f"{run['compile_s']:.2f} s   (target < 5 s)"),
+        ("(g) compile 2,000 zones, 400 units", f"{spread(compile_s, '{:.2f}')} s   (target < 5 s)"),
         (
             "    1,000-zone matrix file",
-            f"{load['seconds']:.2f} s for {load['pairs']:,.0f} pairs   (target < 1 s)",
+            f"{spread([x['seconds'] for x in loads], '{:.2f}')} s for "
+            f"{loads[0]['pairs']:,.0f} pairs   (target < 1 s)",
         ),
         (
             "    memory, 2,000-zone region",
-            f"{mem['bytes_per_zone'] / 1024:.1f} KiB/zone compiled, "
-            f"{mem['bytes_per_incident']:.0f} bytes/incident run ({mem['incidents']:,.0f})",
+            f"{per_zone} KiB/zone compiled, {per_incident} bytes/incident run "
+            f"({mems[0]['incidents']:,.0f})",
         ),
     ]
 
@@ -236,7 +241,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller workloads (a smoke test)")
     parser.add_argument("--skip", default="", help="comma list of parts to skip, e.g. d,e")
     parser.add_argument(
-        "--repeat", type=int, default=3, help="runs of (a), (b), (c), (d) and (m) (default 3)"
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs of every measurement but (j)'s solves (default 3)",
     )
     parser.add_argument(
         "--readme", action="store_true", help="also write the output into README.md's table"
@@ -303,46 +311,54 @@ def run_all(args: argparse.Namespace) -> int:
         # a task: one simulated year; --repeat pairs of fresh commands, 1 worker then all cores
         rows += efficiency_rows(40, "30 d" if args.quick else None, args.repeat)
     if "e" not in skip:
-        e = peak_memory(100_000 if args.quick else 1_000_000)
+        es = [peak_memory(100_000 if args.quick else 1_000_000) for _ in range(args.repeat)]
+        per_incident = spread([e["bytes_per_incident"] for e in es], "{:.0f}")
         rows += [
             (
-                f"(e) peak memory, {e['incidents']:,} incidents",
-                f"{e['bytes_per_incident']:.0f} bytes/incident   (target <= 200)",
+                f"(e) peak memory, {es[0]['incidents']:,} incidents",
+                f"{per_incident} bytes/incident   (target <= 200)",
             ),
         ]
     if "f" not in skip:
         rows += grid_rows(20_000 if args.quick else 200_000, args.repeat)
     if "g" not in skip:
-        rows += zone_rows(20_000 if args.quick else 100_000)
+        rows += zone_rows(20_000 if args.quick else 100_000, args.repeat)
     if "h" not in skip:
-        th, nh, svg = figures_at_scale()
+        hs = [figures_at_scale() for _ in range(args.repeat)]
         rows.append(
             (
                 "(h) figures, 200 towns, 1,000 zones",
-                f"{nh} figures in {th:.1f} s, largest SVG {svg:.2f} MB",
+                f"{hs[0][1]} figures in {spread([h[0] for h in hs])} s, "
+                f"largest SVG {hs[0][2]:.2f} MB",
             )
         )
     if "i" not in skip:
         from benchmarks.roads import road_matrix
 
-        f = road_matrix(args.quick)
+        fs = [road_matrix(args.quick) for _ in range(args.repeat)]
+        f = fs[0]
         rows += [
             (
                 f"(i) road matrix, {f['places']:,.0f} places",
-                f"{f['built']:.1f} s cold, {f['built_cpu']:.1f} s CPU ({f['segments']:,.0f} "
-                f"segments, {f['arcs']:,.0f} arcs)   (target < 30 s); "
-                f"{f['cached']:.2f} s from the cache",
+                f"{spread([x['built'] for x in fs])} s cold, "
+                f"{spread([x['built_cpu'] for x in fs])} s CPU   (target < 30 s)",
+            ),
+            (
+                "",
+                f"{f['segments']:,.0f} segments, {f['arcs']:,.0f} arcs; "
+                f"{spread([x['cached'] for x in fs], '{:.2f}')} s from the cache",
             ),
         ]
     if "j" not in skip:
         from benchmarks.siting import siting_stage
 
         size = "100 x 400 x 12" if args.quick else "500 x 2,000 x 30"
+        # one run: the solves that stop at their 60 s limit would take minutes to repeat
         for i, (what, seconds, status) in enumerate(siting_stage(args.quick)):
             rows.append(
                 (
                     f"(j) site MILP, {size}" if i == 0 else "",
-                    f"{what}: {seconds:.1f} s ({status})"
+                    f"{what}: {seconds:.1f} s ({status}; 1 run)"
                     + ("   (target < 60 s)" if i == 0 else ""),
                 )
             )
