@@ -395,7 +395,13 @@ def _pmedian(
     best: tuple[_Build, Outcome, float] | None = None
     while True:
         left = None if time_limit is None else max(0.01, time_limit - spent)
-        b, out, escaped = _pmedian_round(inst, rules, exclude, order, size, left)
+        try:
+            b, out, escaped = _pmedian_round(inst, rules, exclude, order, size, left)
+        except NoSolution:  # the time left ran out in a wider round: the best found stands
+            if best is None:
+                raise
+            gap = max(0.0, (best[2] - bound) / max(best[2], 1e-9))
+            return best[0], best[1], best[2], gap
         spent += out.seconds
         if math.isfinite(out.bound):  # a bound of the relaxation bounds the problem too
             bound = max(bound, out.bound)

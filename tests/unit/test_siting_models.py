@@ -166,6 +166,36 @@ def test_pmedian_widens_the_nearest_sites_until_no_zone_escapes(
         assert found.objective == pytest.approx(best, rel=1e-4)
 
 
+def test_pmedian_keeps_its_best_when_a_wider_round_finds_nothing_in_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A round after the first may meet the time limit before any placement: the placement of
+    the earlier round is the answer, with a gap from the bound (not NoSolution)."""
+    monkeypatch.setattr(models, "FIRST_NEAREST", 1)
+    monkeypatch.setattr(models, "NEAREST_FACTOR", 0)
+    inst = instance(1)
+    exact = solve_model(inst, Rules(stations=2), "pmedian")
+    rounds = []
+    first_round = models._pmedian_round
+
+    def timed_out_after_one(*args: object) -> object:
+        rounds.append(args)
+        if len(rounds) > 1:
+            raise NoSolution("time limit")
+        return first_round(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(models, "_pmedian_round", timed_out_after_one)
+    found = solve_model(inst, Rules(stations=2), "pmedian", time_limit=60)
+    assert len(rounds) == 2, "the first round leaves zones outside their nearest sites"
+    assert found.gap >= 0
+    assert (found.status == models.LIMIT) == (found.gap > 0)
+    assert found.objective >= exact.objective - 1e-9
+    assert sum(found.counts) == inst.units
+    monkeypatch.setattr(models, "_pmedian_round", lambda *a: (_ for _ in ()).throw(NoSolution("")))
+    with pytest.raises(NoSolution):  # nothing found at all: still says so
+        solve_model(inst, Rules(stations=2), "pmedian", time_limit=60)
+
+
 def test_weighted_quantile() -> None:
     v = np.array([5.0, 1.0, 3.0, 2.0])
     w = np.array([1.0, 1.0, 1.0, 7.0])
