@@ -48,9 +48,8 @@ def sweep_efficiency(tasks: int, horizon: str | None, repeat: int) -> dict[str, 
     """``repeat`` pairs of sweeps of ``tasks`` tasks (1 worker, then every core): per run the
     task and wall seconds, per pair the two efficiencies."""
     cores = os.cpu_count() or 1
-    out: dict[str, list[float]] = {"cores": [float(cores)]}
-    for key in ("tasks_1", "wall_1", "tasks_n", "wall_n", "efficiency", "efficiency_wall"):
-        out[key] = []
+    keys = ("tasks_1", "wall_1", "tasks_n", "wall_n", "efficiency", "efficiency_wall")
+    out: dict[str, list[float]] = {key: [] for key in keys}
     with tempfile.TemporaryDirectory(prefix="intersim-bench-") as tmp:
         for r in range(repeat):
             for workers, tag in ((1, "1"), (cores, "n")):
@@ -68,7 +67,7 @@ def efficiency_rows(tasks: int, horizon: str | None, repeat: int) -> list[tuple[
     from benchmarks.mainjob import spread
 
     d = sweep_efficiency(tasks, horizon, repeat)
-    cores = int(d["cores"][0])
+    cores = os.cpu_count() or 1
     pct = "{:.0%}"
     return [
         (

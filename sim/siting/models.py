@@ -400,8 +400,7 @@ def _pmedian(
         except NoSolution:  # the time left ran out in a wider round: the best found stands
             if best is None:
                 raise
-            gap = max(0.0, (best[2] - bound) / max(best[2], 1e-9))
-            return best[0], best[1], best[2], gap
+            break
         spent += out.seconds
         if math.isfinite(out.bound):  # a bound of the relaxation bounds the problem too
             bound = max(bound, out.bound)
@@ -412,10 +411,11 @@ def _pmedian(
         if not len(escaped) and out.status != LIMIT:
             return b, out, cost, 0.0
         if (time_limit is not None and spent >= time_limit) or out.status == LIMIT:
-            assert best is not None
-            gap = max(0.0, (best[2] - bound) / max(best[2], 1e-9))
-            return best[0], best[1], best[2], gap
+            break
         size[escaped] = np.minimum(n_sites, size[escaped] * 2)
+    assert best is not None  # the time is up: the best found, with its gap from the bound
+    gap = max(0.0, (best[2] - bound) / max(best[2], 1e-9))
+    return best[0], best[1], best[2], gap
 
 
 # --- the entry points -------------------------------------------------------------------------

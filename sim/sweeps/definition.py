@@ -94,10 +94,10 @@ class SweepDefinition:
     options: tuple[str, ...]
     services: tuple[str, ...]
     points: tuple[dict[str, Scalar], ...]
-    base_json: str = field(repr=False, default="")
     # the estimated seconds of one task of each point: not a result, only the order in which
     # the tasks are sent (the longest first, so that no long task is left to run alone last)
-    costs: tuple[float, ...] = field(repr=False, compare=False, default=())
+    costs: tuple[float, ...] = field(repr=False, compare=False)
+    base_json: str = field(repr=False, default="")
 
     @property
     def paths(self) -> list[str]:
@@ -128,8 +128,6 @@ class SweepDefinition:
     def by_cost(self, tasks: list[Task]) -> list[Task]:
         """``tasks`` with the longest estimated first (stable: the tasks of a point stay
         together, so that a worker compiles each point it runs once)."""
-        if not self.costs:
-            return list(tasks)
         return sorted(tasks, key=lambda t: -self.costs[t.point])
 
     def point_json(self, point: int) -> str:
