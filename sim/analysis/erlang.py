@@ -50,11 +50,12 @@ PEAK = 1.5  # the busiest hour of the week at least this many times the mean rat
 def _busy_minutes(region: Region, fleet: Fleet, k: int) -> np.ndarray:
     """Mean unit-minutes per call of type ``k`` in each community, served from home."""
     t = region.types[k]
-    diag = np.diag(region.trips(t.service))[: len(region.communities)]
+    diag = np.diag(region.trips(t.service))[: len(region.communities)].astype(np.float64)
     speed = float(region.hour_factors.mean()) * math.exp(region.noise_sd**2 / 2)
     minutes = mean_of(t.turnout) + diag * speed + mean_of(t.on_scene)
     if t.facility >= 0:
-        to_facility = region.trips(t.service)[: len(region.communities), t.facility] * speed
+        trips = region.trips(t.service)[: len(region.communities), t.facility]
+        to_facility = trips.astype(np.float64) * speed
         minutes = minutes + t.transport_prob * (to_facility + mean_of(t.handover)) / t.units_needed
     if not fleet.dispatch[t.service].from_road:
         minutes = minutes + diag * speed

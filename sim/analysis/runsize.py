@@ -7,18 +7,24 @@ units runs about 3,700 incident-runs a second), about 200 bytes of peak memory p
 the replication in flight, about 130 bytes per incident-run and 100 bytes per unit and
 option-replication kept in the tables of a whole run. The figures drawn from those tables are
 bounded in size whatever the fleet (the per-unit figure draws the busiest 40 per service).
+
+With zones, the travel matrices count too: every process that simulates holds the compiled
+region, whose trips take 4 bytes a pair of places (``sim.model.travel.TRIP_DTYPE``: 100 MB for
+5,000 places), and each run copies its stations' columns (up to 32 MiB a service). The estimate
+from the compiled region (:func:`estimate_run`) counts them once, and says how much they are.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..errors import InputError
 from ..model.compile import Region, Surge, compile_surges, demand_rates
+from ..model.travel import COLUMN_COPY_MAX
 from ..schema.options import resolve_option
 from ..schema.scenario import Scenario
 
@@ -45,13 +51,19 @@ class RunEstimate:
     incidents_per_replication: float
     incident_runs: float
     seconds: float
-    peak_bytes: float
+    peak_bytes: float  # travel_bytes included
+    travel_bytes: float = 0.0  # the compiled travel matrices, per process that simulates
 
     def describe(self) -> str:
+        travel = (
+            f" ({self.travel_bytes / 2**20:,.0f} MiB of it travel matrices, per process)"
+            if self.travel_bytes >= 2**20
+            else ""
+        )
         return (
             f"about {self.incidents_per_replication:,.0f} incidents per replication, "
             f"{self.incident_runs:,.0f} incident-runs, {_duration(self.seconds)} and "
-            f"{self.peak_bytes / 2**30:.1f} GiB of memory"
+            f"{self.peak_bytes / 2**30:.1f} GiB of memory{travel}"
         )
 
 
@@ -90,13 +102,24 @@ def largest_fleet(scenario: Scenario) -> int:
 
 def estimate_run(region: Region, options: int, replications: int, units: int = 0) -> RunEstimate:
     """Incidents, time and memory of a run; ``units``: the fleet of the largest option."""
-    return _estimate(expected_incidents(region), options, replications, units)
+    found = _estimate(expected_incidents(region), options, replications, units)
+    travel = float(travel_bytes(region))
+    return replace(found, peak_bytes=found.peak_bytes + travel, travel_bytes=travel)
+
+
+def travel_bytes(region: Region) -> int:
+    """Bytes of the compiled travel matrices (each distinct one once) and of the columns a run
+    copies of them, up to the engine's cap a service."""
+    matrices = {id(m): m for m in (region.travel, *region.service_travel)}
+    held = sum(m.nbytes for m in matrices.values())
+    return held + len(region.services) * min(COLUMN_COPY_MAX, region.travel.nbytes)
 
 
 def early_estimate(scenario: Scenario, options: int, replications: int) -> RunEstimate:
     """:func:`estimate_run` from the scenario alone, before its data files (zones, travel
-    matrix) are read and the region is compiled: the same figures, since the calls of a
-    replication depend on the communities' rates, surges and bursts, not on where they fall."""
+    matrix) are read and the region is compiled: the same incidents and time, since the calls
+    of a replication depend on the communities' rates, surges and bursts, not on where they
+    fall; the memory without the travel matrices, which need the zones."""
     bursts = sum(b.count for b in scenario.bursts)
     calls = expected_calls(
         demand_rates(scenario), scenario.run.horizon, compile_surges(scenario), bursts

@@ -38,6 +38,7 @@ from simpy.events import NORMAL
 
 from ..model.compile import Fleet, Region
 from ..model.preference import SearchRow
+from ..model.travel import COLUMN_COPY_MAX
 from .demand import Incidents
 from .policies import Policy, make_policy
 from .positions import Positions, Way, way_times
@@ -187,9 +188,7 @@ def _service_rows(region: Region) -> list[list[Any]]:
         trips = region.trips(s)
         rows = made.get(id(trips))
         if rows is None:
-            rows = made[id(trips)] = [
-                memoryview(row) for row in np.ascontiguousarray(trips, dtype=np.float64)
-            ]
+            rows = made[id(trips)] = [memoryview(row) for row in np.ascontiguousarray(trips)]
         out.append(rows)
     return out
 
@@ -198,26 +197,24 @@ def _view(values: array[Any], dtype: type) -> np.ndarray:
     return np.frombuffer(values, dtype=dtype) if len(values) else np.empty(0, dtype=dtype)
 
 
-BACK_COLUMNS_MAX = 1 << 25  # bytes: stations' columns copied compact, up to 32 MiB a service
-
-
 def _back_columns(region: Region, fleet: Fleet) -> list[dict[int, Any]]:
     """Per service, minutes from every place to each of its stations, by station: compact
     copies of the columns of its trips, so that the trip back of a unit freed anywhere reads
     from a few small arrays rather than from a random row of a large matrix (strided views of
-    the matrix past BACK_COLUMNS_MAX; a post of move-up gets its column when first asked)."""
+    the matrix past COLUMN_COPY_MAX bytes a service; a post of move-up gets its column when
+    first asked)."""
     out: list[dict[int, Any]] = []
     for s in range(len(region.services)):
         trips = region.trips(s)
         distinct = np.unique(fleet.station[fleet.service == s]).tolist()
-        copy = len(distinct) * trips.shape[0] * 8 <= BACK_COLUMNS_MAX
+        copy = len(distinct) * trips.shape[0] * trips.itemsize <= COLUMN_COPY_MAX
         out.append({int(st): _column(trips, int(st), copy) for st in distinct})
     return out
 
 
 def _column(trips: np.ndarray, station: int, copy: bool = False) -> Any:
     column = trips[:, station]
-    return memoryview(np.ascontiguousarray(column, dtype=np.float64) if copy else column)  # type: ignore[arg-type]
+    return memoryview(np.ascontiguousarray(column) if copy else column)  # type: ignore[arg-type]
 
 
 class Engine:

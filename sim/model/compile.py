@@ -117,7 +117,7 @@ class Region:
     community_kinds: tuple[str, ...]  # urban, suburban, rural or remote, per community
     places: tuple[str, ...]  # communities, own-located stations and facilities, zones
     place_of: dict[str, int]  # every place, station, facility and zone id -> place
-    travel: np.ndarray  # (P, P) minutes, asymmetric where given
+    travel: np.ndarray  # (P, P) minutes (sim.model.travel.TRIP_DTYPE), asymmetric where given
     hour_factors: np.ndarray  # (24,)
     noise_sd: float
     services: tuple[str, ...]
@@ -167,7 +167,7 @@ class Region:
     def trips_of(self, services: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Minutes from places ``a`` to places ``b`` for units of ``services`` (arrays in step)."""
         if not self.service_travel:
-            return self.travel[a, b]
+            return self.travel[a, b].astype(np.float64)
         out = np.empty(len(a), dtype=np.float64)
         for s in np.unique(services):
             mine = services == s

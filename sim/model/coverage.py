@@ -117,7 +117,8 @@ def cover_of(
     weight, limit = zone_demand(region, kinds, target)
     places = np.asarray(places, dtype=np.int64)
     trips = region.trips(service)
-    trip = trips[np.ix_(places, region.zone_place)] * float(region.hour_factors.mean())
+    trip = trips[np.ix_(places, region.zone_place)].astype(np.float64)
+    trip *= float(region.hour_factors.mean())
     own = trip <= limit[None, :]
     if rule.policy == "separate":
         aid = np.zeros_like(own)

@@ -68,7 +68,7 @@ def _busy(region: Region, resolved: ResolvedOption, service: int) -> float:
     n_com = len(region.communities)
     speed = float(region.hour_factors.mean())
     trips = region.trips(service)
-    inside = np.diag(trips)[:n_com] * speed
+    inside = np.diag(trips)[:n_com].astype(np.float64) * speed
     load = 0.0
     for k, t in enumerate(region.types):
         if t.service != service:

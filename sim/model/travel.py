@@ -27,8 +27,20 @@ from ..schema.zonesource import site_zone
 if TYPE_CHECKING:
     from .roads import RoadTravel
 
-__all__ = ["distance_km", "inside_minutes", "place_index", "travel_matrix"]
+__all__ = [
+    "COLUMN_COPY_MAX",
+    "TRIP_DTYPE",
+    "distance_km",
+    "inside_minutes",
+    "place_index",
+    "travel_matrix",
+]
 
+# trips are kept in single precision: an hour's trip to within a millisecond (relative error
+# at most 2**-24), for half the memory and cache of doubles in regions of thousands of zones;
+# every computation with them (the engine's, the metrics', the siting models') is in doubles
+TRIP_DTYPE = np.float32
+COLUMN_COPY_MAX = 1 << 25  # bytes: a run copies its stations' columns compact, up to 32 MiB
 _BLOCK_CELLS = 2**22  # derived trips computed ~4M at a time (32 MB per temporary array)
 
 
@@ -85,7 +97,7 @@ def _diagonal(s: Scenario, geo: Geography) -> np.ndarray:
 def _derived(s: Scenario, xy: np.ndarray) -> np.ndarray:
     """Locations x detour / speed, NaN where a place has no location (or without speed)."""
     n = len(xy)
-    m = np.full((n, n), np.nan)
+    m = np.full((n, n), np.nan, dtype=TRIP_DTYPE)
     speed = s.travel.speed_kmh
     if speed is None:
         return m
@@ -128,8 +140,9 @@ def _lay_network(m: np.ndarray, roads: RoadTravel) -> None:
 def travel_matrix(
     s: Scenario, geo: Geography | None = None, service: str | None = None
 ) -> np.ndarray:
-    """Minutes between every pair of places, shape (P, P), in the order of ``geo.places``;
-    road-network trips at the time factor of ``service`` (default: the shared one)."""
+    """Minutes between every pair of places, shape (P, P) of :data:`TRIP_DTYPE`, in the order
+    of ``geo.places``; road-network trips at the time factor of ``service`` (default: the
+    shared one)."""
     geo = geo if geo is not None else geography(s)
     index = {pid: i for i, pid in enumerate(geo.places)}
     m = _derived(s, geo.xy)

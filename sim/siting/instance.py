@@ -151,7 +151,7 @@ def build_instance(
     places = np.array([region.place_of[s] for s in sites], dtype=np.int64)
     factor = float(region.hour_factors.mean())
     s = region.services.index(service)
-    trip = region.trips(s)[np.ix_(places, region.zone_place)] * factor
+    trip = region.trips(s)[np.ix_(places, region.zone_place)].astype(np.float64) * factor
     mine = fleet.service == s
     at = {sid: i for i, sid in enumerate(sites)}
     today = np.zeros(len(sites), dtype=np.int64)

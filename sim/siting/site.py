@@ -222,7 +222,7 @@ def site(
         )
     found = [p for p in found if not np.array_equal(p.counts, inst.today)]
     places = np.array([region.place_of[s.id] for s in sites], dtype=np.int64)
-    travel = region.trips(region.services.index(service))[np.ix_(places, places)]
+    travel = region.trips(region.services.index(service))[np.ix_(places, places)].astype(np.float64)
     nearest = np.argmin(inst.trip, axis=1)
     owners = [
         s.community or inst.communities[int(inst.community[nearest[i]])]

@@ -10,8 +10,10 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -21,8 +23,10 @@ from hypothesis import strategies as st
 from sim import ScenarioError, load_scenario
 from sim.analysis.runsize import RunEstimate, check_feasible, estimate_run
 from sim.cli.main import main
+from sim.errors import InputError
 from sim.model.compile import compile_region
-from tests.builders import ROOT, shipped
+from sim.schema import scenario_from_dict
+from tests.builders import ROOT, grid_region, shipped
 
 TABLES = ("incidents.parquet", "units.parquet", "levels.parquet", "summary.csv", "manifest.json")
 
@@ -149,6 +153,23 @@ def test_guard_estimate_matches_the_simulated_count(tmp_path: Path) -> None:
         f"expected incidents {est.incidents_per_replication:.0f} should match the {n} simulated "
         "within 5 Poisson standard deviations"
     )
+
+
+def test_guard_counts_and_states_the_travel_matrices() -> None:
+    region = compile_region(scenario_from_dict(grid_region(columns=20, rows=10, zones=5)))
+    places = len(region.places)
+    assert region.travel.dtype == np.float32
+    assert region.travel.shape == (places, places)
+    est = estimate_run(region, options=2, replications=3)
+    bare = replace(region, travel=np.zeros((1, 1), dtype=np.float32))
+    small = estimate_run(bare, options=2, replications=3)
+    assert est.travel_bytes >= places * places * 4, "the matrix, 4 bytes a pair, counts once"
+    assert est.peak_bytes - small.peak_bytes == est.travel_bytes - small.travel_bytes, (
+        "and is in the peak"
+    )
+    assert f"{est.travel_bytes / 2**20:,.0f} MiB of it travel matrices" in est.describe()
+    with pytest.raises(InputError, match="travel matrices"):
+        check_feasible(est, memory=est.travel_bytes)
 
 
 def test_force_overrides_the_guard() -> None:

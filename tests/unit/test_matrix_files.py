@@ -14,6 +14,7 @@ import yaml
 
 from sim.cli.main import main
 from sim.model.compile import compile_region
+from sim.model.travel import TRIP_DTYPE
 from sim.schema import load_scenario
 
 BASE: dict[str, Any] = {
@@ -226,7 +227,8 @@ def test_a_large_matrix_equals_the_pairwise_definition(tmp_path: Path) -> None:
     frame.to_csv(tmp_path / "travel.csv", index=False)
     m, at = travel(write(tmp_path, data, matrix=None))
     zone_at = np.array([at[z] for z in ids])
-    assert np.array_equal(m[np.ix_(zone_at, zone_at)], minutes)
+    assert m.dtype == TRIP_DTYPE
+    assert np.array_equal(m[np.ix_(zone_at, zone_at)], minutes.astype(TRIP_DTYPE))  # as kept
     places = compile_region(load_scenario(tmp_path / "scenario.yaml")).places
     located = {"north": (0, 0), "south": (0, -12), "hub": (0, -6)}
     for a in ("north", "south", "hub"):

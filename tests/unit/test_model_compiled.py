@@ -237,6 +237,28 @@ def test_compiled_region_and_fleet_hold_no_schema_objects() -> None:
     walk(fleet)
 
 
+def test_trips_are_kept_in_single_precision_and_read_in_place() -> None:
+    from sim.engine.demand import generate_incidents
+    from sim.engine.loop import Engine
+    from sim.model.travel import TRIP_DTYPE
+    from tests.builders import grid_region
+
+    s = scenario_from_dict(grid_region(columns=6, rows=4, zones=3))
+    region = compile_region(s)
+    assert region.travel.dtype == TRIP_DTYPE == np.float32
+    fleet = compile_fleet(s, region, "pooled")
+    engine = Engine(region, fleet, generate_incidents(region, 1, 0))
+    rows = engine.travel[0]
+    assert len(rows) == len(region.places)
+    assert rows[0].format == "f"
+    assert all(np.shares_memory(np.asarray(r), region.travel) for r in rows[:5]), (
+        "the engine reads the compiled rows, not a copy in doubles"
+    )
+    a, b = 3, len(region.places) - 1
+    assert rows[a][b] == float(region.travel[a, b])
+    assert isinstance(rows[a][b], float)
+
+
 def test_handover_without_transport_is_zero() -> None:
     data = scenario().model_dump(mode="json", exclude_none=True)
     del data["incident_types"]["med"]["transport"]

@@ -18,6 +18,7 @@ import yaml
 from sim.cli.main import main
 from sim.errors import ScenarioError
 from sim.model.compile import compile_region
+from sim.model.travel import TRIP_DTYPE
 from sim.schema import load_scenario, scenario_from_dict
 from sim.schema.scenario import ZoneFile
 
@@ -760,8 +761,9 @@ def test_derived_travel_equals_the_pairwise_definition() -> None:
     s = scenario_from_dict(data)
     region = compile_region(s)
     old = _old_travel(s)
-    assert np.allclose(region.travel, old, rtol=1e-15, atol=0)  # hypot may differ by an ulp
-    assert np.array_equal(np.diag(region.travel), np.diag(old))
+    # kept in single precision (TRIP_DTYPE): hypot may differ by an ulp, then rounds once
+    assert np.allclose(region.travel, old, rtol=2.0**-24, atol=0)
+    assert np.array_equal(np.diag(region.travel), np.diag(old).astype(TRIP_DTYPE))
     assert region.place_xy[0].tolist() == [
         communities["c0"]["location"]["x"],
         communities["c0"]["location"]["y"],
