@@ -11,7 +11,8 @@ measured side by side in one run on this machine.
     the pair repeated: parallel efficiency (benchmarks/parallel.py).
 (e) peak memory of a 1,000,000-incident run, in bytes per stored incident.
 (f) pooled grid regions of 10, 400 and 1,000 units (1, 50 and 125 towns of 40 zones, about 60 %
-    busy): engine cost per incident, against the 10-unit region and against (b).
+    busy): engine cost per incident, against the 10-unit region and against (b)'s workload,
+    each in a fresh process.
 (g) zones at scale: compiling the 400-unit, 2,000-zone region; loading a 1,000-zone matrix
     file (1,000,000 pairs, Parquet); memory per zone and per incident of that region.
 (h) the figure stage of a 200-community, 1,000-zone comparison: seconds, largest SVG.
@@ -142,22 +143,34 @@ print(json.dumps({{"incidents": len(tables[0]), "base": base, "peak": peak}}))
     return info
 
 
+def fresh_engine_cost(towns: int, units: int, incidents: int) -> float:
+    """:func:`~benchmarks.regions.engine_cost` in a fresh process, as a replication runs in a
+    worker, of the grid region of ``towns`` and ``units`` (0 towns: the M/M/10 workload)."""
+    code = f"""
+import json, sys
+sys.path.insert(0, {str(ROOT)!r})
+import sim
+from benchmarks.__main__ import mmc_scenario
+from benchmarks.regions import engine_cost, grid_region
+data = grid_region({towns}, {units}, {incidents}) if {towns} else mmc_scenario({incidents})
+print(json.dumps(engine_cost(sim.scenario_from_dict(data))))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
 def grid_rows(incidents: int, repeat: int) -> list[tuple[str, str]]:
     """(f): engine cost per incident of pooled grid regions and of the M/M/10 workload of (b),
-    each its second run in the process (CPU time, the best of ``repeat``). The workloads take
-    turns, a run of each per round, so that a busy moment of the machine falls on all of them
-    rather than on one ratio."""
-    import sim
-    from benchmarks.regions import engine_cost, grid_region
-
+    each its second run in a fresh process (CPU time, the best of ``repeat``): what a
+    replication costs in a worker, not what is left of the benchmarks run before it in this
+    one. The workloads take turns, a run of each per round, so that a busy moment of the
+    machine falls on all of them rather than on one ratio."""
     sizes = ((1, 10), (50, 400), (125, 1000))
-    scenarios = [sim.scenario_from_dict(mmc_scenario(incidents))] + [
-        sim.scenario_from_dict(grid_region(towns, units, incidents)) for towns, units in sizes
-    ]
-    us: list[list[float]] = [[] for _ in scenarios]
+    workloads = [(0, 10), *sizes]
+    us: list[list[float]] = [[] for _ in workloads]
     for _ in range(repeat):
-        for runs, scenario in zip(us, scenarios, strict=True):
-            runs.append(engine_cost(scenario) * 1e6)
+        for runs, (towns, units) in zip(us, workloads, strict=True):
+            runs.append(fresh_engine_cost(towns, units, incidents) * 1e6)
 
     def shown(runs: list[float]) -> str:
         return f"{min(runs):.1f} us/incident (best of {len(runs)}, max {max(runs):.1f})"
