@@ -41,7 +41,7 @@ from ..model.preference import SearchRow
 from ..model.travel import COLUMN_COPY_MAX
 from .demand import Incidents
 from .policies import Policy, make_policy
-from .positions import Positions, Way, way_times
+from .positions import Positions, Way, zone_at
 from .relocation import make_movers
 from .work import job_models
 
@@ -87,6 +87,7 @@ class Unit:
     """The state of one unit during a run."""
 
     __slots__ = (
+        "back",
         "busy",
         "event",
         "home",
@@ -99,10 +100,10 @@ class Unit:
         "ret_end",
         "ret_from",
         "ret_start",
-        "ret_times",
         "ret_way",
         "service",
         "station",
+        "ways",
     )
 
     def __init__(self, index: int, service: int, station: int, owner: int) -> None:
@@ -113,12 +114,15 @@ class Unit:
         self.on_duty = False
         self.off_pending = False
         self.ret_from, self.ret_start, self.ret_end = station, 0.0, 0.0
-        # on the way back with nearest-zone positions: its Way (sim.engine.positions); from
-        # ret_times[k] (worked out when first asked, way_times) it is at zone ret_way[1][k]
+        # on the way back with nearest-zone positions: its Way (sim.engine.positions); once
+        # the share ret_way[0][k] of the way is covered, it is at zone ret_way[1][k]
         self.ret_way: Way | None = None
-        self.ret_times: list[float] | None = None
         self.places: tuple[int, ...] = ()  # while free: where it is kept (sim.engine.positions)
         self.event: _Due  # the moment it is free again (set by the engine)
+        # of a plain service (set by the engine): minutes back to its station from each place,
+        # and its station's ways back from each place (None until first asked)
+        self.back: Any = None
+        self.ways: list[Way | None] = []
 
 
 @dataclass(frozen=True)
@@ -253,8 +257,14 @@ class Engine:
             for i in range(fleet.size)
         ]
         self._back = _back_columns(region, fleet)  # _back[s][station][place]: trip back
+        ways_to: dict[int, list[Way | None]] = {}  # per station, by place: the way back
         for u in self.units:
             u.event = _Due(self._on_free, u)
+            u.back = self._back[u.service][u.station]
+            if region.snapper is not None:
+                u.ways = ways_to.get(u.station) or ways_to.setdefault(
+                    u.station, [None] * len(region.places)
+                )
         self._call_event = _Due(self._call if services is None else self._call_some)
         self.free: list[dict[int, Unit]] = [{} for _ in range(n_svc)]
         self.free_by_owner: list[list[dict[int, Unit]]] = [
@@ -373,10 +383,8 @@ class Engine:
         to_place = rows[unit.station][place]
         if t >= unit.ret_end:
             return to_place
-        way = unit.ret_way
-        if way is not None:  # from the zone nearest to where it is on its way
-            times = unit.ret_times or way_times(unit)
-            return rows[way[1][bisect_right(times, t) - 1]][place]
+        if unit.ret_way is not None:  # from the zone nearest to where it is on its way
+            return rows[zone_at(unit, t)][place]
         done = (t - unit.ret_start) / (unit.ret_end - unit.ret_start)
         return (1.0 - done) * rows[unit.ret_from][place] + done * to_place
 
@@ -583,23 +591,25 @@ class Engine:
             found = self._ways[key] = self._snap.way(origin, station)
         return found
 
+    def _way_back(self, unit: Unit) -> Way:
+        """The way back of a unit of a plain service from where it is freed, remembered in its
+        station's list."""
+        found = unit.ways[unit.ret_from] = self.way(unit.ret_from, unit.station)
+        return found
+
     def _on_free(self, event: _Due) -> None:
         unit: Unit = event.unit  # type: ignore[assignment]
         now = event.at  # (= self.env.now)
         s = unit.service
         if self._plain[s] and not unit.off_pending:  # the common case, inlined
             unit.ret_start = now
-            back = self._back[s][unit.station][unit.ret_from] / self._return_factor
+            back = unit.back[unit.ret_from] / self._return_factor
             unit.ret_end = end = now + (
                 back if self._flat_hours else back * self._hours[int(now // 60) % 24]
             )
             if self._snap is not None:  # by the zones of its way
-                unit.ret_times = None
-                key = unit.ret_from * self._n_places + unit.station
                 unit.ret_way = (
-                    (self._ways.get(key) or self.way(unit.ret_from, unit.station))
-                    if end > now
-                    else None
+                    (unit.ways[unit.ret_from] or self._way_back(unit)) if end > now else None
                 )
             if self._waiting[s]:
                 self._available(unit, now)
@@ -627,7 +637,7 @@ class Engine:
         if mover is not None:
             unit.station = mover.post_after_job(unit)
         unit.ret_start = now
-        unit.ret_way = unit.ret_times = None
+        unit.ret_way = None
         s = unit.service
         if self._from_road[s]:
             back = self._back_trip(s, unit.station)[unit.ret_from] / self._return_factor
@@ -809,7 +819,7 @@ class Engine:
         unit.on_duty = True
         now = self.env.now
         unit.station = unit.home  # a shift starts at the home station
-        unit.ret_from, unit.ret_end, unit.ret_way, unit.ret_times = unit.station, now, None, None
+        unit.ret_from, unit.ret_end, unit.ret_way = unit.station, now, None
         self._available(unit, now)
         self._duty_event(unit)
 

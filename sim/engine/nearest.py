@@ -18,8 +18,6 @@ from collections.abc import Callable, Iterable
 from math import nextafter
 from typing import TYPE_CHECKING
 
-from .positions import way_times
-
 if TYPE_CHECKING:
     from .loop import Engine, Unit
     from .positions import Positions
@@ -74,9 +72,10 @@ def nearest_free(
                     unit, best_trip, best_index = u, trip, u.index
             else:  # on their way back, measured from the zone each is at
                 travel = view.travel[service]
-                for u in units:
-                    piece = bisect_right(u.ret_times or way_times(u), t) - 1
-                    real = travel[u.ret_way[1][piece]][place]  # type: ignore[index]
+                for u in units:  # the zone it is at (positions.zone_at, inlined)
+                    way, start = u.ret_way, u.ret_start
+                    covered = (t - start) / (u.ret_end - start)
+                    real = travel[way[1][bisect_right(way[0], covered) - 1]][place]  # type: ignore[index]
                     if (accept is None or accept(u)) and (
                         real < best_trip or (real == best_trip and u.index < best_index)
                     ):

@@ -11,7 +11,7 @@ than their own, each position a *box* of units:
   way (:mod:`sim.model.snap`: a few neighbouring zones to a tile, tiles numbered after the
   places). A tile's trip is the shortest of its zones', so a walk meets the unit no later than
   it should, and measures it from the zone it is at (its :data:`~sim.model.snap.Way` and
-  :func:`way_times`, the rule :meth:`sim.engine.loop.Engine.expected_travel` uses too).
+  :func:`zone_at`, the rule :meth:`sim.engine.loop.Engine.expected_travel` uses too).
   Nothing moves while it drives; it is due at its station at ``ret_end``, and a search first
   parks the units due by then (:meth:`Positions.arrive`): a list of units by the time they are
   due, no event, no heap;
@@ -31,19 +31,18 @@ from ..model.snap import Way
 if TYPE_CHECKING:
     from .loop import Unit
 
-__all__ = ["ROAD", "Positions", "Way", "way_times"]
+__all__ = ["ROAD", "Positions", "Way", "zone_at"]
 
 INF = float("inf")
 ROAD = (-1,)  # the places of a unit on its way back under the interpolated rule: none
 
 
-def way_times(unit: Unit) -> list[float]:
-    """When ``unit`` reaches each piece of its way back (worked out when first asked)."""
+def zone_at(unit: Unit, t: float) -> int:
+    """The zone (its place) ``unit`` is at at ``t`` on its way back: the piece of its way that
+    the share of the way covered by then falls in (``nearest_free`` inlines it)."""
     start, way = unit.ret_start, unit.ret_way
     assert way is not None
-    span = unit.ret_end - start
-    unit.ret_times = times = [start + d * span for d in way[0]]
-    return times
+    return way[1][bisect_right(way[0], (t - start) / (unit.ret_end - start)) - 1]
 
 
 class Positions:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from array import array
-from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, ClassVar, TypeVar
@@ -26,7 +25,7 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar
 import numpy as np
 
 from ..model.relocation import NO_CAP, RelocationRule
-from .positions import way_times
+from .positions import zone_at
 
 if TYPE_CHECKING:
     from .loop import Engine, Unit
@@ -93,7 +92,7 @@ class Mover(ABC):
         way = unit.ret_way
         if way is None:
             return None
-        return way[1][bisect_right(unit.ret_times or way_times(unit), t) - 1]
+        return zone_at(unit, t)
 
     def movable(self, unit: Unit, t: float) -> bool:
         return t - unit.moved >= self.rule.min_interval and self.here(unit, t) is not None
@@ -127,10 +126,9 @@ class Mover(ABC):
         positions.remove(unit)
         trip = view.travel[self.service][source][post] * self._speed * view.hour_factor(t)
         unit.ret_from, unit.station, unit.ret_start, unit.ret_end = source, post, t, t + trip
-        unit.ret_way = unit.ret_times = None
+        unit.ret_way = None
         if self._snap is not None and trip > 0:
-            unit.ret_way = way = view.way(source, post)
-            unit.ret_times = [t + d * trip for d in way[0]]
+            unit.ret_way = view.way(source, post)
         unit.moved = t
         positions.add(unit, t)
         self.log_unit.append(unit.index)
