@@ -36,6 +36,7 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL
 
+from ..collector import spared
 from ..model.compile import Fleet, Region
 from ..model.preference import SearchRow
 from ..model.travel import COLUMN_COPY_MAX
@@ -911,5 +912,7 @@ def simulate(
     region: Region, fleet: Fleet, incidents: Incidents, services: Collection[int] | None = None
 ) -> EngineRecords:
     """Run ``fleet`` (the units of ``services`` alone, if given) against ``incidents`` and
-    return the engine records."""
-    return Engine(region, fleet, incidents, services).run()
+    return the engine records (the objects alive before the run spared the collector's full
+    passes: :mod:`sim.collector`)."""
+    with spared():
+        return Engine(region, fleet, incidents, services).run()

@@ -137,3 +137,37 @@ def test_a_run_of_one_service_keeps_the_clock_of_the_whole_run_on_the_grid(
                 assert np.array_equal(x, y, equal_nan=True), name
             assert np.array_equal(alone.job_unit, whole.job_unit[theirs])
             assert np.array_equal(alone.job_free, whole.job_free[theirs])
+
+
+def test_a_run_leaves_what_was_alive_before_it_to_the_end_and_gives_it_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``simulate`` spares the collector's full passes the objects alive before the run (the
+    region, the incidents, the modules) and hands them back when it ends, even on an error."""
+    import gc
+
+    import sim.engine.loop as loop
+
+    compiled = compile_scenario(scenario_from_dict(shipped("two_towns", horizon="20 d", warmup=0)))
+    region, fleet = compiled.region, next(iter(compiled.fleets.values()))
+    calls = generate_incidents(region, 1, 0)
+    seen: list[int] = []
+    run = Engine.run
+
+    def watched(self: Engine) -> EngineRecords:
+        seen.append(gc.get_freeze_count())
+        return run(self)
+
+    monkeypatch.setattr(Engine, "run", watched)
+    assert gc.get_freeze_count() == 0
+    loop.simulate(region, fleet, calls)
+    assert seen[0] > 1000, "the objects alive before the run are out of the collector's sight"
+    assert gc.get_freeze_count() == 0, "and back in it after"
+
+    def broken(self: Engine) -> EngineRecords:
+        raise RuntimeError("mid-run")
+
+    monkeypatch.setattr(Engine, "run", broken)
+    with pytest.raises(RuntimeError, match="mid-run"):
+        loop.simulate(region, fleet, calls)
+    assert gc.get_freeze_count() == 0, "an error gives them back too"

@@ -17,6 +17,7 @@ PACKAGE = ROOT / "sim"
 STAGES = {
     "errors": 0,
     "version": 0,
+    "collector": 0,
     "schema": 1,
     "model": 2,
     "engine": 3,
