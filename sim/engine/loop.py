@@ -121,9 +121,9 @@ class Unit:
         self.places: tuple[int, ...] = ()  # while free: where it is kept (sim.engine.positions)
         self.event: _Due  # the moment it is free again (set by the engine)
         # of a plain service (set by the engine): minutes back to its station from each place,
-        # and its station's ways back from each place (None until first asked)
+        # and its station's ways back, by the place they start from (filled as they are asked)
         self.back: Any = None
-        self.ways: list[Way | None] = []
+        self.ways: dict[int, Way] = {}
 
 
 @dataclass(frozen=True)
@@ -258,14 +258,12 @@ class Engine:
             for i in range(fleet.size)
         ]
         self._back = _back_columns(region, fleet)  # _back[s][station][place]: trip back
-        ways_to: dict[int, list[Way | None]] = {}  # per station, by place: the way back
+        ways_to: dict[int, dict[int, Way]] = {}  # per station, by place: the way back
         for u in self.units:
             u.event = _Due(self._on_free, u)
             u.back = self._back[u.service][u.station]
             if region.snapper is not None:
-                u.ways = ways_to.get(u.station) or ways_to.setdefault(
-                    u.station, [None] * len(region.places)
-                )
+                u.ways = ways_to.setdefault(u.station, {})
         self._call_event = _Due(self._call if services is None else self._call_some)
         self.free: list[dict[int, Unit]] = [{} for _ in range(n_svc)]
         self.free_by_owner: list[list[dict[int, Unit]]] = [
@@ -610,7 +608,7 @@ class Engine:
             )
             if self._snap is not None:  # by the zones of its way
                 unit.ret_way = (
-                    (unit.ways[unit.ret_from] or self._way_back(unit)) if end > now else None
+                    (unit.ways.get(unit.ret_from) or self._way_back(unit)) if end > now else None
                 )
             if self._waiting[s]:
                 self._available(unit, now)
