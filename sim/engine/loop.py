@@ -592,8 +592,9 @@ class Engine:
 
     def _way_back(self, unit: Unit) -> Way:
         """The way back of a unit of a plain service from where it is freed, remembered in its
-        station's list."""
-        found = unit.ways[unit.ret_from] = self.way(unit.ret_from, unit.station)
+        station's dict (the snapper keeps every way of the process)."""
+        assert self._snap is not None
+        found = unit.ways[unit.ret_from] = self._snap.way(unit.ret_from, unit.station)
         return found
 
     def _on_free(self, event: _Due) -> None:
