@@ -96,7 +96,7 @@ def _read_csv(path: str) -> tuple[Any, bool]:
     if len(set(names)) < len(names):
         twice = next(n for n in names if names.count(n) > 1)
         raise _fail(path, f"column '{twice}' appears twice in the header", line=1)
-    long = set(names) == set(LONG_COLUMNS)
+    long = _is_long(path, names)
     ids = ("from", "to") if long else (names[0],)
     types = {n: (pa.string() if n in ids else pa.float64()) for n in names}
     options = pcsv.ConvertOptions(
@@ -138,8 +138,27 @@ def _read_parquet(path: str) -> tuple[Any, bool]:
         table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises several classes for a file that is not Parquet
         raise _fail(path, f"cannot read as Parquet: {str(exc).strip()}") from None
-    names = table.column_names
-    return table, set(names) == set(LONG_COLUMNS)
+    index = (table.schema.pandas_metadata or {}).get("index_columns", [])
+    stored = [c for c in index if isinstance(c, str) and c in table.column_names]
+    if stored:  # a DataFrame's index that pandas wrote beside the columns: not a column
+        table = table.drop_columns(stored)
+    return table, _is_long(path, table.column_names)
+
+
+def _is_long(path: str, names: list[str]) -> bool:
+    """Whether the header is that of a long matrix; refuse one with other columns too."""
+    given = [str(n).strip() for n in names]
+    if set(given) == set(LONG_COLUMNS):
+        return True
+    if set(LONG_COLUMNS) <= set(given):
+        more = ", ".join(f"'{n}'" for n in given if n not in LONG_COLUMNS)
+        raise _fail(
+            path,
+            f"columns from, to, minutes and also {more}: a long matrix has exactly these three"
+            " (a wide one: the from ids first, then a column per to id)",
+            line=None if path.lower().endswith((".parquet", ".pq")) else 1,
+        )
+    return False
 
 
 def _id_text(value: object) -> str | None:
@@ -168,13 +187,35 @@ def _ids(path: str, column: Any, name: str) -> Any:
     return column
 
 
-def _minutes(column: Any) -> np.ndarray:
-    """A column of times as float64, NaN where empty."""
+def _minutes(path: str, table: Any, name: str, parquet: bool) -> np.ndarray:
+    """Column ``name`` of times as float64, NaN where empty; a cell that is not a number is
+    an error naming its row and column."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    values = pc.fill_null(column.combine_chunks().cast(pa.float64()), float("nan"))
+    column = table.column(name).combine_chunks()
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    try:
+        values = pc.fill_null(column.cast(pa.float64()), float("nan"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        raise _not_minutes(path, column, name, parquet) from None
     return np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
+def _not_minutes(path: str, column: Any, name: str, parquet: bool) -> ScenarioError:
+    """The error for a column of times that does not read as numbers: its first bad cell."""
+    import pandas as pd
+    import pyarrow as pa
+
+    field = f"column '{name}'" if name != "minutes" else ""
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return _fail(path, f"column '{name}' holds {column.type}, not minutes")
+    text = pd.Series(column.to_pylist(), dtype=object).fillna("").astype(str).str.strip()
+    bad = (text != "") & pd.to_numeric(text.where(text != "", None), errors="coerce").isna()
+    row = int(np.flatnonzero(bad.to_numpy())[0]) if bad.any() else 0
+    message = f"not a number: '{text.iloc[row]}'"
+    return ScenarioError([_at(shown_path(path), parquet, row, message, field)])
 
 
 # --------------------------------------------------------------------------- entries
@@ -207,7 +248,7 @@ def _encode(path: str, src: Any, dst: Any) -> tuple[tuple[str, ...], np.ndarray,
 
 def _long(path: str, table: Any, parquet: bool) -> MatrixRows:
     src, dst = (_ids(path, table.column(n), n) for n in ("from", "to"))
-    minutes = _minutes(table.column("minutes"))
+    minutes = _minutes(path, table, "minutes", parquet)
     for null, what in (
         (np.asarray(src.is_null()) | np.asarray(dst.is_null()), "no place id (from or to)"),
         (np.asarray(table.column("minutes").is_null()), "no minutes"),
@@ -233,7 +274,7 @@ def _wide(path: str, table: Any, parquet: bool) -> MatrixRows:
         raise ScenarioError(
             [_at(shown_path(path), parquet, row, "no place id in the first column")]
         )
-    values = np.column_stack([_minutes(table.column(n)) for n in to_names])
+    values = np.column_stack([_minutes(path, table, n, parquet) for n in to_names])
     empty = np.column_stack([np.asarray(table.column(n).is_null()) for n in to_names])
     rows, cols = np.nonzero(~empty)  # an empty cell gives no time for its pair
     names = pa.array([str(n).strip() for n in to_names], pa.string())

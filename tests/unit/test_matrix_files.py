@@ -4,6 +4,7 @@ inline matrix and over derived times; every bad file gives one clear line and ex
 from __future__ import annotations
 
 import copy
+import io
 from pathlib import Path
 from typing import Any
 
@@ -190,6 +191,54 @@ def test_station_without_own_location_in_the_file(
 def test_missing_matrix_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     line = fails(write(tmp_path, with_travel(matrix_file="none.csv")), capsys)
     assert line.endswith("none.csv: no such file")
+
+
+def test_a_dataframes_index_written_by_pandas_is_not_read_as_a_column(tmp_path: Path) -> None:
+    """``DataFrame.to_parquet`` stores an index that is not the default one as a column of
+    its own (``__index_level_0__``): that is pandas' bookkeeping, not a wide matrix."""
+    import pyarrow.parquet as pq
+
+    frame = pd.read_csv(io.StringIO(LONG))
+    frame.index = [10, 11, 12, 13]  # e.g. what is left of a frame after dropping rows
+    frame.to_parquet(tmp_path / "travel.parquet")
+    assert "__index_level_0__" in pq.read_schema(tmp_path / "travel.parquet").names
+    m, at = travel(write(tmp_path, with_travel(matrix_file="travel.parquet"), matrix=None))
+    assert m[at["north"], at["south"]] == 14
+    assert m[at["south"], at["north"]] == 16.5
+
+
+def test_a_long_header_with_more_columns_names_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``to_csv`` with its index gives a first column without a name: it is refused with the
+    columns named, not read as a wide matrix of place 'from'."""
+    matrix = ",from,to,minutes,note\n0,north,south,14,a\n1,south,north,16.5,b\n"
+    line = fails(write(tmp_path, matrix=matrix), capsys)
+    assert "travel.csv:1: columns from, to, minutes and also '', 'note'" in line, line
+
+
+@pytest.mark.parametrize("layout", ["long", "wide"])
+def test_parquet_times_written_as_text_name_the_row(
+    layout: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Minutes stored as text are read when they are numbers; the first that is not (a
+    decimal comma) is named by its row and column, with no traceback."""
+    if layout == "long":
+        frame = pd.DataFrame(
+            {"from": ["north", "hub", "hub"], "to": ["south", "north", "south"]}
+        ).assign(minutes=["14", "7", "8,5"])
+        where = "row 3: not a number: '8,5'"
+    else:
+        frame = pd.DataFrame({"from": ["north", "hub"], "south": ["14", "8,5"]})
+        where = "row 2, column 'south': not a number: '8,5'"
+    frame.to_parquet(tmp_path / "travel.parquet", index=False)
+    line = fails(write(tmp_path, with_travel(matrix_file="travel.parquet"), matrix=None), capsys)
+    assert f"travel.parquet: {where}" in line, line
+    frame.iloc[-1, -1] = "8.5"
+    frame.to_parquet(tmp_path / "travel.parquet", index=False)
+    data = with_travel(matrix_file="travel.parquet", speed_kmh=60)
+    m, at = travel(write(tmp_path, data, matrix=None))
+    assert m[at["hub"], at["south"]] == 8.5
 
 
 def test_parquet_rows_are_numbered(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
