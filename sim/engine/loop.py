@@ -360,13 +360,14 @@ class Engine:
             fast and self._from_road[s] and self._jobs[s] is None and self.movers[s] is None
             for s in range(n_svc)
         ]
+        # services whose one-unit calls take the fast path of _call: a plain service, or one
+        # that relocates units (its rule is asked after each dispatch, as in _answer)
         self._fast = [
-            f if plain else None for f, plain in zip(self._finders, self._plain, strict=True)
+            f if fast and self._from_road[s] and self._jobs[s] is None else None
+            for s, f in enumerate(self._finders)
         ]
         # services whose calls may be answered at once, without an event of their own (_call)
-        self._inline = [
-            fast and s in self.services and self.movers[s] is None for s in range(n_svc)
-        ]
+        self._inline = [fast and s in self.services for s in range(n_svc)]
         # per service: whether every call needs one unit, whether some call has a transport
         mine = [[t for t in types if t.service == s] for s in range(n_svc)]
         self._single = [all(t.units_needed == 1 for t in own) for own in mine]
@@ -682,8 +683,8 @@ class Engine:
 
         A call scheduled now has the newest event id, so it is the next event exactly when it
         comes strictly before every scheduled one: such a call is answered here at once, at
-        the time SimPy would give it (the last call's time plus the delay), if its service
-        reads no clock but the times it is handed (``_inline``: no relocation rule)."""
+        the time SimPy would give it (the last call's time plus the delay): the services and
+        their relocation rules read no clock but the times they are handed (``_inline``)."""
         now = event.at  # (= self.env.now, but for the calls answered at once)
         i = self._next_i
         queue = self.env._queue  # (time, priority, id, event), the earliest first
@@ -712,6 +713,9 @@ class Engine:
                         self._send(unit, i, c, 0.0, now)
                     else:
                         self._dispatch(unit, i, 0.0, now)
+                    mover = self.movers[s]
+                    if mover is not None:
+                        mover.event(self, now)
             else:
                 self._answer(i, s, now)
             k = self._next + 1

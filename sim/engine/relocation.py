@@ -20,6 +20,7 @@ from abc import ABC, abstractmethod
 from array import array
 from collections import Counter
 from collections.abc import Iterator
+from operator import attrgetter
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 import numpy as np
@@ -34,6 +35,7 @@ __all__ = ["MOVERS", "Mover", "make_movers", "register"]
 
 Move = tuple["Unit", int]
 BIG = 1e18
+_index = attrgetter("index")
 
 
 class Mover(ABC):
@@ -119,8 +121,11 @@ class Mover(ABC):
 
     # -- applying a move --------------------------------------------------------------------
     def _apply(self, view: Engine, unit: Unit, post: int, t: float) -> None:
-        source = self.here(unit, t)
-        if source is None:  # only units with a place are moved
+        if t >= unit.ret_end:
+            source = unit.station
+        elif unit.ret_way is not None:
+            source = zone_at(unit, t)
+        else:  # only units with a place are moved
             raise AssertionError(f"unit {unit.index} has no place to move from")
         positions = view.positions[self.service]
         positions.remove(unit)
@@ -174,6 +179,8 @@ class ComplianceTable(Mover):
         # stations of the free units (sorted) -> the posts lacking units, and the surplus
         self._plans: dict[tuple[int, ...], tuple[list[int], Counter[int]] | None] = {}
         self._now: tuple[list[int], Counter[int]] | None = None
+        # least-cost assignments (row, column) by their cost matrix, as tuples of rows
+        self._solved: dict[tuple[tuple[float, ...], ...], list[tuple[int, int]]] = {}
 
     def _plan(self, have: tuple[int, ...]) -> tuple[list[int], Counter[int]] | None:
         found = self._plans.get(have, self)
@@ -199,11 +206,21 @@ class ComplianceTable(Mover):
         if plan is None:
             return
         missing, surplus = plan
-        units = sorted((u for u in free.values() if surplus[u.station]), key=lambda u: u.index)
-        units = [u for u in units if self.movable(u, t)]
+        wait, take = self.rule.min_interval, surplus.get
+        units = [  # movable (a place to move from, not moved too lately), from a surplus post
+            u
+            for u in free.values()
+            if take(u.station, 0)
+            and t - u.moved >= wait
+            and (t >= u.ret_end or u.ret_way is not None)
+        ]
+        units.sort(key=_index)
+        first = True
         for unit, post in self._assign(view, units, missing, surplus, t):
-            if unit.index in free and self.allowed(view, unit, post):
+            # the first move is allowed as assigned; a later one, after the last was made
+            if first or (unit.index in free and self.allowed(view, unit, post)):
                 yield unit, post
+            first = False
 
     def _assign(
         self, view: Engine, units: list[Unit], missing: list[int], surplus: Counter[int], t: float
@@ -215,32 +232,45 @@ class ComplianceTable(Mover):
         if len(missing) == 1:  # the usual case: one post to fill, by the nearest unit
             post, rows = missing[0], view.travel[self.service]
             best, best_trip = None, BIG
-            for u in units:  # in index order: ties keep the lowest
-                here = self.here(u, t)
-                if (
-                    here is not None
-                    and rows[here][post] < best_trip
-                    and self.allowed(view, u, post)
-                ):
-                    best, best_trip = u, rows[here][post]
+            for u in units:  # in index order: ties keep the lowest; each has a place
+                trip = rows[u.station if t >= u.ret_end else zone_at(u, t)][post]
+                if trip < best_trip and self.allowed(view, u, post):
+                    best, best_trip = u, trip
             return [] if best is None else [(best, post)]
+        rows = view.travel[self.service]
+        here = [rows[u.station if t >= u.ret_end else zone_at(u, t)] for u in units]
         cost = [
-            [self.trip(view, u, p, t) if self.allowed(view, u, p) else BIG for u in units]
+            [h[p] if self.allowed(view, u, p) else BIG for u, h in zip(units, here, strict=True)]
             for p in missing
         ]
-        from scipy.optimize import linear_sum_assignment
-
-        at = Counter(u.station for u in units)
+        at: dict[int, int] = {}
+        for u in units:
+            at[u.station] = at.get(u.station, 0) + 1
         for post, n in sorted(at.items()):
             for _ in range(max(0, n - surplus[post])):  # units of ``post`` that stay
                 cost.append([0.0 if u.station == post else BIG for u in units])
-        rows, cols = linear_sum_assignment(np.array(cost))
+        key = tuple(map(tuple, cost))
+        found = self._solved.get(key)
+        if found is None:  # the solver's answer is a function of the costs alone
+            found = self._solved[key] = _least_cost(cost)
         pairs = [
             (cost[r][c], units[c].index, units[c], missing[r])
-            for r, c in zip(rows, cols, strict=True)
+            for r, c in found
             if r < len(missing) and cost[r][c] < BIG
         ]
-        return [(u, p) for _, _, u, p in sorted(pairs, key=lambda x: (x[0], x[1]))]
+        return [(u, p) for _, _, u, p in sorted(pairs, key=_cost_then_index)]
+
+
+def _least_cost(cost: list[list[float]]) -> list[tuple[int, int]]:
+    """The (row, column) pairs of the least-cost assignment of the matrix ``cost``."""
+    from scipy.optimize import linear_sum_assignment
+
+    rows, cols = linear_sum_assignment(np.array(cost))
+    return list(zip(rows.tolist(), cols.tolist(), strict=True))
+
+
+def _cost_then_index(pair: tuple[float, int, Unit, int]) -> tuple[float, int]:
+    return pair[0], pair[1]
 
 
 @register

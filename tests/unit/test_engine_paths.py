@@ -90,9 +90,16 @@ def test_fast_paths_give_the_records_of_the_general_path(
 
 @pytest.mark.parametrize(
     ("name", "zones"),
-    [("five_valleys", True), ("five_valleys_services", False), ("windstorm", False)],
+    [
+        ("five_valleys", True),
+        ("five_valleys_moveup", True),
+        ("five_valleys_services", False),
+        ("windstorm", False),
+    ],
 )
 def test_fast_paths_on_the_shipped_regions(name: str, zones: bool) -> None:
+    """Also where ambulances are moved between posts (``five_valleys_moveup``): their calls
+    take the fast path and are answered at once too, the relocation rule asked after each."""
     data = shipped(name, horizon="20 d", warmup="0 d")
     compiled = compile_scenario(scenario_from_dict(data))
     region = compiled.region
