@@ -7,7 +7,7 @@ from collections import Counter
 from typing import Any
 
 from ..results.derived import biggest_gain
-from ..results.display import fmt_duration, fmt_minutes, fmt_money, fmt_pct
+from ..results.display import fmt_durations, fmt_minutes, fmt_money, fmt_pct
 from ..results.read import ALL, ResultData
 from .tables import ci_text, fmt_diff
 
@@ -193,11 +193,10 @@ def findings(data: ResultData) -> list[str]:
     base = data.baseline
     g = biggest_gain(data, "p90_response")
     if g is not None:
+        before, after = fmt_durations(g["baseline_mean"], g["option_mean"])
         out.append(
             f"Largest cut of a 90th percentile: {g['option']} takes the "
-            f"{data.service_name(g['service']).lower()} p90 from "
-            f"{fmt_duration(g['baseline_mean'])} "
-            f"to {fmt_duration(g['option_mean'])}."
+            f"{data.service_name(g['service']).lower()} p90 from {before} to {after}."
         )
     comp = data.table("comparison")
     c = comp[
@@ -218,10 +217,10 @@ def findings(data: ResultData) -> list[str]:
             out.append(text + _never(unreached, service, [base]) + ".")
             continue
         b = good.loc[good["diff"].idxmin()]
+        mean, baseline = fmt_durations(b["option_mean"], b["baseline_mean"])
         out.append(
             f"{name}: {b['option']} gives the shortest mean response, "
-            f"{fmt_duration(b['option_mean'])} "
-            f"against {fmt_duration(b['baseline_mean'])} under {base} (difference "
+            f"{mean} against {baseline} under {base} (difference "
             f"{fmt_diff('mean_response', float(b['diff']))}, 95 % CI "
             f"{ci_text(b, lambda v, d=float(b['diff']): fmt_diff('mean_response', v, d))})"
             + _never(unreached, service, [str(b["option"]), base])

@@ -14,6 +14,7 @@ __all__ = [
     "METHOD_NAMES",
     "console_table",
     "fmt_duration",
+    "fmt_durations",
     "fmt_minutes",
     "fmt_money",
     "fmt_pct",
@@ -43,11 +44,27 @@ def fmt_duration(m: float) -> str:
     """A measured time: '12.9 min', '3.4 h', '2.5 d'."""
     if m is None or not math.isfinite(m):
         return "-"
+    return _in_unit(m, _unit(m))
+
+
+def fmt_durations(*minutes: float) -> list[str]:
+    """Times set side by side in one sentence, in one unit: that of the largest
+    ('18.8 h' and '2.0 h', not '18.8 h' and '119.3 min')."""
+    finite = [abs(m) for m in minutes if m is not None and math.isfinite(m)]
+    unit = _unit(max(finite, default=0.0))
+    return ["-" if m is None or not math.isfinite(m) else _in_unit(m, unit) for m in minutes]
+
+
+def _unit(m: float) -> tuple[str, float]:
     if m >= 2880:
-        return f"{m / 1440:.1f} d"
+        return "d", 1440.0
     if m >= 120:
-        return f"{m / 60:.1f} h"
-    return f"{m:.1f} min"
+        return "h", 60.0
+    return "min", 1.0
+
+
+def _in_unit(m: float, unit: tuple[str, float]) -> str:
+    return f"{m / unit[1]:.1f} {unit[0]}"
 
 
 def fmt_size(n: int) -> str:
