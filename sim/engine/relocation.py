@@ -206,11 +206,11 @@ class ComplianceTable(Mover):
         if plan is None:
             return
         missing, surplus = plan
-        wait, take = self.rule.min_interval, surplus.get
+        wait = self.rule.min_interval
         units = [  # movable (a place to move from, not moved too lately), from a surplus post
-            u
+            u  # (a surplus holds positive counts only: counted - need)
             for u in free.values()
-            if take(u.station, 0)
+            if u.station in surplus
             and t - u.moved >= wait
             and (t >= u.ret_end or u.ret_way is not None)
         ]
