@@ -36,6 +36,7 @@ __all__ = ["MOVERS", "Mover", "make_movers", "register"]
 Move = tuple["Unit", int]
 BIG = 1e18
 _index = attrgetter("index")
+_station = attrgetter("station")
 
 
 class Mover(ABC):
@@ -167,6 +168,18 @@ def make_movers(view: Engine) -> list[Mover | None]:
     return out
 
 
+class Plan:
+    """What a table's row asks of the free units at their stations: the posts they lack
+    (sorted), the surplus units by post (positive counts only), and, when no cross-border rule
+    binds, the assignments found so far by the places and stations of the movable units."""
+
+    __slots__ = ("missing", "solved", "surplus")
+
+    def __init__(self, missing: list[int], surplus: Counter[int]) -> None:
+        self.missing, self.surplus = missing, surplus
+        self.solved: dict[tuple[tuple[int, ...], tuple[int, ...]], list[tuple[int, int]]] = {}
+
+
 @register
 class ComplianceTable(Mover):
     """With ``k`` free units, occupy the table's row ``k``: the free units at posts the row
@@ -176,71 +189,112 @@ class ComplianceTable(Mover):
 
     def __init__(self, rule: RelocationRule, view: Engine, service: int) -> None:
         super().__init__(rule, view, service)
-        # stations of the free units (sorted) -> the posts lacking units, and the surplus
-        self._plans: dict[tuple[int, ...], tuple[list[int], Counter[int]] | None] = {}
-        self._now: tuple[list[int], Counter[int]] | None = None
+        self._plans: dict[tuple[int, ...], Plan | None] = {}  # by the free units' stations
         # least-cost assignments (row, column) by their cost matrix, as tuples of rows
         self._solved: dict[tuple[tuple[float, ...], ...], list[tuple[int, int]]] = {}
+        self._rows = frozenset(rule.table)  # the numbers of free units the table has a row for
+        self._open = not self.capped and all(rule.move_out)  # any unit may go to any post
 
-    def _plan(self, have: tuple[int, ...]) -> tuple[list[int], Counter[int]] | None:
-        found = self._plans.get(have, self)
-        if found is self:
-            row = self.rule.table.get(len(have))
-            found = None
-            if row is not None and tuple(row) != have:
-                need, counted = Counter(row), Counter(have)
-                found = sorted((need - counted).elements()), counted - need
-            self._plans[have] = found
-        return found  # type: ignore[return-value]
+    def _plan(self, have: tuple[int, ...]) -> Plan | None:
+        row = self.rule.table.get(len(have))
+        found = None
+        if row is not None and tuple(row) != have:
+            need, counted = Counter(row), Counter(have)
+            found = Plan(sorted((need - counted).elements()), counted - need)
+        self._plans[have] = found
+        return found
 
     def settled(self, view: Engine) -> bool:
-        free = view.free[self.service]
-        if len(free) not in self.rule.table:
-            return True
-        self._now = self._plan(tuple(sorted([u.station for u in free.values()])))
-        return self._now is None
+        return self._current(view) is None
 
-    def moves(self, view: Engine, t: float) -> Iterator[Move]:
+    def _current(self, view: Engine) -> Plan | None:
+        """The plan of the free units now (None: the table is met, or has no row)."""
         free = view.free[self.service]
-        plan = self._now  # found by settled() just before
+        if len(free) not in self._rows:
+            return None
+        have = tuple(sorted(map(_station, free.values())))
+        found = self._plans.get(have, self)
+        return self._plan(have) if found is self else found  # type: ignore[return-value]
+
+    def event(self, view: Engine, t: float) -> None:
+        """:meth:`Mover.event` in one pass: the rule is asked after every dispatch and every
+        unit freed, and most often it has no row or is met."""
+        budget = self.rule.max_moves
+        if budget <= 0:
+            return
+        plan = self._current(view)
         if plan is None:
             return
-        missing, surplus = plan
+        for unit, post in self._moves(view, plan, t):
+            self._apply(view, unit, post, t)
+            budget -= 1
+            if not budget:
+                break
+
+    def moves(self, view: Engine, t: float) -> Iterator[Move]:
+        plan = self._current(view)
+        return iter(()) if plan is None else self._moves(view, plan, t)
+
+    def _moves(self, view: Engine, plan: Plan, t: float) -> Iterator[Move]:
+        free, surplus = view.free[self.service], plan.surplus
         wait = self.rule.min_interval
         units = [  # movable (a place to move from, not moved too lately), from a surplus post
-            u  # (a surplus holds positive counts only: counted - need)
+            u
             for u in free.values()
             if u.station in surplus
             and t - u.moved >= wait
             and (t >= u.ret_end or u.ret_way is not None)
         ]
+        if not units:
+            return
         units.sort(key=_index)
         first = True
-        for unit, post in self._assign(view, units, missing, surplus, t):
+        for unit, post in self._assign(view, units, plan, t):
             # the first move is allowed as assigned; a later one, after the last was made
-            if first or (unit.index in free and self.allowed(view, unit, post)):
+            if first or (unit.index in free and self._may(view, unit, post)):
                 yield unit, post
             first = False
 
-    def _assign(
-        self, view: Engine, units: list[Unit], missing: list[int], surplus: Counter[int], t: float
-    ) -> list[Move]:
-        """The least-travel assignment of ``units`` to the ``missing`` posts, taking at most
-        ``surplus[p]`` units from post ``p`` (the others stay: rows of cost 0)."""
-        if not units or not missing:
-            return []
+    def _assign(self, view: Engine, units: list[Unit], plan: Plan, t: float) -> list[Move]:
+        """The least-travel assignment of ``units`` to the plan's missing posts, taking at
+        most ``surplus[p]`` units from post ``p`` (the others stay: rows of cost 0)."""
+        rows, missing = view.travel[self.service], plan.missing
         if len(missing) == 1:  # the usual case: one post to fill, by the nearest unit
-            post, rows = missing[0], view.travel[self.service]
+            post = missing[0]
             best, best_trip = None, BIG
             for u in units:  # in index order: ties keep the lowest; each has a place
                 trip = rows[u.station if t >= u.ret_end else zone_at(u, t)][post]
-                if trip < best_trip and self.allowed(view, u, post):
+                if trip < best_trip and self._may(view, u, post):
                     best, best_trip = u, trip
             return [] if best is None else [(best, post)]
-        rows = view.travel[self.service]
-        here = [rows[u.station if t >= u.ret_end else zone_at(u, t)] for u in units]
+        places = [u.station if t >= u.ret_end else zone_at(u, t) for u in units]
+        if len(units) == 1:  # one unit (alone at its post: no row to stay), to the nearest
+            unit, here = units[0], rows[places[0]]  # post it may go to; ties keep the first
+            to, best_trip = -1, BIG
+            for post in missing:
+                trip = here[post]
+                if trip < best_trip and self._may(view, unit, post):
+                    to, best_trip = post, trip
+            return [] if to < 0 else [(unit, to)]
+        if not self._open:  # the costs depend on where the others of each owner are
+            return [(units[c], p) for c, p in self._least_travel(view, units, places, plan)]
+        key = (tuple(places), tuple(map(_station, units)))  # all the costs depend on
+        found = plan.solved.get(key)
+        if found is None:
+            found = plan.solved[key] = self._least_travel(view, units, places, plan)
+        return [(units[c], p) for c, p in found]
+
+    def _least_travel(
+        self, view: Engine, units: list[Unit], places: list[int], plan: Plan
+    ) -> list[tuple[int, int]]:
+        """The moves of the least-cost assignment, (column, post), least trip first (ties:
+        lowest unit index)."""
+        rows, missing, surplus = view.travel[self.service], plan.missing, plan.surplus
         cost = [
-            [h[p] if self.allowed(view, u, p) else BIG for u, h in zip(units, here, strict=True)]
+            [
+                rows[h][p] if self._may(view, u, p) else BIG
+                for u, h in zip(units, places, strict=True)
+            ]
             for p in missing
         ]
         at: dict[int, int] = {}
@@ -254,11 +308,15 @@ class ComplianceTable(Mover):
         if found is None:  # the solver's answer is a function of the costs alone
             found = self._solved[key] = _least_cost(cost)
         pairs = [
-            (cost[r][c], units[c].index, units[c], missing[r])
+            (cost[r][c], units[c].index, c, missing[r])
             for r, c in found
             if r < len(missing) and cost[r][c] < BIG
         ]
-        return [(u, p) for _, _, u, p in sorted(pairs, key=_cost_then_index)]
+        return [(c, p) for _, _, c, p in sorted(pairs, key=_cost_then_index)]
+
+    def _may(self, view: Engine, unit: Unit, post: int) -> bool:
+        """:meth:`allowed`, at once when no cross-border rule binds (a unit to another post)."""
+        return post != unit.station if self._open else self.allowed(view, unit, post)
 
 
 def _least_cost(cost: list[list[float]]) -> list[tuple[int, int]]:
@@ -269,7 +327,7 @@ def _least_cost(cost: list[list[float]]) -> list[tuple[int, int]]:
     return list(zip(rows.tolist(), cols.tolist(), strict=True))
 
 
-def _cost_then_index(pair: tuple[float, int, Unit, int]) -> tuple[float, int]:
+def _cost_then_index(pair: tuple[float, int, int, int]) -> tuple[float, int]:
     return pair[0], pair[1]
 
 
