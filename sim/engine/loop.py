@@ -354,11 +354,14 @@ class Engine:
         self._by_owner = [
             p.by_owner or m is not None for p, m in zip(self.policies, self.movers, strict=True)
         ]
-        # services whose jobs run straight through, back to a fixed station, available on the
-        # way: the common case, with fast paths in _call and _on_free
+        # services whose jobs run straight through, back to the unit's home station (a unit
+        # moved to a post too), available on the way: the common case, with fast paths
         self._plain = [
-            fast and self._from_road[s] and self._jobs[s] is None and self.movers[s] is None
-            for s in range(n_svc)
+            fast
+            and self._from_road[s]
+            and self._jobs[s] is None
+            and (mover is None or mover.rule.return_home)
+            for s, mover in enumerate(self.movers)
         ]
         # services whose one-unit calls take the fast path of _call: a plain service, or one
         # that relocates units (its rule is asked after each dispatch, as in _answer)
@@ -603,6 +606,7 @@ class Engine:
         now = event.at  # (= self.env.now)
         s = unit.service
         if self._plain[s] and not unit.off_pending:  # the common case, inlined
+            unit.station = unit.home  # (a unit moved to a post goes home after a job)
             unit.ret_start = now
             back = unit.back[unit.ret_from] / self._return_factor
             unit.ret_end = end = now + (
@@ -614,25 +618,28 @@ class Engine:
                 )
             if self._waiting[s]:
                 self._available(unit, now)
-                return
-            unit.busy = False
-            i = unit.index
-            self.free[s][i] = unit
-            if self._by_owner[s]:
-                self.free_by_owner[s][unit.owner][i] = unit
-            way = unit.ret_way
-            if way is None:  # parked, or interpolated
-                self.positions[s].add(unit, now)
-                return
-            positions = self.positions[s]  # on a way back by zones (inlined Positions.add)
-            unit.places = tiles = way[2]
-            at = positions.at
-            for tile in tiles:
-                at[tile].append(unit)
-            ends = positions.ends
-            k = bisect_right(ends, end)
-            ends.insert(k, end)
-            positions.due.insert(k, unit)
+            else:
+                unit.busy = False
+                i = unit.index
+                self.free[s][i] = unit
+                if self._by_owner[s]:
+                    self.free_by_owner[s][unit.owner][i] = unit
+                way = unit.ret_way
+                if way is None:  # parked, or interpolated
+                    self.positions[s].add(unit, now)
+                else:  # on a way back by zones (inlined Positions.add)
+                    positions = self.positions[s]
+                    unit.places = tiles = way[2]
+                    at = positions.at
+                    for tile in tiles:
+                        at[tile].append(unit)
+                    ends = positions.ends
+                    k = bisect_right(ends, end)
+                    ends.insert(k, end)
+                    positions.due.insert(k, unit)
+            mover = self.movers[s]
+            if mover is not None and not unit.busy:  # (busy: it took a waiting call at once)
+                mover.event(self, now)
             return
         mover = self.movers[unit.service]
         if mover is not None:
@@ -739,12 +746,14 @@ class Engine:
         c = self._community[i]
         place = self.incident_place[i]
         need = self._need[i]
+        sent = False
         while True:  # for most calls need is 1: one pass
             choice = choose(self, s, c, place, now)
             if choice is None:
                 self._wait(i, s, c)
                 break
             unit, delay = choice
+            sent = True
             self._take(unit)
             if need == 1 and self._plain[s] and now >= unit.ret_end:
                 self._send(unit, i, place, delay, now)  # the common case of _dispatch
@@ -753,7 +762,7 @@ class Engine:
             if self._sent[i] >= need:
                 break
         mover = self.movers[s]
-        if mover is not None and self._sent[i]:  # some unit was sent (a new call had none)
+        if mover is not None and sent:
             mover.event(self, now)
 
     def _wait(self, i: int, s: int, c: int) -> None:
