@@ -54,6 +54,9 @@ class Mover(ABC):
         self.log_start, self.log_arrive = array("d"), array("d")
         self._speed = 1.0 / view.region.return_speed_factor
         self._snap = view.region.snapper
+        self._trips = view.travel[service]  # rows of trips from each place, read in place
+        hours = view.region.hour_factors.tolist()
+        self._hours = None if all(h == 1.0 for h in hours) else hours
 
     @abstractmethod
     def moves(self, view: Engine, t: float) -> Iterator[Move]:
@@ -129,12 +132,15 @@ class Mover(ABC):
         else:  # only units with a place are moved
             raise AssertionError(f"unit {unit.index} has no place to move from")
         positions = view.positions[self.service]
-        positions.remove(unit)
-        trip = view.travel[self.service][source][post] * self._speed * view.hour_factor(t)
+        if unit.places:
+            positions.remove(unit)
+        else:  # parked at its station (inlined Positions.remove)
+            positions.at[unit.station].remove(unit)
+        trip = self._trips[source][post] * self._speed
+        if self._hours is not None:
+            trip *= self._hours[int(t // 60) % 24]
         unit.ret_from, unit.station, unit.ret_start, unit.ret_end = source, post, t, t + trip
-        unit.ret_way = None
-        if self._snap is not None and trip > 0:
-            unit.ret_way = view.way(source, post)
+        unit.ret_way = view.way(source, post) if self._snap is not None and trip > 0 else None
         unit.moved = t
         positions.add(unit, t)
         self.log_unit.append(unit.index)
@@ -225,19 +231,30 @@ class ComplianceTable(Mover):
         plan = self._current(view)
         if plan is None:
             return
-        for unit, post in self._moves(view, plan, t):
-            self._apply(view, unit, post, t)
-            budget -= 1
-            if not budget:
-                break
+        free, first = view.free[self.service], True
+        for unit, post in self._assigned(free, view, plan, t):  # as in moves()
+            if first or self._open or (unit.index in free and self.allowed(view, unit, post)):
+                self._apply(view, unit, post, t)
+                budget -= 1
+                if not budget:
+                    break
+            first = False
 
     def moves(self, view: Engine, t: float) -> Iterator[Move]:
         plan = self._current(view)
-        return iter(()) if plan is None else self._moves(view, plan, t)
+        if plan is None:
+            return
+        free, first = view.free[self.service], True
+        for unit, post in self._assigned(free, view, plan, t):
+            # the first move is allowed as assigned, and any when no cross-border rule binds
+            # (the others stay free where they were); a later one, after the last was made
+            if first or self._open or (unit.index in free and self.allowed(view, unit, post)):
+                yield unit, post
+            first = False
 
-    def _moves(self, view: Engine, plan: Plan, t: float) -> Iterator[Move]:
-        free, surplus = view.free[self.service], plan.surplus
-        wait = self.rule.min_interval
+    def _assigned(self, free: dict[int, Unit], view: Engine, plan: Plan, t: float) -> list[Move]:
+        """The moves of the least-travel assignment of the movable units, least trip first."""
+        surplus, wait = plan.surplus, self.rule.min_interval
         units = [  # movable (a place to move from, not moved too lately), from a surplus post
             u
             for u in free.values()
@@ -246,14 +263,9 @@ class ComplianceTable(Mover):
             and (t >= u.ret_end or u.ret_way is not None)
         ]
         if not units:
-            return
+            return []
         units.sort(key=_index)
-        first = True
-        for unit, post in self._assign(view, units, plan, t):
-            # the first move is allowed as assigned; a later one, after the last was made
-            if first or (unit.index in free and self._may(view, unit, post)):
-                yield unit, post
-            first = False
+        return self._assign(view, units, plan, t)
 
     def _assign(self, view: Engine, units: list[Unit], plan: Plan, t: float) -> list[Move]:
         """The least-travel assignment of ``units`` to the plan's missing posts, taking at
