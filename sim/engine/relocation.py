@@ -55,8 +55,6 @@ class Mover(ABC):
         self._speed = 1.0 / view.region.return_speed_factor
         self._snap = view.region.snapper
         self._trips = view.travel[service]  # rows of trips from each place, read in place
-        hours = view.region.hour_factors.tolist()
-        self._hours = None if all(h == 1.0 for h in hours) else hours
 
     @abstractmethod
     def moves(self, view: Engine, t: float) -> Iterator[Move]:
@@ -121,7 +119,7 @@ class Mover(ABC):
 
     def trip(self, view: Engine, unit: Unit, post: int, t: float) -> float:
         here = self.here(unit, t)
-        return BIG if here is None else view.travel[self.service][here][post]
+        return BIG if here is None else self._trips[here][post]
 
     # -- applying a move --------------------------------------------------------------------
     def _apply(self, view: Engine, unit: Unit, post: int, t: float) -> None:
@@ -132,13 +130,8 @@ class Mover(ABC):
         else:  # only units with a place are moved
             raise AssertionError(f"unit {unit.index} has no place to move from")
         positions = view.positions[self.service]
-        if unit.places:
-            positions.remove(unit)
-        else:  # parked at its station (inlined Positions.remove)
-            positions.at[unit.station].remove(unit)
-        trip = self._trips[source][post] * self._speed
-        if self._hours is not None:
-            trip *= self._hours[int(t // 60) % 24]
+        positions.remove(unit)
+        trip = self._trips[source][post] * self._speed * view.hour_factor(t)
         unit.ret_from, unit.station, unit.ret_start, unit.ret_end = source, post, t, t + trip
         unit.ret_way = view.way(source, post) if self._snap is not None and trip > 0 else None
         unit.moved = t
@@ -231,19 +224,18 @@ class ComplianceTable(Mover):
         plan = self._current(view)
         if plan is None:
             return
-        free, first = view.free[self.service], True
-        for unit, post in self._assigned(free, view, plan, t):  # as in moves()
-            if first or self._open or (unit.index in free and self.allowed(view, unit, post)):
-                self._apply(view, unit, post, t)
-                budget -= 1
-                if not budget:
-                    break
-            first = False
+        for unit, post in self._moves(view, plan, t):
+            self._apply(view, unit, post, t)
+            budget -= 1
+            if not budget:
+                break
 
     def moves(self, view: Engine, t: float) -> Iterator[Move]:
         plan = self._current(view)
-        if plan is None:
-            return
+        if plan is not None:
+            yield from self._moves(view, plan, t)
+
+    def _moves(self, view: Engine, plan: Plan, t: float) -> Iterator[Move]:
         free, first = view.free[self.service], True
         for unit, post in self._assigned(free, view, plan, t):
             # the first move is allowed as assigned, and any when no cross-border rule binds
@@ -270,7 +262,7 @@ class ComplianceTable(Mover):
     def _assign(self, view: Engine, units: list[Unit], plan: Plan, t: float) -> list[Move]:
         """The least-travel assignment of ``units`` to the plan's missing posts, taking at
         most ``surplus[p]`` units from post ``p`` (the others stay: rows of cost 0)."""
-        rows, missing = view.travel[self.service], plan.missing
+        rows, missing = self._trips, plan.missing
         if len(missing) == 1:  # the usual case: one post to fill, by the nearest unit
             post = missing[0]
             best, best_trip = None, BIG
@@ -301,7 +293,7 @@ class ComplianceTable(Mover):
     ) -> list[tuple[int, int]]:
         """The moves of the least-cost assignment, (column, post), least trip first (ties:
         lowest unit index)."""
-        rows, missing, surplus = view.travel[self.service], plan.missing, plan.surplus
+        rows, missing, surplus = self._trips, plan.missing, plan.surplus
         cost = [
             [
                 rows[h][p] if self._may(view, u, p) else BIG

@@ -36,7 +36,7 @@ def _mover(row: list[int], n_free: int, trips: np.ndarray) -> tuple[ComplianceTa
         move_out=(True,),
         max_out=(NO_CAP,),
     )
-    region = SimpleNamespace(return_speed_factor=1.0, snapper=None, hour_factors=np.ones(24))
+    region = SimpleNamespace(return_speed_factor=1.0, snapper=None)
     view = SimpleNamespace(region=region, travel=[trips.tolist()], free=[{}])
     return ComplianceTable(rule, view, 0), view  # type: ignore[arg-type]
 
